@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** The elasticache-local command: reads flags and environment, starts the emulator, stops it on a signal. */
+import { ConfigError, USAGE, readConfig } from './config.js';
+import { startEmulator } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`elasticache-local: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const emulator = await startEmulator(config);
+  emulator.app.log.info(
+    { url: emulator.url, dataDir: config.dataDir, runtime: emulator.runtime.name },
+    `elasticache-local listening on ${emulator.url}`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    emulator.app.log.info({ signal }, 'shutting down');
+    await emulator.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) process.stderr.write(`elasticache-local: ${error.message}\n`);
+  else process.stderr.write(`elasticache-local failed to start: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+/**
+ * The emulator's settings: command-line flags, each with an environment variable of the same name
+ * (ELASTICACHE_LOCAL_<FLAG>), flags winning. Read once at start; everything else receives a Config.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const RUNTIMES = ['auto', 'docker', 'process', 'none'] as const;
+export type RuntimeChoice = (typeof RUNTIMES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** 8379: Redis's 6379 with an 8, free of LocalStack's 4566 and of the nodes' own 6379 / 11211. */
+export const DEFAULT_PORT = 8379;
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  runtime: RuntimeChoice;
+  logLevel: LogLevel;
+  /** First address of the loopback range node endpoints are given (one address per endpoint). */
+  endpointBase: string;
+  /** How long the metadata-only runtime pretends a node takes to start, stop or reboot (ms). */
+  provisionDelayMs: number;
+}
+
+export const USAGE = `Usage: elasticache-local [options]
+
+Options (each also read from the environment variable shown):
+  --port <n>          API port                       ELASTICACHE_LOCAL_PORT       (default ${DEFAULT_PORT})
+  --host <addr>       address to listen on           ELASTICACHE_LOCAL_HOST       (default 127.0.0.1)
+  --data-dir <dir>    where state is kept, or :memory: ELASTICACHE_LOCAL_DATA_DIR (default ~/.elasticache-local)
+  --runtime <kind>    auto | docker | process | none ELASTICACHE_LOCAL_RUNTIME    (default auto)
+  --log-level <lvl>   fatal .. trace, silent         ELASTICACHE_LOCAL_LOG_LEVEL  (default info)
+  --endpoint-base <a> first node endpoint address    ELASTICACHE_LOCAL_ENDPOINT_BASE (default 127.77.0.1)
+  --provision-delay <ms> runtime none: time a node takes to start/stop
+                                                     ELASTICACHE_LOCAL_PROVISION_DELAY (default 0)
+  -h, --help          show this help
+`;
+
+export class ConfigError extends Error {}
+
+export function defaultConfig(): Config {
+  return {
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    dataDir: join(homedir(), '.elasticache-local'),
+    runtime: 'auto',
+    logLevel: 'info',
+    endpointBase: '127.77.0.1',
+    provisionDelayMs: 0,
+  };
+}
+
+export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      runtime: { type: 'string' },
+      'log-level': { type: 'string' },
+      'endpoint-base': { type: 'string' },
+      'provision-delay': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const pick = (flag: keyof typeof values, variable: string) =>
+    (values[flag] as string | undefined) ?? env[`ELASTICACHE_LOCAL_${variable}`];
+  const config = defaultConfig();
+
+  const port = pick('port', 'PORT');
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--port must be 0-65535, got "${port}"`);
+    config.port = n;
+  }
+  config.host = pick('host', 'HOST') ?? config.host;
+  config.dataDir = pick('data-dir', 'DATA_DIR') ?? config.dataDir;
+  const runtime = pick('runtime', 'RUNTIME');
+  if (runtime !== undefined) {
+    if (!RUNTIMES.includes(runtime as RuntimeChoice)) {
+      throw new ConfigError(`--runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}"`);
+    }
+    config.runtime = runtime as RuntimeChoice;
+  }
+  const logLevel = pick('log-level', 'LOG_LEVEL');
+  if (logLevel !== undefined) {
+    if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+      throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    }
+    config.logLevel = logLevel as LogLevel;
+  }
+  const endpointBase = pick('endpoint-base', 'ENDPOINT_BASE');
+  if (endpointBase !== undefined) {
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(endpointBase)) {
+      throw new ConfigError(`--endpoint-base must be a 127.x.y.z address, got "${endpointBase}"`);
+    }
+    config.endpointBase = endpointBase;
+  }
+  const delay = pick('provision-delay', 'PROVISION_DELAY');
+  if (delay !== undefined) {
+    const ms = Number(delay);
+    if (!Number.isInteger(ms) || ms < 0) throw new ConfigError(`--provision-delay must be a number of ms, got "${delay}"`);
+    config.provisionDelayMs = ms;
+  }
+  return config;
+}

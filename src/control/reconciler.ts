@@ -1,0 +1,115 @@
+/**
+ * The reconciler: runs the jobs the API calls leave in the jobs table until the world matches the desired state.
+ * Jobs of one resource run one at a time, in order; different resources proceed side by side. Unfinished jobs
+ * are simply pending rows, so a restarted emulator picks them up where the last one stopped.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Job, Store } from '../store/store.js';
+import type { WorkQueue } from '../services/context.js';
+
+/** Does one job's work; throwing means "try again later". Must be safe to run again after a crash. */
+export type JobWorker = (job: Job) => Promise<void>;
+
+const MAX_ATTEMPTS = 8;
+
+export class Reconciler implements WorkQueue {
+  private readonly busy = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly workers: Record<string, JobWorker>,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Asks for a pass soon; cheap to call often. */
+  wake(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pass();
+    });
+  }
+
+  /** Resolves once no job is running or due (tests and shutdown use it). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.running.size > 0) {
+        await Promise.allSettled([...this.running]);
+        continue;
+      }
+      const next = this.store.jobs.nextRunAt();
+      if (this.scheduled || (next !== undefined && next <= Date.now())) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.running]);
+  }
+
+  private pass(): void {
+    if (this.stopped) return;
+    for (const job of this.store.jobs.due()) {
+      const key = `${job.account}/${job.region}/${job.kind}/${job.resourceId}`;
+      if (this.busy.has(key)) continue;
+      this.busy.add(key);
+      const run = this.run(job).finally(() => {
+        this.busy.delete(key);
+        this.running.delete(run);
+        this.wake();
+      });
+      this.running.add(run);
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    const next = this.store.jobs.nextRunAt();
+    if (next === undefined || this.stopped) return;
+    // Timers beyond ~24 days overflow; re-check daily instead.
+    const delay = Math.min(Math.max(next - Date.now(), 0), 86_400_000);
+    if (delay === 0 && this.running.size > 0) return; // the running jobs' completion wakes us
+    this.timer = setTimeout(() => this.wake(), delay);
+    this.timer.unref();
+  }
+
+  private async run(job: Job): Promise<void> {
+    const worker = this.workers[`${job.kind}:${job.action}`];
+    const log = this.log.child({ job: job.id, kind: job.kind, resource: job.resourceId, action: job.action });
+    if (!worker) {
+      log.error('no worker for this job; dropping it');
+      this.store.jobs.fail(job.id, 'no worker');
+      return;
+    }
+    try {
+      await worker(job);
+      this.store.jobs.done(job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (job.attempts + 1 >= MAX_ATTEMPTS) {
+        log.error({ err: error }, 'job failed for good');
+        this.store.jobs.fail(job.id, message);
+      } else {
+        const delay = Math.min(250 * 2 ** job.attempts, 30_000);
+        log.warn({ err: error, retryInMs: delay }, 'job failed; will retry');
+        this.store.jobs.retry(job.id, message, Date.now() + delay);
+      }
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The Fastify app: one endpoint that speaks the AWS Query protocol for every API we serve. It reads the
+ * parameters (query string and form body), works out who calls and which API they signed for, and hands the
+ * typed input to the API's handler. Errors of every kind leave as the AWS XML error envelope.
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { AwsError, ServiceFault, commonErrors } from '../protocol/errors.js';
+import { QueryParser, parseQueryString } from '../protocol/query-parser.js';
+import { XmlSerializer } from '../protocol/xml-serializer.js';
+import type { ServiceModel } from '../protocol/model.js';
+import type { HandlerTable, RequestContext } from '../services/context.js';
+import { partitionOf } from '../services/context.js';
+import { identify } from './identity.js';
+
+/** One API served on the endpoint (ElastiCache; later EC2, STS, ...). */
+export interface QueryApi {
+  /** The SigV4 signing name requests for it carry in their credential scope. */
+  signingName: string;
+  title: string;
+  model: ServiceModel;
+  handlers: HandlerTable;
+  /** Runs one call: the handler inside one transaction, then whatever the API does after commit. */
+  invoke(run: () => unknown): unknown;
+}
+
+export interface AppOptions {
+  apis: QueryApi[];
+  logLevel?: string;
+  /** Shown by the health route. */
+  status?: () => Record<string, unknown>;
+}
+
+interface CallRecord {
+  action?: string;
+  code?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    call: CallRecord;
+  }
+}
+
+interface PreparedApi extends QueryApi {
+  parser: QueryParser;
+  serializer: XmlSerializer;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    // One line per request, written by the onResponse hook below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    bodyLimit: 4 * 1024 * 1024,
+  });
+  const apis = new Map<string, PreparedApi>();
+  for (const api of options.apis) {
+    apis.set(api.signingName, { ...api, parser: new QueryParser(api.model), serializer: new XmlSerializer(api.model) });
+  }
+  const defaultApi = apis.values().next().value as PreparedApi;
+
+  app.decorateRequest('call', null as unknown as CallRecord);
+  app.addHook('onRequest', async (request) => {
+    request.call = {};
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.get('/_elasticache_local/health', async () => ({ status: 'running', ...(options.status?.() ?? {}) }));
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    let api = defaultApi;
+    try {
+      const params = new Map<string, string>();
+      const queryIndex = request.url.indexOf('?');
+      if (queryIndex >= 0) parseQueryString(request.url.slice(queryIndex + 1), params);
+      if (typeof request.body === 'string') parseQueryString(request.body, params);
+
+      const identity = identify(request.headers.authorization, params.get('X-Amz-Credential'));
+      if (identity.service) {
+        const signedFor = apis.get(identity.service);
+        if (!signedFor) {
+          throw new AwsError('InvalidAction', `The service ${identity.service} is not served by elasticache-local.`);
+        }
+        api = signedFor;
+      }
+      const action = params.get('Action');
+      request.call.action = action;
+      if (!action) throw commonErrors.missingAction();
+      const operation = api.model.operations[action];
+      if (!operation) throw commonErrors.invalidAction(action);
+      const handler = api.handlers[action];
+      if (!handler) throw commonErrors.notImplemented(action, api.title);
+
+      const input = api.parser.parse(operation.input?.shape, params);
+      const ctx: RequestContext = {
+        account: identity.account,
+        region: identity.region,
+        partition: partitionOf(identity.region),
+        requestId: request.id,
+      };
+      const output = api.invoke(() => handler(input, ctx));
+      return sendXml(reply, 200, api.serializer.response(operation, output, request.id));
+    } catch (error) {
+      return sendError(request, reply, api, error);
+    }
+  };
+  app.route({ method: ['GET', 'POST'], url: '/', handler: handle });
+  app.route({ method: ['GET', 'POST'], url: '/*', handler: handle });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    // Framework faults (body too large, unreadable body): the client's doing when Fastify says 4xx.
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    const awsError =
+      status < 500 ? new AwsError(error.code ?? 'InvalidRequest', error.message, status) : commonErrors.internalFailure();
+    return sendError(request, reply, defaultApi, awsError);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const line = {
+      action: request.call?.action,
+      status: reply.statusCode,
+      code: request.call?.code,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (reply.statusCode >= 500) request.log.error(line, 'request failed');
+    else request.log.info(line, 'request');
+  });
+  return app;
+}
+
+function sendXml(reply: FastifyReply, status: number, xml: string) {
+  return reply
+    .code(status)
+    .header('x-amzn-RequestId', reply.request.id)
+    .header('content-type', 'text/xml')
+    .send(xml);
+}
+
+function sendError(request: FastifyRequest, reply: FastifyReply, api: PreparedApi, error: unknown) {
+  let awsError: AwsError;
+  if (error instanceof AwsError) {
+    awsError = error;
+  } else if (error instanceof ServiceFault) {
+    const modeled = api.model.errors.get(error.shapeName);
+    if (modeled) {
+      awsError = new AwsError(modeled.code, error.message, modeled.httpStatus, modeled.type);
+    } else {
+      request.log.error({ shape: error.shapeName }, 'a service threw an error the model does not know');
+      awsError = commonErrors.internalFailure();
+    }
+  } else {
+    request.log.error({ err: error }, 'unexpected failure');
+    awsError = commonErrors.internalFailure();
+  }
+  if (request.call) request.call.code = awsError.code;
+  return sendXml(
+    reply,
+    awsError.httpStatus,
+    api.serializer.error(awsError.code, awsError.message, awsError.type, request.id),
+  );
+}

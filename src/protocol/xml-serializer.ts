@@ -1,0 +1,101 @@
+/**
+ * AWS Query protocol output: a typed output object → `<OpResponse><OpResult>…</OpResult><ResponseMetadata>`,
+ * with element names, order and scalar formats taken from the output shape. Members the shape does not
+ * declare are never written, so internal fields cannot leak. Errors: `<ErrorResponse>` as AWS sends them.
+ */
+import { listMemberName, type Operation, type Shape, type ServiceModel } from './model.js';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** AWS writes timestamps as ISO 8601 UTC with milliseconds. */
+export function formatTimestamp(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return new Date(value).toISOString();
+  return String(value);
+}
+
+export class XmlSerializer {
+  private readonly namespace: string;
+
+  constructor(private readonly model: ServiceModel) {
+    this.namespace = model.metadata.xmlNamespace ?? '';
+  }
+
+  response(operation: Operation, output: unknown, requestId: string): string {
+    const parts: string[] = [`<${operation.name}Response xmlns="${this.namespace}">`];
+    if (operation.output) {
+      const wrapper = operation.output.resultWrapper ?? `${operation.name}Result`;
+      parts.push(`<${wrapper}>`);
+      this.members(this.model.shapes[operation.output.shape], output, parts);
+      parts.push(`</${wrapper}>`);
+    }
+    parts.push(`<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation.name}Response>`);
+    return parts.join('');
+  }
+
+  error(code: string, message: string, type: 'Sender' | 'Receiver', requestId: string): string {
+    return (
+      `<ErrorResponse xmlns="${this.namespace}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code>` +
+      `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+    );
+  }
+
+  private members(shape: Shape, value: unknown, parts: string[]): void {
+    if (value === null || typeof value !== 'object') return;
+    const record = value as Record<string, unknown>;
+    for (const [member, ref] of Object.entries(shape.members ?? {})) {
+      const memberValue = record[member];
+      if (memberValue === undefined || memberValue === null) continue;
+      this.element(ref.locationName ?? member, this.model.shapes[ref.shape], memberValue, parts, ref.flattened);
+    }
+  }
+
+  private element(name: string, shape: Shape, value: unknown, parts: string[], flattened?: boolean): void {
+    switch (shape.type) {
+      case 'structure':
+        parts.push(`<${name}>`);
+        this.members(shape, value, parts);
+        parts.push(`</${name}>`);
+        return;
+      case 'list': {
+        const items = Array.isArray(value) ? value : [];
+        const itemShape = this.model.shapes[shape.member!.shape];
+        if (flattened || shape.flattened) {
+          for (const item of items) this.element(shape.member!.locationName ?? name, itemShape, item, parts);
+          return;
+        }
+        if (items.length === 0) {
+          parts.push(`<${name}/>`);
+          return;
+        }
+        parts.push(`<${name}>`);
+        const itemName = listMemberName(shape);
+        for (const item of items) this.element(itemName, itemShape, item, parts);
+        parts.push(`</${name}>`);
+        return;
+      }
+      case 'map': {
+        parts.push(`<${name}>`);
+        for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+          parts.push(`<entry><key>${escapeXml(key)}</key>`);
+          this.element('value', this.model.shapes[(shape as any).value.shape], entry, parts);
+          parts.push('</entry>');
+        }
+        parts.push(`</${name}>`);
+        return;
+      }
+      case 'timestamp':
+        parts.push(`<${name}>${formatTimestamp(value)}</${name}>`);
+        return;
+      case 'blob':
+        parts.push(`<${name}>${Buffer.isBuffer(value) ? value.toString('base64') : escapeXml(String(value))}</${name}>`);
+        return;
+      default:
+        parts.push(`<${name}>${escapeXml(String(value))}</${name}>`);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+/** What a service handler knows of the request: who asks, where, and the id the response will carry. */
+import type { Scope } from '../store/store.js';
+
+export interface RequestContext extends Scope {
+  partition: string;
+  requestId: string;
+}
+
+/** A synchronous handler: it runs inside the API call's single SQLite transaction. */
+export type Handler = (input: any, ctx: RequestContext) => unknown;
+export type HandlerTable = Record<string, Handler>;
+
+/** Lets services hand work to the reconciler once their transaction has committed. */
+export interface WorkQueue {
+  wake(): void;
+}
+
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}

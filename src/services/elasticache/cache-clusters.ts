@@ -1,0 +1,588 @@
+/**
+ * Cache clusters: Create, Describe, Modify, Delete, Reboot, ListAllowedNodeTypeModifications.
+ * Handlers check a request against the stored state, write the desired state and a job in the call's
+ * transaction, and answer with the cluster as AWS shows it at that moment (`creating`, `modifying`, ...).
+ * The reconciler (control/cache-cluster-worker.ts) then makes the nodes match and moves the status on.
+ */
+import type {
+  CacheCluster,
+  CreateCacheClusterMessage,
+  DeleteCacheClusterMessage,
+  DescribeCacheClustersMessage,
+  ListAllowedNodeTypeModificationsMessage,
+  LogDeliveryConfiguration,
+  LogDeliveryConfigurationRequest,
+  ModifyCacheClusterMessage,
+  PendingModifiedValues,
+  RebootCacheClusterMessage,
+} from '@aws-sdk/client-elasticache';
+import type { Scope, Store } from '../../store/store.js';
+import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
+import { arn } from './arns.js';
+import {
+  DEFAULT_PORTS,
+  ENGINES,
+  NODE_TYPES,
+  availabilityZones,
+  compareVersions,
+  defaultVersion,
+  findEngineVersion,
+  nodeType,
+  nodeTypeSupports,
+  versionInfoOf,
+  type EngineName,
+  type EngineVersionInfo,
+} from './catalog.js';
+import { defaultNetwork } from './default-network.js';
+import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
+import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, systemWindows } from './identifiers.js';
+import { KIND } from './kinds.js';
+import { paginate } from './pagination.js';
+import { defaultParameterGroupName, findParameterGroup } from './parameter-groups.js';
+import { findCacheSecurityGroup } from './security-groups.js';
+import { findSubnetGroup } from './subnet-groups.js';
+import { applyTags } from './tags.js';
+
+export const MAX_MEMCACHED_NODES = 40;
+export const NODES_PER_REGION = 300;
+const CLIENT_DOWNLOAD_PAGE = 'https://console.aws.amazon.com/elasticache/home#client-download:';
+
+/** What the API does not show: secrets and runtime facts. Never rendered. */
+export interface CacheClusterInternal {
+  /** The port every endpoint of the cluster listens on (the requested one, as on AWS). */
+  port: number;
+  authToken?: string;
+  /** Tokens accepted during a ROTATE until the next change. */
+  previousAuthToken?: string;
+  /** Pending changes that PendingModifiedValues has no field for. */
+  pendingNewZones?: string[];
+  pendingParameterGroup?: string;
+  pendingAuthToken?: { token?: string; strategy: 'ROTATE' | 'SET' | 'DELETE' };
+  pendingEngine?: EngineName;
+  finalSnapshotIdentifier?: string;
+  nodes: Record<string, { runtimeId?: string }>;
+}
+
+export type StoredCluster = { state: CacheCluster; internal: CacheClusterInternal };
+
+export const notFound = (id: string) => fault('CacheClusterNotFoundFault', `CacheCluster not found: ${id}`);
+
+export function getCluster(store: Store, scope: Scope, id: string): StoredCluster {
+  const found = store.resources.get<CacheCluster>(scope, KIND.cacheCluster, id.toLowerCase());
+  if (!found) throw notFound(id.toLowerCase());
+  return { state: found.state, internal: found.internal as CacheClusterInternal };
+}
+
+export function saveCluster(store: Store, scope: Scope, cluster: StoredCluster): void {
+  store.resources.update(scope, KIND.cacheCluster, cluster.state.CacheClusterId!, cluster.state, cluster.internal);
+}
+
+function nodeIdOf(n: number): string {
+  return String(n).padStart(4, '0');
+}
+
+function engineOf(value: string | undefined): EngineName {
+  const engine = requireValue(value, 'Engine', 'null').toLowerCase();
+  if (!ENGINES.includes(engine as EngineName)) {
+    throw invalidValue(`Invalid value for Engine: ${value}. Valid values are: memcached, redis, valkey.`);
+  }
+  return engine as EngineName;
+}
+
+function resolveVersion(engine: EngineName, requested: string | undefined): EngineVersionInfo {
+  if (requested === undefined || requested === '') return defaultVersion(engine);
+  const found = findEngineVersion(engine, requested);
+  if (found.ok) return found.info;
+  throw found.reason === 'patch-not-allowed' ? invalidValue(found.message) : invalidCombination(found.message);
+}
+
+function checkNodeType(name: string | undefined, engine: EngineName, version: EngineVersionInfo) {
+  const type = requireValue(name, 'CacheNodeType', 'null');
+  const info = nodeType(type);
+  if (!info) throw invalidValue(`Invalid Cache Node Type: ${type}`);
+  if (!nodeTypeSupports(info, engine, version.fullVersion)) {
+    throw invalidCombination(`Cache node type ${type} is not supported by ${engine} ${version.fullVersion}.`);
+  }
+  return info;
+}
+
+function checkAuthToken(token: string) {
+  // 16-128 printable ASCII characters, none of / " @ (the API reference's rule).
+  if (token.length < 16 || token.length > 128 || !/^[\x21-\x7e]+$/.test(token) || /[/"@]/.test(token)) {
+    throw invalidValue('Invalid AuthToken provided.');
+  }
+}
+
+function logDeliveryConfigurations(
+  requests: LogDeliveryConfigurationRequest[] | undefined,
+  current: LogDeliveryConfiguration[] = [],
+): LogDeliveryConfiguration[] {
+  const byType = new Map(current.map((c) => [c.LogType, c]));
+  for (const request of requests ?? []) {
+    const logType = requireValue(request.LogType, 'LogDeliveryConfigurations.LogType');
+    if (request.Enabled === false) {
+      byType.delete(logType);
+      continue;
+    }
+    byType.set(logType, {
+      LogType: logType,
+      DestinationType: requireValue(request.DestinationType, 'LogDeliveryConfigurations.DestinationType'),
+      DestinationDetails: requireValue(request.DestinationDetails, 'LogDeliveryConfigurations.DestinationDetails'),
+      LogFormat: requireValue(request.LogFormat, 'LogDeliveryConfigurations.LogFormat'),
+      Status: 'active',
+    });
+  }
+  return [...byType.values()];
+}
+
+function checkParameterGroup(store: Store, scope: Scope, name: string, family: string) {
+  const group = findParameterGroup(store, scope, name);
+  if (!group) throw fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${name}`);
+  if (group.family !== family) {
+    throw invalidCombination(`Expected a parameter group of family ${family} but found one of family ${group.family}`);
+  }
+  if (group.clusterEnabled) {
+    throw invalidCombination('Cluster mode should be disabled in parameter group, but found it is enabled.');
+  }
+  return group.name;
+}
+
+function cacheSecurityGroups(store: Store, scope: Scope, names: string[] | undefined) {
+  return (names ?? []).map((name) => {
+    const group = findCacheSecurityGroup(store, scope, name);
+    if (!group) throw fault('CacheSecurityGroupNotFoundFault', `CacheSecurityGroup not found: ${name}`);
+    return { CacheSecurityGroupName: group.CacheSecurityGroupName, Status: 'active' };
+  });
+}
+
+function vpcSecurityGroups(ids: string[] | undefined) {
+  return (ids ?? []).map((id) => ({ SecurityGroupId: id, Status: 'active' }));
+}
+
+function countNodes(store: Store, scope: Scope): number {
+  return store.resources
+    .list<CacheCluster>(scope, KIND.cacheCluster)
+    .reduce((sum, c) => sum + (c.state.NumCacheNodes ?? 0), 0);
+}
+
+/** The cluster as DescribeCacheClusters shows it: nodes only on request, and never while creating or deleting. */
+export function presentCluster(state: CacheCluster, showNodes: boolean): CacheCluster {
+  const { CacheNodes, ...rest } = state;
+  const hideNodes = !showNodes || state.CacheClusterStatus === 'creating' || state.CacheClusterStatus === 'deleting';
+  return hideNodes ? rest : { ...rest, CacheNodes };
+}
+
+/** Zones for new memcached nodes: the requested ones, else spread (cross-az) or the cluster's zone. */
+function zonesForNewNodes(
+  region: string,
+  count: number,
+  azMode: string | undefined,
+  preferred: string | undefined,
+  requested: string[] | undefined,
+  offset: number,
+): string[] {
+  const zones = availabilityZones(region);
+  for (const zone of [preferred, ...(requested ?? [])]) {
+    if (zone !== undefined && !zones.includes(zone)) {
+      throw invalidValue(`Invalid availability zone: ${zone}. Valid zones: ${zones.join(', ')}.`);
+    }
+  }
+  if (requested && requested.length > 0) {
+    if (requested.length !== count) {
+      throw invalidValue(
+        `The number of availability zones (${requested.length}) must match the number of cache nodes to create (${count}).`,
+      );
+    }
+    return requested;
+  }
+  if (azMode === 'cross-az') return Array.from({ length: count }, (_, i) => zones[(offset + i) % zones.length]);
+  return Array.from({ length: count }, () => preferred ?? zones[0]);
+}
+
+export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTable {
+  const enqueue = (scope: Scope, id: string, action: string, payload: object = {}, runAfter = 0) => {
+    store.jobs.enqueue(scope, KIND.cacheCluster, id, action, payload, runAfter);
+    work.wake();
+  };
+
+  const CreateCacheCluster = (input: CreateCacheClusterMessage, ctx: RequestContext) => {
+    const id = clusterStyleId(input.CacheClusterId, 'CacheClusterId', 50);
+    if (input.ReplicationGroupId !== undefined) {
+      // Adding a replica to a replication group: none exist until replication groups are served.
+      const rgId = input.ReplicationGroupId.toLowerCase();
+      throw fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${rgId}`);
+    }
+    const engine = engineOf(input.Engine);
+    const version = resolveVersion(engine, input.EngineVersion);
+    const type = checkNodeType(input.CacheNodeType, engine, version);
+    const memcached = engine === 'memcached';
+
+    const numNodes = input.NumCacheNodes ?? 1;
+    if (!memcached && numNodes !== 1) {
+      throw invalidValue('Cannot create a Redis cluster with a NumCacheNodes parameter greater than 1.');
+    }
+    if (numNodes < 1) throw invalidValue('The parameter NumCacheNodes must be at least 1.');
+    if (numNodes > MAX_MEMCACHED_NODES) {
+      throw fault(
+        'NodeQuotaForClusterExceededFault',
+        `Cluster node quota exceeded. Each cluster can have at most ${MAX_MEMCACHED_NODES} nodes in this region.`,
+      );
+    }
+    if (!memcached && (input.AZMode !== undefined || input.PreferredAvailabilityZones !== undefined)) {
+      throw invalidCombination('AZMode and PreferredAvailabilityZones are only supported for Memcached clusters.');
+    }
+    if (input.AZMode === 'cross-az' && numNodes < 2) {
+      throw invalidValue('Cross-AZ mode requires at least two cache nodes.');
+    }
+    if (memcached && (input.SnapshotArns || input.SnapshotName || input.SnapshotRetentionLimit || input.SnapshotWindow)) {
+      throw invalidCombination('Snapshots are not supported for Memcached clusters.');
+    }
+    if (input.SnapshotRetentionLimit !== undefined && (input.SnapshotRetentionLimit < 0 || input.SnapshotRetentionLimit > 35)) {
+      throw invalidValue('The parameter SnapshotRetentionLimit must be between 0 and 35.');
+    }
+    if (input.SnapshotName !== undefined) {
+      throw fault('SnapshotNotFoundFault', `Snapshot not found: ${input.SnapshotName.toLowerCase()}`);
+    }
+    if (input.AuthToken !== undefined) {
+      if (!input.TransitEncryptionEnabled) {
+        throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
+      }
+      if (memcached) throw invalidCombination('AUTH tokens are not supported for Memcached clusters.');
+      checkAuthToken(input.AuthToken);
+    }
+    const port = input.Port ?? DEFAULT_PORTS[engine];
+    if (port < 1 || port > 65535) throw invalidValue(`Invalid port: ${port}`);
+
+    const parameterGroup = checkParameterGroup(
+      store,
+      ctx,
+      input.CacheParameterGroupName ?? defaultParameterGroupName(version.family),
+      version.family,
+    );
+    const subnetGroupName = (input.CacheSubnetGroupName ?? 'default').toLowerCase();
+    const subnetGroup = findSubnetGroup(store, ctx, subnetGroupName);
+    if (!subnetGroup) {
+      throw fault('CacheSubnetGroupNotFoundFault', `CacheSubnetGroup ${subnetGroupName} does not exist.`);
+    }
+    const window = input.PreferredMaintenanceWindow
+      ? maintenanceWindow(input.PreferredMaintenanceWindow)
+      : systemWindows(id).maintenance;
+    const zones = zonesForNewNodes(
+      ctx.region,
+      numNodes,
+      input.AZMode,
+      input.PreferredAvailabilityZone,
+      input.PreferredAvailabilityZones,
+      0,
+    );
+    if (countNodes(store, ctx) + numNodes > NODES_PER_REGION) {
+      throw fault('NodeQuotaForCustomerExceededFault', `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`);
+    }
+    const securityGroups = vpcSecurityGroups(
+      input.SecurityGroupIds ?? (input.CacheSecurityGroupNames ? [] : [defaultNetwork(ctx).securityGroupId]),
+    );
+    const tls = input.TransitEncryptionEnabled ?? false;
+    const clusterArn = arn(ctx, 'cluster', id);
+    const state: CacheCluster = {
+      CacheClusterId: id,
+      ClientDownloadLandingPage: CLIENT_DOWNLOAD_PAGE,
+      CacheNodeType: type.name,
+      Engine: engine,
+      EngineVersion: version.fullVersion,
+      CacheClusterStatus: 'creating',
+      NumCacheNodes: numNodes,
+      PreferredAvailabilityZone: input.AZMode === 'cross-az' || new Set(zones).size > 1 ? 'Multiple' : zones[0],
+      PreferredMaintenanceWindow: window,
+      PendingModifiedValues: {},
+      NotificationConfiguration: input.NotificationTopicArn
+        ? { TopicArn: input.NotificationTopicArn, TopicStatus: 'active' }
+        : undefined,
+      CacheSecurityGroups: cacheSecurityGroups(store, ctx, input.CacheSecurityGroupNames),
+      CacheParameterGroup: { CacheParameterGroupName: parameterGroup, ParameterApplyStatus: 'in-sync', CacheNodeIdsToReboot: [] },
+      CacheSubnetGroupName: subnetGroup.CacheSubnetGroupName,
+      CacheNodes: zones.map((zone, i) => ({
+        CacheNodeId: nodeIdOf(i + 1),
+        CacheNodeStatus: 'creating',
+        ParameterGroupStatus: 'in-sync',
+        CustomerAvailabilityZone: zone,
+      })),
+      AutoMinorVersionUpgrade: input.AutoMinorVersionUpgrade ?? true,
+      SecurityGroups: securityGroups,
+      SnapshotRetentionLimit: memcached ? undefined : (input.SnapshotRetentionLimit ?? 0),
+      SnapshotWindow: memcached ? undefined : input.SnapshotWindow ? snapshotWindow(input.SnapshotWindow) : systemWindows(id).snapshot,
+      AuthTokenEnabled: input.AuthToken !== undefined,
+      AuthTokenLastModifiedDate: input.AuthToken !== undefined ? new Date() : undefined,
+      TransitEncryptionEnabled: tls,
+      AtRestEncryptionEnabled: false,
+      ARN: clusterArn,
+      ReplicationGroupLogDeliveryEnabled: false,
+      LogDeliveryConfigurations: logDeliveryConfigurations(input.LogDeliveryConfigurations),
+      NetworkType: input.NetworkType ?? 'ipv4',
+      IpDiscovery: input.IpDiscovery ?? 'ipv4',
+      TransitEncryptionMode: tls ? 'required' : undefined,
+    };
+    const internal: CacheClusterInternal = { port, authToken: input.AuthToken, nodes: {} };
+    if (!store.resources.insert(ctx, KIND.cacheCluster, id, state, internal)) {
+      throw fault('CacheClusterAlreadyExistsFault', `Cache cluster ${id} already exists.`);
+    }
+    applyTags(store, clusterArn, input.Tags);
+    enqueue(ctx, id, 'create');
+    return { CacheCluster: presentCluster(state, false) };
+  };
+
+  const DescribeCacheClusters = (input: DescribeCacheClustersMessage, ctx: RequestContext) => {
+    let clusters: CacheCluster[];
+    if (input.CacheClusterId !== undefined) {
+      clusters = [getCluster(store, ctx, input.CacheClusterId).state];
+    } else {
+      clusters = store.resources.list<CacheCluster>(ctx, KIND.cacheCluster).map((r) => r.state);
+    }
+    if (input.ShowCacheClustersNotInReplicationGroups) clusters = clusters.filter((c) => !c.ReplicationGroupId);
+    const { page, marker } = paginate(clusters, input);
+    return { Marker: marker, CacheClusters: page.map((c) => presentCluster(c, input.ShowCacheNodeInfo ?? false)) };
+  };
+
+  const ModifyCacheCluster = (input: ModifyCacheClusterMessage, ctx: RequestContext) => {
+    const cluster = getCluster(store, ctx, requireValue(input.CacheClusterId, 'CacheClusterId'));
+    const { state, internal } = cluster;
+    if (state.CacheClusterStatus !== 'available') {
+      throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
+    }
+    const engine = state.Engine as EngineName;
+    const memcached = engine === 'memcached';
+    const pending: PendingModifiedValues = { ...state.PendingModifiedValues };
+    const currentNodes = state.CacheNodes ?? [];
+
+    // Changes that take effect at once, whatever ApplyImmediately says.
+    if (input.PreferredMaintenanceWindow !== undefined) {
+      state.PreferredMaintenanceWindow = maintenanceWindow(input.PreferredMaintenanceWindow);
+    }
+    if (input.AutoMinorVersionUpgrade !== undefined) state.AutoMinorVersionUpgrade = input.AutoMinorVersionUpgrade;
+    if (input.SecurityGroupIds !== undefined) state.SecurityGroups = vpcSecurityGroups(input.SecurityGroupIds);
+    if (input.CacheSecurityGroupNames !== undefined) {
+      state.CacheSecurityGroups = cacheSecurityGroups(store, ctx, input.CacheSecurityGroupNames);
+    }
+    if (input.NotificationTopicArn !== undefined) {
+      state.NotificationConfiguration = { TopicArn: input.NotificationTopicArn, TopicStatus: input.NotificationTopicStatus ?? 'active' };
+    } else if (input.NotificationTopicStatus !== undefined && state.NotificationConfiguration) {
+      state.NotificationConfiguration.TopicStatus = input.NotificationTopicStatus;
+    }
+    if (input.SnapshotRetentionLimit !== undefined || input.SnapshotWindow !== undefined) {
+      if (memcached) throw invalidCombination('Snapshots are not supported for Memcached clusters.');
+      if (input.SnapshotRetentionLimit !== undefined) {
+        if (input.SnapshotRetentionLimit < 0 || input.SnapshotRetentionLimit > 35) {
+          throw invalidValue('The parameter SnapshotRetentionLimit must be between 0 and 35.');
+        }
+        state.SnapshotRetentionLimit = input.SnapshotRetentionLimit;
+      }
+      if (input.SnapshotWindow !== undefined) state.SnapshotWindow = snapshotWindow(input.SnapshotWindow);
+    }
+    if (input.IpDiscovery !== undefined) state.IpDiscovery = input.IpDiscovery;
+    if (input.LogDeliveryConfigurations !== undefined) {
+      state.LogDeliveryConfigurations = logDeliveryConfigurations(input.LogDeliveryConfigurations, state.LogDeliveryConfigurations);
+    }
+
+    // Changes that wait for the maintenance window unless ApplyImmediately.
+    let targetEngine = engine;
+    if (input.Engine !== undefined && input.Engine.toLowerCase() !== engine) {
+      targetEngine = engineOf(input.Engine);
+      if (!(engine === 'redis' && targetEngine === 'valkey')) {
+        throw invalidCombination(`Engine modifications other than redis to valkey are not supported.`);
+      }
+      if (input.EngineVersion === undefined) throw invalidCombination('EngineVersion must be specified when changing Engine.');
+      internal.pendingEngine = targetEngine;
+    }
+    let targetVersion = versionInfoOf(engine, state.EngineVersion!) ?? defaultVersion(engine);
+    if (input.EngineVersion !== undefined) {
+      const requested = resolveVersion(targetEngine, input.EngineVersion);
+      if (targetEngine === engine && compareVersions(requested.fullVersion, state.EngineVersion!) < 0) {
+        throw invalidValue(`Cannot downgrade the engine version from ${state.EngineVersion} to ${requested.fullVersion}.`);
+      }
+      if (requested.fullVersion !== state.EngineVersion || targetEngine !== engine) {
+        pending.EngineVersion = requested.fullVersion;
+        targetVersion = requested;
+      }
+    }
+    if (input.CacheParameterGroupName !== undefined) {
+      internal.pendingParameterGroup = checkParameterGroup(store, ctx, input.CacheParameterGroupName.toLowerCase(), targetVersion.family);
+    } else if (pending.EngineVersion && versionInfoOf(targetEngine, pending.EngineVersion)?.family !== versionInfoOf(engine, state.EngineVersion!)?.family) {
+      throw invalidCombination(
+        `The engine version ${pending.EngineVersion} needs a parameter group of family ${targetVersion.family}; specify CacheParameterGroupName.`,
+      );
+    }
+    if (input.CacheNodeType !== undefined && input.CacheNodeType !== state.CacheNodeType) {
+      checkNodeType(input.CacheNodeType, targetEngine, targetVersion);
+      pending.CacheNodeType = input.CacheNodeType;
+    }
+    if (input.AuthToken !== undefined || input.AuthTokenUpdateStrategy !== undefined) {
+      if (!state.TransitEncryptionEnabled) {
+        throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
+      }
+      const strategy = input.AuthTokenUpdateStrategy ?? 'ROTATE';
+      if (strategy === 'DELETE') {
+        if (input.AuthToken !== undefined) throw invalidCombination('AuthToken must not be given with the DELETE strategy.');
+        if (!state.AuthTokenEnabled) throw invalidCombination('The cluster has no AUTH token to delete.');
+      } else {
+        checkAuthToken(requireValue(input.AuthToken, 'AuthToken'));
+      }
+      internal.pendingAuthToken = { token: input.AuthToken, strategy };
+      pending.AuthTokenStatus = strategy === 'ROTATE' ? 'ROTATING' : 'SETTING';
+    }
+
+    if (input.NumCacheNodes !== undefined) {
+      const current = state.NumCacheNodes!;
+      if (!memcached && input.NumCacheNodes !== 1) {
+        throw invalidValue('Cannot modify a Redis cluster to have a NumCacheNodes parameter greater than 1.');
+      }
+      if (input.NumCacheNodes < 1) throw invalidValue('The parameter NumCacheNodes must be at least 1.');
+      if (input.NumCacheNodes > MAX_MEMCACHED_NODES) {
+        throw fault(
+          'NodeQuotaForClusterExceededFault',
+          `Cluster node quota exceeded. Each cluster can have at most ${MAX_MEMCACHED_NODES} nodes in this region.`,
+        );
+      }
+      const removing = input.CacheNodeIdsToRemove ?? [];
+      if (input.NumCacheNodes < current) {
+        if (removing.length !== current - input.NumCacheNodes) {
+          throw invalidValue(
+            `The number of cache node IDs to remove (${removing.length}) must equal the current number of nodes (${current}) minus NumCacheNodes (${input.NumCacheNodes}).`,
+          );
+        }
+        const known = new Set(currentNodes.map((n) => n.CacheNodeId));
+        const unknown = removing.find((nodeId) => !known.has(nodeId));
+        if (unknown) throw invalidValue(`Cache node ${unknown} does not exist in cluster ${state.CacheClusterId}.`);
+        pending.NumCacheNodes = input.NumCacheNodes;
+        pending.CacheNodeIdsToRemove = removing;
+        delete internal.pendingNewZones;
+      } else if (input.NumCacheNodes > current) {
+        if (removing.length > 0) throw invalidCombination('CacheNodeIdsToRemove is only valid when reducing the number of nodes.');
+        const adding = input.NumCacheNodes - current;
+        if (countNodes(store, ctx) + adding > NODES_PER_REGION) {
+          throw fault('NodeQuotaForCustomerExceededFault', `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`);
+        }
+        internal.pendingNewZones = zonesForNewNodes(
+          ctx.region,
+          adding,
+          input.AZMode ?? (state.PreferredAvailabilityZone === 'Multiple' ? 'cross-az' : 'single-az'),
+          state.PreferredAvailabilityZone === 'Multiple' ? undefined : state.PreferredAvailabilityZone,
+          input.NewAvailabilityZones,
+          current,
+        );
+        pending.NumCacheNodes = input.NumCacheNodes;
+        delete pending.CacheNodeIdsToRemove;
+      } else {
+        // The current count cancels pending additions and removals.
+        delete pending.NumCacheNodes;
+        delete pending.CacheNodeIdsToRemove;
+        delete internal.pendingNewZones;
+      }
+    } else if (input.CacheNodeIdsToRemove !== undefined && input.CacheNodeIdsToRemove.length > 0) {
+      throw invalidCombination('CacheNodeIdsToRemove requires NumCacheNodes.');
+    }
+
+    state.PendingModifiedValues = pending;
+    const hasPending =
+      Object.keys(pending).length > 0 || internal.pendingParameterGroup !== undefined || internal.pendingEngine !== undefined;
+    store.jobs.cancel(ctx, KIND.cacheCluster, state.CacheClusterId!, 'modify');
+    if (hasPending) {
+      // A parameter group swap is applied as soon as possible, like ApplyImmediately (API reference).
+      if (input.ApplyImmediately || input.CacheParameterGroupName !== undefined) {
+        state.CacheClusterStatus = 'modifying';
+        if (internal.pendingParameterGroup) {
+          state.CacheParameterGroup = {
+            CacheParameterGroupName: internal.pendingParameterGroup,
+            ParameterApplyStatus: 'applying',
+            CacheNodeIdsToReboot: [],
+          };
+        }
+        enqueue(ctx, state.CacheClusterId!, 'modify');
+      } else {
+        enqueue(ctx, state.CacheClusterId!, 'modify', { maintenance: true }, nextWindowStart(state.PreferredMaintenanceWindow!));
+      }
+    }
+    saveCluster(store, ctx, cluster);
+    store.events.record(ctx, 'cache-cluster', state.CacheClusterId!, 'Cache cluster modified');
+    return { CacheCluster: presentCluster(state, false) };
+  };
+
+  const RebootCacheCluster = (input: RebootCacheClusterMessage, ctx: RequestContext) => {
+    const cluster = getCluster(store, ctx, requireValue(input.CacheClusterId, 'CacheClusterId'));
+    const { state } = cluster;
+    if (state.CacheClusterStatus !== 'available') {
+      throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
+    }
+    const ids = input.CacheNodeIdsToReboot ?? [];
+    if (ids.length === 0) throw invalidValue('The parameter CacheNodeIdsToReboot must be provided and must not be blank.');
+    const nodes = state.CacheNodes ?? [];
+    for (const nodeId of ids) {
+      if (!nodes.some((n) => n.CacheNodeId === nodeId)) {
+        throw invalidValue(`Cache node ${nodeId} does not exist in cluster ${state.CacheClusterId}.`);
+      }
+    }
+    state.CacheClusterStatus = 'rebooting cache cluster nodes';
+    for (const node of nodes) if (ids.includes(node.CacheNodeId!)) node.CacheNodeStatus = 'rebooting';
+    saveCluster(store, ctx, cluster);
+    enqueue(ctx, state.CacheClusterId!, 'reboot', { nodeIds: [...new Set(ids)] });
+    return { CacheCluster: presentCluster(state, false) };
+  };
+
+  const DeleteCacheCluster = (input: DeleteCacheClusterMessage, ctx: RequestContext) => {
+    const cluster = getCluster(store, ctx, requireValue(input.CacheClusterId, 'CacheClusterId'));
+    const { state, internal } = cluster;
+    if (state.ReplicationGroupId) {
+      throw fault(
+        'InvalidCacheClusterStateFault',
+        `Cannot delete cache cluster ${state.CacheClusterId}: it is a member of replication group ${state.ReplicationGroupId}.`,
+      );
+    }
+    if (!['available', 'incompatible-network', 'restore-failed'].includes(state.CacheClusterStatus!)) {
+      throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
+    }
+    if (input.FinalSnapshotIdentifier !== undefined) {
+      if (state.Engine === 'memcached') {
+        throw fault('SnapshotFeatureNotSupportedFault', 'Snapshots are not supported for Memcached clusters.');
+      }
+      const name = clusterStyleId(input.FinalSnapshotIdentifier, 'FinalSnapshotIdentifier', 255);
+      if (store.resources.get(ctx, KIND.snapshot, name)) {
+        throw fault('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
+      }
+      internal.finalSnapshotIdentifier = name;
+    }
+    state.CacheClusterStatus = 'deleting';
+    state.PendingModifiedValues = {};
+    store.jobs.cancel(ctx, KIND.cacheCluster, state.CacheClusterId!, 'modify');
+    saveCluster(store, ctx, cluster);
+    enqueue(ctx, state.CacheClusterId!, 'delete');
+    return { CacheCluster: presentCluster(state, false) };
+  };
+
+  const ListAllowedNodeTypeModifications = (input: ListAllowedNodeTypeModificationsMessage, ctx: RequestContext) => {
+    if ((input.CacheClusterId === undefined) === (input.ReplicationGroupId === undefined)) {
+      throw invalidCombination('Exactly one of CacheClusterId or ReplicationGroupId must be specified.');
+    }
+    if (input.ReplicationGroupId !== undefined) {
+      throw fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${input.ReplicationGroupId.toLowerCase()}`);
+    }
+    const { state } = getCluster(store, ctx, input.CacheClusterId!);
+    const current = nodeType(state.CacheNodeType!);
+    const engine = state.Engine as EngineName;
+    const candidates = NODE_TYPES.filter(
+      (t) => !t.previousGeneration && t.name !== state.CacheNodeType && nodeTypeSupports(t, engine, state.EngineVersion!),
+    );
+    const memory = current?.memoryBytes ?? 0;
+    return {
+      ScaleUpModifications: candidates.filter((t) => t.memoryBytes > memory).map((t) => t.name),
+      ScaleDownModifications: candidates.filter((t) => t.memoryBytes < memory).map((t) => t.name),
+    };
+  };
+
+  return {
+    CreateCacheCluster,
+    DescribeCacheClusters,
+    ModifyCacheCluster,
+    RebootCacheCluster,
+    DeleteCacheCluster,
+    ListAllowedNodeTypeModifications,
+  };
+}
+

@@ -1,0 +1,102 @@
+/**
+ * The ElastiCache API as the HTTP layer sees it: the model, every implemented operation's handler, and the
+ * rule that one call is one SQLite transaction. Operations of the model without a handler here are answered
+ * with an explicit "not implemented" error by the HTTP layer.
+ */
+import type { QueryApi } from '../../http/app.js';
+import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
+import type { Store } from '../../store/store.js';
+import type { HandlerTable, WorkQueue } from '../context.js';
+import { cacheClusterHandlers, notFound as clusterNotFound } from './cache-clusters.js';
+import { engineVersionHandlers } from './engine-versions.js';
+import { eventHandlers } from './events.js';
+import { fault } from './faults.js';
+import { KIND } from './kinds.js';
+import { parameterGroupExists, parameterGroupHandlers } from './parameter-groups.js';
+import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
+import { findCacheSecurityGroup, securityGroupHandlers } from './security-groups.js';
+import { serviceUpdateHandlers } from './service-updates.js';
+import { findSubnetGroup, subnetGroupHandlers, type SubnetDirectory } from './subnet-groups.js';
+import { tagHandlers } from './tags.js';
+
+let cachedModel: ServiceModel | undefined;
+export function elastiCacheModel(): ServiceModel {
+  cachedModel ??= loadServiceModel(findModelsDir(import.meta.url), 'elasticache', '2015-02-02');
+  return cachedModel;
+}
+
+export interface ElastiCacheDeps {
+  store: Store;
+  work: WorkQueue;
+  subnets?: SubnetDirectory;
+}
+
+export function elastiCacheHandlers({ store, work, subnets }: ElastiCacheDeps): HandlerTable {
+  return {
+    ...cacheClusterHandlers(store, work),
+    ...parameterGroupHandlers(store, work),
+    ...subnetGroupHandlers(store, subnets),
+    ...securityGroupHandlers(store),
+    ...engineVersionHandlers(),
+    ...eventHandlers(store),
+    ...reservedNodeHandlers(store),
+    ...serviceUpdateHandlers(store),
+    ...tagHandlers(store, {
+      cluster: {
+        exists: (ctx, name) => store.resources.get(ctx, KIND.cacheCluster, name) !== undefined,
+        notFound: clusterNotFound,
+      },
+      parametergroup: {
+        exists: (ctx, name) => parameterGroupExists(store, ctx, name),
+        notFound: (name) => fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${name}`),
+      },
+      subnetgroup: {
+        exists: (ctx, name) => findSubnetGroup(store, ctx, name) !== undefined,
+        notFound: (name) => fault('CacheSubnetGroupNotFoundFault', `Cache subnet group ${name} does not exist.`),
+      },
+      securitygroup: {
+        exists: (ctx, name) => findCacheSecurityGroup(store, ctx, name) !== undefined,
+        notFound: (name) => fault('CacheSecurityGroupNotFoundFault', `CacheSecurityGroup not found: ${name}`),
+      },
+      'reserved-instance': {
+        exists: (ctx, name) => reservedNodeExists(store, ctx, name),
+        notFound: (name) => fault('ReservedCacheNodeNotFoundFault', `ReservedCacheNode not found: ${name}`),
+      },
+      replicationgroup: {
+        exists: () => false,
+        notFound: (name) => fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${name}`),
+      },
+      snapshot: {
+        exists: () => false,
+        notFound: (name) => fault('SnapshotNotFoundFault', `Snapshot not found: ${name}`),
+      },
+      user: {
+        exists: () => false,
+        notFound: (name) => fault('UserNotFoundFault', `User not found: ${name}`),
+      },
+      usergroup: {
+        exists: () => false,
+        notFound: (name) => fault('UserGroupNotFoundFault', `User group not found: ${name}`),
+      },
+      serverlesscache: {
+        exists: () => false,
+        notFound: (name) => fault('ServerlessCacheNotFoundFault', `Serverless cache not found: ${name}`),
+      },
+      serverlesscachesnapshot: {
+        exists: () => false,
+        notFound: (name) => fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${name}`),
+      },
+    }),
+  };
+}
+
+export function elastiCacheApi(deps: ElastiCacheDeps): QueryApi {
+  const { store } = deps;
+  return {
+    signingName: 'elasticache',
+    title: 'Amazon ElastiCache',
+    model: elastiCacheModel(),
+    handlers: elastiCacheHandlers(deps),
+    invoke: (run) => store.transaction(run),
+  };
+}

@@ -1,0 +1,351 @@
+/**
+ * Cache parameter groups: the default group of every family (in every region, never stored, never changed),
+ * customer groups (Create / Describe / Modify / Reset / Delete), their parameters, and the engine defaults.
+ * A change to a group in use marks its clusters: immediate parameters apply at once, requires-reboot ones leave
+ * the cluster `pending-reboot` until its nodes are rebooted.
+ */
+import type {
+  CacheCluster,
+  CacheParameterGroup,
+  CreateCacheParameterGroupMessage,
+  DeleteCacheParameterGroupMessage,
+  DescribeCacheParameterGroupsMessage,
+  DescribeCacheParametersMessage,
+  DescribeEngineDefaultParametersMessage,
+  ModifyCacheParameterGroupMessage,
+  ParameterNameValue,
+  ResetCacheParameterGroupMessage,
+} from '@aws-sdk/client-elasticache';
+import type { Scope, Store } from '../../store/store.js';
+import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
+import { arn } from './arns.js';
+import { FAMILIES, familySupportsClusterMode } from './catalog.js';
+import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
+import { KIND } from './kinds.js';
+import { paginate } from './pagination.js';
+import { parameterTable, type ParameterDefinition, type ParameterTable } from './parameter-tables/index.js';
+import { applyTags } from './tags.js';
+
+export const PARAMETER_GROUP_QUOTA = 300;
+export const MAX_PARAMETERS_PER_CALL = 20;
+const CLUSTER_ON = '.cluster.on';
+
+export interface ParameterGroupInfo {
+  name: string;
+  family: string;
+  isDefault: boolean;
+  clusterEnabled: boolean;
+  /** Values a customer set, by parameter name. */
+  values: Record<string, string>;
+}
+
+interface ParameterGroupInternal {
+  values: Record<string, string>;
+}
+
+export function defaultParameterGroupName(family: string, clusterModeOn = false): string {
+  return `default.${family}${clusterModeOn ? CLUSTER_ON : ''}`;
+}
+
+/** The default groups: default.<family> for all, default.<family>.cluster.on where cluster mode exists. */
+function defaultGroups(): { name: string; family: string; clusterModeOn: boolean }[] {
+  return FAMILIES.flatMap((family) => [
+    { name: defaultParameterGroupName(family), family, clusterModeOn: false },
+    ...(familySupportsClusterMode(family)
+      ? [{ name: defaultParameterGroupName(family, true), family, clusterModeOn: true }]
+      : []),
+  ]);
+}
+
+function defaultGroup(name: string) {
+  return defaultGroups().find((group) => group.name === name);
+}
+
+function defaultGroupShape(scope: Scope, group: { name: string; family: string; clusterModeOn: boolean }): CacheParameterGroup {
+  return {
+    CacheParameterGroupName: group.name,
+    CacheParameterGroupFamily: group.family,
+    Description: group.clusterModeOn
+      ? `Customized default parameter group for ${group.family} with cluster mode on`
+      : `Default parameter group for ${group.family}`,
+    IsGlobal: false,
+    ARN: arn(scope, 'parametergroup', group.name),
+  };
+}
+
+export function findParameterGroup(store: Store, scope: Scope, rawName: string): ParameterGroupInfo | undefined {
+  const name = rawName.toLowerCase();
+  const builtIn = defaultGroup(name);
+  if (builtIn) {
+    return { name, family: builtIn.family, isDefault: true, clusterEnabled: builtIn.clusterModeOn, values: {} };
+  }
+  const stored = store.resources.get<CacheParameterGroup>(scope, KIND.parameterGroup, name);
+  if (!stored) return undefined;
+  const values = (stored.internal as ParameterGroupInternal).values;
+  return {
+    name,
+    family: stored.state.CacheParameterGroupFamily!,
+    isDefault: false,
+    clusterEnabled: values['cluster-enabled'] === 'yes',
+    values,
+  };
+}
+
+const notFound = (name: string) => fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${name}`);
+
+function requireGroup(store: Store, scope: Scope, rawName: string | undefined): ParameterGroupInfo {
+  const name = requireValue(rawName, 'CacheParameterGroupName');
+  const group = findParameterGroup(store, scope, name);
+  if (!group) throw notFound(name.toLowerCase());
+  return group;
+}
+
+function tableOf(group: ParameterGroupInfo): ParameterTable {
+  return parameterTable(group.family, { clusterModeOn: group.isDefault && group.clusterEnabled })!;
+}
+
+/** Checks a value against the table's DataType and AllowedValues ("yes,no", "0-", "1-10000", "-1-"). */
+function checkValue(definition: ParameterDefinition, value: string): void {
+  const reject = () =>
+    invalidValue(`Value ${value} for parameter ${definition.ParameterName} is invalid. Allowed values: ${definition.AllowedValues ?? definition.DataType}.`);
+  const allowed = definition.AllowedValues;
+  if (definition.DataType === 'integer') {
+    if (!/^-?\d+$/.test(value)) throw reject();
+    const range = allowed && /^(-?\d+)-(-?\d+)?$/.exec(allowed);
+    if (range) {
+      const n = Number(value);
+      if (n < Number(range[1]) || (range[2] !== undefined && n > Number(range[2]))) throw reject();
+    }
+    return;
+  }
+  if (definition.DataType === 'boolean' && !['true', 'false', '0', '1'].includes(value.toLowerCase())) throw reject();
+  if (definition.DataType === 'float' && !Number.isFinite(Number(value))) throw reject();
+  if (definition.DataType === 'string' && allowed && /^[\w.-]+(,[\w.-]+)+$/.test(allowed)) {
+    if (!allowed.split(',').includes(value)) throw reject();
+  }
+}
+
+function checkNameValues(table: ParameterTable, items: ParameterNameValue[] | undefined, needValues: boolean) {
+  const list = items ?? [];
+  if (list.length > MAX_PARAMETERS_PER_CALL) {
+    throw invalidValue(`At most ${MAX_PARAMETERS_PER_CALL} parameters can be modified in one request.`);
+  }
+  const byName = new Map<string, { IsModifiable: boolean; ChangeType: string; definition?: ParameterDefinition }>();
+  for (const p of table.parameters) byName.set(p.ParameterName, { ...p, definition: p });
+  for (const p of table.nodeTypeSpecificParameters) byName.set(p.ParameterName, p);
+  return list.map((item) => {
+    const name = requireValue(item.ParameterName, 'ParameterNameValues.ParameterNameValue.ParameterName');
+    const known = byName.get(name);
+    if (!known) throw invalidValue(`Unknown parameter: ${name}`);
+    if (!known.IsModifiable) throw invalidValue(`Parameter ${name} is not modifiable.`);
+    if (needValues) {
+      const value = requireValue(item.ParameterValue, `ParameterValue of ${name}`);
+      if (known.definition) checkValue(known.definition, value);
+      return { name, value, changeType: known.ChangeType };
+    }
+    return { name, value: '', changeType: known.ChangeType };
+  });
+}
+
+/** Marks the clusters that use a group after a change: applied now, or waiting for a reboot. */
+function markClustersUsing(store: Store, scope: Scope, groupName: string, needsReboot: boolean, work: WorkQueue) {
+  for (const { state, internal } of store.resources.list<CacheCluster>(scope, KIND.cacheCluster)) {
+    if (state.CacheParameterGroup?.CacheParameterGroupName !== groupName) continue;
+    if (needsReboot) {
+      const nodeIds = (state.CacheNodes ?? []).map((n) => n.CacheNodeId!);
+      state.CacheParameterGroup = { CacheParameterGroupName: groupName, ParameterApplyStatus: 'pending-reboot', CacheNodeIdsToReboot: nodeIds };
+      for (const node of state.CacheNodes ?? []) node.ParameterGroupStatus = 'pending-reboot';
+    }
+    store.resources.update(scope, KIND.cacheCluster, state.CacheClusterId!, state, internal);
+    store.jobs.enqueue(scope, KIND.cacheCluster, state.CacheClusterId!, 'apply-parameters');
+  }
+  work.wake();
+}
+
+function presentParameters(table: ParameterTable, values: Record<string, string>) {
+  const parameters = table.parameters.map((p) =>
+    p.ParameterName in values ? { ...p, ParameterValue: values[p.ParameterName], Source: 'user' } : { ...p },
+  );
+  const nodeTypeSpecific = table.nodeTypeSpecificParameters.map((p) =>
+    p.ParameterName in values
+      ? {
+          ...p,
+          Source: 'user',
+          CacheNodeTypeSpecificValues: p.CacheNodeTypeSpecificValues.map((v) => ({ ...v, Value: values[p.ParameterName] })),
+        }
+      : p,
+  );
+  return { parameters, nodeTypeSpecific };
+}
+
+export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTable {
+  const CreateCacheParameterGroup = (input: CreateCacheParameterGroupMessage, ctx: RequestContext) => {
+    const name = requireValue(input.CacheParameterGroupName, 'CacheParameterGroupName').toLowerCase();
+    const family = requireValue(input.CacheParameterGroupFamily, 'CacheParameterGroupFamily');
+    const description = requireValue(input.Description, 'Description');
+    if (name.length > 255 || !/^[a-z][a-z0-9-]*$/.test(name) || name.includes('--') || name.endsWith('-')) {
+      throw invalidValue(
+        'The parameter CacheParameterGroupName is not a valid identifier. It must begin with a letter; contain only ' +
+          'ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.',
+      );
+    }
+    if (!FAMILIES.includes(family)) {
+      throw invalidValue(`The parameter CacheParameterGroupFamily is not valid: ${family}. Valid families: ${FAMILIES.join(', ')}.`);
+    }
+    if (store.resources.list(ctx, KIND.parameterGroup).length >= PARAMETER_GROUP_QUOTA) {
+      throw fault('CacheParameterGroupQuotaExceededFault', `You have reached the limit of ${PARAMETER_GROUP_QUOTA} cache parameter groups.`);
+    }
+    const group: CacheParameterGroup = {
+      CacheParameterGroupName: name,
+      CacheParameterGroupFamily: family,
+      Description: description,
+      IsGlobal: false,
+      ARN: arn(ctx, 'parametergroup', name),
+    };
+    if (!store.resources.insert(ctx, KIND.parameterGroup, name, group, { values: {} } satisfies ParameterGroupInternal)) {
+      throw fault('CacheParameterGroupAlreadyExistsFault', `Parameter group ${name} already exists.`);
+    }
+    applyTags(store, group.ARN!, input.Tags);
+    store.events.record(ctx, 'cache-parameter-group', name, `Cache parameter group ${name} created`);
+    return { CacheParameterGroup: group };
+  };
+
+  const DescribeCacheParameterGroups = (input: DescribeCacheParameterGroupsMessage, ctx: RequestContext) => {
+    let groups: CacheParameterGroup[];
+    if (input.CacheParameterGroupName !== undefined) {
+      const name = input.CacheParameterGroupName.toLowerCase();
+      const builtIn = defaultGroup(name);
+      const stored = store.resources.get<CacheParameterGroup>(ctx, KIND.parameterGroup, name);
+      if (!builtIn && !stored) throw notFound(name);
+      groups = [builtIn ? defaultGroupShape(ctx, builtIn) : stored!.state];
+    } else {
+      groups = [
+        ...defaultGroups().map((g) => defaultGroupShape(ctx, g)),
+        ...store.resources.list<CacheParameterGroup>(ctx, KIND.parameterGroup).map((r) => r.state),
+      ].sort((a, b) => a.CacheParameterGroupName!.localeCompare(b.CacheParameterGroupName!));
+    }
+    const { page, marker } = paginate(groups, input);
+    return { Marker: marker, CacheParameterGroups: page };
+  };
+
+  const DescribeCacheParameters = (input: DescribeCacheParametersMessage, ctx: RequestContext) => {
+    const group = requireGroup(store, ctx, input.CacheParameterGroupName);
+    if (input.Source !== undefined && !['user', 'system', 'engine-default'].includes(input.Source)) {
+      throw invalidValue(`Invalid value for Source: ${input.Source}. Valid values are: user, system, engine-default.`);
+    }
+    const { parameters, nodeTypeSpecific } = presentParameters(tableOf(group), group.values);
+    const bySource = <T extends { Source?: string }>(items: T[]) => {
+      if (input.Source === undefined) return items;
+      if (input.Source === 'user') return items.filter((p) => p.Source === 'user');
+      return items.filter((p) => p.Source !== 'user');
+    };
+    const { page, marker } = paginate(bySource(parameters), input);
+    const firstPage = !input.Marker;
+    return {
+      Marker: marker,
+      Parameters: page,
+      CacheNodeTypeSpecificParameters: firstPage ? bySource(nodeTypeSpecific) : [],
+    };
+  };
+
+  const DescribeEngineDefaultParameters = (input: DescribeEngineDefaultParametersMessage) => {
+    const family = requireValue(input.CacheParameterGroupFamily, 'CacheParameterGroupFamily');
+    const table = FAMILIES.includes(family) ? parameterTable(family) : undefined;
+    if (!table) throw invalidValue(`The parameter CacheParameterGroupFamily is not valid: ${family}.`);
+    const { page, marker } = paginate(table.parameters, input);
+    return {
+      EngineDefaults: {
+        CacheParameterGroupFamily: family,
+        Marker: marker,
+        Parameters: page,
+        CacheNodeTypeSpecificParameters: input.Marker ? [] : table.nodeTypeSpecificParameters,
+      },
+    };
+  };
+
+  const changeableGroup = (ctx: RequestContext, rawName: string | undefined) => {
+    const group = requireGroup(store, ctx, rawName);
+    if (group.isDefault) throw invalidValue(`Default parameter group ${group.name} cannot be modified.`);
+    return group;
+  };
+
+  const save = (ctx: RequestContext, group: ParameterGroupInfo) => {
+    const stored = store.resources.get<CacheParameterGroup>(ctx, KIND.parameterGroup, group.name)!;
+    store.resources.update(ctx, KIND.parameterGroup, group.name, stored.state, { values: group.values });
+  };
+
+  const ModifyCacheParameterGroup = (input: ModifyCacheParameterGroupMessage, ctx: RequestContext) => {
+    const group = changeableGroup(ctx, input.CacheParameterGroupName);
+    if (!input.ParameterNameValues || input.ParameterNameValues.length === 0) {
+      throw invalidValue('The parameter ParameterNameValues must be provided and must not be blank.');
+    }
+    const changes = checkNameValues(tableOf(group), input.ParameterNameValues, true);
+    for (const change of changes) group.values[change.name] = change.value;
+    save(ctx, group);
+    markClustersUsing(store, ctx, group.name, changes.some((c) => c.changeType === 'requires-reboot'), work);
+    store.events.record(ctx, 'cache-parameter-group', group.name, `Updated parameter group ${group.name}`);
+    return { CacheParameterGroupName: group.name };
+  };
+
+  const ResetCacheParameterGroup = (input: ResetCacheParameterGroupMessage, ctx: RequestContext) => {
+    const group = changeableGroup(ctx, input.CacheParameterGroupName);
+    const names = input.ParameterNameValues ?? [];
+    if (input.ResetAllParameters && names.length > 0) {
+      throw invalidCombination('ResetAllParameters and ParameterNameValues cannot both be specified.');
+    }
+    if (!input.ResetAllParameters && names.length === 0) {
+      throw invalidValue('Either ResetAllParameters must be true or ParameterNameValues must be provided.');
+    }
+    const table = tableOf(group);
+    const resetting = input.ResetAllParameters
+      ? Object.keys(group.values).map((name) => ({
+          name,
+          changeType:
+            [...table.parameters, ...table.nodeTypeSpecificParameters].find((p) => p.ParameterName === name)?.ChangeType ??
+            'immediate',
+        }))
+      : checkNameValues(table, names, false);
+    for (const { name } of resetting) delete group.values[name];
+    save(ctx, group);
+    if (resetting.length > 0) {
+      markClustersUsing(store, ctx, group.name, resetting.some((c) => c.changeType === 'requires-reboot'), work);
+    }
+    store.events.record(ctx, 'cache-parameter-group', group.name, `Reset parameter group ${group.name}`);
+    return { CacheParameterGroupName: group.name };
+  };
+
+  const DeleteCacheParameterGroup = (input: DeleteCacheParameterGroupMessage, ctx: RequestContext) => {
+    const group = requireGroup(store, ctx, input.CacheParameterGroupName);
+    if (group.isDefault) {
+      throw fault('InvalidCacheParameterGroupStateFault', `Default parameter group ${group.name} cannot be deleted.`);
+    }
+    const user = store.resources
+      .list<CacheCluster>(ctx, KIND.cacheCluster)
+      .find((c) => c.state.CacheParameterGroup?.CacheParameterGroupName === group.name);
+    if (user) {
+      throw fault(
+        'InvalidCacheParameterGroupStateFault',
+        `Parameter group ${group.name} is in use by cache cluster ${user.id} and cannot be deleted.`,
+      );
+    }
+    store.resources.delete(ctx, KIND.parameterGroup, group.name);
+    store.tags.removeAll(arn(ctx, 'parametergroup', group.name));
+    store.events.record(ctx, 'cache-parameter-group', group.name, `Cache parameter group ${group.name} deleted`);
+    return {};
+  };
+
+  return {
+    CreateCacheParameterGroup,
+    DescribeCacheParameterGroups,
+    DescribeCacheParameters,
+    DescribeEngineDefaultParameters,
+    ModifyCacheParameterGroup,
+    ResetCacheParameterGroup,
+    DeleteCacheParameterGroup,
+  };
+}
+
+/** For the tag handlers: whether a parameter group exists (default groups included). */
+export function parameterGroupExists(store: Store, scope: Scope, name: string): boolean {
+  return findParameterGroup(store, scope, name) !== undefined;
+}
