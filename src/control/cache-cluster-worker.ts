@@ -36,6 +36,7 @@ export function cacheClusterWorkers(store: Store, runtime: NodeRuntime, log: Fas
 
   const specOf = (scope: Scope, state: CacheCluster, nodeId: string): NodeSpec => {
     const group = findParameterGroup(store, scope, state.CacheParameterGroup!.CacheParameterGroupName!);
+    const internal = load(scope, state.CacheClusterId!)?.internal;
     return {
       account: scope.account,
       region: scope.region,
@@ -45,7 +46,11 @@ export function cacheClusterWorkers(store: Store, runtime: NodeRuntime, log: Fas
       engineVersion: state.EngineVersion!,
       cacheNodeType: state.CacheNodeType!,
       maxMemoryBytes: nodeType(state.CacheNodeType!)?.memoryBytes ?? 0,
-      settings: group?.values ?? {},
+      port: internal?.port ?? 0,
+      parameters: group?.values ?? {},
+      authToken: internal?.authToken,
+      adminSecret: '',
+      aliases: [],
     };
   };
 
@@ -115,7 +120,7 @@ export function cacheClusterWorkers(store: Store, runtime: NodeRuntime, log: Fas
 
     const newZones = internal.pendingNewZones ?? [];
     if (newZones.length > 0) {
-      const added = update(scope, id, (c) => {
+      update(scope, id, (c) => {
         let next = Math.max(0, ...c.state.CacheNodes!.map((n) => Number(n.CacheNodeId))) + 1;
         for (const zone of newZones) {
           c.state.CacheNodes!.push({
@@ -126,10 +131,11 @@ export function cacheClusterWorkers(store: Store, runtime: NodeRuntime, log: Fas
           } satisfies CacheNode);
         }
         delete c.internal.pendingNewZones;
-      })!;
-      for (const node of added.state.CacheNodes!) {
-        if (node.CacheNodeStatus === 'creating') await startNode(scope, id, node.CacheNodeId!, port);
-      }
+      });
+    }
+    // Every node still creating, also those a killed emulator added before it could start them.
+    for (const node of load(scope, id)?.state.CacheNodes ?? []) {
+      if (node.CacheNodeStatus === 'creating') await startNode(scope, id, node.CacheNodeId!, port);
     }
 
     const recreate = pending.EngineVersion !== undefined || pending.CacheNodeType !== undefined;

@@ -89,9 +89,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const action = params.get('Action');
       request.call.action = action;
       if (!action) throw commonErrors.missingAction();
-      const operation = api.model.operations[action];
+      const operation = Object.hasOwn(api.model.operations, action) ? api.model.operations[action] : undefined;
       if (!operation) throw commonErrors.invalidAction(action);
-      const handler = api.handlers[action];
+      const handler = Object.hasOwn(api.handlers, action) ? api.handlers[action] : undefined;
       if (!handler) throw commonErrors.notImplemented(action, api.title);
 
       const input = api.parser.parse(operation.input?.shape, params);
@@ -109,6 +109,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: handle });
   app.route({ method: ['GET', 'POST'], url: '/*', handler: handle });
+
+  // Query APIs answer on any path with GET or POST; anything else is refused the AWS way, not with a JSON 404.
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, defaultApi, new AwsError('InvalidAction', `The HTTP method ${request.method} is not supported.`, 405)),
+  );
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     // Framework faults (body too large, unreadable body): the client's doing when Fastify says 4xx.

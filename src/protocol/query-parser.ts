@@ -59,8 +59,12 @@ export class QueryParser {
     const out: Record<string, unknown> = {};
     let present = prefix === '';
     for (const [member, ref] of Object.entries(shape.members ?? {})) {
-      const key = prefix ? `${prefix}.${ref.locationName ?? member}` : (ref.locationName ?? member);
-      const value = this.value(this.shape(ref.shape), key, params);
+      const target = this.shape(ref.shape);
+      let value = this.value(target, join(prefix, ref.locationName ?? member), params);
+      if (value === undefined && !ref.locationName && target.locationName && target.locationName !== member) {
+        // botocore names a member by its target shape's locationName when the member has none (see xml-serializer).
+        value = this.value(target, join(prefix, target.locationName), params);
+      }
       if (value !== undefined) {
         out[member] = value;
         present = true;
@@ -95,6 +99,10 @@ export class QueryParser {
     const items = [...indices].sort((a, b) => a - b).map((i) => this.value(memberShape, `${itemPrefix}${i}`, params));
     return checkLength(shape, key, items.filter((item) => item !== undefined));
   }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
 }
 
 function checkLength<T extends { length: number }>(shape: Shape, key: string, value: T): T {

@@ -3,7 +3,7 @@
  * with element names, order and scalar formats taken from the output shape. Members the shape does not
  * declare are never written, so internal fields cannot leak. Errors: `<ErrorResponse>` as AWS sends them.
  */
-import { listMemberName, type Operation, type Shape, type ServiceModel } from './model.js';
+import { listMemberName, type Operation, type Shape, type ShapeRef, type ServiceModel } from './model.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -16,6 +16,26 @@ export function formatTimestamp(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'number') return new Date(value).toISOString();
   return String(value);
+}
+
+/**
+ * A member whose target shape carries its own locationName (the model's PendingLogDeliveryConfigurationList
+ * does) is named differently by the clients: botocore (AWS CLI, boto3) takes the shape's name, the
+ * Smithy-generated SDKs (JS v3; Go v2, so Terraform, comes from the same Smithy model) the member's. Such a
+ * member is written under both names, so every client reads it; clients ignore elements they do not model.
+ * Undefined where the names agree, where the member names itself, for flattened lists (their items carry the
+ * name), or where the alias is the name of another member.
+ */
+function shapeLevelName(
+  members: [string, ShapeRef][],
+  member: string,
+  ref: ShapeRef,
+  target: Shape,
+): string | undefined {
+  const alias = target.locationName;
+  if (!alias || ref.locationName || alias === member || ref.flattened || target.flattened) return undefined;
+  if (members.some(([other, otherRef]) => other !== member && (otherRef.locationName ?? other) === alias)) return undefined;
+  return alias;
 }
 
 export class XmlSerializer {
@@ -47,10 +67,15 @@ export class XmlSerializer {
   private members(shape: Shape, value: unknown, parts: string[]): void {
     if (value === null || typeof value !== 'object') return;
     const record = value as Record<string, unknown>;
-    for (const [member, ref] of Object.entries(shape.members ?? {})) {
+    const members = Object.entries(shape.members ?? {});
+    for (const [member, ref] of members) {
       const memberValue = record[member];
       if (memberValue === undefined || memberValue === null) continue;
-      this.element(ref.locationName ?? member, this.model.shapes[ref.shape], memberValue, parts, ref.flattened);
+      const target = this.model.shapes[ref.shape];
+      const name = ref.locationName ?? member;
+      this.element(name, target, memberValue, parts, ref.flattened);
+      const alias = shapeLevelName(members, member, ref, target);
+      if (alias) this.element(alias, target, memberValue, parts, ref.flattened);
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import type {
   CacheCluster,
+  CacheSubnetGroup,
   CreateCacheClusterMessage,
   DeleteCacheClusterMessage,
   DescribeCacheClustersMessage,
@@ -175,16 +176,21 @@ export function presentCluster(state: CacheCluster, showNodes: boolean): CacheCl
 /** Zones for new memcached nodes: the requested ones, else spread (cross-az) or the cluster's zone. */
 function zonesForNewNodes(
   region: string,
+  subnetGroup: CacheSubnetGroup,
   count: number,
   azMode: string | undefined,
   preferred: string | undefined,
   requested: string[] | undefined,
   offset: number,
 ): string[] {
-  const zones = availabilityZones(region);
+  // Nodes go where the subnet group has subnets.
+  const grouped = new Set((subnetGroup.Subnets ?? []).map((s) => s.SubnetAvailabilityZone?.Name));
+  const zones = availabilityZones(region).filter((zone) => grouped.has(zone));
   for (const zone of [preferred, ...(requested ?? [])]) {
     if (zone !== undefined && !zones.includes(zone)) {
-      throw invalidValue(`Invalid availability zone: ${zone}. Valid zones: ${zones.join(', ')}.`);
+      throw invalidValue(
+        `Invalid availability zone: ${zone}. The cache subnet group ${subnetGroup.CacheSubnetGroupName} has subnets in: ${zones.join(', ')}.`,
+      );
     }
   }
   if (requested && requested.length > 0) {
@@ -269,6 +275,7 @@ export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTabl
       : systemWindows(id).maintenance;
     const zones = zonesForNewNodes(
       ctx.region,
+      subnetGroup,
       numNodes,
       input.AZMode,
       input.PreferredAvailabilityZone,
@@ -462,6 +469,7 @@ export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTabl
         }
         internal.pendingNewZones = zonesForNewNodes(
           ctx.region,
+          findSubnetGroup(store, ctx, state.CacheSubnetGroupName!) ?? { Subnets: [] },
           adding,
           input.AZMode ?? (state.PreferredAvailabilityZone === 'Multiple' ? 'cross-az' : 'single-az'),
           state.PreferredAvailabilityZone === 'Multiple' ? undefined : state.PreferredAvailabilityZone,

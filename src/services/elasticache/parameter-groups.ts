@@ -100,28 +100,64 @@ function requireGroup(store: Store, scope: Scope, rawName: string | undefined): 
   return group;
 }
 
-function tableOf(group: ParameterGroupInfo): ParameterTable {
-  return parameterTable(group.family, { clusterModeOn: group.isDefault && group.clusterEnabled })!;
+/** Whether any cache cluster uses the group (or is switching to it). */
+function groupInUse(store: Store, scope: Scope, name: string): boolean {
+  return store.resources
+    .list<CacheCluster>(scope, KIND.cacheCluster)
+    .some((c) => c.state.CacheParameterGroup?.CacheParameterGroupName === name || c.internal.pendingParameterGroup === name);
 }
 
-/** Checks a value against the table's DataType and AllowedValues ("yes,no", "0-", "1-10000", "-1-"). */
+/**
+ * The table a group is seen through. A customer group no cluster uses may also change the "conditionally
+ * modifiable" parameters (cluster-enabled, databases, ...), as on AWS; the default groups and groups in use may not.
+ */
+function tableOf(store: Store, scope: Scope, group: ParameterGroupInfo): ParameterTable {
+  return parameterTable(group.family, {
+    clusterModeOn: group.isDefault && group.clusterEnabled,
+    unattachedCustomGroup: !group.isDefault && !groupInUse(store, scope, group.name),
+  })!;
+}
+
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/**
+ * Whether a value is one of AllowedValues' alternatives: comma-separated exact values ("yes,no", "0,1", "5000")
+ * and ranges ("0-", "1-10000", "-1-", "1-2" for floats, "-" for any number), as "0,20-" or "-5,-4,-3,-2,-1,1-".
+ */
+function allowedByList(allowed: string, value: string, numeric: boolean): boolean {
+  return allowed.split(',').some((alternative) => {
+    if (!numeric || NUMBER.test(alternative)) return numeric ? Number(alternative) === Number(value) : alternative === value;
+    const range = /^(-?\d+(?:\.\d+)?)?-(-?\d+(?:\.\d+)?)?$/.exec(alternative);
+    if (!range) return false;
+    const n = Number(value);
+    return (range[1] === undefined || n >= Number(range[1])) && (range[2] === undefined || n <= Number(range[2]));
+  });
+}
+
+/** Parameters whose AllowedValues list the words a value is made of, not the values themselves. */
+const FREE_FORM = new Set(['rename-commands']);
+
+/** Checks a value against the table's DataType and AllowedValues. */
 function checkValue(definition: ParameterDefinition, value: string): void {
   const reject = () =>
     invalidValue(`Value ${value} for parameter ${definition.ParameterName} is invalid. Allowed values: ${definition.AllowedValues ?? definition.DataType}.`);
   const allowed = definition.AllowedValues;
-  if (definition.DataType === 'integer') {
-    if (!/^-?\d+$/.test(value)) throw reject();
-    const range = allowed && /^(-?\d+)-(-?\d+)?$/.exec(allowed);
-    if (range) {
-      const n = Number(value);
-      if (n < Number(range[1]) || (range[2] !== undefined && n > Number(range[2]))) throw reject();
-    }
-    return;
-  }
-  if (definition.DataType === 'boolean' && !['true', 'false', '0', '1'].includes(value.toLowerCase())) throw reject();
-  if (definition.DataType === 'float' && !Number.isFinite(Number(value))) throw reject();
-  if (definition.DataType === 'string' && allowed && /^[\w.-]+(,[\w.-]+)+$/.test(allowed)) {
-    if (!allowed.split(',').includes(value)) throw reject();
+  switch (definition.DataType) {
+    case 'integer':
+      if (!/^-?\d+$/.test(value)) throw reject();
+      if (allowed && !allowedByList(allowed, value, true)) throw reject();
+      return;
+    case 'float':
+      if (!NUMBER.test(value)) throw reject();
+      if (allowed && !allowedByList(allowed, value, true)) throw reject();
+      return;
+    case 'boolean':
+      // Memcached's booleans are 0 / 1 (AllowedValues "0,1").
+      if (!allowedByList(allowed ?? '0,1', value, false)) throw reject();
+      return;
+    case 'string':
+      if (allowed && !FREE_FORM.has(definition.ParameterName) && !allowedByList(allowed, value, false)) throw reject();
+      return;
   }
 }
 
@@ -233,7 +269,7 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
     if (input.Source !== undefined && !['user', 'system', 'engine-default'].includes(input.Source)) {
       throw invalidValue(`Invalid value for Source: ${input.Source}. Valid values are: user, system, engine-default.`);
     }
-    const { parameters, nodeTypeSpecific } = presentParameters(tableOf(group), group.values);
+    const { parameters, nodeTypeSpecific } = presentParameters(tableOf(store, ctx, group), group.values);
     const bySource = <T extends { Source?: string }>(items: T[]) => {
       if (input.Source === undefined) return items;
       if (input.Source === 'user') return items.filter((p) => p.Source === 'user');
@@ -279,7 +315,7 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
     if (!input.ParameterNameValues || input.ParameterNameValues.length === 0) {
       throw invalidValue('The parameter ParameterNameValues must be provided and must not be blank.');
     }
-    const changes = checkNameValues(tableOf(group), input.ParameterNameValues, true);
+    const changes = checkNameValues(tableOf(store, ctx, group), input.ParameterNameValues, true);
     for (const change of changes) group.values[change.name] = change.value;
     save(ctx, group);
     markClustersUsing(store, ctx, group.name, changes.some((c) => c.changeType === 'requires-reboot'), work);
@@ -296,7 +332,7 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
     if (!input.ResetAllParameters && names.length === 0) {
       throw invalidValue('Either ResetAllParameters must be true or ParameterNameValues must be provided.');
     }
-    const table = tableOf(group);
+    const table = tableOf(store, ctx, group);
     const resetting = input.ResetAllParameters
       ? Object.keys(group.values).map((name) => ({
           name,
@@ -321,7 +357,7 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
     }
     const user = store.resources
       .list<CacheCluster>(ctx, KIND.cacheCluster)
-      .find((c) => c.state.CacheParameterGroup?.CacheParameterGroupName === group.name);
+      .find((c) => c.state.CacheParameterGroup?.CacheParameterGroupName === group.name || c.internal.pendingParameterGroup === group.name);
     if (user) {
       throw fault(
         'InvalidCacheParameterGroupStateFault',

@@ -3,8 +3,8 @@
  * ListTagsForResource, and the tags given at create time. Each call answers with the full list after it.
  */
 import type { Store, Tag } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
-import { parseArn, type ArnType } from './arns.js';
+import { partitionOf, type HandlerTable, type RequestContext } from '../context.js';
+import { arn, parseArn, type ArnType } from './arns.js';
 import { fault, invalidValue, requireValue } from './faults.js';
 
 export const TAG_LIMIT = 50;
@@ -51,11 +51,14 @@ export function tagHandlers(store: Store, resolvers: Partial<Record<ArnType, Tag
     const parsed = parseArn(value);
     const resolver = resolvers[parsed.type];
     if (!resolver) throw fault('InvalidARNFault', `The ARN ${value} is not valid.`);
+    // Identifiers are stored lowercase and matched without regard to case (reserved node ids are kept as given),
+    // so the tags of one resource are kept under one canonical ARN, the one its create and delete use.
+    const name = parsed.type === 'reserved-instance' ? parsed.name : parsed.name.toLowerCase();
     // A resource of another account or region does not exist for this caller.
-    const here = parsed.account === ctx.account && parsed.region === ctx.region;
-    if (!here || !resolver.exists(ctx, parsed.name)) throw resolver.notFound(parsed.name);
-    resolver.checkState?.(ctx, parsed.name);
-    return value;
+    const here = parsed.account === ctx.account && parsed.region === ctx.region && partitionOf(parsed.region) === value.split(':')[1];
+    if (!here || !resolver.exists(ctx, name)) throw resolver.notFound(name);
+    resolver.checkState?.(ctx, name);
+    return arn(ctx, parsed.type, name);
   };
   return {
     ListTagsForResource: (input, ctx) => ({ TagList: store.tags.list(resolve(ctx, input.ResourceName)) }),
