@@ -3,7 +3,7 @@
  * or by auto when neither Docker nor the engine binaries are available (the CLI warns loudly then).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeHandle, NodeRuntime, NodeSpec } from './runtime.js';
+import type { NodeHandle, NodeRuntime, NodeSpec, RunningNode } from './runtime.js';
 
 export class NoneRuntime implements NodeRuntime {
   readonly name = 'none' as const;
@@ -23,6 +23,14 @@ export class NoneRuntime implements NodeRuntime {
 
   async removeNode(): Promise<void> {
     if (this.delayMs) await sleep(this.delayMs);
+  }
+
+  async inspectNode(_spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
+    return handle;
+  }
+
+  async listNodes(): Promise<RunningNode[]> {
+    return [];
   }
 
   async close(): Promise<void> {}

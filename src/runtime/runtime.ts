@@ -17,8 +17,18 @@ export interface NodeSpec {
   cacheNodeType: string;
   /** The engine's memory limit for this node type, in bytes. */
   maxMemoryBytes: number;
-  /** Engine settings from the node's parameter group (only those the engine accepts at start). */
-  settings: Record<string, string>;
+  /** The port the engine listens on in its container (the cluster's port); a free port for processes. */
+  port: number;
+  /** The node's parameter values: the family's defaults with the parameter group's changes over them. */
+  parameters: Record<string, string>;
+  /** The AUTH token clients must give (redis/valkey with in-transit encryption). Never logged. */
+  authToken?: string;
+  /** What renamed restricted commands end with; only the emulator knows it. Never logged. */
+  adminSecret: string;
+  /** Names the node answers to on the emulator's Docker network, shaped like AWS node names. */
+  aliases: string[];
+  /** Working directory of a process node (the docker runtime uses the container's /data). */
+  dataDir?: string;
 }
 
 export interface NodeHandle {
@@ -28,10 +38,26 @@ export interface NodeHandle {
   target?: { host: string; port: number };
 }
 
+/** A node the runtime found running (or stopped) that belongs to this emulator. */
+export interface RunningNode {
+  runtimeId: string;
+  account: string;
+  region: string;
+  clusterId: string;
+  nodeId: string;
+  running: boolean;
+}
+
 export interface NodeRuntime {
   readonly name: 'docker' | 'process' | 'none';
+  /** Starts a node and resolves once it answers (PING / version). */
   createNode(spec: NodeSpec): Promise<NodeHandle>;
+  /** Restarts a node (its data is gone, as on AWS); recreates it when it has disappeared. */
   restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle>;
   removeNode(spec: NodeSpec, handle: NodeHandle | undefined): Promise<void>;
+  /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
+  inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
+  /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
+  listNodes(): Promise<RunningNode[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the cache node images offline from this machine's Debian binaries (redis-server, memcached): copies each
+# binary and every library ldd lists into an empty root, adds a minimal /etc/passwd, and `docker import`s it under
+# the tags the emulator's image map expects. No registry is needed. Valkey is not packaged by Debian 12, so the
+# valkey tags are the redis image (the emulator logs this when it uses them).
+set -euo pipefail
+
+REDIS_TAGS=(redis:4.0 redis:5.0 redis:6.0 redis:6.2 redis:7.0 redis:7.1 valkey/valkey:7.2 valkey/valkey:8.0 valkey/valkey:8.1)
+MEMCACHED_TAGS=(memcached:1.4 memcached:1.5 memcached:1.6)
+
+command -v docker >/dev/null || { echo "docker is not installed" >&2; exit 1; }
+
+build() { # binary, cmd json, tags...
+  local binary=$1 cmd=$2; shift 2
+  local root
+  root=$(mktemp -d)
+  trap 'rm -rf "$root"' RETURN
+  mkdir -p "$root/usr/local/bin" "$root/etc" "$root/tmp" "$root/data"
+  chmod 1777 "$root/tmp" "$root/data"
+  cp "$(command -v "$binary")" "$root/usr/local/bin/"
+  # valkey-server is redis-server offline: the valkey tags run it under the name official valkey images use.
+  [ "$binary" = redis-server ] && ln -s redis-server "$root/usr/local/bin/valkey-server"
+  # The dynamic loader and every shared library the binary needs, at the same paths.
+  for lib in $(ldd "$(command -v "$binary")" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  printf 'root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+  local first=$1
+  tar -C "$root" -c . | docker import -c "CMD $cmd" -c 'WORKDIR /data' \
+    -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    -c 'LABEL io.elasticache-local.image=offline' - "$first" >/dev/null
+  for tag in "$@"; do docker tag "$first" "$tag"; done
+  echo "built $first ($(docker image inspect -f '{{.Size}}' "$first" | awk '{printf "%.1f MB", $1/1e6}')) as: $*"
+}
+
+build redis-server '["redis-server","--protected-mode","no"]' "${REDIS_TAGS[@]}"
+build memcached '["memcached","-u","nobody"]' "${MEMCACHED_TAGS[@]}"

@@ -1,0 +1,81 @@
+/**
+ * Keeps the emulator's endpoint listeners in step with the nodes: one listener per node endpoint (forwarding to
+ * wherever the node runs now) and one per memcached configuration endpoint (Auto Discovery, then forwarding).
+ * Node locations live here, in memory: they change when a node is restarted or replaced, the endpoints do not.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { configGetClusterReply, isConfigGetCluster, type DiscoveredNode } from './auto-discovery.js';
+import { EndpointProxy, type Target } from './endpoint-proxy.js';
+
+export interface NodeAddress {
+  account: string;
+  region: string;
+  clusterId: string;
+  nodeId: string;
+}
+
+const nodeKey = (n: NodeAddress) => `${n.account}/${n.region}/${n.clusterId}/${n.nodeId}`;
+
+export class EndpointManager {
+  private readonly proxy = new EndpointProxy();
+  private readonly targets = new Map<string, Target>();
+  /** Auto Discovery's version counter per memcached cluster: grows when its node list changes. */
+  private readonly discovery = new Map<string, { version: number; nodes: DiscoveredNode[] }>();
+
+  constructor(private readonly log: FastifyBaseLogger) {}
+
+  /** Records where a node runs now (after a start, restart or adoption). */
+  setTarget(node: NodeAddress, target: Target | undefined): void {
+    if (target) this.targets.set(nodeKey(node), target);
+    else this.targets.delete(nodeKey(node));
+  }
+
+  targetOf(node: NodeAddress): Target | undefined {
+    return this.targets.get(nodeKey(node));
+  }
+
+  /** Opens a node's endpoint; connections go to the node's current target. */
+  async openNodeEndpoint(node: NodeAddress, address: string, port: number): Promise<void> {
+    await this.proxy.open(address, port, { target: () => this.targets.get(nodeKey(node)) });
+  }
+
+  /** Opens a memcached configuration endpoint: answers `config get cluster`, forwards the rest to a live node. */
+  async openConfigurationEndpoint(cluster: Omit<NodeAddress, 'nodeId'>, address: string, port: number): Promise<void> {
+    const key = `${cluster.account}/${cluster.region}/${cluster.clusterId}`;
+    await this.proxy.open(address, port, {
+      target: () => [...this.targets.entries()].find(([k]) => k.startsWith(`${key}/`))?.[1],
+      intercept: (line) => {
+        if (!isConfigGetCluster(line)) return undefined;
+        const entry = this.discovery.get(key) ?? { version: 1, nodes: [] };
+        return configGetClusterReply(entry.version, entry.nodes);
+      },
+    });
+  }
+
+  /** Publishes a memcached cluster's node list to Auto Discovery (version bumps only on a real change). */
+  setDiscoveredNodes(cluster: Omit<NodeAddress, 'nodeId'>, nodes: DiscoveredNode[]): void {
+    const key = `${cluster.account}/${cluster.region}/${cluster.clusterId}`;
+    const current = this.discovery.get(key);
+    if (current && JSON.stringify(current.nodes) === JSON.stringify(nodes)) return;
+    this.discovery.set(key, { version: (current?.version ?? 0) + 1, nodes });
+  }
+
+  async closeEndpoint(address: string, port: number): Promise<void> {
+    await this.proxy.close(address, port);
+  }
+
+  forgetCluster(cluster: Omit<NodeAddress, 'nodeId'>): void {
+    const prefix = `${cluster.account}/${cluster.region}/${cluster.clusterId}/`;
+    for (const key of [...this.targets.keys()]) if (key.startsWith(prefix)) this.targets.delete(key);
+    this.discovery.delete(prefix.slice(0, -1));
+  }
+
+  isOpen(address: string, port: number): boolean {
+    return this.proxy.isOpen(address, port);
+  }
+
+  async close(): Promise<void> {
+    await this.proxy.closeAll();
+    this.log.debug('endpoint listeners closed');
+  }
+}

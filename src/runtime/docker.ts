@@ -1,0 +1,250 @@
+/**
+ * Nodes as Docker containers (dockerode): one container per node on the emulator's own network, labelled so the
+ * emulator can find, adopt and clean what it owns, with the node type's memory as its limit. The engine listens on
+ * the cluster's port inside the container, published on an ephemeral 127.0.0.1 port that the emulator's endpoint
+ * listener forwards to.
+ */
+import Docker from 'dockerode';
+import type { FastifyBaseLogger } from 'fastify';
+import { createHash } from 'node:crypto';
+import { engineBinary, engineCommand, waitUntilReady } from './engines.js';
+import { imageFor, type ImageOverrides } from './images.js';
+import type { NodeHandle, NodeRuntime, NodeSpec, RunningNode } from './runtime.js';
+
+export const LABEL = {
+  managed: 'io.elasticache-local.managed',
+  instance: 'io.elasticache-local.instance',
+  account: 'io.elasticache-local.account',
+  region: 'io.elasticache-local.region',
+  cluster: 'io.elasticache-local.cache-cluster',
+  node: 'io.elasticache-local.cache-node',
+  engine: 'io.elasticache-local.engine',
+} as const;
+
+export interface DockerRuntimeOptions {
+  /** Tells this emulator's containers from another's (its data dir's identity). */
+  instanceId: string;
+  images?: ImageOverrides;
+  log: FastifyBaseLogger;
+  readinessTimeoutMs?: number;
+}
+
+export class NodeImageUnavailable extends Error {}
+
+/** Connects to the daemon of DOCKER_HOST or the default socket; undefined when none answers quickly. */
+export async function connectDocker(timeoutMs = 1500): Promise<Docker | undefined> {
+  const docker = new Docker();
+  try {
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+    return docker;
+  } catch {
+    return undefined;
+  }
+}
+
+function shortHash(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 6);
+}
+
+export class DockerRuntime implements NodeRuntime {
+  readonly name = 'docker' as const;
+  private readonly network: string;
+  private networkReady: Promise<void> | undefined;
+  private readonly imagesChecked = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerRuntimeOptions,
+  ) {
+    this.network = `elasticache-local-${options.instanceId}`;
+  }
+
+  /** The container name `docker ps` shows: cluster and node first, then what makes it unique. */
+  containerName(spec: NodeSpec): string {
+    return `ecl-${spec.clusterId}-${spec.nodeId}-${shortHash(this.options.instanceId, spec.account, spec.region)}`;
+  }
+
+  async createNode(spec: NodeSpec): Promise<NodeHandle> {
+    const image = imageFor(spec.engine, spec.engineVersion, this.options.images);
+    await Promise.all([this.ensureNetwork(), this.ensureImage(image, spec)]);
+    const name = this.containerName(spec);
+    await this.removeByName(name);
+    const portKey = `${spec.port}/tcp`;
+    const memory = Math.round(spec.maxMemoryBytes * 1.25) + 64 * 2 ** 20;
+    const container = await this.docker.createContainer({
+      name,
+      Image: image,
+      // The binary by name: official images' entrypoints and the offline images both find it on PATH.
+      Cmd: [engineBinary(spec.engine), ...engineCommand(spec)],
+      Labels: {
+        [LABEL.managed]: 'true',
+        [LABEL.instance]: this.options.instanceId,
+        [LABEL.account]: spec.account,
+        [LABEL.region]: spec.region,
+        [LABEL.cluster]: spec.clusterId,
+        [LABEL.node]: spec.nodeId,
+        [LABEL.engine]: spec.engine,
+      },
+      ExposedPorts: { [portKey]: {} },
+      HostConfig: {
+        PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        Memory: memory,
+        NetworkMode: this.network,
+      },
+      NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: spec.aliases } } },
+    });
+    try {
+      await container.start();
+      return await this.ready(container.id, spec);
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
+    try {
+      await this.docker.getContainer(handle.runtimeId).restart({ t: 0 });
+      return await this.ready(handle.runtimeId, spec);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      return this.createNode(spec);
+    }
+  }
+
+  async removeNode(spec: NodeSpec, handle: NodeHandle | undefined): Promise<void> {
+    if (handle?.runtimeId) {
+      await this.docker
+        .getContainer(handle.runtimeId)
+        .remove({ force: true })
+        .catch((error) => {
+          if (error.statusCode !== 404) throw error;
+        });
+    }
+    await this.removeByName(this.containerName(spec));
+  }
+
+  /** Every container of this emulator instance, running or not. */
+  async listNodes(): Promise<RunningNode[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.instance}=${this.options.instanceId}`] },
+    });
+    return containers.map((c) => ({
+      runtimeId: c.Id,
+      account: c.Labels[LABEL.account],
+      region: c.Labels[LABEL.region],
+      clusterId: c.Labels[LABEL.cluster],
+      nodeId: c.Labels[LABEL.node],
+      running: c.State === 'running',
+    }));
+  }
+
+  async inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined> {
+    try {
+      const info = await this.docker.getContainer(handle.runtimeId).inspect();
+      if (!info.State.Running) return undefined;
+      const binding = info.NetworkSettings.Ports[`${spec.port}/tcp`]?.[0];
+      return binding ? { runtimeId: handle.runtimeId, target: { host: '127.0.0.1', port: Number(binding.HostPort) } } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Removes this instance's network once no container uses it (after the last cluster is gone). */
+  async removeNetworkIfUnused(): Promise<void> {
+    const containers = await this.listNodes();
+    if (containers.length > 0) return;
+    await this.docker.getNetwork(this.network).remove().catch(() => {});
+    this.networkReady = undefined;
+  }
+
+  private async ready(containerId: string, spec: NodeSpec): Promise<NodeHandle> {
+    const deadline = Date.now() + (this.options.readinessTimeoutMs ?? 30_000);
+    let handle: NodeHandle | undefined;
+    while (!handle && Date.now() < deadline) {
+      handle = await this.inspectNode(spec, { runtimeId: containerId });
+      if (!handle) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (!handle?.target) throw new Error(`container ${containerId.slice(0, 12)} did not start`);
+    await waitUntilReady(spec.engine, handle.target.host, handle.target.port, Math.max(deadline - Date.now(), 1000));
+    return handle;
+  }
+
+  private ensureNetwork(): Promise<void> {
+    this.networkReady ??= (async () => {
+      const existing = await this.docker.listNetworks({ filters: { name: [this.network] } });
+      if (existing.some((n) => n.Name === this.network)) return;
+      await this.docker
+        .createNetwork({
+          Name: this.network,
+          Labels: { [LABEL.managed]: 'true', [LABEL.instance]: this.options.instanceId },
+        })
+        .catch((error) => {
+          if (error.statusCode !== 409) throw error;
+        });
+    })().catch((error) => {
+      this.networkReady = undefined;
+      throw error;
+    });
+    return this.networkReady;
+  }
+
+  private ensureImage(image: string, spec: NodeSpec): Promise<void> {
+    let check = this.imagesChecked.get(image);
+    if (!check) {
+      check = this.findOrPull(image, spec).catch((error) => {
+        this.imagesChecked.delete(image);
+        throw error;
+      });
+      this.imagesChecked.set(image, check);
+    }
+    return check;
+  }
+
+  private async findOrPull(image: string, spec: NodeSpec): Promise<void> {
+    const log = this.options.log;
+    try {
+      const info = await this.docker.getImage(image).inspect();
+      if (spec.engine === 'valkey' && info.Config?.Labels?.['io.elasticache-local.image'] === 'offline') {
+        log.warn({ image }, 'valkey nodes run redis-server from the offline image (Debian has no valkey package)');
+      }
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+    log.info({ image }, 'pulling node image');
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(
+          stream,
+          (error) => (error ? reject(error) : resolve()),
+          (event: { status?: string; progress?: string; id?: string }) =>
+            log.debug({ image, layer: event.id, status: event.status, progress: event.progress }, 'pull progress'),
+        ),
+      );
+      log.info({ image }, 'pulled node image');
+    } catch (error) {
+      throw new NodeImageUnavailable(
+        `The image ${image} is not available and could not be pulled (${(error as Error).message}). ` +
+          `Provide it with \`docker pull ${image}\` or \`docker/build-node-images.sh\`, ` +
+          'or map the engine version to another image with ELASTICACHE_LOCAL_IMAGES.',
+      );
+    }
+  }
+
+  private async removeByName(name: string): Promise<void> {
+    await this.docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch((error) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  }
+}

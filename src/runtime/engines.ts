@@ -1,0 +1,106 @@
+/**
+ * How each engine is started and asked whether it is up: the command line for a node spec, and the readiness
+ * probe (redis/valkey: PING, memcached: version). Restricted commands are renamed, as ElastiCache restricts them,
+ * to names only the emulator knows; the admin connection uses those names.
+ */
+import { connect } from 'node:net';
+import type { NodeSpec } from './runtime.js';
+
+/** Commands ElastiCache does not let clients run. Replication's own PSYNC / SYNC stay, replicas need them. */
+export const RESTRICTED_COMMANDS = ['CONFIG', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'DEBUG', 'SHUTDOWN', 'REPLICAOF', 'SLAVEOF', 'MIGRATE', 'MODULE'];
+
+export function renamedCommand(command: string, adminSecret: string): string {
+  return `${command}-${adminSecret}`;
+}
+
+/** Memcached settings that map to command-line flags (AWS parameter name → flag). */
+const MEMCACHED_FLAGS: Record<string, (value: string) => string[]> = {
+  max_simultaneous_connections: (v) => ['-c', v],
+  max_item_size: (v) => ['-I', v],
+  chunk_size_growth_factor: (v) => ['-f', v],
+  chunk_size: (v) => ['-n', v],
+  cas_disabled: (v) => (v === '1' || v === 'true' ? ['-C'] : []),
+  disable_flush_all: (v) => (v === '1' || v === 'true' ? ['-F'] : []),
+  backlog_queue_limit: (v) => ['-b', v],
+  binding_protocol: (v) => ['-B', v],
+  num_threads: (v) => ['-t', v],
+};
+
+/** Where the engine listens: the cluster's port on all interfaces in a container, a free loopback port as a process. */
+export interface Listen {
+  port: number;
+  bind: string;
+}
+
+export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
+  const memoryMb = spec.parameters.max_cache_memory ?? String(Math.max(16, Math.floor(spec.maxMemoryBytes / 2 ** 20)));
+  const args = ['-p', String(listen.port), '-l', listen.bind, '-U', '0', '-m', memoryMb];
+  // memcached refuses to run as root without a user to switch to.
+  if (process.getuid?.() === 0 || listen.bind === '0.0.0.0') args.push('-u', 'nobody');
+  for (const [name, value] of Object.entries(spec.parameters)) {
+    const flag = MEMCACHED_FLAGS[name];
+    if (flag) args.push(...flag(value));
+  }
+  return args;
+}
+
+export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
+  const args = [
+    '--port', String(listen.port),
+    '--bind', listen.bind,
+    '--protected-mode', 'no',
+    '--save', '',
+    '--appendonly', 'no',
+    '--dir', spec.dataDir ?? '/data',
+    '--maxmemory', String(spec.maxMemoryBytes),
+  ];
+  for (const command of RESTRICTED_COMMANDS) args.push('--rename-command', command, renamedCommand(command, spec.adminSecret));
+  if (spec.authToken) args.push('--requirepass', spec.authToken);
+  return args;
+}
+
+export function engineBinary(engine: NodeSpec['engine']): string {
+  return engine === 'memcached' ? 'memcached' : engine === 'valkey' ? 'valkey-server' : 'redis-server';
+}
+
+export function engineCommand(spec: NodeSpec, listen: Listen = { port: spec.port, bind: '0.0.0.0' }): string[] {
+  return spec.engine === 'memcached' ? memcachedCommand(spec, listen) : redisCommand(spec, listen);
+}
+
+/** One request/answer on a fresh connection: true when the engine answers like a live server. */
+export function probe(engine: NodeSpec['engine'], host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let answer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write(engine === 'memcached' ? 'version\r\n' : 'PING\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      if (!answer.includes('\r\n')) return;
+      // A server that wants AUTH is up all the same.
+      done(engine === 'memcached' ? answer.startsWith('VERSION') : answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
+    });
+  });
+}
+
+/** Polls the probe until the node answers or the deadline passes. */
+export async function waitUntilReady(
+  engine: NodeSpec['engine'],
+  host: string,
+  port: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  while (Date.now() < deadline) {
+    if (await probe(engine, host, port, 500)) return;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+  throw new Error(`the ${engine} node on ${host}:${port} did not answer within ${timeoutMs} ms`);
+}
