@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseImageOverrides } from './runtime/images.js';
 
 export const RUNTIMES = ['auto', 'docker', 'process', 'none'] as const;
 export type RuntimeChoice = (typeof RUNTIMES)[number];
@@ -24,6 +25,8 @@ export interface Config {
   endpointBase: string;
   /** How long the metadata-only runtime pretends a node takes to start, stop or reboot (ms). */
   provisionDelayMs: number;
+  /** Node image overrides, JSON: {"redis:7.1": "my/redis:7.1.3", "memcached": "memcached:1.6.38"}. */
+  images: string;
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -37,6 +40,8 @@ Options (each also read from the environment variable shown):
   --endpoint-base <a> first node endpoint address    ELASTICACHE_LOCAL_ENDPOINT_BASE (default 127.77.0.1)
   --provision-delay <ms> runtime none: time a node takes to start/stop
                                                      ELASTICACHE_LOCAL_PROVISION_DELAY (default 0)
+  --images <json>     node image overrides           ELASTICACHE_LOCAL_IMAGES
+                      e.g. {"redis:7.1":"my/redis:7.1.3","memcached":"memcached:1.6.38"}
   -h, --help          show this help
 `;
 
@@ -51,6 +56,7 @@ export function defaultConfig(): Config {
     logLevel: 'info',
     endpointBase: '127.77.0.1',
     provisionDelayMs: 0,
+    images: '',
   };
 }
 
@@ -65,6 +71,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       'log-level': { type: 'string' },
       'endpoint-base': { type: 'string' },
       'provision-delay': { type: 'string' },
+      images: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -108,6 +115,15 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
     const ms = Number(delay);
     if (!Number.isInteger(ms) || ms < 0) throw new ConfigError(`--provision-delay must be a number of ms, got "${delay}"`);
     config.provisionDelayMs = ms;
+  }
+  const images = pick('images', 'IMAGES');
+  if (images !== undefined) {
+    try {
+      parseImageOverrides(images);
+    } catch (error) {
+      throw new ConfigError(`--images must be a JSON object of image names: ${(error as Error).message}`);
+    }
+    config.images = images;
   }
   return config;
 }

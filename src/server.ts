@@ -1,14 +1,23 @@
 /**
- * Assembles a running emulator from a Config: the database, the node runtime, the reconciler and the HTTP app.
- * The CLI and the tests both start emulators through here.
+ * Assembles a running emulator from a Config: the database, the node runtime, the endpoint listeners, the
+ * reconciler and its supervisor, and the HTTP app. The CLI and the tests both start emulators through here.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { Config } from './config.js';
 import { cacheClusterWorkers } from './control/cache-cluster-worker.js';
+import { ClusterNodes } from './control/cluster-nodes.js';
+import { NodeSupervisor } from './control/node-supervisor.js';
 import { Reconciler } from './control/reconciler.js';
+import { EndpointManager } from './dataplane/endpoints.js';
 import { LoopbackAddressPool } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
+import { DockerRuntime, connectDocker } from './runtime/docker.js';
+import { parseImageOverrides } from './runtime/images.js';
 import { NoneRuntime } from './runtime/none.js';
+import { ProcessRuntime } from './runtime/process.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { elastiCacheApi } from './services/elasticache/index.js';
 import { openDatabase } from './store/database.js';
@@ -19,58 +28,105 @@ export interface Emulator {
   store: Store;
   reconciler: Reconciler;
   runtime: NodeRuntime;
+  /** This emulator's identity: its containers and processes carry it. */
+  instanceId: string;
   /** http://host:port of the API. */
   url: string;
+  /** Stops the API and the endpoint listeners; nodes keep running, to be adopted by the next start. */
   close(): Promise<void>;
 }
 
 export const VERSION = '0.1.0';
 
-async function chooseRuntime(config: Config, app: FastifyInstance): Promise<NodeRuntime> {
-  if (config.runtime === 'docker' || config.runtime === 'process') {
-    throw new Error(`The ${config.runtime} runtime is not available in this version yet; use --runtime none.`);
+interface RuntimeChoice {
+  runtime: NodeRuntime;
+  why: string;
+}
+
+async function chooseRuntime(config: Config, instanceId: string, log: FastifyBaseLogger): Promise<RuntimeChoice> {
+  const images = parseImageOverrides(config.images);
+  const workDir = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}`) : join(config.dataDir, 'nodes');
+  const docker = async () => {
+    const client = await connectDocker();
+    return client && new DockerRuntime(client, { instanceId, images, log });
+  };
+  const processes = () => (ProcessRuntime.available() ? new ProcessRuntime({ instanceId, workDir, log }) : undefined);
+  const daemon = process.env.DOCKER_HOST ?? 'the default socket';
+
+  switch (config.runtime) {
+    case 'docker': {
+      const runtime = await docker();
+      if (!runtime) throw new Error(`--runtime docker: no Docker daemon answers on ${daemon}`);
+      return { runtime, why: 'asked for' };
+    }
+    case 'process': {
+      const runtime = processes();
+      if (!runtime) throw new Error('--runtime process: neither redis-server nor memcached is on PATH');
+      return { runtime, why: 'asked for' };
+    }
+    case 'none':
+      return { runtime: new NoneRuntime(config.provisionDelayMs), why: 'asked for' };
+    default: {
+      const viaDocker = await docker();
+      if (viaDocker) return { runtime: viaDocker, why: `a Docker daemon answers on ${daemon}` };
+      const viaProcesses = processes();
+      if (viaProcesses) return { runtime: viaProcesses, why: `no Docker daemon on ${daemon}; engine binaries are on PATH` };
+      return { runtime: new NoneRuntime(config.provisionDelayMs), why: 'no Docker daemon and no engine binaries on PATH' };
+    }
   }
-  if (config.runtime === 'auto') {
-    app.log.warn('runtime auto: no node runtime is available yet in this version; using "none" (metadata only)');
-  }
-  app.log.warn('runtime "none": clusters exist in the API only, no cache node runs and no endpoint answers');
-  return new NoneRuntime(config.provisionDelayMs);
 }
 
 export async function startEmulator(config: Config): Promise<Emulator> {
   const store = new Store(openDatabase(config.dataDir), new LoopbackAddressPool(config.endpointBase));
+  const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
+  const adminSecret = store.settings.getOrCreate('admin-secret', () => randomBytes(16).toString('hex'));
   let reconciler: Reconciler | undefined;
   const work = { wake: () => reconciler?.wake() };
-  let runtimeName = 'none';
+  let runtimeName = 'starting';
   const app = await buildApp({
     apis: [elastiCacheApi({ store, work })],
     logLevel: config.logLevel,
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
   });
+  let endpoints: EndpointManager | undefined;
   try {
-    const runtime = await chooseRuntime(config, app);
+    const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
     runtimeName = runtime.name;
-    reconciler = new Reconciler(store, { ...cacheClusterWorkers(store, runtime, app.log) }, app.log);
+    if (runtime.name === 'none') {
+      app.log.warn(`runtime none (${why}): clusters exist in the API only; no cache node runs and no endpoint answers`);
+    } else {
+      app.log.info({ runtime: runtime.name }, `runtime ${runtime.name}: ${why}`);
+    }
+    endpoints = new EndpointManager(app.log, runtime.name !== 'none');
+    const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, adminSecret }, app.log);
+    reconciler = new Reconciler(store, cacheClusterWorkers(store, nodes, app.log), app.log);
+    const supervisor = new NodeSupervisor(store, nodes, work, app.log);
     const address = await app.listen({ host: config.host, port: config.port });
+    // Adoption runs after the API listens: a start is not held up by the nodes it finds.
+    await supervisor.adopt().catch((error) => app.log.error({ err: error }, 'adopting running nodes failed'));
     reconciler.start();
+    supervisor.start();
     const listening = new URL(address);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
-    const emulator: Emulator = {
+    return {
       app,
       store,
       reconciler,
       runtime,
+      instanceId,
       url,
       async close() {
+        supervisor.stop();
         await app.close();
         await reconciler!.stop();
+        await endpoints!.close();
         await runtime.close();
         store.close();
       },
     };
-    return emulator;
   } catch (error) {
     await app.close();
+    await endpoints?.close();
     store.close();
     throw error;
   }

@@ -11,6 +11,16 @@ import type { WorkQueue } from '../services/context.js';
 export type JobWorker = (job: Job) => Promise<void>;
 
 const MAX_ATTEMPTS = 8;
+/** A job that has not finished by then is treated as failed and retried; its runtime calls may have hung. */
+const JOB_TIMEOUT_MS = 120_000;
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the job did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 export class Reconciler implements WorkQueue {
   private readonly busy = new Set<string>();
@@ -98,7 +108,7 @@ export class Reconciler implements WorkQueue {
       return;
     }
     try {
-      await worker(job);
+      await withTimeout(worker(job), JOB_TIMEOUT_MS);
       this.store.jobs.done(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -22,7 +22,11 @@ export class EndpointManager {
   /** Auto Discovery's version counter per memcached cluster: grows when its node list changes. */
   private readonly discovery = new Map<string, { version: number; nodes: DiscoveredNode[] }>();
 
-  constructor(private readonly log: FastifyBaseLogger) {}
+  /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    private readonly listening = true,
+  ) {}
 
   /** Records where a node runs now (after a start, restart or adoption). */
   setTarget(node: NodeAddress, target: Target | undefined): void {
@@ -36,11 +40,13 @@ export class EndpointManager {
 
   /** Opens a node's endpoint; connections go to the node's current target. */
   async openNodeEndpoint(node: NodeAddress, address: string, port: number): Promise<void> {
+    if (!this.listening) return;
     await this.proxy.open(address, port, { target: () => this.targets.get(nodeKey(node)) });
   }
 
   /** Opens a memcached configuration endpoint: answers `config get cluster`, forwards the rest to a live node. */
   async openConfigurationEndpoint(cluster: Omit<NodeAddress, 'nodeId'>, address: string, port: number): Promise<void> {
+    if (!this.listening) return;
     const key = `${cluster.account}/${cluster.region}/${cluster.clusterId}`;
     await this.proxy.open(address, port, {
       target: () => [...this.targets.entries()].find(([k]) => k.startsWith(`${key}/`))?.[1],

@@ -302,12 +302,32 @@ export interface AddressPool {
   first(accept: (address: string) => boolean): string | undefined;
 }
 
+/** Instance-wide settings, created on first use and never changed afterwards. */
+export class SettingsRepository {
+  private readonly getStmt;
+  private readonly insertStmt;
+
+  constructor(db: Db) {
+    this.getStmt = db.prepare('SELECT value FROM settings WHERE name = ?');
+    this.insertStmt = db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING');
+  }
+
+  /** The setting's value, storing `create()` first when it has none. */
+  getOrCreate(name: string, create: () => string): string {
+    const row = this.getStmt.get(name) as { value: string } | undefined;
+    if (row) return row.value;
+    this.insertStmt.run(name, create());
+    return (this.getStmt.get(name) as { value: string }).value;
+  }
+}
+
 export class Store {
   readonly resources: ResourceRepository;
   readonly tags: TagRepository;
   readonly events: EventRepository;
   readonly jobs: JobRepository;
   readonly endpoints: EndpointRepository;
+  readonly settings: SettingsRepository;
 
   constructor(
     readonly db: Db,
@@ -318,6 +338,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.jobs = new JobRepository(db);
     this.endpoints = new EndpointRepository(db, pool);
+    this.settings = new SettingsRepository(db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -385,3 +385,25 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
 export function parameterGroupExists(store: Store, scope: Scope, name: string): boolean {
   return findParameterGroup(store, scope, name) !== undefined;
 }
+
+export interface EffectiveParameters {
+  /** Every parameter with a value: the family's default, or the group's own where it set one. */
+  values: Record<string, string>;
+  changeTypes: Record<string, string>;
+}
+
+/** What a node of a group runs with: the family's defaults with the group's changes over them. */
+export function effectiveParameters(store: Store, scope: Scope, groupName: string): EffectiveParameters {
+  const group = findParameterGroup(store, scope, groupName);
+  const values: Record<string, string> = {};
+  const changeTypes: Record<string, string> = {};
+  if (!group) return { values, changeTypes };
+  const table = parameterTable(group.family, { clusterModeOn: group.isDefault && group.clusterEnabled });
+  for (const p of table?.parameters ?? []) {
+    changeTypes[p.ParameterName] = p.ChangeType;
+    if (p.ParameterValue !== undefined) values[p.ParameterName] = p.ParameterValue;
+  }
+  for (const p of table?.nodeTypeSpecificParameters ?? []) changeTypes[p.ParameterName] = p.ChangeType;
+  Object.assign(values, group.values);
+  return { values, changeTypes };
+}

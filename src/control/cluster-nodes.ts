@@ -1,0 +1,189 @@
+/**
+ * The node-level steps the reconciler and the supervisor share: build a node's spec from the cluster and its
+ * parameter group, start / restart / stop a node through the runtime, keep its endpoint listener pointed at it,
+ * apply parameter values, and record what happened in the cluster's state and events. Every step re-reads the
+ * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
+ */
+import type { CacheCluster } from '@aws-sdk/client-elasticache';
+import type { FastifyBaseLogger } from 'fastify';
+import type { EndpointManager } from '../dataplane/endpoints.js';
+import { applyRedisParameters } from '../dataplane/node-admin.js';
+import type { NodeHandle, NodeRuntime, NodeSpec } from '../runtime/runtime.js';
+import type { Scope, Store } from '../store/store.js';
+import type { CacheClusterInternal, StoredCluster } from '../services/elasticache/cache-clusters.js';
+import { nodeType, regionCode, type EngineName } from '../services/elasticache/catalog.js';
+import { KIND } from '../services/elasticache/kinds.js';
+import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
+
+export const CONFIGURATION_ROLE = 'cfg';
+
+export interface Identity {
+  instanceId: string;
+  adminSecret: string;
+}
+
+export class ClusterNodes {
+  constructor(
+    private readonly store: Store,
+    readonly runtime: NodeRuntime,
+    private readonly endpoints: EndpointManager,
+    private readonly identity: Identity,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  load(scope: Scope, id: string): StoredCluster | undefined {
+    const found = this.store.resources.get<CacheCluster>(scope, KIND.cacheCluster, id);
+    return found && { state: found.state, internal: found.internal as CacheClusterInternal };
+  }
+
+  /** Re-reads the cluster, lets `change` edit it, saves it: one transaction, never a stale write. */
+  update(scope: Scope, id: string, change: (cluster: StoredCluster) => void): StoredCluster | undefined {
+    return this.store.transaction(() => {
+      const cluster = this.load(scope, id);
+      if (!cluster) return undefined;
+      change(cluster);
+      this.store.resources.update(scope, KIND.cacheCluster, id, cluster.state, cluster.internal);
+      return cluster;
+    });
+  }
+
+  event(scope: Scope, id: string, message: string): void {
+    this.store.events.record(scope, 'cache-cluster', id, message);
+  }
+
+  spec(scope: Scope, cluster: StoredCluster, nodeId: string): NodeSpec {
+    const { state, internal } = cluster;
+    const parameters = effectiveParameters(this.store, scope, state.CacheParameterGroup!.CacheParameterGroupName!).values;
+    const id = state.CacheClusterId!;
+    return {
+      account: scope.account,
+      region: scope.region,
+      clusterId: id,
+      nodeId,
+      engine: state.Engine as EngineName,
+      engineVersion: state.EngineVersion!,
+      cacheNodeType: state.CacheNodeType!,
+      maxMemoryBytes: nodeType(state.CacheNodeType!)?.memoryBytes ?? 0,
+      port: internal.port,
+      parameters,
+      authToken: internal.authToken,
+      adminSecret: this.identity.adminSecret,
+      // As AWS names nodes: <cluster>.<hash>.<node>.<region code>.cache.amazonaws.com, plus the short forms.
+      aliases: [`${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`, `${id}-${nodeId}`],
+    };
+  }
+
+  private handleOf(cluster: StoredCluster, nodeId: string): NodeHandle | undefined {
+    const runtimeId = cluster.internal.nodes[nodeId]?.runtimeId;
+    return runtimeId ? { runtimeId } : undefined;
+  }
+
+  /** Starts (or replaces) one node and records it available behind its endpoint. */
+  async startNode(scope: Scope, id: string, nodeId: string): Promise<void> {
+    const cluster = this.load(scope, id);
+    if (!cluster) return;
+    const endpoint = this.store.transaction(() =>
+      this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
+    );
+    const spec = this.spec(scope, cluster, nodeId);
+    // The runtime replaces whatever an interrupted earlier attempt left of this node.
+    const handle = await this.runtime.createNode(spec);
+    await this.attach(scope, spec, handle);
+    await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+    this.update(scope, id, ({ state, internal }) => {
+      const node = state.CacheNodes!.find((n) => n.CacheNodeId === nodeId)!;
+      const added = node.CacheNodeStatus === 'creating';
+      node.CacheNodeStatus = 'available';
+      node.ParameterGroupStatus = 'in-sync';
+      node.CacheNodeCreateTime ??= new Date();
+      node.Endpoint = { Address: endpoint.address, Port: endpoint.port };
+      internal.nodes[nodeId] = { runtimeId: handle.runtimeId };
+      if (added) this.event(scope, id, `Added cache node ${nodeId} in availability zone ${node.CustomerAvailabilityZone}`);
+    });
+    this.publishDiscovery(scope, id);
+  }
+
+  /** Restarts a node in place (its data is gone, as on AWS); a node that has disappeared is recreated. */
+  async restartNode(scope: Scope, id: string, nodeId: string): Promise<void> {
+    const cluster = this.load(scope, id);
+    if (!cluster) return;
+    const spec = this.spec(scope, cluster, nodeId);
+    const handle = this.handleOf(cluster, nodeId);
+    const restarted = handle ? await this.runtime.restartNode(spec, handle) : await this.runtime.createNode(spec);
+    await this.attach(scope, spec, restarted);
+    const endpoint = this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port);
+    await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+    this.update(scope, id, ({ internal }) => {
+      internal.nodes[nodeId] = { runtimeId: restarted.runtimeId };
+    });
+  }
+
+  /** Removes a node, closes its endpoint and frees its address. */
+  async stopNode(scope: Scope, id: string, nodeId: string): Promise<void> {
+    const cluster = this.load(scope, id);
+    if (!cluster) return;
+    await this.runtime.removeNode(this.spec(scope, cluster, nodeId), this.handleOf(cluster, nodeId));
+    const endpoint = cluster.state.CacheNodes?.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
+    if (endpoint?.Address) await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!);
+    this.endpoints.setTarget({ ...scope, clusterId: id, nodeId }, undefined);
+    this.store.transaction(() => this.store.endpoints.release(scope, KIND.cacheCluster, id, nodeId));
+  }
+
+  /** Points the endpoint at the node and gives a redis / valkey node its parameter values. */
+  async attach(scope: Scope, spec: NodeSpec, handle: NodeHandle): Promise<void> {
+    this.endpoints.setTarget(spec, handle.target);
+    if (spec.engine !== 'memcached' && handle.target) await this.applyParameters(spec, handle, spec.parameters);
+  }
+
+  async applyParameters(spec: NodeSpec, handle: NodeHandle, values: Record<string, string>): Promise<void> {
+    if (!handle.target) return;
+    const refused = await applyRedisParameters({ ...handle.target, authToken: spec.authToken, adminSecret: spec.adminSecret }, values);
+    if (refused.length > 0) {
+      this.log.debug({ cluster: spec.clusterId, node: spec.nodeId, refused }, 'parameters this engine does not take at run time');
+    }
+  }
+
+  /** Opens a memcached cluster's configuration endpoint and returns its address. */
+  async openConfiguration(scope: Scope, id: string): Promise<{ address: string; port: number }> {
+    const cluster = this.load(scope, id)!;
+    const cfg = this.store.transaction(() =>
+      this.store.endpoints.allocate(scope, KIND.cacheCluster, id, CONFIGURATION_ROLE, cluster.internal.port),
+    );
+    await this.endpoints.openConfigurationEndpoint({ ...scope, clusterId: id }, cfg.address, cfg.port);
+    this.publishDiscovery(scope, id);
+    return cfg;
+  }
+
+  async closeConfiguration(cluster: CacheCluster): Promise<void> {
+    const cfg = cluster.ConfigurationEndpoint;
+    if (cfg?.Address) await this.endpoints.closeEndpoint(cfg.Address, cfg.Port!);
+  }
+
+  /** Tells Auto Discovery the cluster's current node list. */
+  publishDiscovery(scope: Scope, id: string): void {
+    const cluster = this.load(scope, id);
+    if (!cluster || cluster.state.Engine !== 'memcached') return;
+    const nodes = (cluster.state.CacheNodes ?? [])
+      .filter((n) => n.Endpoint?.Address)
+      .map((n) => ({ host: n.Endpoint!.Address!, ip: n.Endpoint!.Address!, port: n.Endpoint!.Port! }));
+    this.endpoints.setDiscoveredNodes({ ...scope, clusterId: id }, nodes);
+  }
+
+  forget(scope: Scope, id: string): void {
+    this.endpoints.forgetCluster({ ...scope, clusterId: id });
+  }
+
+  /** Where a node runs now, if it still runs. */
+  async inspect(scope: Scope, cluster: StoredCluster, nodeId: string): Promise<NodeHandle | undefined> {
+    const handle = this.handleOf(cluster, nodeId);
+    return handle ? this.runtime.inspectNode(this.spec(scope, cluster, nodeId), handle) : undefined;
+  }
+
+  /** Re-opens the endpoint of a node found running (after an emulator restart). */
+  async adopt(scope: Scope, cluster: StoredCluster, nodeId: string, handle: NodeHandle): Promise<void> {
+    const spec = this.spec(scope, cluster, nodeId);
+    this.endpoints.setTarget(spec, handle.target);
+    const endpoint = cluster.state.CacheNodes?.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
+    if (endpoint?.Address) await this.endpoints.openNodeEndpoint(spec, endpoint.Address, endpoint.Port!);
+  }
+}

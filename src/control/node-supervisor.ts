@@ -1,0 +1,102 @@
+/**
+ * Watches the nodes that should be running. At start it adopts what still runs (re-opening its endpoints),
+ * has what is missing recreated, and removes this instance's orphans; afterwards it checks every few seconds and
+ * has a dead node replaced, endpoint unchanged, as AWS replaces failed nodes.
+ */
+import type { CacheCluster } from '@aws-sdk/client-elasticache';
+import type { FastifyBaseLogger } from 'fastify';
+import type { NodeSpec } from '../runtime/runtime.js';
+import type { Scope, Store } from '../store/store.js';
+import type { WorkQueue } from '../services/context.js';
+import { KIND } from '../services/elasticache/kinds.js';
+import type { CacheClusterInternal } from '../services/elasticache/cache-clusters.js';
+import type { ClusterNodes } from './cluster-nodes.js';
+
+export class NodeSupervisor {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly nodes: ClusterNodes,
+    private readonly work: WorkQueue,
+    private readonly log: FastifyBaseLogger,
+    private readonly intervalMs = 2000,
+  ) {}
+
+  private clusters() {
+    return this.store.resources
+      .listEverywhere<CacheCluster>(KIND.cacheCluster)
+      .map((r) => ({ scope: r.scope, cluster: { state: r.state, internal: r.internal as CacheClusterInternal } }));
+  }
+
+  private heal(scope: Scope, id: string): void {
+    this.store.jobs.cancel(scope, KIND.cacheCluster, id, 'heal');
+    this.store.jobs.enqueue(scope, KIND.cacheCluster, id, 'heal');
+    this.work.wake();
+  }
+
+  /** Re-attaches running nodes to their endpoints, queues the recreation of missing ones, removes orphans. */
+  async adopt(): Promise<void> {
+    const known = new Set<string>();
+    let adopted = 0;
+    let missing = 0;
+    for (const { scope, cluster } of this.clusters()) {
+      const id = cluster.state.CacheClusterId!;
+      for (const node of cluster.state.CacheNodes ?? []) known.add(`${scope.account}/${scope.region}/${id}/${node.CacheNodeId}`);
+      if (cluster.state.CacheClusterStatus === 'creating' || cluster.state.CacheClusterStatus === 'deleting') continue;
+      if (cluster.state.ConfigurationEndpoint) await this.nodes.openConfiguration(scope, id);
+      let lost = false;
+      for (const node of cluster.state.CacheNodes ?? []) {
+        if (node.CacheNodeStatus === 'creating') continue;
+        const handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId!);
+        if (handle) {
+          await this.nodes.adopt(scope, cluster, node.CacheNodeId!, handle);
+          adopted++;
+        } else {
+          lost = true;
+          missing++;
+        }
+      }
+      if (lost) this.heal(scope, id);
+    }
+    let orphans = 0;
+    for (const node of await this.nodes.runtime.listNodes()) {
+      if (known.has(`${node.account}/${node.region}/${node.clusterId}/${node.nodeId}`)) continue;
+      orphans++;
+      await this.nodes.runtime.removeNode(node as unknown as NodeSpec, { runtimeId: node.runtimeId });
+    }
+    this.log.info({ adopted, missing, orphansRemoved: orphans }, 'nodes reconciled with the runtime');
+  }
+
+  start(): void {
+    if (this.nodes.runtime.name === 'none') return;
+    this.timer = setInterval(() => void this.check(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      for (const { scope, cluster } of this.clusters()) {
+        if (cluster.state.CacheClusterStatus !== 'available') continue;
+        for (const node of cluster.state.CacheNodes ?? []) {
+          if (node.CacheNodeStatus !== 'available') continue;
+          if (await this.nodes.inspect(scope, cluster, node.CacheNodeId!)) continue;
+          this.log.warn({ cluster: cluster.state.CacheClusterId, node: node.CacheNodeId }, 'cache node is down; replacing it');
+          this.heal(scope, cluster.state.CacheClusterId!);
+          break;
+        }
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'node check failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+}
