@@ -53,6 +53,7 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Fast
         delete c.internal.nodes[nodeId];
         nodes.event(scope, id, `Removed cache node ${nodeId}`);
       });
+      nodes.publishDiscovery(scope, id);
     }
 
     const newZones = cluster.internal.pendingNewZones ?? [];

@@ -31,6 +31,12 @@ export interface DockerRuntimeOptions {
 
 export class NodeImageUnavailable extends Error {}
 
+/**
+ * ElastiCache allows 65000 connections; a container inherits the daemon's file descriptor limit (often far
+ * lower, and not raisable without privileges), so nodes take this many.
+ */
+const MAX_CONNECTIONS = 4096;
+
 /** Connects to the daemon of DOCKER_HOST or the default socket; undefined when none answers quickly. */
 export async function connectDocker(timeoutMs = 1500): Promise<Docker | undefined> {
   const docker = new Docker();
@@ -78,7 +84,7 @@ export class DockerRuntime implements NodeRuntime {
       name,
       Image: image,
       // The binary by name: official images' entrypoints and the offline images both find it on PATH.
-      Cmd: [engineBinary(spec.engine), ...engineCommand(spec)],
+      Cmd: [engineBinary(spec.engine), ...engineCommand(spec, { port: spec.port, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS })],
       Labels: {
         [LABEL.managed]: 'true',
         [LABEL.instance]: this.options.instanceId,

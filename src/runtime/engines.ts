@@ -30,7 +30,11 @@ const MEMCACHED_FLAGS: Record<string, (value: string) => string[]> = {
 export interface Listen {
   port: number;
   bind: string;
+  /** The most connections the process may take (its file descriptor limit allows no more). */
+  maxConnections?: number;
 }
+
+const capped = (value: string, max: number | undefined) => (max !== undefined && Number(value) > max ? String(max) : value);
 
 export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
   const memoryMb = spec.parameters.max_cache_memory ?? String(Math.max(16, Math.floor(spec.maxMemoryBytes / 2 ** 20)));
@@ -39,7 +43,7 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
   if (process.getuid?.() === 0 || listen.bind === '0.0.0.0') args.push('-u', 'nobody');
   for (const [name, value] of Object.entries(spec.parameters)) {
     const flag = MEMCACHED_FLAGS[name];
-    if (flag) args.push(...flag(value));
+    if (flag) args.push(...flag(name === 'max_simultaneous_connections' ? capped(value, listen.maxConnections) : value));
   }
   return args;
 }
@@ -55,6 +59,7 @@ export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
     '--maxmemory', String(spec.maxMemoryBytes),
   ];
   for (const command of RESTRICTED_COMMANDS) args.push('--rename-command', command, renamedCommand(command, spec.adminSecret));
+  if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
   if (spec.authToken) args.push('--requirepass', spec.authToken);
   return args;
 }
@@ -78,6 +83,8 @@ export function probe(engine: NodeSpec['engine'], host: string, port: number, ti
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.on('error', () => done(false));
+    // A proxy in front of a node that is not up yet accepts and then hangs up: no error, no answer.
+    socket.on('close', () => done(false));
     socket.on('connect', () => socket.write(engine === 'memcached' ? 'version\r\n' : 'PING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');

@@ -1,18 +1,24 @@
 /**
  * Nodes as local processes: redis-server / valkey-server / memcached from PATH, each on a free loopback port,
- * detached so they outlive an emulator crash and can be adopted by the next start. Each process carries its
- * owner in its environment (instance and node), which is how the emulator finds its own processes again.
+ * detached so they outlive an emulator crash and can be adopted by the next start. Each node has a working
+ * directory under the emulator's data dir with a node.json (pid, port), which is how the emulator finds its own
+ * processes again (redis rewrites its environment and title, so neither can mark it).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, RunningNode } from './runtime.js';
 
-const ENV_INSTANCE = 'ELASTICACHE_LOCAL_INSTANCE';
-const ENV_NODE = 'ELASTICACHE_LOCAL_NODE';
+const NODE_FILE = 'node.json';
+
+interface NodeFile {
+  pid: number;
+  port: number;
+  binary: string;
+}
 
 export interface ProcessRuntimeOptions {
   instanceId: string;
@@ -62,12 +68,18 @@ function parseHandle(runtimeId: string): { pid: number; port: number } | undefin
   return match ? { pid: Number(match[1]), port: Number(match[2]) } : undefined;
 }
 
-function alive(pid: number): boolean {
+/** Whether the pid is still the node's process (not gone, not reused by another program). */
+function alive(pid: number, binary?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  if (!binary) return true;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(binary.replace(/-server$/, ''));
+  } catch {
+    return true; // no /proc (macOS): the signal check is all there is
   }
 }
 
@@ -83,8 +95,8 @@ export class ProcessRuntime implements NodeRuntime {
     return Boolean(found.redis || found.memcached);
   }
 
-  private nodeKey(spec: NodeSpec): string {
-    return `${spec.account}/${spec.region}/${spec.clusterId}/${spec.nodeId}`;
+  private nodeDir(node: { account: string; region: string; clusterId: string; nodeId: string }): string {
+    return join(this.options.workDir, node.account, node.region, node.clusterId, node.nodeId);
   }
 
   async createNode(spec: NodeSpec): Promise<NodeHandle> {
@@ -97,20 +109,22 @@ export class ProcessRuntime implements NodeRuntime {
       this.options.log.warn('valkey nodes run redis-server (no valkey-server on PATH)');
     }
     await this.removeNode(spec, undefined);
-    const dir = join(this.options.workDir, spec.account, spec.region, spec.clusterId, spec.nodeId);
+    const dir = this.nodeDir(spec);
     mkdirSync(dir, { recursive: true });
     const port = await freePort();
     const logFile = openSync(join(dir, 'node.log'), 'a');
-    const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, { port, bind: '127.0.0.1' }), {
+    // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
+    const listen = { port, bind: '127.0.0.1', maxConnections: 1000 };
+    const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen), {
       cwd: dir,
       detached: true,
       stdio: ['ignore', logFile, logFile],
-      env: { ...process.env, [ENV_INSTANCE]: this.options.instanceId, [ENV_NODE]: this.nodeKey(spec) },
     });
     closeSync(logFile);
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`${binary} did not start`);
+    writeFileSync(join(dir, NODE_FILE), JSON.stringify({ pid, port, binary } satisfies NodeFile));
     try {
       await waitUntilReady(spec.engine, '127.0.0.1', port, this.options.readinessTimeoutMs ?? 15_000);
     } catch (error) {
@@ -129,42 +143,41 @@ export class ProcessRuntime implements NodeRuntime {
   async removeNode(spec: NodeSpec, handle: NodeHandle | undefined): Promise<void> {
     const parsed = handle && parseHandle(handle.runtimeId);
     if (parsed) this.kill(parsed.pid);
-    for (const node of await this.listNodes()) {
-      if (`${node.account}/${node.region}/${node.clusterId}/${node.nodeId}` === this.nodeKey(spec)) {
-        this.kill(Number(node.runtimeId.split(':')[0]));
-      }
+    const recorded = this.readNodeFile(this.nodeDir(spec));
+    if (recorded && alive(recorded.pid, recorded.binary)) this.kill(recorded.pid);
+    rmSync(this.nodeDir(spec), { recursive: true, force: true });
+  }
+
+  private readNodeFile(dir: string): NodeFile | undefined {
+    try {
+      return JSON.parse(readFileSync(join(dir, NODE_FILE), 'utf8')) as NodeFile;
+    } catch {
+      return undefined;
     }
-    rmSync(join(this.options.workDir, spec.account, spec.region, spec.clusterId, spec.nodeId), { recursive: true, force: true });
   }
 
   async inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined> {
     const parsed = parseHandle(handle.runtimeId);
-    if (!parsed || !alive(parsed.pid)) return undefined;
+    if (!parsed || !alive(parsed.pid, this.binaries[spec.engine])) return undefined;
     return (await probe(spec.engine, '127.0.0.1', parsed.port)) ? handleOf(parsed.pid, parsed.port) : undefined;
   }
 
-  /** This instance's processes, found by the owner marks in their environment (Linux /proc). */
+  /** This instance's nodes: the node directories under its work dir, with whether their process still runs. */
   async listNodes(): Promise<RunningNode[]> {
-    let pids: string[];
-    try {
-      pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-    } catch {
-      return [];
-    }
     const nodes: RunningNode[] = [];
-    for (const pid of pids) {
-      let environ: string;
-      try {
-        environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-      } catch {
-        continue;
+    const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+    const root = this.options.workDir;
+    for (const account of list(root)) {
+      for (const region of list(join(root, account))) {
+        for (const clusterId of list(join(root, account, region))) {
+          for (const nodeId of list(join(root, account, region, clusterId))) {
+            const recorded = this.readNodeFile(join(root, account, region, clusterId, nodeId));
+            if (!recorded) continue;
+            const running = alive(recorded.pid, recorded.binary);
+            nodes.push({ runtimeId: `${recorded.pid}:${recorded.port}`, account, region, clusterId, nodeId, running });
+          }
+        }
       }
-      const vars = environ.split('\0');
-      if (!vars.includes(`${ENV_INSTANCE}=${this.options.instanceId}`)) continue;
-      const node = vars.find((v) => v.startsWith(`${ENV_NODE}=`))?.slice(ENV_NODE.length + 1);
-      if (!node) continue;
-      const [account, region, clusterId, nodeId] = node.split('/');
-      nodes.push({ runtimeId: `${pid}:0`, account, region, clusterId, nodeId, running: true });
     }
     return nodes;
   }

@@ -266,7 +266,7 @@ export class EndpointRepository {
     db: Db,
     private readonly pool: AddressPool,
   ) {
-    this.takenStmt = db.prepare('SELECT address FROM endpoints WHERE port = ?');
+    this.takenStmt = db.prepare('SELECT address FROM endpoints');
     this.insertStmt = db.prepare(
       `INSERT INTO endpoints (address, port, account, region, owner_kind, owner_id, role)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -284,7 +284,7 @@ export class EndpointRepository {
   allocate(scope: Scope, ownerKind: string, ownerId: string, role: string, port: number): EndpointAllocation {
     const existing = this.getStmt.get(scope.account, scope.region, ownerKind, ownerId, role) as EndpointAllocation;
     if (existing) return existing;
-    const taken = new Set(this.takenStmt.all(port).map((row: any) => row.address as string));
+    const taken = new Set(this.takenStmt.all().map((row: any) => row.address as string));
     const address = this.pool.first((candidate) => !taken.has(candidate));
     if (!address) throw new Error(`No free endpoint address left for port ${port}`);
     this.insertStmt.run(address, port, scope.account, scope.region, ownerKind, ownerId, role);

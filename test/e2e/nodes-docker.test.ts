@@ -1,0 +1,5 @@
+/** Real cache nodes on the docker runtime (see test/fixtures/node-suite.ts). */
+import t from 'tap';
+import { realNodeSuite } from '../fixtures/node-suite.js';
+
+realNodeSuite(t, 'docker');
