@@ -27,6 +27,8 @@ export interface Config {
   provisionDelayMs: number;
   /** Node image overrides, JSON: {"redis:7.1": "my/redis:7.1.3", "memcached": "memcached:1.6.38"}. */
   images: string;
+  /** The Docker network node containers join; other containers on it reach nodes by their AWS-like names. */
+  dockerNetwork: string;
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -42,6 +44,7 @@ Options (each also read from the environment variable shown):
                                                      ELASTICACHE_LOCAL_PROVISION_DELAY (default 0)
   --images <json>     node image overrides           ELASTICACHE_LOCAL_IMAGES
                       e.g. {"redis:7.1":"my/redis:7.1.3","memcached":"memcached:1.6.38"}
+  --docker-network <n> network of the node containers ELASTICACHE_LOCAL_DOCKER_NETWORK (default elasticache-local)
   -h, --help          show this help
 `;
 
@@ -57,6 +60,7 @@ export function defaultConfig(): Config {
     endpointBase: '127.77.0.1',
     provisionDelayMs: 0,
     images: '',
+    dockerNetwork: 'elasticache-local',
   };
 }
 
@@ -72,6 +76,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       'endpoint-base': { type: 'string' },
       'provision-delay': { type: 'string' },
       images: { type: 'string' },
+      'docker-network': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -115,6 +120,11 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
     const ms = Number(delay);
     if (!Number.isInteger(ms) || ms < 0) throw new ConfigError(`--provision-delay must be a number of ms, got "${delay}"`);
     config.provisionDelayMs = ms;
+  }
+  const network = pick('docker-network', 'DOCKER_NETWORK');
+  if (network !== undefined) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network)) throw new ConfigError(`--docker-network is not a valid network name: "${network}"`);
+    config.dockerNetwork = network;
   }
   const images = pick('images', 'IMAGES');
   if (images !== undefined) {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Config } from './config.js';
-import { cacheClusterWorkers } from './control/cache-cluster-worker.js';
+import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cache-cluster-worker.js';
 import { ClusterNodes } from './control/cluster-nodes.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
 import { Reconciler } from './control/reconciler.js';
@@ -48,7 +48,7 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   const workDir = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}`) : join(config.dataDir, 'nodes');
   const docker = async () => {
     const client = await connectDocker();
-    return client && new DockerRuntime(client, { instanceId, images, log });
+    return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log });
   };
   const processes = () => (ProcessRuntime.available() ? new ProcessRuntime({ instanceId, workDir, log }) : undefined);
   const daemon = process.env.DOCKER_HOST ?? 'the default socket';
@@ -99,7 +99,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     }
     endpoints = new EndpointManager(app.log, runtime.name !== 'none');
     const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, adminSecret }, app.log);
-    reconciler = new Reconciler(store, cacheClusterWorkers(store, nodes, app.log), app.log);
+    reconciler = new Reconciler(store, cacheClusterWorkers(store, nodes, app.log), app.log, cacheClusterFailureHandlers(nodes));
     const supervisor = new NodeSupervisor(store, nodes, work, app.log);
     const address = await app.listen({ host: config.host, port: config.port });
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.

@@ -10,7 +10,7 @@ import { arn } from '../services/elasticache/arns.js';
 import { KIND } from '../services/elasticache/kinds.js';
 import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
 import type { ClusterNodes } from './cluster-nodes.js';
-import type { JobWorker } from './reconciler.js';
+import type { JobFailureHandler, JobWorker } from './reconciler.js';
 
 export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: FastifyBaseLogger): Record<string, JobWorker> {
   const scopeOf = (job: Job): Scope => ({ account: job.account, region: job.region });
@@ -162,6 +162,7 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Fast
       store.tags.removeAll(arn(scope, 'cluster', id));
       nodes.event(scope, id, 'Cache cluster deleted');
     });
+    await nodes.runtime.releaseUnused?.();
     log.info({ cluster: id }, 'cache cluster deleted');
   };
 
@@ -201,5 +202,23 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Fast
     [`${KIND.cacheCluster}:delete`]: remove,
     [`${KIND.cacheCluster}:apply-parameters`]: applyParameters,
     [`${KIND.cacheCluster}:heal`]: heal,
+  };
+}
+
+/** What a cluster shows when its job fails for good: a status the waiters see, and an event that says why. */
+export function cacheClusterFailureHandlers(nodes: ClusterNodes): Record<string, JobFailureHandler> {
+  const failed = (status: string | undefined, what: string): JobFailureHandler => (job, error) => {
+    const scope = { account: job.account, region: job.region };
+    nodes.update(scope, job.resourceId, (c) => {
+      if (status) c.state.CacheClusterStatus = status;
+      nodes.event(scope, job.resourceId, `Failed to ${what} cache cluster ${job.resourceId}: ${error.message}`);
+    });
+  };
+  return {
+    [`${KIND.cacheCluster}:create`]: failed('create-failed', 'create'),
+    [`${KIND.cacheCluster}:modify`]: failed('available', 'modify'),
+    [`${KIND.cacheCluster}:reboot`]: failed('available', 'reboot'),
+    [`${KIND.cacheCluster}:heal`]: failed(undefined, 'recover the nodes of'),
+    [`${KIND.cacheCluster}:delete`]: failed(undefined, 'delete'),
   };
 }

@@ -4,11 +4,16 @@
  * are simply pending rows, so a restarted emulator picks them up where the last one stopped.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { NodeUnavailable } from '../runtime/runtime.js';
 import type { Job, Store } from '../store/store.js';
 import type { WorkQueue } from '../services/context.js';
 
 /** Does one job's work; throwing means "try again later". Must be safe to run again after a crash. */
 export type JobWorker = (job: Job) => Promise<void>;
+
+/** What to record when a job has failed for good (the resource's status, an event). */
+export type JobFailureHandler = (job: Job, error: Error) => void;
+
 
 const MAX_ATTEMPTS = 8;
 /** A job that has not finished by then is treated as failed and retried; its runtime calls may have hung. */
@@ -33,6 +38,7 @@ export class Reconciler implements WorkQueue {
     private readonly store: Store,
     private readonly workers: Record<string, JobWorker>,
     private readonly log: FastifyBaseLogger,
+    private readonly failureHandlers: Record<string, JobFailureHandler> = {},
   ) {}
 
   start(): void {
@@ -112,9 +118,15 @@ export class Reconciler implements WorkQueue {
       this.store.jobs.done(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (job.attempts + 1 >= MAX_ATTEMPTS) {
+      // A node that cannot run here (missing image or binary) will not run on the next try either.
+      if (error instanceof NodeUnavailable || job.attempts + 1 >= MAX_ATTEMPTS) {
         log.error({ err: error }, 'job failed for good');
         this.store.jobs.fail(job.id, message);
+        try {
+          this.failureHandlers[`${job.kind}:${job.action}`]?.(job, error as Error);
+        } catch (handlerError) {
+          log.error({ err: handlerError }, 'recording the failure failed');
+        }
       } else {
         const delay = Math.min(250 * 2 ** job.attempts, 30_000);
         log.warn({ err: error, retryInMs: delay }, 'job failed; will retry');

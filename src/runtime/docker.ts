@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { createHash } from 'node:crypto';
 import { engineBinary, engineCommand, waitUntilReady } from './engines.js';
 import { imageFor, type ImageOverrides } from './images.js';
-import type { NodeHandle, NodeRuntime, NodeSpec, RunningNode } from './runtime.js';
+import { NodeUnavailable, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
 
 export const LABEL = {
   managed: 'io.elasticache-local.managed',
@@ -24,12 +24,13 @@ export const LABEL = {
 export interface DockerRuntimeOptions {
   /** Tells this emulator's containers from another's (its data dir's identity). */
   instanceId: string;
+  /** The network node containers join (created when missing). */
+  network: string;
   images?: ImageOverrides;
   log: FastifyBaseLogger;
   readinessTimeoutMs?: number;
 }
 
-export class NodeImageUnavailable extends Error {}
 
 /**
  * ElastiCache allows 65000 connections; a container inherits the daemon's file descriptor limit (often far
@@ -65,7 +66,7 @@ export class DockerRuntime implements NodeRuntime {
     private readonly docker: Docker,
     private readonly options: DockerRuntimeOptions,
   ) {
-    this.network = `elasticache-local-${options.instanceId}`;
+    this.network = options.network;
   }
 
   /** The container name `docker ps` shows: cluster and node first, then what makes it unique. */
@@ -162,12 +163,10 @@ export class DockerRuntime implements NodeRuntime {
 
   async close(): Promise<void> {}
 
-  /** Removes this instance's network once no container uses it (after the last cluster is gone). */
-  async removeNetworkIfUnused(): Promise<void> {
-    const containers = await this.listNodes();
-    if (containers.length > 0) return;
+  /** Removes the network once this instance has no node left (Docker refuses while any container uses it). */
+  async releaseUnused(): Promise<void> {
+    if ((await this.listNodes()).length > 0) return;
     await this.docker.getNetwork(this.network).remove().catch(() => {});
-    this.networkReady = undefined;
   }
 
   private async ready(containerId: string, spec: NodeSpec): Promise<NodeHandle> {
@@ -182,21 +181,18 @@ export class DockerRuntime implements NodeRuntime {
     return handle;
   }
 
+  /** Creates the network when missing. Checked on every create: a delete may have removed it meanwhile. */
   private ensureNetwork(): Promise<void> {
     this.networkReady ??= (async () => {
       const existing = await this.docker.listNetworks({ filters: { name: [this.network] } });
       if (existing.some((n) => n.Name === this.network)) return;
       await this.docker
-        .createNetwork({
-          Name: this.network,
-          Labels: { [LABEL.managed]: 'true', [LABEL.instance]: this.options.instanceId },
-        })
+        .createNetwork({ Name: this.network, Labels: { [LABEL.managed]: 'true' } })
         .catch((error) => {
           if (error.statusCode !== 409) throw error;
         });
-    })().catch((error) => {
+    })().finally(() => {
       this.networkReady = undefined;
-      throw error;
     });
     return this.networkReady;
   }
@@ -237,7 +233,7 @@ export class DockerRuntime implements NodeRuntime {
       );
       log.info({ image }, 'pulled node image');
     } catch (error) {
-      throw new NodeImageUnavailable(
+      throw new NodeUnavailable(
         `The image ${image} is not available and could not be pulled (${(error as Error).message}). ` +
           `Provide it with \`docker pull ${image}\` or \`docker/build-node-images.sh\`, ` +
           'or map the engine version to another image with ELASTICACHE_LOCAL_IMAGES.',

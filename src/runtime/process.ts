@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
-import type { NodeHandle, NodeRuntime, NodeSpec, RunningNode } from './runtime.js';
+import { NodeUnavailable, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
 
 const NODE_FILE = 'node.json';
 
@@ -102,7 +102,7 @@ export class ProcessRuntime implements NodeRuntime {
   async createNode(spec: NodeSpec): Promise<NodeHandle> {
     const binary = this.binaries[spec.engine];
     if (!binary) {
-      throw new Error(`No ${engineBinary(spec.engine)} on PATH: install it (Debian: apt-get install ${spec.engine === 'memcached' ? 'memcached' : 'redis-server'}) or use the docker runtime.`);
+      throw new NodeUnavailable(`No ${engineBinary(spec.engine)} on PATH: install it (Debian: apt-get install ${spec.engine === 'memcached' ? 'memcached' : 'redis-server'}) or use the docker runtime.`);
     }
     if (spec.engine === 'valkey' && binary === 'redis-server' && !this.warnedValkey) {
       this.warnedValkey = true;

@@ -59,5 +59,10 @@ export interface NodeRuntime {
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
   /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
   listNodes(): Promise<RunningNode[]>;
+  /** Frees what only running nodes need (a network) once none is left. */
+  releaseUnused?(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A node that cannot run here at all (its image or binary is missing): retrying will not help. */
+export class NodeUnavailable extends Error {}

@@ -543,7 +543,7 @@ export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTabl
         `Cannot delete cache cluster ${state.CacheClusterId}: it is a member of replication group ${state.ReplicationGroupId}.`,
       );
     }
-    if (!['available', 'incompatible-network', 'restore-failed'].includes(state.CacheClusterStatus!)) {
+    if (!['available', 'incompatible-network', 'restore-failed', 'create-failed'].includes(state.CacheClusterStatus!)) {
       throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
     }
     if (input.FinalSnapshotIdentifier !== undefined) {
