@@ -29,6 +29,8 @@ export interface Config {
   images: string;
   /** The Docker network node containers join; other containers on it reach nodes by their AWS-like names. */
   dockerNetwork: string;
+  /** loopback: an address per endpoint, the requested port; ports: one address, a port per endpoint; auto: loopback where it works. */
+  endpointMode: 'auto' | 'loopback' | 'ports';
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -45,6 +47,8 @@ Options (each also read from the environment variable shown):
   --images <json>     node image overrides           ELASTICACHE_LOCAL_IMAGES
                       e.g. {"redis:7.1":"my/redis:7.1.3","memcached":"memcached:1.6.38"}
   --docker-network <n> network of the node containers ELASTICACHE_LOCAL_DOCKER_NETWORK (default elasticache-local)
+  --endpoint-mode <m> auto | loopback | ports        ELASTICACHE_LOCAL_ENDPOINT_MODE (default auto)
+                      loopback: an address per endpoint, on the cluster's port; ports: 127.0.0.1, a port each
   -h, --help          show this help
 `;
 
@@ -61,6 +65,7 @@ export function defaultConfig(): Config {
     provisionDelayMs: 0,
     images: '',
     dockerNetwork: 'elasticache-local',
+    endpointMode: 'auto',
   };
 }
 
@@ -77,6 +82,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       'provision-delay': { type: 'string' },
       images: { type: 'string' },
       'docker-network': { type: 'string' },
+      'endpoint-mode': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -120,6 +126,11 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
     const ms = Number(delay);
     if (!Number.isInteger(ms) || ms < 0) throw new ConfigError(`--provision-delay must be a number of ms, got "${delay}"`);
     config.provisionDelayMs = ms;
+  }
+  const mode = pick('endpoint-mode', 'ENDPOINT_MODE');
+  if (mode !== undefined) {
+    if (!['auto', 'loopback', 'ports'].includes(mode)) throw new ConfigError(`--endpoint-mode must be auto, loopback or ports, got "${mode}"`);
+    config.endpointMode = mode as Config['endpointMode'];
   }
   const network = pick('docker-network', 'DOCKER_NETWORK');
   if (network !== undefined) {

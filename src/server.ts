@@ -12,7 +12,7 @@ import { ClusterNodes } from './control/cluster-nodes.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
-import { LoopbackAddressPool } from './dataplane/loopback-addresses.js';
+import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
 import { DockerRuntime, connectDocker } from './runtime/docker.js';
 import { parseImageOverrides } from './runtime/images.js';
@@ -76,8 +76,14 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   }
 }
 
+/** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
+export const PORTS_MODE_BASE = 16379;
+
 export async function startEmulator(config: Config): Promise<Emulator> {
-  const store = new Store(openDatabase(config.dataDir), new LoopbackAddressPool(config.endpointBase));
+  const loopback =
+    config.endpointMode === 'loopback' || (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase)));
+  const allocator = loopback ? new LoopbackAddressAllocator(config.endpointBase) : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
+  const store = new Store(openDatabase(config.dataDir), allocator);
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
   const adminSecret = store.settings.getOrCreate('admin-secret', () => randomBytes(16).toString('hex'));
   let reconciler: Reconciler | undefined;
@@ -92,6 +98,9 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   try {
     const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
     runtimeName = runtime.name;
+    if (!loopback) {
+      app.log.warn(`endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`);
+    }
     if (runtime.name === 'none') {
       app.log.warn(`runtime none (${why}): clusters exist in the API only; no cache node runs and no endpoint answers`);
     } else {

@@ -1,23 +1,50 @@
 /**
- * The loopback range node endpoints are taken from. On Linux every 127.x.y.z address is local, so each endpoint
- * can have an address of its own and listen on exactly the port the user asked for, as nodes do on AWS.
+ * How node endpoints get their address and port.
+ * - Loopback (Linux): every 127.x.y.z address is local, so each endpoint gets an address of its own and listens
+ *   on exactly the port the cluster asked for, as every node has its own address on AWS.
+ * - Ports (where extra loopback addresses do not exist, e.g. macOS): every endpoint listens on one address, each
+ *   on a port of its own from a base upwards; the cluster's requested port cannot be honoured there.
  */
-import type { AddressPool } from '../store/store.js';
+import { createServer } from 'node:net';
+import type { EndpointAllocation, EndpointAllocator } from '../store/store.js';
 
-export class LoopbackAddressPool implements AddressPool {
+export class LoopbackAddressAllocator implements EndpointAllocator {
   private readonly base: number;
 
   constructor(firstAddress: string, private readonly size = 65_000) {
     this.base = firstAddress.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
   }
 
-  first(accept: (address: string) => boolean): string | undefined {
+  choose(taken: EndpointAllocation[], requestedPort: number): EndpointAllocation | undefined {
+    const used = new Set(taken.map((t) => t.address));
     for (let i = 0; i < this.size; i++) {
       const n = this.base + i;
       if ((n & 0xff) === 0 || (n & 0xff) === 0xff || n >>> 24 !== 127) continue;
       const address = [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
-      if (accept(address)) return address;
+      if (!used.has(address)) return { address, port: requestedPort };
     }
     return undefined;
   }
+}
+
+export class PortAllocator implements EndpointAllocator {
+  constructor(
+    private readonly address: string,
+    private readonly basePort: number,
+  ) {}
+
+  choose(taken: EndpointAllocation[]): EndpointAllocation | undefined {
+    const used = new Set(taken.filter((t) => t.address === this.address).map((t) => t.port));
+    for (let port = this.basePort; port < 65536; port++) if (!used.has(port)) return { address: this.address, port };
+    return undefined;
+  }
+}
+
+/** Whether this host can listen on an address of the loopback range beyond 127.0.0.1. */
+export function loopbackRangeUsable(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: address, port: 0 }, () => server.close(() => resolve(true)));
+  });
 }

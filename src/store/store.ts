@@ -253,8 +253,8 @@ export class JobRepository {
 }
 
 /**
- * Host addresses for node endpoints. Every endpoint gets its own loopback address so it can listen on the port
- * the user asked for, as every node has its own address on AWS.
+ * Host addresses for node endpoints, handed out by an EndpointAllocator: normally every endpoint gets its own
+ * loopback address so it can listen on the port the user asked for, as every node has its own address on AWS.
  */
 export class EndpointRepository {
   private readonly takenStmt;
@@ -264,9 +264,9 @@ export class EndpointRepository {
 
   constructor(
     db: Db,
-    private readonly pool: AddressPool,
+    private readonly allocator: EndpointAllocator,
   ) {
-    this.takenStmt = db.prepare('SELECT address FROM endpoints');
+    this.takenStmt = db.prepare('SELECT address, port FROM endpoints');
     this.insertStmt = db.prepare(
       `INSERT INTO endpoints (address, port, account, region, owner_kind, owner_id, role)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -284,11 +284,10 @@ export class EndpointRepository {
   allocate(scope: Scope, ownerKind: string, ownerId: string, role: string, port: number): EndpointAllocation {
     const existing = this.getStmt.get(scope.account, scope.region, ownerKind, ownerId, role) as EndpointAllocation;
     if (existing) return existing;
-    const taken = new Set(this.takenStmt.all().map((row: any) => row.address as string));
-    const address = this.pool.first((candidate) => !taken.has(candidate));
-    if (!address) throw new Error(`No free endpoint address left for port ${port}`);
-    this.insertStmt.run(address, port, scope.account, scope.region, ownerKind, ownerId, role);
-    return { address, port };
+    const chosen = this.allocator.choose(this.takenStmt.all() as EndpointAllocation[], port);
+    if (!chosen) throw new Error(`No free endpoint address left for port ${port}`);
+    this.insertStmt.run(chosen.address, chosen.port, scope.account, scope.region, ownerKind, ownerId, role);
+    return chosen;
   }
 
   /** Frees one role's endpoint, or all of the owner's when no role is given. */
@@ -297,9 +296,9 @@ export class EndpointRepository {
   }
 }
 
-/** The addresses endpoints are taken from: a loopback range on Linux, or one address for the port fallback. */
-export interface AddressPool {
-  first(accept: (address: string) => boolean): string | undefined;
+/** Picks a new endpoint's address and port, given those already handed out and the port the cluster asked for. */
+export interface EndpointAllocator {
+  choose(taken: EndpointAllocation[], requestedPort: number): EndpointAllocation | undefined;
 }
 
 /** Instance-wide settings, created on first use and never changed afterwards. */
@@ -331,13 +330,13 @@ export class Store {
 
   constructor(
     readonly db: Db,
-    pool: AddressPool,
+    allocator: EndpointAllocator,
   ) {
     this.resources = new ResourceRepository(db);
     this.tags = new TagRepository(db);
     this.events = new EventRepository(db);
     this.jobs = new JobRepository(db);
-    this.endpoints = new EndpointRepository(db, pool);
+    this.endpoints = new EndpointRepository(db, allocator);
     this.settings = new SettingsRepository(db);
   }
 
