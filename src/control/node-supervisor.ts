@@ -5,7 +5,6 @@
  */
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
-import type { NodeSpec } from '../runtime/runtime.js';
 import type { Scope, Store } from '../store/store.js';
 import type { WorkQueue } from '../services/context.js';
 import { KIND } from '../services/elasticache/kinds.js';
@@ -64,7 +63,7 @@ export class NodeSupervisor {
     for (const node of await this.nodes.runtime.listNodes()) {
       if (known.has(`${node.account}/${node.region}/${node.clusterId}/${node.nodeId}`)) continue;
       orphans++;
-      await this.nodes.runtime.removeNode(node as unknown as NodeSpec, { runtimeId: node.runtimeId });
+      await this.nodes.runtime.removeNode(node, { runtimeId: node.runtimeId });
     }
     this.log.info({ adopted, missing, orphansRemoved: orphans }, 'nodes reconciled with the runtime');
   }

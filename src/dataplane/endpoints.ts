@@ -6,13 +6,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { configGetClusterReply, isConfigGetCluster, type DiscoveredNode } from './auto-discovery.js';
 import { EndpointProxy, type Target } from './endpoint-proxy.js';
+import type { NodeAddress } from '../runtime/runtime.js';
 
-export interface NodeAddress {
-  account: string;
-  region: string;
-  clusterId: string;
-  nodeId: string;
-}
+export type { NodeAddress };
 
 const nodeKey = (n: NodeAddress) => `${n.account}/${n.region}/${n.clusterId}/${n.nodeId}`;
 

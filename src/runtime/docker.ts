@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { createHash } from 'node:crypto';
 import { engineBinary, engineCommand, waitUntilReady } from './engines.js';
 import { imageFor, type ImageOverrides } from './images.js';
-import { NodeUnavailable, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
+import { NodeUnavailable, type NodeAddress, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
 
 export const LABEL = {
   managed: 'io.elasticache-local.managed',
@@ -70,8 +70,8 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   /** The container name `docker ps` shows: cluster and node first, then what makes it unique. */
-  containerName(spec: NodeSpec): string {
-    return `ecl-${spec.clusterId}-${spec.nodeId}-${shortHash(this.options.instanceId, spec.account, spec.region)}`;
+  containerName(node: NodeAddress): string {
+    return `ecl-${node.clusterId}-${node.nodeId}-${shortHash(this.options.instanceId, node.account, node.region)}`;
   }
 
   async createNode(spec: NodeSpec): Promise<NodeHandle> {
@@ -122,7 +122,7 @@ export class DockerRuntime implements NodeRuntime {
     }
   }
 
-  async removeNode(spec: NodeSpec, handle: NodeHandle | undefined): Promise<void> {
+  async removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void> {
     if (handle?.runtimeId) {
       await this.docker
         .getContainer(handle.runtimeId)
@@ -131,7 +131,7 @@ export class DockerRuntime implements NodeRuntime {
           if (error.statusCode !== 404) throw error;
         });
     }
-    await this.removeByName(this.containerName(spec));
+    await this.removeByName(this.containerName(node));
   }
 
   /** Every container of this emulator instance, running or not. */

@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
-import { NodeUnavailable, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
+import { NodeUnavailable, type NodeAddress, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
 
 const NODE_FILE = 'node.json';
 
@@ -95,7 +95,7 @@ export class ProcessRuntime implements NodeRuntime {
     return Boolean(found.redis || found.memcached);
   }
 
-  private nodeDir(node: { account: string; region: string; clusterId: string; nodeId: string }): string {
+  private nodeDir(node: NodeAddress): string {
     return join(this.options.workDir, node.account, node.region, node.clusterId, node.nodeId);
   }
 
@@ -140,12 +140,12 @@ export class ProcessRuntime implements NodeRuntime {
     return this.createNode(spec);
   }
 
-  async removeNode(spec: NodeSpec, handle: NodeHandle | undefined): Promise<void> {
+  async removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void> {
     const parsed = handle && parseHandle(handle.runtimeId);
     if (parsed) this.kill(parsed.pid);
-    const recorded = this.readNodeFile(this.nodeDir(spec));
+    const recorded = this.readNodeFile(this.nodeDir(node));
     if (recorded && alive(recorded.pid, recorded.binary)) this.kill(recorded.pid);
-    rmSync(this.nodeDir(spec), { recursive: true, force: true });
+    rmSync(this.nodeDir(node), { recursive: true, force: true });
   }
 
   private readNodeFile(dir: string): NodeFile | undefined {

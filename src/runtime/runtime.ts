@@ -5,13 +5,17 @@
 
 export type Engine = 'redis' | 'valkey' | 'memcached';
 
-export interface NodeSpec {
+/** Which node: enough to find it again, whatever runs it. */
+export interface NodeAddress {
   account: string;
   region: string;
   /** The cache cluster the node belongs to. */
   clusterId: string;
   /** 0001, 0002, ... */
   nodeId: string;
+}
+
+export interface NodeSpec extends NodeAddress {
   engine: Engine;
   engineVersion: string;
   cacheNodeType: string;
@@ -39,12 +43,8 @@ export interface NodeHandle {
 }
 
 /** A node the runtime found running (or stopped) that belongs to this emulator. */
-export interface RunningNode {
+export interface RunningNode extends NodeAddress {
   runtimeId: string;
-  account: string;
-  region: string;
-  clusterId: string;
-  nodeId: string;
   running: boolean;
 }
 
@@ -54,7 +54,7 @@ export interface NodeRuntime {
   createNode(spec: NodeSpec): Promise<NodeHandle>;
   /** Restarts a node (its data is gone, as on AWS); recreates it when it has disappeared. */
   restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle>;
-  removeNode(spec: NodeSpec, handle: NodeHandle | undefined): Promise<void>;
+  removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void>;
   /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
   /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
