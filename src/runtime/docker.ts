@@ -227,8 +227,11 @@ export class DockerRuntime implements NodeRuntime {
         this.docker.modem.followProgress(
           stream,
           (error) => (error ? reject(error) : resolve()),
-          (event: { status?: string; progress?: string; id?: string }) =>
-            log.debug({ image, layer: event.id, status: event.status, progress: event.progress }, 'pull progress'),
+          (event: { status?: string; progress?: string; id?: string }) => {
+            // Layer milestones at info; the byte-by-byte ticks only at debug.
+            const milestone = !event.progress;
+            log[milestone ? 'info' : 'debug']({ image, layer: event.id, status: event.status, progress: event.progress }, 'pulling');
+          },
         ),
       );
       log.info({ image }, 'pulled node image');
