@@ -18,6 +18,20 @@ DATA = os.path.join(os.path.dirname(botocore.__file__), "data")
 # service → (api version, operations to keep or None for all)
 SERVICES = {
     "elasticache": ("2015-02-02", None),
+    # The EC2 networking subset Terraform stacks around ElastiCache need (VPCs, subnets, security groups, ...).
+    "ec2": ("2016-11-15", {
+        "CreateVpc", "DescribeVpcs", "DeleteVpc", "DescribeVpcAttribute", "ModifyVpcAttribute",
+        "DescribeRouteTables", "DescribeNetworkAcls",
+        "CreateSubnet", "DescribeSubnets", "DeleteSubnet", "ModifySubnetAttribute",
+        "CreateSecurityGroup", "DescribeSecurityGroups", "DeleteSecurityGroup",
+        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "DescribeSecurityGroupRules",
+        "DescribeAvailabilityZones", "DescribeAccountAttributes", "DescribeNetworkInterfaces",
+        "CreateTags", "DeleteTags", "DescribeTags",
+    }),
+    # Who am I: what tools ask before anything else.
+    "sts": ("2011-06-15", {"GetCallerIdentity"}),
+    "iam": ("2010-05-08", {"GetUser"}),
 }
 
 DROP_KEYS = {"documentation", "documentationUrl", "deprecatedMessage"}

@@ -20,6 +20,8 @@ import { NoneRuntime } from './runtime/none.js';
 import { ProcessRuntime } from './runtime/process.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { elastiCacheApi } from './services/elasticache/index.js';
+import { iamApi } from './services/iam/index.js';
+import { stsApi } from './services/sts/index.js';
 import { openDatabase } from './store/database.js';
 import { Store } from './store/store.js';
 
@@ -90,7 +92,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   const work = { wake: () => reconciler?.wake() };
   let runtimeName = 'starting';
   const app = await buildApp({
-    apis: [elastiCacheApi({ store, work })],
+    apis: [elastiCacheApi({ store, work }), stsApi(), iamApi()],
     logLevel: config.logLevel,
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
   });

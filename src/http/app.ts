@@ -85,6 +85,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           throw new AwsError('InvalidAction', `The service ${identity.service} is not served by elasticache-local.`);
         }
         api = signedFor;
+      } else {
+        // Unsigned: the API version tells the services apart (EC2 2016-11-15, STS 2011-06-15, ...).
+        const version = params.get('Version');
+        api = [...apis.values()].find((a) => a.model.metadata.apiVersion === version) ?? defaultApi;
       }
       const action = params.get('Action');
       request.call.action = action;

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export interface ShapeRef {
   shape: string;
   locationName?: string;
+  /** EC2 only: the member's name on the wire, where it differs from its capitalised locationName. */
+  queryName?: string;
   flattened?: boolean;
   deprecated?: boolean;
 }

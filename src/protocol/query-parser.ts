@@ -4,7 +4,7 @@
  * No per-operation code; unknown keys are ignored, as AWS does.
  */
 import { commonErrors } from './errors.js';
-import { listMemberName, type Shape, type ServiceModel } from './model.js';
+import { listMemberName, type Shape, type ShapeRef, type ServiceModel } from './model.js';
 
 export type QueryParams = Map<string, string>;
 
@@ -30,7 +30,18 @@ function decode(part: string): string {
 }
 
 export class QueryParser {
-  constructor(private readonly model: ServiceModel) {}
+  /** EC2's flavour of the Query protocol: names from queryName / capitalised locationName, lists always `Name.N`. */
+  private readonly ec2: boolean;
+
+  constructor(private readonly model: ServiceModel) {
+    this.ec2 = model.metadata.protocol === 'ec2';
+  }
+
+  private wireName(member: string, ref: ShapeRef): string {
+    if (!this.ec2) return ref.locationName ?? member;
+    if (ref.queryName) return ref.queryName;
+    return ref.locationName ? ref.locationName[0].toUpperCase() + ref.locationName.slice(1) : member;
+  }
 
   /** Parses the members of `shapeName` from the request's parameters (top level: no prefix). */
   parse(shapeName: string | undefined, params: QueryParams): Record<string, unknown> {
@@ -60,8 +71,8 @@ export class QueryParser {
     let present = prefix === '';
     for (const [member, ref] of Object.entries(shape.members ?? {})) {
       const target = this.shape(ref.shape);
-      let value = this.value(target, join(prefix, ref.locationName ?? member), params);
-      if (value === undefined && !ref.locationName && target.locationName && target.locationName !== member) {
+      let value = this.value(target, join(prefix, this.wireName(member, ref)), params);
+      if (value === undefined && !this.ec2 && !ref.locationName && target.locationName && target.locationName !== member) {
         // botocore names a member by its target shape's locationName when the member has none (see xml-serializer).
         value = this.value(target, join(prefix, target.locationName), params);
       }
@@ -82,7 +93,7 @@ export class QueryParser {
 
   private list(shape: Shape, key: string, params: QueryParams): unknown[] | undefined {
     const memberShape = this.shape(shape.member!.shape);
-    const itemPrefix = shape.flattened ? `${key}.` : `${key}.${listMemberName(shape)}.`;
+    const itemPrefix = shape.flattened || this.ec2 ? `${key}.` : `${key}.${listMemberName(shape)}.`;
     const indices = new Set<number>();
     for (const name of params.keys()) {
       if (!name.startsWith(itemPrefix)) continue;

@@ -40,12 +40,22 @@ function shapeLevelName(
 
 export class XmlSerializer {
   private readonly namespace: string;
+  private readonly ec2: boolean;
 
   constructor(private readonly model: ServiceModel) {
     this.namespace = model.metadata.xmlNamespace ?? '';
+    this.ec2 = model.metadata.protocol === 'ec2';
   }
 
   response(operation: Operation, output: unknown, requestId: string): string {
+    if (this.ec2) {
+      // EC2: no result wrapper, the request id first; operations without output say `<return>true</return>`.
+      const parts: string[] = [`<${operation.name}Response xmlns="${this.namespace}"><requestId>${requestId}</requestId>`];
+      if (operation.output) this.members(this.model.shapes[operation.output.shape], output, parts);
+      else parts.push('<return>true</return>');
+      parts.push(`</${operation.name}Response>`);
+      return parts.join('');
+    }
     const parts: string[] = [`<${operation.name}Response xmlns="${this.namespace}">`];
     if (operation.output) {
       const wrapper = operation.output.resultWrapper ?? `${operation.name}Result`;
@@ -58,6 +68,12 @@ export class XmlSerializer {
   }
 
   error(code: string, message: string, type: 'Sender' | 'Receiver', requestId: string): string {
+    if (this.ec2) {
+      return (
+        `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${escapeXml(code)}</Code>` +
+        `<Message>${escapeXml(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`
+      );
+    }
     return (
       `<ErrorResponse xmlns="${this.namespace}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code>` +
       `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
