@@ -89,7 +89,13 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
   const adminSecret = store.settings.getOrCreate('admin-secret', () => randomBytes(16).toString('hex'));
   let reconciler: Reconciler | undefined;
-  const work = { wake: () => reconciler?.wake() };
+  const work = {
+    wake: () => reconciler?.wake(),
+    // Real nodes take a few hundred ms; the metadata-only runtime is instant unless a delay was asked for on purpose.
+    settle: async (ids: number[], timeoutMs: number) => {
+      if (runtimeName !== 'none') await reconciler?.settle(ids, timeoutMs);
+    },
+  };
   let runtimeName = 'starting';
   const app = await buildApp({
     apis: [elastiCacheApi({ store, work }), stsApi(), iamApi()],

@@ -56,6 +56,22 @@ export class Reconciler implements WorkQueue {
     });
   }
 
+  /**
+   * Resolves once the given jobs are finished (done or failed), or after `timeoutMs`, whichever comes first.
+   * An API call that started work can hold its answer this long, so a client's first poll finds the work done.
+   */
+  async settle(jobIds: number[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let pending = jobIds;
+    while (pending.length > 0 && Date.now() < deadline && !this.stopped) {
+      // A timer, not just the running jobs: with none running yet, awaiting them alone would never let the
+      // event loop reach the pass that starts them.
+      const tick = new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.race([tick, ...(this.running.size > 0 ? [Promise.allSettled([...this.running])] : [])]);
+      pending = pending.filter((id) => this.store.jobs.isPending(id));
+    }
+  }
+
   /** Resolves once no job is running or due (tests and shutdown use it). */
   async idle(): Promise<void> {
     for (;;) {

@@ -21,7 +21,7 @@ export interface QueryApi {
   model: ServiceModel;
   handlers: HandlerTable;
   /** Runs one call: the handler inside one transaction, then whatever the API does after commit. */
-  invoke(run: () => unknown): unknown;
+  invoke(run: () => unknown): unknown | Promise<unknown>;
 }
 
 export interface AppOptions {
@@ -105,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         partition: partitionOf(identity.region),
         requestId: request.id,
       };
-      const output = api.invoke(() => handler(input, ctx));
+      const output = await api.invoke(() => handler(input, ctx));
       return sendXml(reply, 200, api.serializer.response(operation, output, request.id));
     } catch (error) {
       return sendError(request, reply, api, error);

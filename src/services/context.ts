@@ -13,6 +13,8 @@ export type HandlerTable = Record<string, Handler>;
 /** Lets services hand work to the reconciler once their transaction has committed. */
 export interface WorkQueue {
   wake(): void;
+  /** Waits (at most timeoutMs) for the given jobs to finish. */
+  settle(jobIds: number[], timeoutMs: number): Promise<void>;
 }
 
 export function partitionOf(region: string): string {

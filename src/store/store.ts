@@ -199,6 +199,9 @@ export class JobRepository {
   private readonly failStmt;
   private readonly retryStmt;
   private readonly cancelStmt;
+  private readonly dueSinceStmt;
+  private readonly lastIdStmt;
+  private readonly statusStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -214,6 +217,11 @@ export class JobRepository {
     this.retryStmt = db.prepare(
       'UPDATE jobs SET attempts = attempts + 1, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?',
     );
+    this.dueSinceStmt = db.prepare(
+      "SELECT id FROM jobs WHERE id > ? AND status = 'pending' AND run_after <= ? ORDER BY id",
+    );
+    this.lastIdStmt = db.prepare('SELECT coalesce(max(id), 0) AS last FROM jobs');
+    this.statusStmt = db.prepare('SELECT status FROM jobs WHERE id = ?');
     this.cancelStmt = db.prepare(
       `UPDATE jobs SET status = 'done', updated_at = ?
        WHERE status = 'pending' AND account = ? AND region = ? AND kind = ? AND resource_id = ? AND action = ?`,
@@ -227,6 +235,20 @@ export class JobRepository {
 
   due(now = Date.now()): Job[] {
     return this.dueStmt.all(now).map(toJob);
+  }
+
+  /** The newest job's id (0 when there is none). */
+  lastId(): number {
+    return (this.lastIdStmt.get() as { last: number }).last;
+  }
+
+  /** Jobs added after `id` that are due now (not those waiting for a maintenance window). */
+  dueSince(id: number, now = Date.now()): number[] {
+    return this.dueSinceStmt.all(id, now).map((row: any) => row.id as number);
+  }
+
+  isPending(id: number): boolean {
+    return (this.statusStmt.get(id) as { status: string } | undefined)?.status === 'pending';
   }
 
   /** When the earliest pending job wants to run, or undefined when none is pending. */

@@ -90,13 +90,26 @@ export function elastiCacheHandlers({ store, work, subnets }: ElastiCacheDeps): 
   };
 }
 
+/**
+ * How long a call that started work (a create, a delete, ...) may hold its answer while that work finishes. The
+ * answer still shows the resource as the call left it (`creating`), as AWS does; but the client's first poll,
+ * right after, finds it `available`, so an SDK or CLI waiter returns without sleeping.
+ */
+export const SETTLE_MS = 5000;
+
 export function elastiCacheApi(deps: ElastiCacheDeps): QueryApi {
-  const { store } = deps;
+  const { store, work } = deps;
   return {
     signingName: 'elasticache',
     title: 'Amazon ElastiCache',
     model: elastiCacheModel(),
     handlers: elastiCacheHandlers(deps),
-    invoke: (run) => store.transaction(run),
+    invoke: async (run) => {
+      const before = store.jobs.lastId();
+      const output = store.transaction(run);
+      const started = store.jobs.dueSince(before);
+      if (started.length > 0) await work.settle(started, SETTLE_MS);
+      return output;
+    },
   };
 }
