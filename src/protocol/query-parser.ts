@@ -3,7 +3,7 @@
  * operation's input shape and validated against its traits (required, types, enums, lengths, ranges, patterns).
  * No per-operation code; unknown keys are ignored, as AWS does.
  */
-import { commonErrors } from './errors.js';
+import { AwsError, commonErrors } from './errors.js';
 import { listMemberName, type Shape, type ShapeRef, type ServiceModel } from './model.js';
 
 export type QueryParams = Map<string, string>;
@@ -62,7 +62,7 @@ export class QueryParser {
       case 'map':
         return undefined; // no Query input of the services we serve has a map
       default:
-        return params.has(key) ? scalar(shape, key, params.get(key)!) : undefined;
+        return params.has(key) ? scalar(shape, key, params.get(key)!, !this.ec2) : undefined;
     }
   }
 
@@ -85,7 +85,11 @@ export class QueryParser {
     for (const member of shape.required ?? []) {
       const value = out[member];
       if (value === undefined || value === '') {
-        throw commonErrors.missingParameter(prefix ? `${prefix}.${member}` : member);
+        const wire = join(prefix, this.wireName(member, shape.members![member]));
+        // EC2 says MissingParameter; ElastiCache and the other Query services InvalidParameterValue.
+        throw this.ec2
+          ? new AwsError('MissingParameter', `The request must contain the parameter ${wire}`)
+          : commonErrors.missingParameter(wire);
       }
     }
     return out;
@@ -132,12 +136,13 @@ function checkLength<T extends { length: number }>(shape: Shape, key: string, va
 
 const patterns = new Map<string, RegExp>();
 
-function scalar(shape: Shape, key: string, raw: string): unknown {
+/** @param checkEnum false for EC2, whose model lists only some of the values the service takes. */
+function scalar(shape: Shape, key: string, raw: string, checkEnum: boolean): unknown {
   const invalid = (expected: string) =>
     commonErrors.invalidParameterValue(`Value '${raw.slice(0, 256)}' for parameter ${key} is invalid. ${expected}`);
   switch (shape.type) {
     case 'string': {
-      if (shape.enum && !shape.enum.includes(raw)) throw invalid(`Valid values: ${shape.enum.join(', ')}.`);
+      if (checkEnum && shape.enum && !shape.enum.includes(raw)) throw invalid(`Valid values: ${shape.enum.join(', ')}.`);
       if (raw !== '') checkLength(shape, key, raw);
       if (shape.pattern && raw !== '') {
         let re = patterns.get(shape.pattern);

@@ -1,0 +1,90 @@
+/**
+ * The EC2 subset as the HTTP layer sees it (VPCs, subnets, security groups and what tools call around them), and
+ * what ElastiCache needs to know of it: which subnets and security groups exist and in which VPC.
+ * One call is one SQLite transaction; a DryRun call runs in full and is then rolled back with DryRunOperation.
+ */
+import type { SecurityGroupRule, Subnet } from '@aws-sdk/client-ec2';
+import type { QueryApi } from '../../http/app.js';
+import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
+import type { Scope, Store } from '../../store/store.js';
+import type { Handler, HandlerTable } from '../context.js';
+import type { SubnetDirectory, SubnetInfo } from '../elasticache/subnet-groups.js';
+import { accountHandlers } from './account.js';
+import { ec2Errors } from './errors.js';
+import { EC2_KIND } from './kinds.js';
+import { ensureDefaultNetwork } from './network.js';
+import { networkTableHandlers } from './network-tables.js';
+import { listRules } from './rules.js';
+import { findGroup, securityGroupHandlers } from './security-groups.js';
+import { subnetHandlers, type NetworkDependents } from './subnets.js';
+import { tagHandlers } from './tags.js';
+import { vpcHandlers } from './vpcs.js';
+
+export type { NetworkDependents } from './subnets.js';
+
+let cachedModel: ServiceModel | undefined;
+export function ec2Model(): ServiceModel {
+  cachedModel ??= loadServiceModel(findModelsDir(import.meta.url), 'ec2', '2016-11-15');
+  return cachedModel;
+}
+
+export interface Ec2Deps {
+  store: Store;
+  /** What outside EC2 still uses a subnet or security group (DeleteSubnet / DeleteSecurityGroup refuse then). */
+  dependents?: NetworkDependents;
+}
+
+/** Runs the call and, when it asked for a dry run, throws DryRunOperation so its transaction rolls back. */
+function honourDryRun(handler: Handler): Handler {
+  return (input, ctx) => {
+    const output = handler(input, ctx);
+    if (input && (input as { DryRun?: boolean }).DryRun === true) throw ec2Errors.dryRun();
+    return output;
+  };
+}
+
+export function ec2Handlers({ store, dependents }: Ec2Deps): HandlerTable {
+  const handlers: HandlerTable = {
+    ...vpcHandlers(store),
+    ...networkTableHandlers(store),
+    ...subnetHandlers(store, dependents),
+    ...securityGroupHandlers(store, dependents),
+    ...tagHandlers(store),
+    ...accountHandlers(store),
+  };
+  return Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, honourDryRun(handler)]));
+}
+
+export function ec2Api(deps: Ec2Deps): QueryApi {
+  return {
+    signingName: 'ec2',
+    title: 'Amazon EC2',
+    model: ec2Model(),
+    handlers: ec2Handlers(deps),
+    invoke: (run) => deps.store.transaction(run),
+  };
+}
+
+/** ElastiCache's view of the subnets: the default VPC's and every created one. */
+export function ec2SubnetDirectory(store: Store): SubnetDirectory {
+  return {
+    find(scope: Scope, subnetId: string): SubnetInfo | undefined {
+      ensureDefaultNetwork(store, scope);
+      const subnet = store.resources.get<Subnet>(scope, EC2_KIND.subnet, subnetId)?.state;
+      return subnet && { subnetId, vpcId: subnet.VpcId!, availabilityZone: subnet.AvailabilityZone! };
+    },
+  };
+}
+
+/** A VPC security group by id (the default VPC's default group included), or undefined. */
+export function findSecurityGroup(store: Store, scope: Scope, groupId: string): { groupId: string; vpcId: string } | undefined {
+  ensureDefaultNetwork(store, scope);
+  const group = findGroup(store, scope, groupId);
+  return group && { groupId, vpcId: group.VpcId! };
+}
+
+/** A security group's rules (ingress and egress), as stored: what connection checks enforce. */
+export function securityGroupRules(store: Store, scope: Scope, groupId: string): SecurityGroupRule[] {
+  ensureDefaultNetwork(store, scope);
+  return listRules(store, scope, groupId);
+}
