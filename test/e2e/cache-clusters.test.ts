@@ -15,7 +15,7 @@ import {
   type CacheCluster,
 } from '@aws-sdk/client-elasticache';
 import t from 'tap';
-import { sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { rawCall, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 
 const waiter = (client: ReturnType<typeof sdkClient>) => ({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 });
 
@@ -246,4 +246,28 @@ t.test('pagination, isolation by account and region, and one winner for concurre
   const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
   t.equal(loser.reason.name, 'CacheClusterAlreadyExistsFault');
   t.equal(loser.reason.Code, 'CacheClusterAlreadyExists');
+});
+
+t.test("a cluster with no VPC security group is in its VPC's default group, also for the empty list Terraform sends", async (t) => {
+  const emulator = await startTestEmulator(t);
+  const client = sdkClient(emulator);
+  const omitted = await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'no-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
+  const defaultGroup = omitted.CacheCluster!.SecurityGroups;
+  t.match(defaultGroup, [{ SecurityGroupId: /^sg-[0-9a-f]{17}$/, Status: 'active' }]);
+  t.equal(defaultGroup?.length, 1);
+  // The Go SDK (Terraform's AWS provider) sends an empty list as a bare `SecurityGroupIds=`.
+  const empty = await rawCall(emulator, {
+    Action: 'CreateCacheCluster',
+    Version: '2015-02-02',
+    CacheClusterId: 'empty-sg',
+    Engine: 'redis',
+    CacheNodeType: 'cache.t3.micro',
+    SecurityGroupIds: '',
+  });
+  t.equal(empty.status, 200, empty.body);
+  t.same((await describe(client, 'empty-sg', false)).SecurityGroups, defaultGroup, 'the same default group');
+  const given = await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'given-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro', SecurityGroupIds: ['sg-0123456789abcdef0'] }),
+  );
+  t.same(given.CacheCluster!.SecurityGroups, [{ SecurityGroupId: 'sg-0123456789abcdef0', Status: 'active' }], 'given groups replace the default');
 });

@@ -285,8 +285,14 @@ export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTabl
     if (countNodes(store, ctx) + numNodes > NODES_PER_REGION) {
       throw fault('NodeQuotaForCustomerExceededFault', `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`);
     }
+    // No VPC security group given (absent, or the empty list the Go SDK sends as a bare `SecurityGroupIds=`, as
+    // Terraform does): the cluster gets the VPC's default security group, unless it names cache security groups.
     const securityGroups = vpcSecurityGroups(
-      input.SecurityGroupIds ?? (input.CacheSecurityGroupNames ? [] : [defaultNetwork(ctx).securityGroupId]),
+      input.SecurityGroupIds?.length
+        ? input.SecurityGroupIds
+        : input.CacheSecurityGroupNames?.length
+          ? []
+          : [defaultNetwork(ctx).securityGroupId],
     );
     const tls = input.TransitEncryptionEnabled ?? false;
     const clusterArn = arn(ctx, 'cluster', id);
