@@ -136,6 +136,74 @@ resource "aws_elasticache_cluster" "memcached" {
   }
 }
 
+resource "aws_vpc" "app" {
+  cidr_block = "10.42.0.0/16"
+  tags = {
+    Name = "tf-app"
+  }
+}
+
+resource "aws_subnet" "app" {
+  count             = 2
+  vpc_id            = aws_vpc.app.id
+  cidr_block        = "10.42.\${count.index}.0/24"
+  availability_zone = ["us-east-1a", "us-east-1b"][count.index]
+}
+
+resource "aws_security_group" "app" {
+  name        = "tf-app-redis"
+  description = "redis from the host"
+  vpc_id      = aws_vpc.app.id
+
+  ingress {
+    description = "redis"
+    from_port   = 6379
+    to_port     = 6379
+    protocol    = "tcp"
+    cidr_blocks = ["127.0.0.0/8"]
+  }
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource "aws_elasticache_subnet_group" "app" {
+  name        = "tf-app-subnets"
+  description = "app VPC subnets"
+  subnet_ids  = aws_subnet.app[*].id
+}
+
+resource "aws_elasticache_cluster" "app" {
+  cluster_id         = "tf-app"
+  engine             = "redis"
+  node_type          = "cache.t3.micro"
+  num_cache_nodes    = 1
+  subnet_group_name  = aws_elasticache_subnet_group.app.name
+  security_group_ids = [aws_security_group.app.id]
+  apply_immediately  = true
+}
+
+output "app_vpc_id" {
+  value = aws_vpc.app.id
+}
+output "app_security_group_id" {
+  value = aws_security_group.app.id
+}
+output "app_subnet_group_vpc_id" {
+  value = aws_elasticache_subnet_group.app.vpc_id
+}
+output "app_cluster_security_group_ids" {
+  value = aws_elasticache_cluster.app.security_group_ids
+}
+output "app_address" {
+  value = aws_elasticache_cluster.app.cache_nodes[0].address
+}
+output "app_port" {
+  value = aws_elasticache_cluster.app.cache_nodes[0].port
+}
 output "redis_address" {
   value = aws_elasticache_cluster.redis.cache_nodes[0].address
 }
@@ -233,6 +301,9 @@ if (missing) {
     t.ok(out.subnet_group_vpc_id, 'the subnet group has a VPC id');
     t.equal(out.redis_security_group_ids.length, 1, "with no security_group_ids, the cluster is in the VPC's default security group");
     t.match(out.redis_security_group_ids[0], /^sg-[0-9a-f]{17}$/);
+    t.equal(out.app_subnet_group_vpc_id, out.app_vpc_id, 'the app subnet group is in the aws_vpc Terraform created');
+    t.same(out.app_cluster_security_group_ids, [out.app_security_group_id], 'the app cluster is in the aws_security_group');
+    t.ok(await answersPing({ Address: out.app_address, Port: out.app_port }), 'the app cluster answers PING');
     const redisEndpoint = { Address: out.redis_address, Port: out.redis_port };
     t.ok(await answersPing(redisEndpoint), `redis answers PING at ${out.redis_address}:${out.redis_port}`);
     const admin = { host: out.redis_address, port: out.redis_port, adminSecret: adminOf(emulator) };
