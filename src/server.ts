@@ -19,7 +19,7 @@ import { parseImageOverrides } from './runtime/images.js';
 import { NoneRuntime } from './runtime/none.js';
 import { ProcessRuntime } from './runtime/process.js';
 import type { NodeRuntime } from './runtime/runtime.js';
-import { ec2Api, ec2SubnetDirectory } from './services/ec2/index.js';
+import { ec2Api, ec2SecurityGroupDirectory, ec2SubnetDirectory } from './services/ec2/index.js';
 import { elastiCacheApi } from './services/elasticache/index.js';
 import { elastiCacheNetworkUsers } from './services/elasticache/network-users.js';
 import { iamApi } from './services/iam/index.js';
@@ -100,7 +100,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   };
   let runtimeName = 'starting';
   const app = await buildApp({
-    apis: [elastiCacheApi({ store, work, subnets: ec2SubnetDirectory(store) }), ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }), stsApi(), iamApi()],
+    apis: [elastiCacheApi({ store, work, subnets: ec2SubnetDirectory(store), securityGroups: ec2SecurityGroupDirectory(store) }), ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }), stsApi(), iamApi()],
     logLevel: config.logLevel,
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
   });

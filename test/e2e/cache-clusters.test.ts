@@ -14,8 +14,9 @@ import {
   waitUntilCacheClusterDeleted,
   type CacheCluster,
 } from '@aws-sdk/client-elasticache';
+import { CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import t from 'tap';
-import { rawCall, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { CREDENTIALS, rawCall, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 
 const waiter = (client: ReturnType<typeof sdkClient>) => ({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 });
 
@@ -266,8 +267,10 @@ t.test("a cluster with no VPC security group is in its VPC's default group, also
   });
   t.equal(empty.status, 200, empty.body);
   t.same((await describe(client, 'empty-sg', false)).SecurityGroups, defaultGroup, 'the same default group');
+  const ec2 = new EC2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
+  const groupId = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'given', Description: 'given' }))).GroupId!;
   const given = await client.send(
-    new CreateCacheClusterCommand({ CacheClusterId: 'given-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro', SecurityGroupIds: ['sg-0123456789abcdef0'] }),
+    new CreateCacheClusterCommand({ CacheClusterId: 'given-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro', SecurityGroupIds: [groupId] }),
   );
-  t.same(given.CacheCluster!.SecurityGroups, [{ SecurityGroupId: 'sg-0123456789abcdef0', Status: 'active' }], 'given groups replace the default');
+  t.same(given.CacheCluster!.SecurityGroups, [{ SecurityGroupId: groupId, Status: 'active' }], 'given groups replace the default');
 });

@@ -12,7 +12,7 @@ import type { SubnetDirectory, SubnetInfo } from '../elasticache/subnet-groups.j
 import { accountHandlers } from './account.js';
 import { ec2Errors } from './errors.js';
 import { EC2_KIND } from './kinds.js';
-import { ensureDefaultNetwork } from './network.js';
+import { DEFAULT_GROUP_NAME, ensureDefaultNetwork, type StoredSecurityGroup } from './network.js';
 import { networkTableHandlers } from './network-tables.js';
 import { listRules } from './rules.js';
 import { findGroup, securityGroupHandlers } from './security-groups.js';
@@ -87,4 +87,17 @@ export function findSecurityGroup(store: Store, scope: Scope, groupId: string): 
 export function securityGroupRules(store: Store, scope: Scope, groupId: string): SecurityGroupRule[] {
   ensureDefaultNetwork(store, scope);
   return listRules(store, scope, groupId);
+}
+
+/** ElastiCache's view of the VPC security groups: by id, and each VPC's `default` group. */
+export function ec2SecurityGroupDirectory(store: Store) {
+  return {
+    find: (scope: Scope, groupId: string) => findSecurityGroup(store, scope, groupId),
+    defaultOf(scope: Scope, vpcId: string): string | undefined {
+      ensureDefaultNetwork(store, scope);
+      return store.resources
+        .list<StoredSecurityGroup>(scope, EC2_KIND.securityGroup)
+        .find((g) => g.state.VpcId === vpcId && g.state.GroupName === DEFAULT_GROUP_NAME)?.state.GroupId;
+    },
+  };
 }

@@ -156,8 +156,32 @@ function cacheSecurityGroups(store: Store, scope: Scope, names: string[] | undef
   });
 }
 
-function vpcSecurityGroups(ids: string[] | undefined) {
-  return (ids ?? []).map((id) => ({ SecurityGroupId: id, Status: 'active' }));
+/** VPC security groups as ElastiCache sees them: by id, with the VPC they belong to (the EC2 subset's, when served). */
+export interface SecurityGroupDirectory {
+  find(scope: Scope, groupId: string): { groupId: string; vpcId: string } | undefined;
+  /** The `default` group of a VPC. */
+  defaultOf(scope: Scope, vpcId: string): string | undefined;
+}
+
+/** Without the EC2 subset: the default VPC's default group is all there is. */
+export const defaultVpcSecurityGroups: SecurityGroupDirectory = {
+  find: (scope, groupId) => {
+    const network = defaultNetwork(scope);
+    return groupId === network.securityGroupId ? { groupId, vpcId: network.vpcId } : undefined;
+  },
+  defaultOf: (scope, vpcId) => (vpcId === defaultNetwork(scope).vpcId ? defaultNetwork(scope).securityGroupId : undefined),
+};
+
+/** The cluster's VPC security groups: they must exist and be in its subnet group's VPC. */
+function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, vpcId: string | undefined, ids: string[]) {
+  return [...new Set(ids)].map((id) => {
+    const group = groups.find(scope, id);
+    if (!group) throw invalidValue(`Some security group Id not recognized by EC2: ${id}`);
+    if (vpcId && group.vpcId !== vpcId) {
+      throw invalidValue(`The security group ${id} is not in the VPC ${vpcId} of the cache subnet group.`);
+    }
+    return { SecurityGroupId: id, Status: 'active' };
+  });
 }
 
 function countNodes(store: Store, scope: Scope): number {
@@ -205,7 +229,11 @@ function zonesForNewNodes(
   return Array.from({ length: count }, () => preferred ?? zones[0]);
 }
 
-export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTable {
+export function cacheClusterHandlers(
+  store: Store,
+  work: WorkQueue,
+  groups: SecurityGroupDirectory = defaultVpcSecurityGroups,
+): HandlerTable {
   const enqueue = (scope: Scope, id: string, action: string, payload: object = {}, runAfter = 0) => {
     store.jobs.enqueue(scope, KIND.cacheCluster, id, action, payload, runAfter);
     work.wake();
@@ -285,14 +313,21 @@ export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTabl
     if (countNodes(store, ctx) + numNodes > NODES_PER_REGION) {
       throw fault('NodeQuotaForCustomerExceededFault', `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`);
     }
+    if (input.CacheSecurityGroupNames?.length && (input.SecurityGroupIds?.length || input.CacheSubnetGroupName)) {
+      throw invalidCombination('Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.');
+    }
     // No VPC security group given (absent, or the empty list the Go SDK sends as a bare `SecurityGroupIds=`, as
-    // Terraform does): the cluster gets the VPC's default security group, unless it names cache security groups.
+    // Terraform does): the cluster gets its VPC's default security group, unless it names cache security groups.
+    const defaultGroup = subnetGroup.VpcId ? groups.defaultOf(ctx, subnetGroup.VpcId) : undefined;
     const securityGroups = vpcSecurityGroups(
+      groups,
+      ctx,
+      subnetGroup.VpcId,
       input.SecurityGroupIds?.length
         ? input.SecurityGroupIds
-        : input.CacheSecurityGroupNames?.length
+        : input.CacheSecurityGroupNames?.length || !defaultGroup
           ? []
-          : [defaultNetwork(ctx).securityGroupId],
+          : [defaultGroup],
     );
     const tls = input.TransitEncryptionEnabled ?? false;
     const clusterArn = arn(ctx, 'cluster', id);
@@ -371,7 +406,10 @@ export function cacheClusterHandlers(store: Store, work: WorkQueue): HandlerTabl
       state.PreferredMaintenanceWindow = maintenanceWindow(input.PreferredMaintenanceWindow);
     }
     if (input.AutoMinorVersionUpgrade !== undefined) state.AutoMinorVersionUpgrade = input.AutoMinorVersionUpgrade;
-    if (input.SecurityGroupIds !== undefined) state.SecurityGroups = vpcSecurityGroups(input.SecurityGroupIds);
+    if (input.SecurityGroupIds !== undefined) {
+      const vpcId = findSubnetGroup(store, ctx, state.CacheSubnetGroupName!)?.VpcId;
+      state.SecurityGroups = vpcSecurityGroups(groups, ctx, vpcId, input.SecurityGroupIds);
+    }
     if (input.CacheSecurityGroupNames !== undefined) {
       state.CacheSecurityGroups = cacheSecurityGroups(store, ctx, input.CacheSecurityGroupNames);
     }

@@ -7,7 +7,7 @@ import type { QueryApi } from '../../http/app.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { Store } from '../../store/store.js';
 import type { HandlerTable, WorkQueue } from '../context.js';
-import { cacheClusterHandlers, notFound as clusterNotFound } from './cache-clusters.js';
+import { cacheClusterHandlers, notFound as clusterNotFound, type SecurityGroupDirectory } from './cache-clusters.js';
 import { engineVersionHandlers } from './engine-versions.js';
 import { eventHandlers } from './events.js';
 import { fault } from './faults.js';
@@ -29,11 +29,12 @@ export interface ElastiCacheDeps {
   store: Store;
   work: WorkQueue;
   subnets?: SubnetDirectory;
+  securityGroups?: SecurityGroupDirectory;
 }
 
-export function elastiCacheHandlers({ store, work, subnets }: ElastiCacheDeps): HandlerTable {
+export function elastiCacheHandlers({ store, work, subnets, securityGroups }: ElastiCacheDeps): HandlerTable {
   return {
-    ...cacheClusterHandlers(store, work),
+    ...cacheClusterHandlers(store, work, securityGroups),
     ...parameterGroupHandlers(store, work),
     ...subnetGroupHandlers(store, subnets),
     ...securityGroupHandlers(store),
