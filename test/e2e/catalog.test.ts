@@ -27,11 +27,8 @@ import {
   type DescribeCacheEngineVersionsCommandInput,
 } from '@aws-sdk/client-elasticache';
 import t from 'tap';
-import { sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { failure, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
 
-type Client = ReturnType<typeof sdkClient>;
-const waiter = (client: Client) => ({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 });
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined as any, (e) => e);
 
 t.test('engine versions: the catalog, its filters and its pages', async (t) => {
   const emulator = await startTestEmulator(t);

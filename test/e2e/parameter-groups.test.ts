@@ -22,11 +22,8 @@ import {
   type Parameter,
 } from '@aws-sdk/client-elasticache';
 import t from 'tap';
-import { sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { failure, sdkClient, startTestEmulator, waiter, type Client } from '../fixtures/emulator.js';
 
-type Client = ReturnType<typeof sdkClient>;
-const waiter = (client: Client) => ({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 });
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined as any, (e) => e);
 
 async function allParameters(client: Client, name: string, source?: string): Promise<Parameter[]> {
   const all: Parameter[] = [];
