@@ -156,13 +156,14 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Fast
     await nodes.closeConfiguration(cluster.state);
     await Promise.all((cluster.state.CacheNodes ?? []).map((n) => nodes.stopNode(scope, id, n.CacheNodeId!)));
     nodes.forget(scope, id);
+    // Before the cluster disappears from the API: a client that saw it gone may stop the emulator right away.
+    await nodes.runtime.releaseUnused?.();
     store.transaction(() => {
       store.endpoints.release(scope, KIND.cacheCluster, id);
       store.resources.delete(scope, KIND.cacheCluster, id);
       store.tags.removeAll(arn(scope, 'cluster', id));
       nodes.event(scope, id, 'Cache cluster deleted');
     });
-    await nodes.runtime.releaseUnused?.();
     log.info({ cluster: id }, 'cache cluster deleted');
   };
 

@@ -76,7 +76,10 @@ export class DockerRuntime implements NodeRuntime {
 
   async createNode(spec: NodeSpec): Promise<NodeHandle> {
     const image = imageFor(spec.engine, spec.engineVersion, this.options.images);
-    await Promise.all([this.ensureNetwork(), this.ensureImage(image, spec)]);
+    // Both settle before a failure is thrown: a network still being created must not outlive a failed create.
+    const [network, imageReady] = await Promise.allSettled([this.ensureNetwork(), this.ensureImage(image, spec)]);
+    if (imageReady.status === 'rejected') throw imageReady.reason;
+    if (network.status === 'rejected') throw network.reason;
     const name = this.containerName(spec);
     await this.removeByName(name);
     const portKey = `${spec.port}/tcp`;
@@ -166,7 +169,17 @@ export class DockerRuntime implements NodeRuntime {
   /** Removes the network once this instance has no node left (Docker refuses while any container uses it). */
   async releaseUnused(): Promise<void> {
     if ((await this.listNodes()).length > 0) return;
-    await this.docker.getNetwork(this.network).remove().catch(() => {});
+    // Docker may still count a just-removed container's endpoint for a moment ("has active endpoints").
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await this.docker.getNetwork(this.network).remove();
+        return;
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status === 404 || (await this.listNodes()).length > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   private async ready(containerId: string, spec: NodeSpec): Promise<NodeHandle> {
