@@ -14,10 +14,8 @@ import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
 import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
-import { DockerRuntime, connectDocker } from './runtime/docker.js';
 import { parseImageOverrides } from './runtime/images.js';
 import { NoneRuntime } from './runtime/none.js';
-import { ProcessRuntime } from './runtime/process.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { ec2Api, ec2SecurityGroupDirectory, ec2SubnetDirectory } from './services/ec2/index.js';
 import { elastiCacheApi } from './services/elasticache/index.js';
@@ -50,11 +48,16 @@ interface RuntimeChoice {
 async function chooseRuntime(config: Config, instanceId: string, log: FastifyBaseLogger): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
   const workDir = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}`) : join(config.dataDir, 'nodes');
+  // Loaded on demand: dockerode alone costs a fifth of a second of start-up.
   const docker = async () => {
+    const { DockerRuntime, connectDocker } = await import('./runtime/docker.js');
     const client = await connectDocker();
     return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log });
   };
-  const processes = () => (ProcessRuntime.available() ? new ProcessRuntime({ instanceId, workDir, log }) : undefined);
+  const processes = async () => {
+    const { ProcessRuntime } = await import('./runtime/process.js');
+    return ProcessRuntime.available() ? new ProcessRuntime({ instanceId, workDir, log }) : undefined;
+  };
   const daemon = process.env.DOCKER_HOST ?? 'the default socket';
 
   switch (config.runtime) {
@@ -64,7 +67,7 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
       return { runtime, why: 'asked for' };
     }
     case 'process': {
-      const runtime = processes();
+      const runtime = await processes();
       if (!runtime) throw new Error('--runtime process: neither redis-server nor memcached is on PATH');
       return { runtime, why: 'asked for' };
     }
@@ -73,7 +76,7 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
     default: {
       const viaDocker = await docker();
       if (viaDocker) return { runtime: viaDocker, why: `a Docker daemon answers on ${daemon}` };
-      const viaProcesses = processes();
+      const viaProcesses = await processes();
       if (viaProcesses) return { runtime: viaProcesses, why: `no Docker daemon on ${daemon}; engine binaries are on PATH` };
       return { runtime: new NoneRuntime(config.provisionDelayMs), why: 'no Docker daemon and no engine binaries on PATH' };
     }
@@ -106,6 +109,8 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   });
   let endpoints: EndpointManager | undefined;
   try {
+    // The API listens first: calls that arrive while the runtime is chosen are stored as jobs and run right after.
+    const address = await app.listen({ host: config.host, port: config.port });
     const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
     runtimeName = runtime.name;
     if (!loopback) {
@@ -120,7 +125,6 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, adminSecret }, app.log);
     reconciler = new Reconciler(store, cacheClusterWorkers(store, nodes, app.log), app.log, cacheClusterFailureHandlers(nodes));
     const supervisor = new NodeSupervisor(store, nodes, work, app.log);
-    const address = await app.listen({ host: config.host, port: config.port });
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.
     await supervisor.adopt().catch((error) => app.log.error({ err: error }, 'adopting running nodes failed'));
     reconciler.start();

@@ -2,7 +2,7 @@
  * The emulator's own connection to a redis / valkey node: the only client that can run the restricted commands,
  * under their renamed names. Used to apply parameter group values (CONFIG SET) and read them back.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { renamedCommand } from '../runtime/engines.js';
 import type { Target } from './endpoint-proxy.js';
 
@@ -15,6 +15,8 @@ export interface AdminTarget extends Target {
 }
 
 async function withAdmin<T>(target: AdminTarget, work: (redis: Redis) => Promise<T>): Promise<T> {
+  // Loaded on first use: a start with no redis node to talk to does not pay for it.
+  const { Redis } = await import('ioredis');
   const redis = new Redis({
     host: target.host,
     port: target.port,
