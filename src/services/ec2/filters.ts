@@ -64,6 +64,14 @@ function predicate<T>(filter: Filter, spec: FilterSpec<T>): (item: T) => boolean
   return (item) => matchesAny(field(item), wanted);
 }
 
+/**
+ * What a Describe starts from: the named resources (each must exist; `find` throws its NotFound error), or all of
+ * them when no id is given.
+ */
+export function byIdsOrAll<T>(ids: string[] | undefined, find: (id: string) => T, all: () => T[]): T[] {
+  return ids && ids.length > 0 ? [...new Set(ids)].map(find) : all();
+}
+
 export function applyFilters<T>(items: T[], filters: Filter[] | undefined, spec: FilterSpec<T>): T[] {
   if (!filters || filters.length === 0) return items;
   const predicates = filters.map((f) => predicate(f, spec));

@@ -14,7 +14,7 @@ import type {
 import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { ec2Errors } from './errors.js';
-import { applyFilters } from './filters.js';
+import { applyFilters, byIdsOrAll } from './filters.js';
 import { EC2_KIND } from './kinds.js';
 import { ensureDefaultNetwork, listSubnets, type SubnetInternal } from './network.js';
 import { paginate } from './pagination.js';
@@ -22,16 +22,15 @@ import { paginate } from './pagination.js';
 export function networkTableHandlers(store: Store): HandlerTable {
   const DescribeRouteTables = (input: DescribeRouteTablesRequest, ctx: RequestContext): DescribeRouteTablesResult => {
     ensureDefaultNetwork(store, ctx);
-    let tables: RouteTable[];
-    if (input.RouteTableIds && input.RouteTableIds.length > 0) {
-      tables = [...new Set(input.RouteTableIds)].map((id) => {
+    const tables = byIdsOrAll(
+      input.RouteTableIds,
+      (id) => {
         const table = store.resources.get<RouteTable>(ctx, EC2_KIND.routeTable, id);
         if (!table) throw ec2Errors.routeTableNotFound(id);
         return table.state;
-      });
-    } else {
-      tables = store.resources.list<RouteTable>(ctx, EC2_KIND.routeTable).map((r) => r.state);
-    }
+      },
+      () => store.resources.list<RouteTable>(ctx, EC2_KIND.routeTable).map((r) => r.state),
+    );
     const filtered = applyFilters(tables, input.Filters, {
       fields: {
         'vpc-id': (t) => t.VpcId,
@@ -56,16 +55,15 @@ export function networkTableHandlers(store: Store): HandlerTable {
 
   const DescribeNetworkAcls = (input: DescribeNetworkAclsRequest, ctx: RequestContext): DescribeNetworkAclsResult => {
     ensureDefaultNetwork(store, ctx);
-    let acls: NetworkAcl[];
-    if (input.NetworkAclIds && input.NetworkAclIds.length > 0) {
-      acls = [...new Set(input.NetworkAclIds)].map((id) => {
+    const acls = byIdsOrAll(
+      input.NetworkAclIds,
+      (id) => {
         const acl = store.resources.get<NetworkAcl>(ctx, EC2_KIND.networkAcl, id);
         if (!acl) throw ec2Errors.networkAclNotFound(id);
         return acl.state;
-      });
-    } else {
-      acls = store.resources.list<NetworkAcl>(ctx, EC2_KIND.networkAcl).map((r) => r.state);
-    }
+      },
+      () => store.resources.list<NetworkAcl>(ctx, EC2_KIND.networkAcl).map((r) => r.state),
+    );
     const subnets = listSubnets(store, ctx);
     const withAssociations = acls.map((acl) => ({
       ...acl,

@@ -26,7 +26,7 @@ import type {
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { ec2Errors } from './errors.js';
-import { applyFilters } from './filters.js';
+import { applyFilters, byIdsOrAll } from './filters.js';
 import { newId } from './ids.js';
 import { EC2_KIND } from './kinds.js';
 import {
@@ -339,16 +339,15 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
     ctx: RequestContext,
   ): DescribeSecurityGroupRulesResult => {
     ensureDefaultNetwork(store, ctx);
-    let rules: SecurityGroupRule[];
-    if (input.SecurityGroupRuleIds && input.SecurityGroupRuleIds.length > 0) {
-      rules = [...new Set(input.SecurityGroupRuleIds)].map((id) => {
+    const rules = byIdsOrAll(
+      input.SecurityGroupRuleIds,
+      (id) => {
         const rule = store.resources.get<SecurityGroupRule>(ctx, EC2_KIND.securityGroupRule, id);
         if (!rule) throw ec2Errors.ruleNotFound(id);
         return rule.state;
-      });
-    } else {
-      rules = listRules(store, ctx);
-    }
+      },
+      () => listRules(store, ctx),
+    );
     const filtered = applyFilters(rules, input.Filters, {
       fields: {
         'group-id': (r) => r.GroupId,

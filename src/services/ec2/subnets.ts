@@ -16,7 +16,7 @@ import { availabilityZones } from '../elasticache/catalog.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { ipv4Contains, ipv4Overlap, ipv6Contains, ipv6Overlap, parseIpv4Cidr, parseIpv6Cidr } from './cidr.js';
 import { ec2Errors } from './errors.js';
-import { applyFilters } from './filters.js';
+import { applyFilters, byIdsOrAll } from './filters.js';
 import { newId } from './ids.js';
 import { EC2_KIND } from './kinds.js';
 import { ensureDefaultNetwork, insertSubnet, listSubnets, requireVpc, zoneIdOf } from './network.js';
@@ -123,12 +123,11 @@ export function subnetHandlers(store: Store, dependents: NetworkDependents = {})
 
   const DescribeSubnets = (input: DescribeSubnetsRequest, ctx: RequestContext): DescribeSubnetsResult => {
     ensureDefaultNetwork(store, ctx);
-    let subnets: Subnet[];
-    if (input.SubnetIds && input.SubnetIds.length > 0) {
-      subnets = [...new Set(input.SubnetIds)].map((id) => requireSubnet(store, ctx, id).state);
-    } else {
-      subnets = listSubnets(store, ctx).map((s) => s.state);
-    }
+    const subnets = byIdsOrAll(
+      input.SubnetIds,
+      (id) => requireSubnet(store, ctx, id).state,
+      () => listSubnets(store, ctx).map((s) => s.state),
+    );
     const filtered = applyFilters(subnets, input.Filters, {
       fields: {
         'subnet-id': (s) => s.SubnetId,

@@ -18,7 +18,7 @@ import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { isNetworkAddress, parseIpv4Cidr } from './cidr.js';
 import { ec2Errors } from './errors.js';
-import { applyFilters } from './filters.js';
+import { applyFilters, byIdsOrAll } from './filters.js';
 import { newId } from './ids.js';
 import { EC2_KIND } from './kinds.js';
 import { createVpcRecords, ensureDefaultNetwork, listSecurityGroups, listSubnets, requireVpc, type VpcAttributes, type VpcInternal } from './network.js';
@@ -98,12 +98,11 @@ export function vpcHandlers(store: Store): HandlerTable {
 
   const DescribeVpcs = (input: DescribeVpcsRequest, ctx: RequestContext): DescribeVpcsResult => {
     ensureDefaultNetwork(store, ctx);
-    let vpcs: Vpc[];
-    if (input.VpcIds && input.VpcIds.length > 0) {
-      vpcs = [...new Set(input.VpcIds)].map((id) => requireVpc(store, ctx, id).state);
-    } else {
-      vpcs = store.resources.list<Vpc>(ctx, EC2_KIND.vpc).map((r) => r.state);
-    }
+    const vpcs = byIdsOrAll(
+      input.VpcIds,
+      (id) => requireVpc(store, ctx, id).state,
+      () => store.resources.list<Vpc>(ctx, EC2_KIND.vpc).map((r) => r.state),
+    );
     const { page, nextToken } = paginate(applyFilters(vpcs, input.Filters, vpcFilterSpec), input);
     return { Vpcs: page, NextToken: nextToken };
   };
