@@ -1,7 +1,7 @@
 /**
  * The real AWS CLI (`aws` on PATH; v1 here) against an emulator: create, wait, describe, modify and delete a
- * cache cluster, a parameter group's whole life, an error's exit code, and the endpoint given by flag and by
- * the AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ELASTICACHE environment variables.
+ * cache cluster, a parameter group's whole life, a replication group with its waiters, an error's exit code, and
+ * the endpoint given by flag and by the AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ELASTICACHE environment variables.
  *
  * Without `aws` on PATH the file is skipped with a loud message, except in CI (CI set), where that fails.
  */
@@ -19,7 +19,7 @@ if (!executable) {
     t.plan(0, 'aws CLI not on PATH');
   }
 } else {
-  /** The waiters of the CLI sleep 15 s between polls (cache-cluster-available / -deleted). */
+  /** The waiters of the CLI sleep 15 s between polls (cache-cluster-* and replication-group-* available / deleted). */
   const WAITER_DELAY_MS = 15_000;
 
   const ok = (t: Test, what: string, result: CliResult) => {
@@ -130,6 +130,77 @@ if (!executable) {
     t.match(missing.stderr, /CacheClusterNotFound/, 'stderr names the error code');
     t.match(missing.stderr, /demo/, 'and the cluster');
     t.equal(missing.stdout.trim(), '', 'nothing on stdout');
+  });
+
+  t.test('a replication group through the AWS CLI: create, wait, describe, delete, wait', async (t) => {
+    const emulator = await startTestEmulator(t);
+    const cli = awsCli(t, executable);
+    const ec = (args: string[]) => cli.run(['--endpoint-url', emulator.url, 'elasticache', ...args]);
+
+    const created = ok(
+      t,
+      'create-replication-group',
+      await ec([
+        'create-replication-group',
+        '--replication-group-id', 'cli-rg',
+        '--replication-group-description', 'made by the aws cli test',
+        '--engine', 'redis',
+        '--cache-node-type', 'cache.t3.micro',
+        '--num-cache-clusters', '2',
+        '--automatic-failover-enabled',
+      ]),
+    );
+    t.equal(created?.ReplicationGroup?.ReplicationGroupId, 'cli-rg');
+    t.equal(created?.ReplicationGroup?.Status, 'creating');
+    t.same(created?.ReplicationGroup?.MemberClusters, ['cli-rg-001', 'cli-rg-002']);
+    t.equal(created?.ReplicationGroup?.AutomaticFailover, 'enabling');
+
+    const waited = await ec(['wait', 'replication-group-available', '--replication-group-id', 'cli-rg']);
+    t.equal(waited.code, 0, `wait replication-group-available succeeds${waited.code ? `: ${waited.stderr}` : ''}`);
+    t.comment(`wait replication-group-available took ${waited.ms} ms`);
+    t.ok(waited.ms < WAITER_DELAY_MS / 3, `the waiter returned in ${waited.ms} ms, on its first poll`);
+
+    const described = ok(t, 'describe-replication-groups', await ec(['describe-replication-groups', '--replication-group-id', 'cli-rg']));
+    const group = described?.ReplicationGroups?.[0];
+    t.equal(described?.ReplicationGroups?.length, 1);
+    t.equal(group?.Status, 'available');
+    t.equal(group?.Description, 'made by the aws cli test');
+    t.equal(group?.AutomaticFailover, 'enabled');
+    t.equal(group?.ClusterEnabled, false);
+    t.match(group?.ARN, /^arn:aws:elasticache:us-east-1:\d{12}:replicationgroup:cli-rg$/);
+    const nodeGroup = group?.NodeGroups?.[0];
+    t.equal(nodeGroup?.NodeGroupId, '0001');
+    t.match(nodeGroup?.PrimaryEndpoint, { Address: /^127\.\d+\.\d+\.\d+$/, Port: 6379 }, 'a primary endpoint');
+    t.match(nodeGroup?.ReaderEndpoint, { Address: /^127\.\d+\.\d+\.\d+$/, Port: 6379 }, 'a reader endpoint');
+    t.same(
+      (nodeGroup?.NodeGroupMembers ?? []).map((m: any) => [m.CacheClusterId, m.CurrentRole]),
+      [
+        ['cli-rg-001', 'primary'],
+        ['cli-rg-002', 'replica'],
+      ],
+    );
+    const members = ok(t, 'describe-cache-clusters', await ec(['describe-cache-clusters']));
+    t.same(
+      (members?.CacheClusters ?? []).map((c: any) => [c.CacheClusterId, c.ReplicationGroupId]),
+      [
+        ['cli-rg-001', 'cli-rg'],
+        ['cli-rg-002', 'cli-rg'],
+      ],
+      'the members are cache clusters of the group',
+    );
+
+    const deleting = ok(t, 'delete-replication-group', await ec(['delete-replication-group', '--replication-group-id', 'cli-rg']));
+    t.equal(deleting?.ReplicationGroup?.Status, 'deleting');
+    const waitedGone = await ec(['wait', 'replication-group-deleted', '--replication-group-id', 'cli-rg']);
+    t.equal(waitedGone.code, 0, `wait replication-group-deleted succeeds${waitedGone.code ? `: ${waitedGone.stderr}` : ''}`);
+    t.comment(`wait replication-group-deleted took ${waitedGone.ms} ms`);
+    t.ok(waitedGone.ms < WAITER_DELAY_MS / 3, `the deleted waiter returned in ${waitedGone.ms} ms, on its first poll`);
+
+    const missing = await ec(['describe-replication-groups', '--replication-group-id', 'cli-rg']);
+    t.ok([254, 255].includes(missing.code), `describing the deleted group exits with 254/255 (got ${missing.code})`);
+    t.match(missing.stderr, /ReplicationGroupNotFoundFault/, 'stderr names the error code');
+    const left = ok(t, 'describe-cache-clusters after the delete', await ec(['describe-cache-clusters']));
+    t.same(left?.CacheClusters, [], 'the members went with the group');
   });
 
   t.test('the endpoint from AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ELASTICACHE', async (t) => {
