@@ -144,7 +144,7 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Fast
       });
     }
     nodes.update(scope, id, (c) => {
-      if (c.state.CacheClusterStatus === 'rebooting cache cluster nodes') c.state.CacheClusterStatus = 'available';
+      if (c.state.CacheClusterStatus === 'rebooting cluster nodes') c.state.CacheClusterStatus = 'available';
     });
   };
 

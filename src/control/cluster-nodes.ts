@@ -7,8 +7,8 @@
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager } from '../dataplane/endpoints.js';
-import { applyRedisParameters } from '../dataplane/node-admin.js';
-import type { NodeHandle, NodeRuntime, NodeSpec } from '../runtime/runtime.js';
+import { applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
+import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { Scope, Store } from '../store/store.js';
 import type { CacheClusterInternal, StoredCluster } from '../services/elasticache/cache-clusters.js';
 import { nodeType, regionCode, type EngineName } from '../services/elasticache/catalog.js';
@@ -20,6 +20,12 @@ export const CONFIGURATION_ROLE = 'cfg';
 export interface Identity {
   instanceId: string;
   adminSecret: string;
+}
+
+/** How the emulator and other nodes reach a running redis / valkey node. */
+export interface LiveNode {
+  admin: AdminTarget;
+  peer: Peer;
 }
 
 export class ClusterNodes {
@@ -55,6 +61,10 @@ export class ClusterNodes {
     const { state, internal } = cluster;
     const parameters = effectiveParameters(this.store, scope, state.CacheParameterGroup!.CacheParameterGroupName!).values;
     const id = state.CacheClusterId!;
+    // A Redis Cluster node listens on its endpoint's port (in a container) and announces its endpoint.
+    const endpoint = internal.clusterMode
+      ? this.store.transaction(() => this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, internal.port))
+      : undefined;
     return {
       account: scope.account,
       region: scope.region,
@@ -64,7 +74,8 @@ export class ClusterNodes {
       engineVersion: state.EngineVersion!,
       cacheNodeType: state.CacheNodeType!,
       maxMemoryBytes: nodeType(state.CacheNodeType!)?.memoryBytes ?? 0,
-      port: internal.port,
+      port: endpoint?.port ?? internal.port,
+      cluster: endpoint && { announceHost: endpoint.address, announcePort: endpoint.port },
       parameters,
       authToken: internal.authToken,
       adminSecret: this.identity.adminSecret,
@@ -116,6 +127,22 @@ export class ClusterNodes {
     this.update(scope, id, ({ internal }) => {
       internal.nodes[nodeId] = { runtimeId: restarted.runtimeId };
     });
+  }
+
+  /**
+   * How to reach a member's node for replication work: asks the runtime where it runs now. Undefined when it does
+   * not run (or nothing really runs, with the runtime none).
+   */
+  async liveNode(scope: Scope, id: string, nodeId = '0001'): Promise<LiveNode | undefined> {
+    const cluster = this.load(scope, id);
+    if (!cluster) return undefined;
+    const handle = await this.inspect(scope, cluster, nodeId);
+    if (!handle?.target || !handle.peer) return undefined;
+    const spec = this.spec(scope, cluster, nodeId);
+    return {
+      admin: { ...handle.target, authToken: cluster.internal.authToken, adminSecret: this.identity.adminSecret },
+      peer: handle.peer,
+    };
   }
 
   /** Removes a node, closes its endpoint and frees its address. */

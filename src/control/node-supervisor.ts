@@ -14,6 +14,7 @@ import type { ClusterNodes } from './cluster-nodes.js';
 export class NodeSupervisor {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -29,9 +30,15 @@ export class NodeSupervisor {
       .map((r) => ({ scope: r.scope, cluster: { state: r.state, internal: r.internal as CacheClusterInternal } }));
   }
 
-  private heal(scope: Scope, id: string): void {
-    this.store.jobs.cancel(scope, KIND.cacheCluster, id, 'heal');
-    this.store.jobs.enqueue(scope, KIND.cacheCluster, id, 'heal');
+  /** A member of a replication group is healed by its group: a dead primary may need a failover first. */
+  private heal(scope: Scope, cluster: CacheCluster): void {
+    // A check still in flight when the emulator stops must not touch the closed store.
+    if (this.stopped) return;
+    const [kind, id] = cluster.ReplicationGroupId
+      ? [KIND.replicationGroup, cluster.ReplicationGroupId]
+      : [KIND.cacheCluster, cluster.CacheClusterId!];
+    this.store.jobs.cancel(scope, kind, id, 'heal');
+    this.store.jobs.enqueue(scope, kind, id, 'heal');
     this.work.wake();
   }
 
@@ -57,7 +64,7 @@ export class NodeSupervisor {
           missing++;
         }
       }
-      if (lost) this.heal(scope, id);
+      if (lost) this.heal(scope, cluster.state);
     }
     let orphans = 0;
     for (const node of await this.nodes.runtime.listNodes()) {
@@ -75,6 +82,7 @@ export class NodeSupervisor {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
@@ -83,12 +91,13 @@ export class NodeSupervisor {
     this.checking = true;
     try {
       for (const { scope, cluster } of this.clusters()) {
+        if (this.stopped) return;
         if (cluster.state.CacheClusterStatus !== 'available') continue;
         for (const node of cluster.state.CacheNodes ?? []) {
           if (node.CacheNodeStatus !== 'available') continue;
           if (await this.nodes.inspect(scope, cluster, node.CacheNodeId!)) continue;
           this.log.warn({ cluster: cluster.state.CacheClusterId, node: node.CacheNodeId }, 'cache node is down; replacing it');
-          this.heal(scope, cluster.state.CacheClusterId!);
+          this.heal(scope, cluster.state);
           break;
         }
       }

@@ -51,6 +51,12 @@ export class EndpointProxy {
     return this.listeners.has(key(address, port));
   }
 
+  /** Cuts every connection a listener carries; the listener stays open. */
+  dropConnections(address: string, port: number): void {
+    const entry = this.listeners.get(key(address, port));
+    for (const socket of entry?.sockets ?? []) socket.destroy();
+  }
+
   /** Closes a listener and the connections it carries (a deleted node's clients are cut off, as on AWS). */
   async close(address: string, port: number): Promise<void> {
     const entry = this.listeners.get(key(address, port));

@@ -12,9 +12,25 @@ export type { NodeAddress };
 
 const nodeKey = (n: NodeAddress) => `${n.account}/${n.region}/${n.clusterId}/${n.nodeId}`;
 
+/** A replication group, as its endpoints know it. */
+export interface GroupAddress {
+  account: string;
+  region: string;
+  groupId: string;
+}
+
+/** Who plays which role in a group: the endpoints follow it. */
+export interface GroupRoles {
+  primary?: NodeAddress;
+  replicas: NodeAddress[];
+}
+
+const groupKey = (g: GroupAddress) => `${g.account}/${g.region}/${g.groupId}`;
+
 export class EndpointManager {
   private readonly proxy = new EndpointProxy();
   private readonly targets = new Map<string, Target>();
+  private readonly groups = new Map<string, { roles: GroupRoles; next: number }>();
   /** Auto Discovery's version counter per memcached cluster: grows when its node list changes. */
   private readonly discovery = new Map<string, { version: number; nodes: DiscoveredNode[] }>();
 
@@ -60,6 +76,44 @@ export class EndpointManager {
     const current = this.discovery.get(key);
     if (current && JSON.stringify(current.nodes) === JSON.stringify(nodes)) return;
     this.discovery.set(key, { version: (current?.version ?? 0) + 1, nodes });
+  }
+
+  /** Records a group's roles; the primary, reader and configuration endpoints follow at once. */
+  setGroupRoles(group: GroupAddress, roles: GroupRoles): void {
+    const current = this.groups.get(groupKey(group));
+    this.groups.set(groupKey(group), { roles, next: current?.next ?? 0 });
+  }
+
+  private roleTarget(group: GroupAddress, role: 'primary' | 'reader' | 'any'): Target | undefined {
+    const entry = this.groups.get(groupKey(group));
+    if (!entry) return undefined;
+    const { primary, replicas } = entry.roles;
+    const primaryTarget = primary && this.targets.get(nodeKey(primary));
+    if (role === 'primary' || (role === 'any' && primaryTarget)) return primaryTarget;
+    // The reader endpoint spreads connections over the replicas that run, or goes to the primary without any.
+    const candidates = replicas.map((r) => this.targets.get(nodeKey(r))).filter((t): t is Target => t !== undefined);
+    if (candidates.length === 0) return primaryTarget;
+    entry.next = (entry.next + 1) % candidates.length;
+    return candidates[entry.next];
+  }
+
+  /**
+   * Opens a group endpoint: `primary` always reaches the current primary, `reader` spreads over the replicas,
+   * `configuration` (cluster mode) reaches a live node, from which cluster clients learn the whole topology.
+   */
+  async openGroupEndpoint(group: GroupAddress, role: 'primary' | 'reader' | 'configuration', address: string, port: number): Promise<void> {
+    if (!this.listening) return;
+    const pick = role === 'configuration' ? 'any' : role;
+    await this.proxy.open(address, port, { target: () => this.roleTarget(group, pick) });
+  }
+
+  /** Cuts the connections an endpoint carries, so clients reconnect (and reach the new primary after a failover). */
+  dropConnections(address: string, port: number): void {
+    this.proxy.dropConnections(address, port);
+  }
+
+  forgetGroup(group: GroupAddress): void {
+    this.groups.delete(groupKey(group));
   }
 
   async closeEndpoint(address: string, port: number): Promise<void> {

@@ -158,7 +158,14 @@ export class DockerRuntime implements NodeRuntime {
       const info = await this.docker.getContainer(handle.runtimeId).inspect();
       if (!info.State.Running) return undefined;
       const binding = info.NetworkSettings.Ports[`${spec.port}/tcp`]?.[0];
-      return binding ? { runtimeId: handle.runtimeId, target: { host: '127.0.0.1', port: Number(binding.HostPort) } } : undefined;
+      if (!binding) return undefined;
+      // Other nodes reach it on the emulator's network, on the engine's own port.
+      const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
+      return {
+        runtimeId: handle.runtimeId,
+        target: { host: '127.0.0.1', port: Number(binding.HostPort) },
+        peer: ip ? { host: ip, port: spec.port } : undefined,
+      };
     } catch {
       return undefined;
     }

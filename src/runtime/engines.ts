@@ -29,7 +29,12 @@ const MEMCACHED_FLAGS: Record<string, (value: string) => string[]> = {
 /** Where the engine listens: the cluster's port on all interfaces in a container, a free loopback port as a process. */
 export interface Listen {
   port: number;
+  /** One address, or several separated by spaces. */
   bind: string;
+  /** Cluster nodes: the bus port, when it cannot be port + 10000. */
+  busPort?: number;
+  /** Cluster nodes: the address other nodes use, when it is not the one they see (a process behind its endpoint). */
+  announceIp?: string;
   /** The most connections the process may take (its file descriptor limit allows no more). */
   maxConnections?: number;
 }
@@ -51,16 +56,36 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
 export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
   const args = [
     '--port', String(listen.port),
-    '--bind', listen.bind,
+    '--bind', ...listen.bind.split(' '),
     '--protected-mode', 'no',
     '--save', '',
     '--appendonly', 'no',
     '--dir', spec.dataDir ?? '/data',
     '--maxmemory', String(spec.maxMemoryBytes),
+    // A new replica syncs at once: Redis would otherwise wait 5 s for more replicas to share the transfer.
+    '--repl-diskless-sync-delay', '0',
   ];
   for (const command of RESTRICTED_COMMANDS) args.push('--rename-command', command, renamedCommand(command, spec.adminSecret));
   if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
-  if (spec.authToken) args.push('--requirepass', spec.authToken);
+  if (spec.authToken) args.push('--requirepass', spec.authToken, '--masterauth', spec.authToken);
+  if (spec.cluster) {
+    args.push(
+      '--cluster-enabled', 'yes',
+      '--cluster-config-file', 'nodes.conf',
+      // ElastiCache's cluster-node-timeout: a busy machine does not make a node look failed. The emulator fails
+      // over a dead node itself within seconds.
+      '--cluster-node-timeout', '15000',
+      '--cluster-require-full-coverage', 'no',
+      // Clients on the host follow CLUSTER SLOTS and MOVED to the node's endpoint, not to its internal address.
+      '--cluster-announce-hostname', spec.cluster.announceHost,
+      '--cluster-preferred-endpoint-type', 'hostname',
+    );
+    if (listen.announceIp) {
+      args.push('--cluster-announce-ip', listen.announceIp, '--cluster-announce-port', String(spec.cluster.announcePort));
+    }
+    const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? listen.port - 10000 : undefined);
+    if (busPort !== undefined) args.push('--cluster-port', String(busPort), '--cluster-announce-bus-port', String(busPort));
+  }
   return args;
 }
 

@@ -9,7 +9,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
+import { engineBinary, engineCommand, probe, waitUntilReady, type Listen } from './engines.js';
 import { NodeUnavailable, type NodeAddress, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
 
 const NODE_FILE = 'node.json';
@@ -18,6 +18,8 @@ interface NodeFile {
   pid: number;
   port: number;
   binary: string;
+  /** Cluster nodes: their bus port. */
+  busPort?: number;
 }
 
 export interface ProcessRuntimeOptions {
@@ -114,7 +116,14 @@ export class ProcessRuntime implements NodeRuntime {
     const port = await freePort();
     const logFile = openSync(join(dir, 'node.log'), 'a');
     // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
-    const listen = { port, bind: '127.0.0.1', maxConnections: 1000 };
+    const listen: Listen = { port, bind: '127.0.0.1', maxConnections: 1000 };
+    if (spec.cluster) {
+      // Other cluster nodes (and replication) go through the node's endpoint; the bus listens on its address too.
+      const host = spec.cluster.announceHost;
+      listen.busPort = await freePort();
+      listen.announceIp = host;
+      if (host !== '127.0.0.1') listen.bind = `127.0.0.1 ${host}`;
+    }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen), {
       cwd: dir,
       detached: true,
@@ -124,14 +133,21 @@ export class ProcessRuntime implements NodeRuntime {
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`${binary} did not start`);
-    writeFileSync(join(dir, NODE_FILE), JSON.stringify({ pid, port, binary } satisfies NodeFile));
+    writeFileSync(join(dir, NODE_FILE), JSON.stringify({ pid, port, binary, busPort: listen.busPort } satisfies NodeFile));
     try {
       await waitUntilReady(spec.engine, '127.0.0.1', port, this.options.readinessTimeoutMs ?? 15_000);
     } catch (error) {
       this.kill(pid);
       throw error;
     }
-    return handleOf(pid, port);
+    return this.handleOf(spec, pid, port, listen.busPort);
+  }
+
+  private handleOf(spec: NodeSpec, pid: number, port: number, busPort?: number): NodeHandle {
+    const peer = spec.cluster
+      ? { host: spec.cluster.announceHost, port: spec.cluster.announcePort, busPort }
+      : { host: '127.0.0.1', port };
+    return { ...handleOf(pid, port), peer };
   }
 
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
@@ -159,7 +175,8 @@ export class ProcessRuntime implements NodeRuntime {
   async inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined> {
     const parsed = parseHandle(handle.runtimeId);
     if (!parsed || !alive(parsed.pid, this.binaries[spec.engine])) return undefined;
-    return (await probe(spec.engine, '127.0.0.1', parsed.port)) ? handleOf(parsed.pid, parsed.port) : undefined;
+    if (!(await probe(spec.engine, '127.0.0.1', parsed.port))) return undefined;
+    return this.handleOf(spec, parsed.pid, parsed.port, this.readNodeFile(this.nodeDir(spec))?.busPort);
   }
 
   /** This instance's nodes: the node directories under its work dir, with whether their process still runs. */

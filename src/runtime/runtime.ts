@@ -33,6 +33,19 @@ export interface NodeSpec extends NodeAddress {
   aliases: string[];
   /** Working directory of a process node (the docker runtime uses the container's /data). */
   dataDir?: string;
+  /**
+   * A Redis Cluster node (a member of a cluster-mode-enabled replication group). It announces its endpoint, so
+   * CLUSTER SLOTS and MOVED name addresses a client on the host can reach.
+   */
+  cluster?: { announceHost: string; announcePort: number };
+}
+
+/** How other nodes reach a node (REPLICAOF, CLUSTER MEET, MIGRATE): not always where the emulator reaches it. */
+export interface Peer {
+  host: string;
+  port: number;
+  /** The cluster bus port, when it is not port + 10000. */
+  busPort?: number;
 }
 
 export interface NodeHandle {
@@ -40,6 +53,8 @@ export interface NodeHandle {
   runtimeId: string;
   /** Where the emulator's endpoint listener forwards to; absent when nothing really runs. */
   target?: { host: string; port: number };
+  /** Where other nodes reach it; absent when nothing really runs. */
+  peer?: Peer;
 }
 
 /** A node the runtime found running (or stopped) that belongs to this emulator. */

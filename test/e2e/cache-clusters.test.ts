@@ -190,7 +190,7 @@ t.test('reboot and delete, with the waiters and the events they leave', async (t
   const missingNode = await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'gone', CacheNodeIdsToReboot: ['0009'] })).catch((e) => e);
   t.equal(missingNode.Code, 'InvalidParameterValue');
   const rebooting = await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'gone', CacheNodeIdsToReboot: ['0001'] }));
-  t.equal(rebooting.CacheCluster?.CacheClusterStatus, 'rebooting cache cluster nodes');
+  t.equal(rebooting.CacheCluster?.CacheClusterStatus, 'rebooting cluster nodes');
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'gone' });
 
   const deleting = await client.send(new DeleteCacheClusterCommand({ CacheClusterId: 'GONE' }));

@@ -29,7 +29,7 @@ import { eventually, startCliEmulator, type CliEmulator } from '../fixtures/cli-
 import { tempDir } from '../fixtures/emulator.js';
 
 const SLOW = 1500; // ms per node start / stop in the first life
-const TRANSITIONAL = new Set(['creating', 'modifying', 'deleting', 'rebooting cache cluster nodes', 'snapshotting']);
+const TRANSITIONAL = new Set(['creating', 'modifying', 'deleting', 'rebooting cluster nodes', 'snapshotting']);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function describe(client: ElastiCacheClient, id: string): Promise<CacheCluster> {
@@ -177,12 +177,12 @@ t.test('killed -9 while modifying and rebooting: scale-out, scale-in, a node typ
   const resize = await client.send(new ModifyCacheClusterCommand({ CacheClusterId: 'resize', CacheNodeType: 'cache.t3.small', ApplyImmediately: true }));
   t.equal(resize.CacheCluster?.CacheClusterStatus, 'modifying');
   const reboot = await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'reboot', CacheNodeIdsToReboot: ['0001', '0002'] }));
-  t.equal(reboot.CacheCluster?.CacheClusterStatus, 'rebooting cache cluster nodes');
+  t.equal(reboot.CacheCluster?.CacheClusterStatus, 'rebooting cluster nodes');
   await sleep(SLOW / 2); // the first new node of `grow` is starting, the first of `shrink` is stopping
   for (const id of ['grow', 'shrink', 'resize']) {
     t.equal((await describe(client, id)).CacheClusterStatus, 'modifying', `${id} is still modifying when killed`);
   }
-  t.equal((await describe(client, 'reboot')).CacheClusterStatus, 'rebooting cache cluster nodes', 'reboot is still rebooting when killed');
+  t.equal((await describe(client, 'reboot')).CacheClusterStatus, 'rebooting cluster nodes', 'reboot is still rebooting when killed');
   await crash(t, slow, 'mid-modify');
 
   const after = await startCliEmulator(t, { dataDir, provisionDelayMs: 0 });

@@ -42,11 +42,12 @@ import { paginate } from './pagination.js';
 import { defaultParameterGroupName, findParameterGroup } from './parameter-groups.js';
 import { findCacheSecurityGroup } from './security-groups.js';
 import { findSubnetGroup } from './subnet-groups.js';
+import { addReplicaCluster, findGroup, groupNodeType, removeMemberCluster } from './replication-groups.js';
 import { applyTags } from './tags.js';
 
 export const MAX_MEMCACHED_NODES = 40;
 export const NODES_PER_REGION = 300;
-const CLIENT_DOWNLOAD_PAGE = 'https://console.aws.amazon.com/elasticache/home#client-download:';
+export const CLIENT_DOWNLOAD_PAGE = 'https://console.aws.amazon.com/elasticache/home#client-download:';
 
 /** What the API does not show: secrets and runtime facts. Never rendered. */
 export interface CacheClusterInternal {
@@ -61,6 +62,8 @@ export interface CacheClusterInternal {
   pendingAuthToken?: { token?: string; strategy: 'ROTATE' | 'SET' | 'DELETE' };
   pendingEngine?: EngineName;
   finalSnapshotIdentifier?: string;
+  /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
+  clusterMode?: boolean;
   nodes: Record<string, { runtimeId?: string }>;
 }
 
@@ -82,7 +85,7 @@ function nodeIdOf(n: number): string {
   return String(n).padStart(4, '0');
 }
 
-function engineOf(value: string | undefined): EngineName {
+export function engineOf(value: string | undefined): EngineName {
   const engine = requireValue(value, 'Engine', 'null').toLowerCase();
   if (!ENGINES.includes(engine as EngineName)) {
     throw invalidValue(`Invalid value for Engine: ${value}. Valid values are: memcached, redis, valkey.`);
@@ -90,14 +93,14 @@ function engineOf(value: string | undefined): EngineName {
   return engine as EngineName;
 }
 
-function resolveVersion(engine: EngineName, requested: string | undefined): EngineVersionInfo {
+export function resolveVersion(engine: EngineName, requested: string | undefined): EngineVersionInfo {
   if (requested === undefined || requested === '') return defaultVersion(engine);
   const found = findEngineVersion(engine, requested);
   if (found.ok) return found.info;
   throw found.reason === 'patch-not-allowed' ? invalidValue(found.message) : invalidCombination(found.message);
 }
 
-function checkNodeType(name: string | undefined, engine: EngineName, version: EngineVersionInfo) {
+export function checkNodeType(name: string | undefined, engine: EngineName, version: EngineVersionInfo) {
   const type = requireValue(name, 'CacheNodeType', 'null');
   const info = nodeType(type);
   if (!info) throw invalidValue(`Invalid Cache Node Type: ${type}`);
@@ -107,14 +110,14 @@ function checkNodeType(name: string | undefined, engine: EngineName, version: En
   return info;
 }
 
-function checkAuthToken(token: string) {
+export function checkAuthToken(token: string) {
   // 16-128 printable ASCII characters, none of / " @ (the API reference's rule).
   if (token.length < 16 || token.length > 128 || !/^[\x21-\x7e]+$/.test(token) || /[/"@]/.test(token)) {
     throw invalidValue('Invalid AuthToken provided.');
   }
 }
 
-function logDeliveryConfigurations(
+export function logDeliveryConfigurations(
   requests: LogDeliveryConfigurationRequest[] | undefined,
   current: LogDeliveryConfiguration[] = [],
 ): LogDeliveryConfiguration[] {
@@ -136,19 +139,24 @@ function logDeliveryConfigurations(
   return [...byType.values()];
 }
 
-function checkParameterGroup(store: Store, scope: Scope, name: string, family: string) {
+/** The group's name, once it exists, is of the family and matches the cluster mode (a cache cluster: disabled). */
+export function checkParameterGroup(store: Store, scope: Scope, name: string, family: string, clusterMode = false) {
   const group = findParameterGroup(store, scope, name);
   if (!group) throw fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${name}`);
   if (group.family !== family) {
     throw invalidCombination(`Expected a parameter group of family ${family} but found one of family ${group.family}`);
   }
-  if (group.clusterEnabled) {
-    throw invalidCombination('Cluster mode should be disabled in parameter group, but found it is enabled.');
+  if (group.clusterEnabled !== clusterMode) {
+    throw invalidCombination(
+      clusterMode
+        ? 'Cluster mode should be enabled in parameter group, but found it is disabled.'
+        : 'Cluster mode should be disabled in parameter group, but found it is enabled.',
+    );
   }
   return group.name;
 }
 
-function cacheSecurityGroups(store: Store, scope: Scope, names: string[] | undefined) {
+export function cacheSecurityGroups(store: Store, scope: Scope, names: string[] | undefined) {
   return (names ?? []).map((name) => {
     const group = findCacheSecurityGroup(store, scope, name);
     if (!group) throw fault('CacheSecurityGroupNotFoundFault', `CacheSecurityGroup not found: ${name}`);
@@ -173,7 +181,7 @@ export const defaultVpcSecurityGroups: SecurityGroupDirectory = {
 };
 
 /** The cluster's VPC security groups: they must exist and be in its subnet group's VPC. */
-function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, vpcId: string | undefined, ids: string[]) {
+export function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, vpcId: string | undefined, ids: string[]) {
   return [...new Set(ids)].map((id) => {
     const group = groups.find(scope, id);
     if (!group) throw invalidValue(`Some security group Id not recognized by EC2: ${id}`);
@@ -184,7 +192,7 @@ function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, vpcId: 
   });
 }
 
-function countNodes(store: Store, scope: Scope): number {
+export function countNodes(store: Store, scope: Scope): number {
   return store.resources
     .list<CacheCluster>(scope, KIND.cacheCluster)
     .reduce((sum, c) => sum + (c.state.NumCacheNodes ?? 0), 0);
@@ -242,9 +250,7 @@ export function cacheClusterHandlers(
   const CreateCacheCluster = (input: CreateCacheClusterMessage, ctx: RequestContext) => {
     const id = clusterStyleId(input.CacheClusterId, 'CacheClusterId', 50);
     if (input.ReplicationGroupId !== undefined) {
-      // Adding a replica to a replication group: none exist until replication groups are served.
-      const rgId = input.ReplicationGroupId.toLowerCase();
-      throw fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${rgId}`);
+      return { CacheCluster: presentCluster(addReplicaCluster(store, work, input, ctx, id), false) };
     }
     const engine = engineOf(input.Engine);
     const version = resolveVersion(engine, input.EngineVersion);
@@ -395,6 +401,11 @@ export function cacheClusterHandlers(
     const { state, internal } = cluster;
     if (state.CacheClusterStatus !== 'available') {
       throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
+    }
+    if (state.ReplicationGroupId) {
+      throw invalidCombination(
+        `Cache cluster ${state.CacheClusterId} is a member of replication group ${state.ReplicationGroupId}; modify the replication group instead.`,
+      );
     }
     const engine = state.Engine as EngineName;
     const memcached = engine === 'memcached';
@@ -571,10 +582,19 @@ export function cacheClusterHandlers(
         throw invalidValue(`Cache node ${nodeId} does not exist in cluster ${state.CacheClusterId}.`);
       }
     }
-    state.CacheClusterStatus = 'rebooting cache cluster nodes';
+    if (state.ReplicationGroupId && findGroup(store, ctx, state.ReplicationGroupId)?.state.ClusterEnabled) {
+      throw invalidCombination('Rebooting nodes of a replication group with cluster mode enabled is not supported.');
+    }
+    state.CacheClusterStatus = 'rebooting cluster nodes';
     for (const node of nodes) if (ids.includes(node.CacheNodeId!)) node.CacheNodeStatus = 'rebooting';
     saveCluster(store, ctx, cluster);
-    enqueue(ctx, state.CacheClusterId!, 'reboot', { nodeIds: [...new Set(ids)] });
+    if (state.ReplicationGroupId) {
+      // A member's node comes back as a replica of the group's primary: the group's worker restarts it.
+      store.jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'reboot-member', { clusterId: state.CacheClusterId });
+      work.wake();
+    } else {
+      enqueue(ctx, state.CacheClusterId!, 'reboot', { nodeIds: [...new Set(ids)] });
+    }
     return { CacheCluster: presentCluster(state, false) };
   };
 
@@ -582,10 +602,11 @@ export function cacheClusterHandlers(
     const cluster = getCluster(store, ctx, requireValue(input.CacheClusterId, 'CacheClusterId'));
     const { state, internal } = cluster;
     if (state.ReplicationGroupId) {
-      throw fault(
-        'InvalidCacheClusterStateFault',
-        `Cannot delete cache cluster ${state.CacheClusterId}: it is a member of replication group ${state.ReplicationGroupId}.`,
-      );
+      if (input.FinalSnapshotIdentifier !== undefined) {
+        throw invalidCombination('FinalSnapshotIdentifier is not supported for members of a replication group.');
+      }
+      removeMemberCluster(store, work, ctx, cluster);
+      return { CacheCluster: presentCluster(state, false) };
     }
     if (!['available', 'incompatible-network', 'restore-failed', 'create-failed'].includes(state.CacheClusterStatus!)) {
       throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
@@ -612,14 +633,15 @@ export function cacheClusterHandlers(
     if ((input.CacheClusterId === undefined) === (input.ReplicationGroupId === undefined)) {
       throw invalidCombination('Exactly one of CacheClusterId or ReplicationGroupId must be specified.');
     }
-    if (input.ReplicationGroupId !== undefined) {
-      throw fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${input.ReplicationGroupId.toLowerCase()}`);
-    }
-    const { state } = getCluster(store, ctx, input.CacheClusterId!);
-    const current = nodeType(state.CacheNodeType!);
-    const engine = state.Engine as EngineName;
+    const { nodeType: currentType, engine, version } =
+      input.ReplicationGroupId !== undefined
+        ? groupNodeType(store, ctx, input.ReplicationGroupId)
+        : (({ state }) => ({ nodeType: state.CacheNodeType!, engine: state.Engine as EngineName, version: state.EngineVersion! }))(
+            getCluster(store, ctx, input.CacheClusterId!),
+          );
+    const current = nodeType(currentType);
     const candidates = NODE_TYPES.filter(
-      (t) => !t.previousGeneration && t.name !== state.CacheNodeType && nodeTypeSupports(t, engine, state.EngineVersion!),
+      (t) => !t.previousGeneration && t.name !== currentType && nodeTypeSupports(t, engine, version),
     );
     const memory = current?.memoryBytes ?? 0;
     return {

@@ -14,6 +14,7 @@ import { fault } from './faults.js';
 import { KIND } from './kinds.js';
 import { parameterGroupExists, parameterGroupHandlers } from './parameter-groups.js';
 import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
+import { findGroup, groupNotFound, replicationGroupHandlers } from './replication-groups.js';
 import { findCacheSecurityGroup, securityGroupHandlers } from './security-groups.js';
 import { serviceUpdateHandlers } from './service-updates.js';
 import { findSubnetGroup, subnetGroupHandlers, type SubnetDirectory } from './subnet-groups.js';
@@ -35,6 +36,7 @@ export interface ElastiCacheDeps {
 export function elastiCacheHandlers({ store, work, subnets, securityGroups }: ElastiCacheDeps): HandlerTable {
   return {
     ...cacheClusterHandlers(store, work, securityGroups),
+    ...replicationGroupHandlers(store, work, securityGroups),
     ...parameterGroupHandlers(store, work),
     ...subnetGroupHandlers(store, subnets),
     ...securityGroupHandlers(store),
@@ -64,8 +66,8 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
         notFound: (name) => fault('ReservedCacheNodeNotFoundFault', `ReservedCacheNode not found: ${name}`),
       },
       replicationgroup: {
-        exists: () => false,
-        notFound: (name) => fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${name}`),
+        exists: (ctx, name) => findGroup(store, ctx, name) !== undefined,
+        notFound: groupNotFound,
       },
       snapshot: {
         exists: () => false,

@@ -1,0 +1,5 @@
+/** Replication groups on real nodes, docker runtime (see test/fixtures/replication-suite.ts). */
+import t from 'tap';
+import { replicationSuite } from '../fixtures/replication-suite.js';
+
+replicationSuite(t, 'docker');
