@@ -1,6 +1,7 @@
 /**
  * The emulator's own connection to a redis / valkey node: the only client that can run the restricted commands,
- * under their renamed names. Used to apply parameter group values (CONFIG SET) and read them back.
+ * under their renamed names. Used to apply parameter group values (CONFIG SET) and read them back, and by
+ * replication.ts / redis-cluster.ts, which share its connection, INFO and polling helpers.
  */
 import type { Redis } from 'ioredis';
 import { renamedCommand } from '../runtime/engines.js';
@@ -14,7 +15,34 @@ export interface AdminTarget extends Target {
   adminSecret: string;
 }
 
-async function withAdmin<T>(target: AdminTarget, work: (redis: Redis) => Promise<T>): Promise<T> {
+/**
+ * How OTHER NODES reach a node (REPLICAOF, CLUSTER MEET, MIGRATE), as opposed to its AdminTarget, which is how the
+ * emulator on the host reaches it: in Docker the admin address is a published 127.0.0.1 port, the peer address is
+ * the container's IP and the engine port.
+ */
+export interface Peer {
+  host: string;
+  port: number;
+  /** The cluster bus port when it is not port + 10000. */
+  busPort?: number;
+}
+
+export interface AdminOptions {
+  /** How long one command may take before it fails (the node hangs, or a pipeline is very long). */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** The node did not accept a connection: callers that poll or pick among nodes treat it apart from a refusal. */
+export class NodeUnreachable extends Error {}
+
+export const describeNode = (target: Target): string => `${target.host}:${target.port}`;
+
+/** The name a restricted command has on this node. */
+export const adminCommand = (target: AdminTarget, command: string): string => renamedCommand(command, target.adminSecret);
+
+/** An open admin connection; the caller disconnects it. Prefer withAdmin unless several stay open at once. */
+export async function connectAdmin(target: AdminTarget, options: AdminOptions = {}): Promise<Redis> {
   // Loaded on first use: a start with no redis node to talk to does not pay for it.
   const { Redis } = await import('ioredis');
   const redis = new Redis({
@@ -24,14 +52,63 @@ async function withAdmin<T>(target: AdminTarget, work: (redis: Redis) => Promise
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
-    connectTimeout: 2000,
+    connectTimeout: options.connectTimeoutMs ?? 2000,
+    commandTimeout: options.commandTimeoutMs ?? 15_000,
     retryStrategy: () => null,
   });
+  // Failures reach the caller through connect() and each command; without a listener ioredis also prints them.
+  redis.on('error', () => {});
   try {
     await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new NodeUnreachable(`the node at ${describeNode(target)} does not answer: ${(error as Error).message}`);
+  }
+  return redis;
+}
+
+export async function withAdmin<T>(target: AdminTarget, work: (redis: Redis) => Promise<T>, options?: AdminOptions): Promise<T> {
+  const redis = await connectAdmin(target, options);
+  try {
     return await work(redis);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** INFO's "name:value" lines (section headers and blank lines dropped). */
+export function parseInfo(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return fields;
+}
+
+/** A failure that a later attempt may not meet: the node restarts, loads its data, or a connection dropped. */
+export function isTransient(error: unknown): boolean {
+  return error instanceof NodeUnreachable || /Command timed out|Connection is closed|ECONNRESET|ECONNREFUSED|^LOADING/.test((error as Error)?.message ?? '');
+}
+
+/**
+ * Calls check until it returns { value }; a string it returns is why it is still waiting, and ends up in the
+ * timeout error, so a stuck wait says what it was waiting for. Transient failures count as waiting too.
+ */
+export async function pollUntil<T>(check: () => Promise<{ value: T } | string>, timeoutMs: number, what: string, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let reason = 'not checked yet';
+  for (;;) {
+    try {
+      const result = await check();
+      if (typeof result !== 'string') return result.value;
+      reason = result;
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      reason = (error as Error).message;
+    }
+    if (Date.now() >= deadline) throw new Error(`${what} within ${timeoutMs} ms: ${reason}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

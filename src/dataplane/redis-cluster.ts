@@ -1,0 +1,728 @@
+/**
+ * Cluster mode enabled: a real Redis Cluster made of the emulator's nodes. Creating it, adding and removing
+ * members, moving slots (with their keys) between shards, failing over, and waiting until every node agrees.
+ * Each step looks at what the nodes already are before acting, so the worker can call it again after a crash.
+ *
+ * Nodes meet each other by their Peer address and the emulator reaches them by their AdminTarget; node ids are
+ * read from the nodes (CLUSTER MYID), never stored here.
+ */
+import { isIP } from 'node:net';
+import type { Redis } from 'ioredis';
+import { adminCommand, connectAdmin, describeNode, NodeUnreachable, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import { readReplication, waitForSync } from './replication.js';
+
+export type { AdminTarget, Peer } from './node-admin.js';
+
+export const SLOT_COUNT = 16384;
+
+export interface ClusterMember {
+  admin: AdminTarget;
+  peer: Peer;
+}
+
+/** Inclusive [first, last] slot ranges, as AWS writes them ("0-5461"). */
+export type SlotRanges = Array<[number, number]>;
+
+// ---------------------------------------------------------------- slots
+
+/** AWS's even split: 16384 / n each, the first shards taking one more until the remainder is spent. */
+export function evenSlots(shardCount: number): SlotRanges[] {
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 500) {
+    throw new Error(`a cluster has 1 to 500 shards, not ${shardCount}`);
+  }
+  const base = Math.floor(SLOT_COUNT / shardCount);
+  const extra = SLOT_COUNT % shardCount;
+  const shards: SlotRanges[] = [];
+  let next = 0;
+  for (let i = 0; i < shardCount; i++) {
+    const size = base + (i < extra ? 1 : 0);
+    shards.push([[next, next + size - 1]]);
+    next += size;
+  }
+  return shards;
+}
+
+/** "0-5461,5462-10922" (or a single slot "7") → ranges; overlapping or out-of-range slots are an error. */
+export function parseSlotRanges(text: string): SlotRanges {
+  const ranges: SlotRanges = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!match) throw new Error(`"${text}" is not a list of slot ranges like "0-5461,5462-10922": "${part}" is not a slot or a range`);
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    if (last >= SLOT_COUNT) throw new Error(`slot ${last} in "${text}" is out of range: slots go from 0 to ${SLOT_COUNT - 1}`);
+    if (first > last) throw new Error(`the slot range "${part}" in "${text}" ends before it starts`);
+    ranges.push([first, last]);
+  }
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i][0] <= sorted[i - 1][1]) throw new Error(`the slot ranges in "${text}" overlap at slot ${sorted[i][0]}`);
+  }
+  return ranges;
+}
+
+export function formatSlotRanges(ranges: SlotRanges): string {
+  return ranges.map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`)).join(',');
+}
+
+export function rangesToSlots(ranges: SlotRanges): number[] {
+  const slots: number[] = [];
+  for (const [first, last] of ranges) for (let slot = first; slot <= last; slot++) slots.push(slot);
+  return slots;
+}
+
+/** Slots (any order, no duplicates) → the fewest sorted ranges. */
+export function slotsToRanges(slots: Iterable<number>): SlotRanges {
+  const sorted = [...slots].sort((a, b) => a - b);
+  const ranges: SlotRanges = [];
+  for (const slot of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && slot === last[1] + 1) last[1] = slot;
+    else ranges.push([slot, slot]);
+  }
+  return ranges;
+}
+
+// ---------------------------------------------------------------- CLUSTER NODES
+
+export interface ClusterNode {
+  id: string;
+  /** The address the cluster announces for the node (cluster-announce-ip, else what peers saw). */
+  ip: string;
+  port: number;
+  busPort: number;
+  /** cluster-announce-hostname, when the node has one. */
+  hostname?: string;
+  /** As the engine prints them: myself, master, slave, fail?, fail, handshake, noaddr, nofailover, ... */
+  flags: string[];
+  myself: boolean;
+  role: 'primary' | 'replica';
+  /** Flagged fail by a majority of primaries. */
+  failed: boolean;
+  /** Suspected (pfail) by the node that answered. */
+  suspected: boolean;
+  /** Met, but not yet answered with its real id: not a member yet. */
+  handshake: boolean;
+  masterId?: string;
+  configEpoch: number;
+  linkState: 'connected' | 'disconnected';
+  slots: SlotRanges;
+  /** Shown on the answering node's own line only. */
+  migrating: Array<{ slot: number; to: string }>;
+  importing: Array<{ slot: number; from: string }>;
+}
+
+export function parseClusterNodes(text: string): ClusterNode[] {
+  const nodes: ClusterNode[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(' ');
+    if (fields.length < 8) continue;
+    const [id, address, flagList, master, , , epoch, link, ...slotFields] = fields;
+    // ip:port@cport[,hostname]; the ip itself may be IPv6, so split at the last colon.
+    const [endpoint, hostname] = address.split(',');
+    const [hostPort, bus] = endpoint.split('@');
+    const colon = hostPort.lastIndexOf(':');
+    const flags = flagList.split(',');
+    const node: ClusterNode = {
+      id,
+      ip: hostPort.slice(0, colon),
+      port: Number(hostPort.slice(colon + 1)),
+      busPort: Number(bus),
+      hostname: hostname || undefined,
+      flags,
+      myself: flags.includes('myself'),
+      role: flags.includes('slave') ? 'replica' : 'primary',
+      failed: flags.includes('fail'),
+      suspected: flags.includes('fail?'),
+      handshake: flags.includes('handshake'),
+      masterId: master === '-' ? undefined : master,
+      configEpoch: Number(epoch),
+      linkState: link === 'connected' ? 'connected' : 'disconnected',
+      slots: [],
+      migrating: [],
+      importing: [],
+    };
+    for (const field of slotFields) {
+      const moving = /^\[(\d+)-([<>])-([0-9a-f]+)\]$/.exec(field);
+      if (moving) {
+        if (moving[2] === '>') node.migrating.push({ slot: Number(moving[1]), to: moving[3] });
+        else node.importing.push({ slot: Number(moving[1]), from: moving[3] });
+      } else {
+        const [first, last] = field.split('-').map(Number);
+        node.slots.push([first, last ?? first]);
+      }
+    }
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+async function nodesOf(redis: Redis): Promise<ClusterNode[]> {
+  return parseClusterNodes((await redis.call('CLUSTER', 'NODES')) as string);
+}
+
+/** The node's view of the cluster: every node it knows, itself included (myself: true). */
+export async function readClusterNodes(member: ClusterMember | AdminTarget): Promise<ClusterNode[]> {
+  return withAdmin(adminOf(member), nodesOf);
+}
+
+const adminOf = (member: ClusterMember | AdminTarget): AdminTarget => ('admin' in member ? member.admin : member);
+const myselfIn = (nodes: ClusterNode[]): ClusterNode => nodes.find((node) => node.myself)!;
+const shortId = (id: string) => id.slice(0, 8);
+
+/** Slot → owner id, as one view sees it (undefined: nobody serves it). */
+export function slotOwners(nodes: ClusterNode[]): Array<string | undefined> {
+  const owners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
+  for (const node of nodes) {
+    if (node.role !== 'primary') continue;
+    for (const [first, last] of node.slots) for (let slot = first; slot <= last; slot++) owners[slot] = node.id;
+  }
+  return owners;
+}
+
+async function clusterState(redis: Redis): Promise<string> {
+  return /cluster_state:(\w+)/.exec((await redis.call('CLUSTER', 'INFO')) as string)?.[1] ?? 'unknown';
+}
+
+async function myId(redis: Redis, target: AdminTarget): Promise<string> {
+  try {
+    return (await redis.call('CLUSTER', 'MYID')) as string;
+  } catch (error) {
+    throw new Error(`${describeNode(target)} is not a cluster node (started without cluster-enabled yes?): ${(error as Error).message}`);
+  }
+}
+
+/** CLUSTER MYID of each member, in order. */
+export async function memberIds(members: ClusterMember[]): Promise<string[]> {
+  return Promise.all(members.map((member) => withAdmin(member.admin, (redis) => myId(redis, member.admin))));
+}
+
+function checkMeetable(members: ClusterMember[]): void {
+  for (const { peer } of members) {
+    // CLUSTER MEET takes an address, not a name (Redis 7.0 refuses names with "Invalid node address").
+    if (!isIP(peer.host)) throw new Error(`CLUSTER MEET needs an IP address, not "${peer.host}": give the node's peer address as an IP`);
+  }
+}
+
+async function meet(redis: Redis, peer: Peer): Promise<void> {
+  const args = ['MEET', peer.host, String(peer.port)];
+  if (peer.busPort !== undefined) args.push(String(peer.busPort));
+  await redis.call('CLUSTER', ...args);
+}
+
+/** A node's view counts another as a member once it knows its real id (not only an address in handshake). */
+const knows = (view: ClusterNode[], id: string) => view.some((node) => node.id === id && !node.handshake);
+
+/**
+ * Until every member knows every other one. Gossip alone spreads that in a few seconds; a member still missing
+ * others after a while is introduced to them directly, which is harmless for a node already on its way in.
+ */
+async function waitAllKnown(members: ClusterMember[], ids: string[], timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  await pollUntil(
+    async () => {
+      const views = await Promise.all(members.map((member) => readClusterNodes(member)));
+      const missing: string[] = [];
+      await Promise.all(
+        views.map(async (view, i) => {
+          const unknown = ids.filter((id, j) => j !== i && !knows(view, id));
+          if (unknown.length === 0) return;
+          missing.push(`${describeNode(members[i].admin)} does not know ${unknown.map(shortId).join(', ')}`);
+          if (Date.now() - started < 1500) return;
+          await withAdmin(members[i].admin, async (redis) => {
+            for (const id of unknown) {
+              const peer = members[ids.indexOf(id)].peer;
+              // An address already in handshake is not met twice.
+              if (!view.some((node) => node.handshake && node.ip === peer.host && node.port === peer.port)) await meet(redis, peer);
+            }
+          });
+        }),
+      );
+      return missing.length === 0 ? { value: undefined } : missing.join('; ');
+    },
+    timeoutMs,
+    'the cluster nodes did not all meet',
+    100,
+  );
+}
+
+// ---------------------------------------------------------------- create
+
+export interface ShardSpec {
+  primary: ClusterMember;
+  replicas: ClusterMember[];
+  slots: SlotRanges;
+}
+
+export interface ShardIds {
+  primaryId: string;
+  replicaIds: string[];
+}
+
+export interface ClusterOptions {
+  timeoutMs?: number;
+}
+
+/**
+ * Makes the shards one cluster: every node meets, each primary serves its slots, each replica follows its
+ * primary, and it resolves once every node reports cluster_state:ok, all agree on who serves which slot and the
+ * replicas have synced. Safe to call again on the same nodes: what is already done is skipped.
+ */
+export async function createCluster(shards: ShardSpec[], options: ClusterOptions = {}): Promise<ShardIds[]> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  if (shards.length === 0) throw new Error('a cluster needs at least one shard');
+  const claimed = new Map<number, number>();
+  shards.forEach((shard, i) => {
+    for (const slot of rangesToSlots(shard.slots)) {
+      if (slot < 0 || slot >= SLOT_COUNT) throw new Error(`slot ${slot} of shard ${i + 1} is out of range 0-${SLOT_COUNT - 1}`);
+      if (claimed.has(slot)) throw new Error(`slot ${slot} is given to shards ${claimed.get(slot)! + 1} and ${i + 1}`);
+      claimed.set(slot, i);
+    }
+  });
+  const members = shards.flatMap((shard) => [shard.primary, ...shard.replicas]);
+  checkMeetable(members);
+  const ids = await memberIds(members);
+  if (new Set(ids).size !== ids.length) throw new Error('the same node is given twice');
+  const idOf = (member: ClusterMember) => ids[members.indexOf(member)];
+
+  // Distinct config epochs on fresh nodes spare the cluster its epoch-collision rounds (as redis-cli does).
+  await Promise.all(
+    members.map((member, i) =>
+      withAdmin(member.admin, async (redis) => {
+        await setMasterauth(redis, member.admin);
+        const info = (await redis.call('CLUSTER', 'INFO')) as string;
+        if (/cluster_known_nodes:1\r?\n/.test(info) && /cluster_my_epoch:0\r?\n/.test(info)) {
+          await redis.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)).catch(() => undefined);
+        }
+      }),
+    ),
+  );
+
+  await Promise.all(
+    shards.map((shard) =>
+      withAdmin(shard.primary.admin, async (redis) => {
+        const view = await nodesOf(redis);
+        const owners = slotOwners(view);
+        const me = myselfIn(view).id;
+        const missing: number[] = [];
+        for (const slot of rangesToSlots(shard.slots)) {
+          if (owners[slot] === me) continue;
+          if (owners[slot] !== undefined) throw new Error(`slot ${slot} is already served by node ${owners[slot]}, not by ${describeNode(shard.primary.admin)}`);
+          missing.push(slot);
+        }
+        const ranges = slotsToRanges(missing).flat().map(String);
+        if (ranges.length > 0) await redis.call('CLUSTER', 'ADDSLOTSRANGE', ...ranges);
+      }),
+    ),
+  );
+
+  const first = members[0];
+  await withAdmin(first.admin, async (redis) => {
+    const view = await nodesOf(redis);
+    for (const member of members.slice(1)) if (!knows(view, idOf(member)) && !view.some((n) => n.handshake && n.port === member.peer.port && n.ip === member.peer.host)) await meet(redis, member.peer);
+  });
+  await waitAllKnown(members, ids, timeoutMs);
+
+  for (const shard of shards) for (const replica of shard.replicas) await replicate(replica, idOf(shard.primary));
+
+  const expectedOwners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
+  for (const [slot, i] of claimed) expectedOwners[slot] = idOf(shards[i].primary);
+  const expectedMasters = new Map(shards.flatMap((shard) => shard.replicas.map((replica) => [idOf(replica), idOf(shard.primary)] as const)));
+  await waitStable(members, timeoutMs, { owners: expectedOwners, masters: expectedMasters });
+  return shards.map((shard) => ({ primaryId: idOf(shard.primary), replicaIds: shard.replicas.map(idOf) }));
+}
+
+/**
+ * masterauth on every member, primaries included: a cluster demotes a primary by itself (a failover, or losing
+ * its last slot), and the demoted node must then authenticate to its new primary.
+ */
+async function setMasterauth(redis: Redis, admin: AdminTarget): Promise<void> {
+  await redis.call(adminCommand(admin, 'CONFIG'), 'SET', 'masterauth', admin.authToken ?? '');
+}
+
+/** CLUSTER REPLICATE, unless the replica already follows that primary. */
+async function replicate(replica: ClusterMember, primaryId: string): Promise<void> {
+  await withAdmin(replica.admin, async (redis) => {
+    await setMasterauth(redis, replica.admin);
+    const me = myselfIn(await nodesOf(redis));
+    if (me.role === 'replica' && me.masterId === primaryId) return;
+    try {
+      await redis.call('CLUSTER', 'REPLICATE', primaryId);
+    } catch (error) {
+      throw new Error(`cannot make ${describeNode(replica.admin)} a replica of node ${primaryId}: ${(error as Error).message}`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- stable
+
+interface Expectation {
+  owners?: Array<string | undefined>;
+  masters?: Map<string, string>;
+}
+
+/**
+ * Resolves once every member answers, reports cluster_state:ok, knows every other member, and all agree on who
+ * serves each slot and who replicates whom; no slot is migrating and every replica has synced. Resolves with the
+ * first member's view.
+ */
+export async function waitClusterStable(members: ClusterMember[], timeoutMs = 60_000): Promise<ClusterNode[]> {
+  return waitStable(members, timeoutMs, {});
+}
+
+async function waitStable(members: ClusterMember[], timeoutMs: number, expected: Expectation): Promise<ClusterNode[]> {
+  return pollUntil(
+    async () => {
+      const reports = await Promise.all(
+        members.map((member) =>
+          withAdmin(member.admin, async (redis) => ({
+            state: await clusterState(redis),
+            view: await nodesOf(redis),
+            replication: await readReplication(redis),
+          })),
+        ),
+      );
+      const problems: string[] = [];
+      const ids = reports.map((report) => myselfIn(report.view).id);
+      const reference = reports[0].view;
+      const referenceOwners = expected.owners ?? slotOwners(reference);
+      reports.forEach(({ state, view, replication }, i) => {
+        const name = describeNode(members[i].admin);
+        const me = myselfIn(view);
+        if (state !== 'ok') problems.push(`${name} reports cluster_state:${state}`);
+        const unknown = ids.filter((id) => !view.some((node) => node.id === id && !node.handshake && !node.failed && !node.suspected));
+        if (unknown.length > 0) problems.push(`${name} does not see ${unknown.map(shortId).join(', ')} as healthy members`);
+        const owners = slotOwners(view);
+        const differ = owners.findIndex((owner, slot) => owner !== referenceOwners[slot]);
+        if (differ >= 0) problems.push(`${name} has slot ${differ} served by ${owners[differ] ?? 'nobody'}, expected ${referenceOwners[differ] ?? 'nobody'}`);
+        if (me.migrating.length + me.importing.length > 0) problems.push(`${name} is still moving ${me.migrating.length + me.importing.length} slots`);
+        for (const id of ids) {
+          const seen = view.find((node) => node.id === id);
+          const truth = reports[ids.indexOf(id)].view.find((node) => node.myself)!;
+          if (seen && (seen.role !== truth.role || seen.masterId !== truth.masterId)) problems.push(`${name} sees ${shortId(id)} as ${seen.role} of ${seen.masterId ?? '-'}, it is ${truth.role} of ${truth.masterId ?? '-'}`);
+        }
+        const master = expected.masters?.get(me.id);
+        if (master && me.masterId !== master) problems.push(`${name} does not replicate ${shortId(master)} yet`);
+        if (me.role === 'replica' && (!replication.linkUp || replication.syncInProgress)) problems.push(`${name} has not synced with its primary yet`);
+      });
+      return problems.length === 0 ? { value: reference } : problems.slice(0, 6).join('; ');
+    },
+    timeoutMs,
+    'the cluster did not settle',
+    100,
+  );
+}
+
+// ---------------------------------------------------------------- members
+
+/**
+ * Introduces new nodes to the cluster through one live member and waits until they know everyone it knows (and
+ * it knows them) and see the same slot owners. Resolves with their ids, in order. It does not wait for the new
+ * nodes' cluster_state:ok: a new primary reports the cluster down for cluster-node-timeout after it first saw
+ * itself in a minority (Redis's rejoin delay, 5 s here), and refuses keys meanwhile. moveSlots waits for that on
+ * its target, so attaching replicas (whose first sync takes as long) overlaps it.
+ */
+export async function addMembers(anyLive: ClusterMember, newMembers: ClusterMember[], options: ClusterOptions = {}): Promise<string[]> {
+  checkMeetable(newMembers);
+  const ids = await memberIds(newMembers);
+  await Promise.all(newMembers.map((member) => withAdmin(member.admin, (redis) => setMasterauth(redis, member.admin))));
+  await withAdmin(anyLive.admin, async (redis) => {
+    const view = await nodesOf(redis);
+    for (const [i, member] of newMembers.entries()) if (!view.some((node) => node.id === ids[i])) await meet(redis, member.peer);
+  });
+  await pollUntil(
+    async () => {
+      const live = await readClusterNodes(anyLive);
+      const everyone = live.filter((node) => !node.handshake && !node.failed).map((node) => node.id);
+      const owners = slotOwners(live);
+      const missing: string[] = [];
+      for (const [i, id] of ids.entries()) {
+        const name = describeNode(newMembers[i].admin);
+        if (!knows(live, id)) missing.push(`${describeNode(anyLive.admin)} does not know ${shortId(id)}`);
+        const view = await readClusterNodes(newMembers[i]);
+        const unknown = everyone.filter((other) => !knows(view, other));
+        if (unknown.length > 0) missing.push(`${name} does not know ${unknown.map(shortId).join(', ')}`);
+        const differ = slotOwners(view).findIndex((owner, slot) => owner !== owners[slot]);
+        if (differ >= 0) missing.push(`${name} does not know who serves slot ${differ} yet`);
+      }
+      return missing.length === 0 ? { value: undefined } : missing.join('; ');
+    },
+    options.timeoutMs ?? 30_000,
+    'the new nodes did not join the cluster',
+    100,
+  );
+  return ids;
+}
+
+/** Makes replica follow primary (meeting it first if need be) and resolves once it has synced. */
+export async function attachReplica(replica: ClusterMember, primary: ClusterMember, options: ClusterOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const [primaryId] = await memberIds([primary]);
+  await withAdmin(replica.admin, async (redis) => {
+    if (!knows(await nodesOf(redis), primaryId)) await meet(redis, primary.peer);
+  });
+  await pollUntil(async () => (knows(await readClusterNodes(replica), primaryId) ? { value: undefined } : `it does not know ${shortId(primaryId)} yet`), timeoutMs, `${describeNode(replica.admin)} did not meet its primary`);
+  await replicate(replica, primaryId);
+  await pollUntil(
+    async () => {
+      const me = myselfIn(await readClusterNodes(replica));
+      return me.masterId === primaryId ? { value: undefined } : `it follows ${me.masterId ?? 'nobody'}`;
+    },
+    timeoutMs,
+    `${describeNode(replica.admin)} did not become a replica of ${describeNode(primary.admin)}`,
+  );
+  await waitForSync(replica.admin, timeoutMs);
+}
+
+/**
+ * Makes every remaining member forget the removed nodes. CLUSTER FORGET also bans the id for 60 seconds on that
+ * member; a member that still knows the node after that gossips it back, so all are told at once, and a member
+ * that cannot be told is an error. A node cannot forget itself or the primary it replicates: asking for either is
+ * an error before anything is forgotten.
+ */
+export async function forgetMembers(remaining: ClusterMember[], removedNodeIds: string[]): Promise<void> {
+  const views = await Promise.all(remaining.map((member) => readClusterNodes(member)));
+  views.forEach((view, i) => {
+    const me = myselfIn(view);
+    if (removedNodeIds.includes(me.id)) throw new Error(`${describeNode(remaining[i].admin)} is node ${me.id} itself, it cannot be both removed and remaining`);
+    if (me.masterId && removedNodeIds.includes(me.masterId)) {
+      throw new Error(`${describeNode(remaining[i].admin)} replicates the removed node ${me.masterId}: attach it to a remaining primary first`);
+    }
+  });
+  const failures: string[] = [];
+  await Promise.all(
+    remaining.map((member, i) =>
+      withAdmin(member.admin, async (redis) => {
+        for (const id of removedNodeIds) {
+          if (!views[i].some((node) => node.id === id)) continue;
+          await redis.call('CLUSTER', 'FORGET', id).catch((error: Error) => {
+            if (!/Unknown node/i.test(error.message)) throw error;
+          });
+        }
+      }).catch((error: Error) => {
+        failures.push(`${describeNode(member.admin)}: ${error.message}`);
+      }),
+    ),
+  );
+  if (failures.length > 0) throw new Error(`not every remaining node forgot ${removedNodeIds.map(shortId).join(', ')}: ${failures.join('; ')}`);
+}
+
+// ---------------------------------------------------------------- failover
+
+export type ClusterFailoverMode = 'graceful' | 'force' | 'takeover';
+
+/**
+ * Promotes a replica with CLUSTER FAILOVER: graceful needs its primary alive (no write is lost); force needs a
+ * majority of primaries to vote but not the old primary; takeover needs nobody. Resolves once the replica calls
+ * itself a primary and every other member that answers agrees; members that do not answer (a dead old primary)
+ * are left out. Called on a replica that already is a primary, it only waits for the agreement.
+ */
+export async function clusterFailover(replica: ClusterMember, mode: ClusterFailoverMode, others: ClusterMember[] = [], timeoutMs = 30_000): Promise<void> {
+  const id = await withAdmin(replica.admin, async (redis) => {
+    const me = myselfIn(await nodesOf(redis));
+    if (me.role === 'replica') {
+      const args = mode === 'graceful' ? [] : [mode.toUpperCase()];
+      await redis.call('CLUSTER', 'FAILOVER', ...args);
+    }
+    return me.id;
+  });
+  const hint = mode === 'graceful' ? ' (a graceful failover needs the old primary to answer; use force or takeover without it)' : mode === 'force' ? ' (force needs a majority of primaries to vote; use takeover without one)' : '';
+  await pollUntil(
+    async () => {
+      const own = myselfIn(await readClusterNodes(replica));
+      if (own.role !== 'primary') return `${describeNode(replica.admin)} is still a replica${hint}`;
+      const ownSlots = formatSlotRanges(own.slots);
+      for (const other of others) {
+        const view = await readClusterNodes(other).catch((error) => {
+          if (error instanceof NodeUnreachable) return undefined;
+          throw error;
+        });
+        const seen = view?.find((node) => node.id === id);
+        if (view && (!seen || seen.role !== 'primary' || formatSlotRanges(seen.slots) !== ownSlots)) {
+          return `${describeNode(other.admin)} does not see ${shortId(id)} as the primary of ${ownSlots} yet`;
+        }
+      }
+      return { value: undefined };
+    },
+    timeoutMs,
+    `the failover to ${describeNode(replica.admin)} did not complete`,
+    100,
+  );
+}
+
+// ---------------------------------------------------------------- resharding
+
+export interface SlotMove {
+  from: string;
+  to: string;
+  slots: number[];
+}
+
+/**
+ * The moves that spread the served slots evenly over targetIds: shards not in targetIds give all theirs away,
+ * new shards (in targetIds, absent from owners) receive. Shares differ by one slot at most; the larger shares go
+ * to the shards that already hold most, so as few slots as possible move. Donors give their highest slots.
+ * Pure: owners is shard id → the slot ranges it serves now.
+ */
+export function planRebalance(owners: Record<string, SlotRanges>, targetIds: string[]): SlotMove[] {
+  if (targetIds.length === 0) throw new Error('a cluster keeps at least one shard');
+  if (new Set(targetIds).size !== targetIds.length) throw new Error(`a shard is named twice in ${targetIds.join(', ')}`);
+  const held = new Map<string, number[]>();
+  const seen = new Set<number>();
+  for (const [id, ranges] of Object.entries(owners)) {
+    const slots = rangesToSlots(ranges);
+    for (const slot of slots) {
+      if (seen.has(slot)) throw new Error(`slot ${slot} is served by two shards`);
+      seen.add(slot);
+    }
+    held.set(id, slots.sort((a, b) => a - b));
+  }
+  for (const id of targetIds) if (!held.has(id)) held.set(id, []);
+  const total = seen.size;
+  const base = Math.floor(total / targetIds.length);
+  const byHolding = [...targetIds].sort((a, b) => held.get(b)!.length - held.get(a)!.length || targetIds.indexOf(a) - targetIds.indexOf(b));
+  const quota = new Map<string, number>(targetIds.map((id) => [id, base]));
+  for (const id of byHolding.slice(0, total % targetIds.length)) quota.set(id, base + 1);
+
+  const donors = [...held.keys()].map((id) => ({ id, spare: held.get(id)!.length - (quota.get(id) ?? 0) })).filter((d) => d.spare > 0);
+  const moves: SlotMove[] = [];
+  for (const id of targetIds) {
+    let need = quota.get(id)! - held.get(id)!.length;
+    for (const donor of donors) {
+      if (need <= 0) break;
+      const take = Math.min(need, donor.spare);
+      if (take <= 0) continue;
+      const slots = held.get(donor.id)!;
+      moves.push({ from: donor.id, to: id, slots: slots.splice(slots.length - take, take).sort((a, b) => a - b) });
+      donor.spare -= take;
+      need -= take;
+    }
+  }
+  return moves;
+}
+
+export interface MoveOptions {
+  /** Called with 0-100 after each batch of slots. */
+  onProgress?: (percentage: number) => void;
+  /** Slots handled per round of pipelined commands. */
+  slotsPerBatch?: number;
+  /** Keys per MIGRATE. */
+  keysPerMigrate?: number;
+  /** MIGRATE's own timeout: how long the source waits on the target per transfer. */
+  migrateTimeoutMs?: number;
+  timeoutMs?: number;
+}
+
+export interface MoveResult {
+  slots: number;
+  keys: number;
+}
+
+type PipelineResult = Array<[Error | null, unknown]>;
+
+async function pipelined(redis: Redis, commands: string[][], context: (i: number) => string, ignore?: RegExp): Promise<unknown[]> {
+  if (commands.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const [name, ...args] of commands) pipeline.call(name, ...args);
+  const results = ((await pipeline.exec()) ?? []) as PipelineResult;
+  return results.map(([error, value], i) => {
+    if (error && !ignore?.test(error.message)) throw new Error(`${context(i)}: ${error.message}`);
+    return value;
+  });
+}
+
+/**
+ * Moves slots, with their keys, from one primary to another, the way redis-cli does: the target imports and the
+ * source migrates each slot, keys go over with MIGRATE until the slot is empty, then every primary is told the
+ * new owner (target first). Clients meanwhile follow ASK and MOVED redirections and see every key. Slots are
+ * handled in pipelined batches, so empty slots cost almost nothing. Resumable: slots already moved are only
+ * announced again, and keys that reached the target before a crash are replaced by the source's copy, the one
+ * clients were still served.
+ */
+export async function moveSlots(from: ClusterMember, to: ClusterMember, slots: number[], everyone: ClusterMember[], options: MoveOptions = {}): Promise<MoveResult> {
+  const batchSize = options.slotsPerBatch ?? 512;
+  const keysPerMigrate = options.keysPerMigrate ?? 200;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const [fromId, toId] = await memberIds([from, to]);
+  if (fromId === toId) throw new Error(`cannot move slots from ${describeNode(from.admin)} to itself`);
+  const others = everyone.filter((member) => ![from, to].some((end) => describeNode(end.admin) === describeNode(member.admin)));
+
+  // Every primary must know the target by id before it can be told that the target serves a slot.
+  await pollUntil(
+    async () => {
+      const views = await Promise.all([from, to, ...others].map((member) => readClusterNodes(member).catch(() => undefined)));
+      const [fromView, toView] = views;
+      if (!fromView || !toView) return 'the source or the target does not answer';
+      if (myselfIn(toView).role !== 'primary') throw new Error(`cannot move slots to ${describeNode(to.admin)}: it is a replica`);
+      // A target that still reports the cluster down refuses the keys (CLUSTERDOWN), typically a node just added.
+      const state = await withAdmin(to.admin, clusterState);
+      if (state !== 'ok') return `${describeNode(to.admin)} reports cluster_state:${state}`;
+      const blind = views.findIndex((view) => view && (!knows(view, toId) || !knows(view, fromId)));
+      return blind < 0 ? { value: undefined } : `${describeNode([from, to, ...others][blind].admin)} does not know both nodes yet`;
+    },
+    timeoutMs,
+    `cannot move slots from ${describeNode(from.admin)} to ${describeNode(to.admin)}`,
+    100,
+  );
+
+  const source = await connectAdmin(from.admin, { commandTimeoutMs: 60_000 });
+  const target = await connectAdmin(to.admin, { commandTimeoutMs: 60_000 }).catch((error) => {
+    source.disconnect();
+    throw error;
+  });
+  try {
+    const fromOwners = slotOwners(await nodesOf(source));
+    const toOwners = slotOwners(await nodesOf(target));
+    const toMove: number[] = [];
+    const toAnnounce: number[] = [];
+    for (const slot of slots) {
+      // The target is told first, so a target that already serves the slot means its keys have all gone over.
+      if (toOwners[slot] === toId || fromOwners[slot] === toId) toAnnounce.push(slot);
+      else if (fromOwners[slot] === fromId) toMove.push(slot);
+      else throw new Error(`slot ${slot} is served by ${fromOwners[slot] ?? 'no node'}, not by ${describeNode(from.admin)}`);
+    }
+    const migrate = (slot: number, keys: string[]) => {
+      const auth = to.admin.authToken ? ['AUTH', to.admin.authToken] : [];
+      return [adminCommand(from.admin, 'MIGRATE'), to.peer.host, String(to.peer.port), '', '0', String(options.migrateTimeoutMs ?? 10_000), 'REPLACE', ...auth, 'KEYS', ...keys];
+    };
+    const done = { slots: 0, keys: 0 };
+    const announce = async (batch: number[]) => {
+      const setNode = batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId]);
+      const what = (i: number) => `telling the nodes that ${describeNode(to.admin)} serves slot ${batch[i]}`;
+      await pipelined(target, setNode, what);
+      // A source left without slots turns itself into a replica of the target (Redis 7 does that as soon as it
+      // hears the target's claim, or on this SETSLOT): it then already knows.
+      await pipelined(source, setNode, what, /only with masters/);
+      await Promise.all(
+        others.map((member) =>
+          withAdmin(member.admin, (redis) => pipelined(redis, setNode, what, /only with masters/)).catch((error) => {
+            // A member that is down learns the new owner from gossip when it is back.
+            if (!(error instanceof NodeUnreachable)) throw error;
+          }),
+        ),
+      );
+    };
+    if (toAnnounce.length > 0) await announce(toAnnounce);
+    for (let start = 0; start < toMove.length; start += batchSize) {
+      const batch = toMove.slice(start, start + batchSize);
+      await pipelined(target, batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId]), (i) => `${describeNode(to.admin)} cannot import slot ${batch[i]}`);
+      await pipelined(source, batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId]), (i) => `${describeNode(from.admin)} cannot migrate slot ${batch[i]}`);
+      let pending = batch;
+      while (pending.length > 0) {
+        const keys = (await pipelined(source, pending.map((slot) => ['CLUSTER', 'GETKEYSINSLOT', String(slot), String(keysPerMigrate)]), (i) => `reading the keys of slot ${pending[i]}`)) as string[][];
+        pending = pending.filter((_, i) => keys[i].length > 0);
+        const loaded = keys.filter((list) => list.length > 0);
+        await pipelined(source, pending.map((slot, i) => migrate(slot, loaded[i])), (i) => `MIGRATE of slot ${pending[i]} from ${describeNode(from.admin)} to ${describeNode(to.peer)} failed`);
+        done.keys += loaded.reduce((sum, list) => sum + list.length, 0);
+      }
+      await announce(batch);
+      done.slots += batch.length;
+      options.onProgress?.(Math.floor((done.slots * 100) / toMove.length));
+    }
+    if (toMove.length === 0) options.onProgress?.(100);
+    return { slots: toMove.length + toAnnounce.length, keys: done.keys };
+  } finally {
+    source.disconnect();
+    target.disconnect();
+  }
+}

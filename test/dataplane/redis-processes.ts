@@ -1,0 +1,92 @@
+/**
+ * Real redis-server processes for the topology tests, started the way the process runtime starts nodes (renamed
+ * restricted commands, optional requirepass) plus the cluster flags the emulator adds in cluster mode, each in
+ * its own temp dir on 127.0.0.1 with an explicit bus port. Every process is killed by stopAll().
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import type { ClusterMember } from '../../src/dataplane/redis-cluster.js';
+import { RESTRICTED_COMMANDS, renamedCommand, waitUntilReady } from '../../src/runtime/engines.js';
+
+export const ADMIN_SECRET = 'topology-test-secret';
+
+export interface TestNode extends ClusterMember {
+  process: ChildProcess;
+  dir: string;
+  kill(): void;
+}
+
+const started: TestNode[] = [];
+// A test process that crashes or is ended by tap's timeout still takes its nodes with it where it can.
+process.once('exit', () => stopAll());
+
+/** True when redis-server runs here; otherwise fails (CI) or skips loudly, and returns false. */
+export function redisAvailable(t: Test): boolean {
+  if (spawnSync('redis-server', ['--version']).status === 0) return true;
+  const why = 'redis-server is not on PATH (apt-get install redis-server)';
+  if (process.env.CI === 'true') t.fail(`redis-server is required in CI: ${why}`);
+  else {
+    console.warn(`\n*** SKIPPING the redis topology tests: ${why} ***\n`);
+    t.comment(`SKIPPED: redis topology tests: ${why}`);
+    t.pass(`skipped loudly: ${why}`);
+  }
+  return false;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedis(options: { cluster?: boolean; authToken?: string } = {}): Promise<TestNode> {
+  const port = await freePort();
+  let busPort = await freePort();
+  while (busPort === port) busPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'redis-topology-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'node.log')];
+  // As the runtimes start nodes: a replica's first sync starts at once instead of after Redis's 5 s default.
+  args.push('--repl-diskless-sync-delay', '0');
+  for (const command of RESTRICTED_COMMANDS) args.push('--rename-command', command, renamedCommand(command, ADMIN_SECRET));
+  if (options.authToken) args.push('--requirepass', options.authToken);
+  if (options.cluster) {
+    args.push(
+      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
+      '--cluster-require-full-coverage', 'no', '--cluster-announce-hostname', '127.0.0.1', '--cluster-preferred-endpoint-type', 'hostname',
+      '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1', '--cluster-announce-port', String(port), '--cluster-announce-bus-port', String(busPort),
+    );
+  }
+  const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
+  const node: TestNode = {
+    admin: { host: '127.0.0.1', port, authToken: options.authToken, adminSecret: ADMIN_SECRET },
+    peer: { host: '127.0.0.1', port, busPort: options.cluster ? busPort : undefined },
+    process: child,
+    dir,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+  started.push(node);
+  await waitUntilReady('redis', '127.0.0.1', port, 10_000);
+  return node;
+}
+
+export function startMany(count: number, options: { cluster?: boolean; authToken?: string } = {}): Promise<TestNode[]> {
+  return Promise.all(Array.from({ length: count }, () => startRedis(options)));
+}
+
+export function stopAll(): void {
+  for (const node of started.splice(0)) {
+    node.kill();
+    rmSync(node.dir, { recursive: true, force: true });
+  }
+}
