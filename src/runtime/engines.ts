@@ -72,9 +72,11 @@ export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
     args.push(
       '--cluster-enabled', 'yes',
       '--cluster-config-file', 'nodes.conf',
-      // ElastiCache's cluster-node-timeout: a busy machine does not make a node look failed. The emulator fails
-      // over a dead node itself within seconds.
-      '--cluster-node-timeout', '15000',
+      // As on ElastiCache, the service fails shards over, not the nodes among themselves: the emulator promotes a
+      // replica of a dead primary itself within seconds. Nodes keep a short timeout, since a new primary refuses
+      // writes for that long (at most 5 s) after it joins.
+      '--cluster-node-timeout', '2000',
+      '--cluster-replica-no-failover', 'yes',
       '--cluster-require-full-coverage', 'no',
       // Clients on the host follow CLUSTER SLOTS and MOVED to the node's endpoint, not to its internal address.
       '--cluster-announce-hostname', spec.cluster.announceHost,
