@@ -19,6 +19,10 @@ import {
   ModifyCacheClusterCommand,
   ModifyCacheParameterGroupCommand,
   RebootCacheClusterCommand,
+  CreateReplicationGroupCommand,
+  DeleteReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  type ReplicationGroup,
   type CacheCluster,
   type ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
@@ -301,3 +305,65 @@ t.test('everything acknowledged survives a kill -9 right after the response', as
     t.equal(clusterTags.TagList?.length, 1, `${cluster.CacheClusterId} kept its tag`);
   }
 });
+
+t.test('killed -9 while replication groups are creating and deleting: the restart finishes both', async (t) => {
+  const dataDir = tempDir(t);
+  const setup = await startCliEmulator(t, { dataDir, provisionDelayMs: 0 });
+  await setup.client().send(
+    new CreateReplicationGroupCommand({ ReplicationGroupId: 'going', ReplicationGroupDescription: 'to delete', CacheNodeType: 'cache.t3.micro', NumCacheClusters: 2 }),
+  );
+  await eventually('going to be available', async () => (await describeGroup(setup.client(), 'going')).Status === 'available' || undefined);
+  await setup.kill('SIGTERM');
+
+  const slow = await startCliEmulator(t, { dataDir, provisionDelayMs: SLOW });
+  const client = slow.client();
+  const created = await client.send(
+    new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'rg',
+      ReplicationGroupDescription: 'interrupted',
+      CacheNodeType: 'cache.t3.micro',
+      NumCacheClusters: 3,
+      AutomaticFailoverEnabled: true,
+    }),
+  );
+  t.equal(created.ReplicationGroup?.Status, 'creating');
+  await client.send(
+    new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'cm',
+      ReplicationGroupDescription: 'interrupted cluster mode',
+      CacheNodeType: 'cache.t3.micro',
+      ClusterMode: 'enabled',
+      NumNodeGroups: 2,
+      ReplicasPerNodeGroup: 1,
+    }),
+  );
+  t.equal((await client.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: 'going' }))).ReplicationGroup?.Status, 'deleting');
+  await sleep(SLOW / 2);
+  t.equal((await describeGroup(client, 'rg')).Status, 'creating', 'still creating when killed');
+  await crash(t, slow, 'mid-create and mid-delete of replication groups');
+
+  const after = await startCliEmulator(t, { dataDir, provisionDelayMs: 0 });
+  for (const id of ['rg', 'cm']) {
+    const group = await eventually(`${id} to be available`, async () => {
+      const current = await describeGroup(after.client(), id);
+      return current.Status === 'available' ? current : undefined;
+    });
+    t.equal(group.AutomaticFailover, 'enabled', `${id}: automatic failover enabled`);
+    for (const member of group.MemberClusters!) {
+      t.equal((await describe(after.client(), member)).CacheClusterStatus, 'available', `${id}: member ${member} is available`);
+    }
+  }
+  const rg = await describeGroup(after.client(), 'rg');
+  t.same(rg.MemberClusters, ['rg-001', 'rg-002', 'rg-003']);
+  t.ok(rg.NodeGroups![0].PrimaryEndpoint?.Address && rg.NodeGroups![0].ReaderEndpoint?.Address, 'primary and reader endpoints');
+  t.ok((await describeGroup(after.client(), 'cm')).ConfigurationEndpoint?.Address, 'a configuration endpoint');
+  const gone = await eventually('going to be gone', async () => describeGroup(after.client(), 'going').then(() => undefined, (e) => e));
+  t.equal(gone.name, 'ReplicationGroupNotFoundFault', 'the delete finished');
+  const members = await after.client().send(new DescribeCacheClustersCommand({}));
+  t.notOk(members.CacheClusters!.some((c) => c.ReplicationGroupId === 'going'), 'its members are gone too');
+  t.same(storedEndpoints(dataDir, 'going'), {}, 'its endpoints were released');
+});
+
+async function describeGroup(client: ElastiCacheClient, id: string): Promise<ReplicationGroup> {
+  return (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
+}
