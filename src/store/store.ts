@@ -1,6 +1,10 @@
 /**
  * Repositories over the SQLite schema. Everything is scoped by account and region, as resources are on AWS.
  * Calls are synchronous (better-sqlite3); `transaction` makes one API call one transaction.
+ *
+ * Resources are read far more often than written (every Describe, every waiter poll), so the repository keeps
+ * what it has read, parsed, in memory, and hands out copies: SQLite stays the only truth, and every write still
+ * goes to it at once, in the caller's transaction. See ResourceCache for when the memory is trusted.
  */
 import type { Db } from './database.js';
 
@@ -63,6 +67,89 @@ function toJob(row: any): Job {
   };
 }
 
+/**
+ * A deep copy of a value parsed from JSON (plain objects, arrays, strings, numbers, booleans, null): what
+ * JSON.parse of the stored text would give again, in a fraction of its time. Objects are copied with a spread,
+ * which keeps V8's shape of the original (an own "__proto__" key stays an own property, as JSON.parse made it),
+ * then their object members are replaced by copies.
+ */
+function copyJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const out = new Array(length);
+    for (let i = 0; i < length; i++) out[i] = copyJson(value[i]);
+    return out as T;
+  }
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key in out) {
+    const member = out[key];
+    if (typeof member === 'object' && member !== null) out[key] = copyJson(member);
+  }
+  return out as T;
+}
+
+/** The resources of one account, region and kind that have been read: by id, and the full list once listed. */
+interface CachedKind {
+  byId: Map<string, StoredResource<unknown>>;
+  /** Every resource of the kind in the scope, in list order; set only by a list. */
+  all?: StoredResource<unknown>[];
+}
+
+/**
+ * What ResourceRepository has read, parsed, keyed by account, region and kind. The rules that keep it exactly
+ * what SQLite would answer:
+ * - every write to a kind drops that kind's entry in the same call, before it returns;
+ * - a write inside a transaction also stops the cache from being used (read or filled) until that transaction
+ *   has ended, committed or rolled back, so a rolled-back write (or savepoint) can never be served from memory;
+ * - a commit by another connection to the same file (PRAGMA data_version moves) drops everything. Only one
+ *   emulator owns a data dir, but a tool or test reading or repairing the file must not see stale answers either;
+ * - callers get copies, never the cached objects: handlers edit what they read before they write it back.
+ */
+class ResourceCache {
+  private readonly kinds = new Map<string, CachedKind>();
+  /** A write happened in the transaction still open: the cache stands aside until it ends. */
+  private uncommittedWrite = false;
+  private dataVersion: number | undefined;
+  private readonly dataVersionStmt;
+
+  constructor(private readonly db: Db) {
+    this.dataVersionStmt = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** The kind's entry when the cache may be used now, creating it; undefined when it must stand aside. */
+  entry(scope: Scope, kind: string): CachedKind | undefined {
+    if (this.uncommittedWrite) {
+      if (this.db.inTransaction) return undefined;
+      this.uncommittedWrite = false;
+    }
+    const version = this.dataVersionStmt.get() as number;
+    if (version !== this.dataVersion) {
+      this.kinds.clear();
+      this.dataVersion = version;
+    }
+    const key = `${scope.account}\u0000${scope.region}\u0000${kind}`;
+    let cached = this.kinds.get(key);
+    if (!cached) this.kinds.set(key, (cached = { byId: new Map() }));
+    return cached;
+  }
+
+  /** Called by every write, before it runs. */
+  written(scope: Scope, kind: string): void {
+    this.kinds.delete(`${scope.account}\u0000${scope.region}\u0000${kind}`);
+    if (this.db.inTransaction) this.uncommittedWrite = true;
+  }
+
+  /** Called when a transaction has ended (committed or rolled back). */
+  transactionEnded(): void {
+    if (!this.db.inTransaction) this.uncommittedWrite = false;
+  }
+}
+
+function copyResource<T>(cached: StoredResource<unknown>): StoredResource<T> {
+  return { id: cached.id, state: copyJson(cached.state) as T, internal: copyJson(cached.internal), createdAt: cached.createdAt };
+}
+
 export class ResourceRepository {
   private readonly getStmt;
   private readonly listStmt;
@@ -70,6 +157,7 @@ export class ResourceRepository {
   private readonly insertStmt;
   private readonly updateStmt;
   private readonly deleteStmt;
+  private readonly cache: ResourceCache;
 
   constructor(db: Db) {
     this.getStmt = db.prepare('SELECT * FROM resources WHERE account = ? AND region = ? AND kind = ? AND id = ?');
@@ -85,15 +173,29 @@ export class ResourceRepository {
       'UPDATE resources SET state = ?, internal = ? WHERE account = ? AND region = ? AND kind = ? AND id = ?',
     );
     this.deleteStmt = db.prepare('DELETE FROM resources WHERE account = ? AND region = ? AND kind = ? AND id = ?');
+    this.cache = new ResourceCache(db);
   }
 
   get<T>(scope: Scope, kind: string, id: string): StoredResource<T> | undefined {
+    const cached = this.cache.entry(scope, kind);
+    const hit = cached?.byId.get(id);
+    if (hit) return copyResource<T>(hit);
     const row = this.getStmt.get(scope.account, scope.region, kind, id);
-    return row ? toResource<T>(row) : undefined;
+    if (!row) return undefined;
+    const resource = toResource<T>(row);
+    if (!cached) return resource;
+    cached.byId.set(resource.id, resource);
+    return copyResource<T>(resource);
   }
 
   list<T>(scope: Scope, kind: string): StoredResource<T>[] {
-    return this.listStmt.all(scope.account, scope.region, kind).map((row) => toResource<T>(row));
+    const cached = this.cache.entry(scope, kind);
+    if (cached?.all) return cached.all.map((resource) => copyResource<T>(resource));
+    const resources = this.listStmt.all(scope.account, scope.region, kind).map((row) => toResource<T>(row));
+    if (!cached) return resources;
+    cached.all = resources;
+    for (const resource of resources) cached.byId.set(resource.id, resource);
+    return resources.map((resource) => copyResource<T>(resource));
   }
 
   /** Every resource of a kind in every account and region, with its scope (for the reconciler). */
@@ -105,24 +207,28 @@ export class ResourceRepository {
 
   /** Inserts a new resource; false when one with this id already exists (the loser of a race). */
   insert<T>(scope: Scope, kind: string, id: string, state: T, internal: Record<string, any> = {}, createdAt = Date.now()) {
-    const result = this.insertStmt.run(
-      scope.account,
-      scope.region,
-      kind,
-      id,
-      JSON.stringify(state),
-      JSON.stringify(internal),
-      createdAt,
-    );
+    const stateJson = JSON.stringify(state);
+    const internalJson = JSON.stringify(internal);
+    this.cache.written(scope, kind);
+    const result = this.insertStmt.run(scope.account, scope.region, kind, id, stateJson, internalJson, createdAt);
     return result.changes === 1;
   }
 
   update<T>(scope: Scope, kind: string, id: string, state: T, internal: Record<string, any>): void {
-    this.updateStmt.run(JSON.stringify(state), JSON.stringify(internal), scope.account, scope.region, kind, id);
+    const stateJson = JSON.stringify(state);
+    const internalJson = JSON.stringify(internal);
+    this.cache.written(scope, kind);
+    this.updateStmt.run(stateJson, internalJson, scope.account, scope.region, kind, id);
   }
 
   delete(scope: Scope, kind: string, id: string): void {
+    this.cache.written(scope, kind);
     this.deleteStmt.run(scope.account, scope.region, kind, id);
+  }
+
+  /** @internal Store.transaction tells the cache when the outermost transaction has ended. */
+  transactionEnded(): void {
+    this.cache.transactionEnded();
   }
 }
 
@@ -349,6 +455,8 @@ export class Store {
   readonly jobs: JobRepository;
   readonly endpoints: EndpointRepository;
   readonly settings: SettingsRepository;
+  /** One wrapper for every call: db.transaction() builds four functions each time; BEGIN or SAVEPOINT is still decided per call. */
+  private readonly runInTransaction: (fn: () => unknown) => unknown;
 
   constructor(
     readonly db: Db,
@@ -360,10 +468,15 @@ export class Store {
     this.jobs = new JobRepository(db);
     this.endpoints = new EndpointRepository(db, allocator);
     this.settings = new SettingsRepository(db);
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.runInTransaction(fn) as T;
+    } finally {
+      this.resources.transactionEnded();
+    }
   }
 
   close(): void {
