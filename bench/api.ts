@@ -1,15 +1,21 @@
 /**
  * API benchmarks, side by side in one run (issue 5, benchmarks 1 and 4):
- *  1. DescribeCacheClusters over 100 clusters (runtime none) at concurrency 1 and 16, with one signing client,
- *     against elasticache-local, moto_server, and a bare Node HTTP server that returns elasticache-local's own
- *     response body (the ceiling on this machine).
+ *  1. DescribeCacheClusters over 100 clusters (runtime none) at concurrency 1 and 16, with one client, against
+ *     elasticache-local, moto_server, and a bare Node HTTP server that returns elasticache-local's own response
+ *     body (the ceiling on this machine).
  *  4. Cold start: process start to the first answered API request, with an empty data dir and with 200 clusters.
- * Writes bench/RESULTS.md. Run: `npm run bench`.
+ * Updates sections 1 and 4 of bench/RESULTS.md (or of $BENCH_RESULTS); other sections there are kept. Run: `npm run bench`.
+ *
+ * The load client is as cheap as a client can be, and the same for every server: it signs each distinct
+ * request once (SigV4, valid for 15 minutes) and sends it again and again, and it counts the response's bytes
+ * instead of decoding them. Signing every request and decoding every 150 KB answer cost the client more than
+ * the bare server costs to answer, so the ceiling measured the client (the bench shows that old client against
+ * the ceiling too).
  */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +37,15 @@ interface Target {
   stop(): void;
 }
 
-async function signedPost(url: string, body: string): Promise<{ status: number; body: string }> {
+/** A request signed once, ready to be sent any number of times. */
+interface SignedRequest {
+  hostname: string;
+  port: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+async function sign(url: string, body: string): Promise<SignedRequest> {
   const { hostname, port } = new URL(url);
   const signed = await signer.sign({
     method: 'POST',
@@ -42,15 +56,34 @@ async function signedPost(url: string, body: string): Promise<{ status: number; 
     headers: { host: `${hostname}:${port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     body,
   });
+  return { hostname, port, headers: signed.headers, body };
+}
+
+/** Sends a signed request; `decode` reads the body as text, otherwise only its bytes are counted. */
+function send(request: SignedRequest, decode: true): Promise<{ status: number; body: string }>;
+function send(request: SignedRequest, decode: false): Promise<{ status: number; bytes: number }>;
+function send(request: SignedRequest, decode: boolean): Promise<{ status: number; body?: string; bytes?: number }> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: hostname, port, method: 'POST', path: '/', headers: signed.headers, agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c) => chunks.push(c));
-      response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
+    const { hostname, port, headers, body } = request;
+    const outgoing = http.request({ host: hostname, port, method: 'POST', path: '/', headers, agent }, (response) => {
+      if (decode) {
+        const chunks: Buffer[] = [];
+        response.on('data', (c) => chunks.push(c));
+        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
+      } else {
+        let bytes = 0;
+        response.on('data', (c: Buffer) => (bytes += c.length));
+        response.on('end', () => resolve({ status: response.statusCode!, bytes }));
+      }
     });
-    request.on('error', reject);
-    request.end(body);
+    outgoing.on('error', reject);
+    outgoing.end(body);
   });
+}
+
+/** Signs and sends one request, reading the answer (set-up calls, not measured). */
+async function signedPost(url: string, body: string): Promise<{ status: number; body: string }> {
+  return send(await sign(url, body), true);
 }
 
 function freePort(): Promise<number> {
@@ -95,7 +128,9 @@ async function startMoto(): Promise<Target> {
   return { name: 'moto_server', url, stop: () => child.kill('SIGKILL') };
 }
 
-async function startCeiling(body: string): Promise<Target> {
+/** The ceiling: a bare server answering every request with the same bytes, encoded once. */
+async function startCeiling(text: string): Promise<Target> {
+  const body = Buffer.from(text);
   const server = http.createServer((request, response) => {
     request.resume();
     request.on('end', () => {
@@ -124,15 +159,28 @@ interface Load {
   p99: number;
 }
 
-async function load(url: string, concurrency: number, seconds: number): Promise<Load> {
-  const body = 'Action=DescribeCacheClusters&Version=2015-02-02&MaxRecords=100';
+const DESCRIBE = 'Action=DescribeCacheClusters&Version=2015-02-02&MaxRecords=100';
+
+/**
+ * `concurrency` workers send DescribeCacheClusters back to back for `seconds`. The `prepared` client signs once
+ * and counts bytes; `signing` is the client of the first figures (signs every request, decodes every answer),
+ * kept to show what the client itself costs.
+ */
+async function load(url: string, concurrency: number, seconds: number, client: 'prepared' | 'signing' = 'prepared'): Promise<Load> {
+  const prepared = await sign(url, DESCRIBE);
+  const expected = (await send(prepared, false)).bytes;
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const worker = async () => {
     while (performance.now() < deadline) {
       const started = performance.now();
-      const answer = await signedPost(url, body);
-      if (answer.status !== 200) throw new Error(`${url}: ${answer.status}`);
+      if (client === 'prepared') {
+        const answer = await send(prepared, false);
+        if (answer.status !== 200 || answer.bytes < expected * 0.9) throw new Error(`${url}: ${answer.status}, ${answer.bytes} bytes`);
+      } else {
+        const answer = await signedPost(url, DESCRIBE);
+        if (answer.status !== 200) throw new Error(`${url}: ${answer.status}`);
+      }
       latencies.push(performance.now() - started);
     }
   };
@@ -144,8 +192,61 @@ async function load(url: string, concurrency: number, seconds: number): Promise<
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
+const GENERIC_HEADER = [
+  '# Benchmark results',
+  '',
+  'Each section says how, when and where it was measured. Absolute figures vary between runs on this shared machine;',
+  'the ratios, measured side by side in one run, much less.',
+];
+
+/**
+ * Replaces this bench's `## N.` sections of RESULTS.md, keeping every other section as it is (other benches
+ * write theirs), and any `### ` subsection written by hand at the end of one of this bench's sections.
+ */
+function updateResults(path: string, sections: Map<number, string[]>): void {
+  const old = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
+  const firstSection = old.findIndex((line) => /^## \d+\./.test(line));
+  let header = firstSection >= 0 ? old.slice(0, firstSection) : old;
+  // The header this bench once wrote described its own run; each section now carries that.
+  if (header.length === 0 || header.some((line) => line.startsWith('Command: `npm run bench`'))) header = GENERIC_HEADER;
+  const kept = new Map<number, string[]>();
+  let current: number | undefined;
+  for (const line of firstSection >= 0 ? old.slice(firstSection) : []) {
+    const numbered = /^## (\d+)\./.exec(line);
+    if (numbered) current = Number(numbered[1]);
+    if (current === undefined) continue;
+    if (!kept.has(current)) kept.set(current, []);
+    kept.get(current)!.push(line);
+  }
+  const trim = (lines: string[]) => {
+    const out = [...lines];
+    while (out.length > 0 && out[out.length - 1].trim() === '') out.pop();
+    return out;
+  };
+  const out = [...trim(header), ''];
+  for (const number of [...new Set([...kept.keys(), ...sections.keys()])].sort((a, b) => a - b)) {
+    const generated = sections.get(number);
+    if (!generated) {
+      out.push(...trim(kept.get(number)!), '');
+      continue;
+    }
+    const previous = kept.get(number) ?? [];
+    const notes = previous.findIndex((line) => line.startsWith('### '));
+    out.push(...trim(generated), '');
+    if (notes >= 0) out.push(...trim(previous.slice(notes)), '');
+  }
+  writeFileSync(path, out.join('\n'));
+}
+
+/** The line under each section's title: how it was made, where, when. */
+function provenance(): string {
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `Command: \`npm run bench\` (BENCH_SECONDS=${SECONDS}). Date: ${new Date().toISOString()}. Machine: ${machine}.`;
+}
+
 async function main(): Promise<void> {
-  const lines: string[] = [];
+  const sections = new Map<number, string[]>();
+  let lines: string[] = [];
   const log = (line = '') => {
     console.log(line);
     lines.push(line);
@@ -156,12 +257,18 @@ async function main(): Promise<void> {
     const moto = await startMoto();
     await createClusters(emulator.url, 100);
     await createClusters(moto.url, 100);
-    const sample = await signedPost(emulator.url, 'Action=DescribeCacheClusters&Version=2015-02-02&MaxRecords=100');
+    const sample = await signedPost(emulator.url, DESCRIBE);
     const ceiling = await startCeiling(sample.body);
 
     log('## 1. DescribeCacheClusters over 100 clusters (runtime none)');
     log();
-    log(`${SECONDS} s per cell, one SigV4-signing client (keep-alive), side by side in one run.`);
+    log(provenance());
+    log();
+    log(
+      `${SECONDS} s per cell, side by side in one run; the answer is ${(sample.body.length / 1024).toFixed(0)} KB. One client for all ` +
+        'three servers (keep-alive; each distinct request SigV4-signed once, then sent again and again; the ' +
+        "answer's bytes counted, not decoded).",
+    );
     log();
     log('| server | concurrency | req/s | p50 ms | p99 ms |');
     log('|---|---|---|---|---|');
@@ -175,19 +282,36 @@ async function main(): Promise<void> {
       }
     }
     log();
+    const ours = results['elasticache-local'];
+    const motoRps = results.moto_server;
+    const top = results[ceiling.name];
     for (const concurrency of [1, 16]) {
-      const ours = results['elasticache-local'][concurrency].rps;
       log(
-        `- concurrency ${concurrency}: elasticache-local / moto = **${(ours / results.moto_server[concurrency].rps).toFixed(0)}×**, ` +
-          `elasticache-local / ceiling = **${(ours / results['bare node http (ceiling)'][concurrency].rps).toFixed(2)}**`,
+        `- concurrency ${concurrency}: elasticache-local / moto = **${(ours[concurrency].rps / motoRps[concurrency].rps).toFixed(0)}×**, ` +
+          `elasticache-local / ceiling = **${(ours[concurrency].rps / top[concurrency].rps).toFixed(2)}**; ` +
+          `ceiling / moto = ${(top[concurrency].rps / motoRps[concurrency].rps).toFixed(0)}× (the most any server can show against moto here)`,
       );
     }
+    log();
+    log("What the client costs: the first figures' client (SigV4 signing of every request, every answer decoded to text) against the same ceiling.");
+    log();
+    log('| client | concurrency | ceiling req/s | p50 ms | p99 ms |');
+    log('|---|---|---|---|---|');
+    for (const concurrency of [1, 16]) {
+      const slow = await load(ceiling.url, concurrency, SECONDS, 'signing');
+      log(`| signing + decoding | ${concurrency} | ${slow.rps.toFixed(0)} | ${slow.p50.toFixed(2)} | ${slow.p99.toFixed(2)} |`);
+      const fast = top[concurrency];
+      log(`| signed once, bytes counted | ${concurrency} | ${fast.rps.toFixed(0)} | ${fast.p50.toFixed(2)} | ${fast.p99.toFixed(2)} |`);
+    }
+    sections.set(1, lines);
+    lines = [];
     emulator.stop();
     moto.stop();
     ceiling.stop();
 
-    log();
     log('## 4. Cold start: process start to the first answered DescribeCacheClusters');
+    log();
+    log(provenance());
     log();
     const empty = await startEmulator(join(dataDir, 'cold-empty'));
     empty.stop();
@@ -201,20 +325,13 @@ async function main(): Promise<void> {
     log('|---|---|');
     log(`| empty | ${empty.startMs.toFixed(0)} |`);
     log(`| 200 clusters | ${restarted.startMs.toFixed(0)} |`);
+    sections.set(4, lines);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
     agent.destroy();
   }
 
-  const header = [
-    '# Benchmark results',
-    '',
-    `Command: \`npm run bench\` (BENCH_SECONDS=${SECONDS}). Date: ${new Date().toISOString()}.`,
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
-    'Absolute figures vary between runs on this shared machine; the ratios, measured side by side, much less.',
-    '',
-  ];
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), [...header, ...lines, ''].join('\n'));
+  updateResults(process.env.BENCH_RESULTS ?? join(ROOT, 'bench', 'RESULTS.md'), sections);
 }
 
 main().then(
