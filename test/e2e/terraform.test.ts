@@ -4,7 +4,9 @@
  * cross-AZ memcached cluster, in one working directory. Apply, no drift, the endpoints Terraform outputs answer;
  * a modifying apply (a parameter changed and one removed, tags changed and removed, the subnet group's description
  * and subnets, the redis node type, maintenance window and snapshot retention, memcached 2 → 3 nodes), no drift
- * again, the changes reached the nodes; destroy, and nothing is left in the API or in the runtime.
+ * again, the changes reached the nodes; destroy, and nothing is left in the API or in the runtime. Two replication
+ * groups ride along: a 1+1 group with failover and Multi-AZ that grows to 1+2, a cluster-mode group of two shards
+ * resharded to three.
  *
  * The provider sleeps 30 s before the first poll of its cluster waiters (create, modify, delete), so the file
  * takes about two and a half minutes however fast the emulator is; resources share applies to pay that once.
@@ -27,7 +29,7 @@ import { readRedisParameter } from '../../src/dataplane/node-admin.js';
 import { connectDocker } from '../../src/runtime/docker.js';
 import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
-import { answersPing, memcached, runtimeAvailable } from '../fixtures/real-nodes.js';
+import { answersPing, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { awsProviderBlock, tail, terraformMissing, terraformWorkspace, type Terraform, type TerraformResult } from '../fixtures/terraform.js';
 
 /** Whether a TCP connection to the endpoint is refused (or fails otherwise) rather than accepted. */
@@ -44,6 +46,28 @@ function refusesConnections(endpoint: { Address: string; Port: number }): Promis
     });
     socket.on('error', () => resolve(true));
   });
+}
+
+/** A fresh connection's ROLE at an endpoint. */
+async function roleAt(endpoint: { Address: string; Port: number }): Promise<string> {
+  const redis = redisAt(endpoint);
+  try {
+    await redis.connect();
+    return ((await redis.call('ROLE')) as unknown[])[0] as string;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** How many shards serve slots, as a cluster client learns it from the configuration endpoint. */
+async function clusterSlots(endpoint: { Address: string; Port: number }): Promise<number> {
+  const redis = redisAt(endpoint);
+  try {
+    await redis.connect();
+    return ((await redis.call('CLUSTER', 'SHARDS')) as unknown[][]).filter((shard) => (shard[1] as unknown[]).length > 0).length;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const STACK = `
@@ -70,6 +94,41 @@ variable "snapshot_retention_limit" {
 }
 variable "memcached_nodes" {
   type = number
+}
+variable "rg_clusters" {
+  type = number
+}
+variable "cm_shards" {
+  type = number
+}
+
+resource "aws_elasticache_replication_group" "rg" {
+  replication_group_id       = "tf-rg"
+  description                = "primary and replicas (\${var.stage})"
+  engine                     = "redis"
+  node_type                  = "cache.t3.micro"
+  num_cache_clusters         = var.rg_clusters
+  # Set, because the provider plans an unset port as null and only a refresh fills it in (against AWS too).
+  port                       = 6379
+  automatic_failover_enabled = true
+  multi_az_enabled           = true
+  apply_immediately          = true
+  tags = {
+    stage = var.stage
+  }
+}
+
+resource "aws_elasticache_replication_group" "cm" {
+  replication_group_id    = "tf-cm"
+  description             = "cluster mode"
+  node_type               = "cache.t3.micro"
+  parameter_group_name    = "default.redis7.cluster.on"
+  num_node_groups         = var.cm_shards
+  replicas_per_node_group = 1
+  port                    = 6379
+  # As on AWS: cluster mode enabled needs automatic failover, and the provider sends false unless told.
+  automatic_failover_enabled = true
+  apply_immediately          = true
 }
 
 resource "aws_elasticache_parameter_group" "redis" {
@@ -234,6 +293,24 @@ output "parameter_group_id" {
 output "subnet_group_vpc_id" {
   value = aws_elasticache_subnet_group.main.vpc_id
 }
+output "rg_primary" {
+  value = aws_elasticache_replication_group.rg.primary_endpoint_address
+}
+output "rg_reader" {
+  value = aws_elasticache_replication_group.rg.reader_endpoint_address
+}
+output "rg_port" {
+  value = aws_elasticache_replication_group.rg.port
+}
+output "rg_members" {
+  value = aws_elasticache_replication_group.rg.member_clusters
+}
+output "cm_configuration" {
+  value = aws_elasticache_replication_group.cm.configuration_endpoint_address
+}
+output "cm_port" {
+  value = aws_elasticache_replication_group.cm.port
+}
 `;
 
 const missing = terraformMissing();
@@ -283,6 +360,8 @@ if (missing) {
       extra_tags: { owner: 'terraform-suite' },
       snapshot_retention_limit: 1,
       memcached_nodes: 2,
+      rg_clusters: 2,
+      cm_shards: 2,
     };
     tf.writeVars(vars);
     const version = await tf.run(['version']);
@@ -320,6 +399,13 @@ if (missing) {
       t.match(await memcached({ Address: node.address, Port: node.port }, 'version\r\n'), /^VERSION /, `memcached node ${node.id} answers \`version\``);
     }
 
+    t.same([...out.rg_members].sort(), ['tf-rg-001', 'tf-rg-002'], 'the replication group has two members');
+    const rgPrimary = { Address: out.rg_primary, Port: out.rg_port };
+    t.equal(await roleAt(rgPrimary), 'master', 'the primary endpoint Terraform outputs reaches the primary');
+    t.equal(await roleAt({ Address: out.rg_reader, Port: out.rg_port }), 'slave', 'the reader endpoint reaches the replica');
+    const cm = await clusterSlots({ Address: out.cm_configuration, Port: out.cm_port });
+    t.equal(cm, 2, 'the cluster-mode group is a Redis Cluster of two shards');
+
     // 2. Change a parameter value and remove another (a reset), change and remove tags, a description, the node
     //    type, the maintenance window, the snapshot retention and the memcached node count.
     tf.writeVars({
@@ -333,6 +419,8 @@ if (missing) {
       extra_tags: {},
       snapshot_retention_limit: 3,
       memcached_nodes: 3,
+      rg_clusters: 3,
+      cm_shards: 3,
     });
     if (!succeeded(t, 'apply (modify)', await tf.run(['apply', '-auto-approve', '-input=false']))) return;
     // The provider does not mark cache_nodes as changing when num_cache_nodes does, so the outputs Terraform computed
@@ -366,6 +454,10 @@ if (missing) {
     }
     const discovered = await memcached({ Address: cfgHost, Port: Number(cfgPort) }, 'config get cluster\r\n');
     t.equal(/\n(.*)\n\r\nEND\r\n$/.exec(discovered)?.[1].split(' ').length, 3, 'Auto Discovery lists the three nodes');
+
+    t.same([...out.rg_members].sort(), ['tf-rg-001', 'tf-rg-002', 'tf-rg-003'], 'a third member joined the replication group');
+    t.equal(await roleAt({ Address: out.rg_primary, Port: out.rg_port }), 'master');
+    t.equal(await clusterSlots({ Address: out.cm_configuration, Port: out.cm_port }), 3, 'the cluster-mode group was resharded to three shards');
 
     // 3. Destroy: nothing is left but the defaults, and no node runs.
     if (!succeeded(t, 'destroy', await tf.run(['destroy', '-auto-approve', '-input=false']))) return;

@@ -59,7 +59,7 @@ export interface CacheClusterInternal {
   /** Pending changes that PendingModifiedValues has no field for. */
   pendingNewZones?: string[];
   pendingParameterGroup?: string;
-  pendingAuthToken?: { token?: string; strategy: 'ROTATE' | 'SET' | 'DELETE' };
+  pendingAuthToken?: AuthTokenChange;
   pendingEngine?: EngineName;
   finalSnapshotIdentifier?: string;
   /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
@@ -115,6 +115,26 @@ export function checkAuthToken(token: string) {
   if (token.length < 16 || token.length > 128 || !/^[\x21-\x7e]+$/.test(token) || /[/"@]/.test(token)) {
     throw invalidValue('Invalid AuthToken provided.');
   }
+}
+
+export type AuthTokenChange = { token?: string; strategy: 'ROTATE' | 'SET' | 'DELETE' };
+
+/** A Modify call's AUTH token change (ROTATE by default), checked against the resource's TLS and token state. */
+export function authTokenChange(
+  input: { AuthToken?: string; AuthTokenUpdateStrategy?: string },
+  current: { TransitEncryptionEnabled?: boolean; AuthTokenEnabled?: boolean },
+  what: 'cluster' | 'replication group',
+): AuthTokenChange | undefined {
+  if (input.AuthToken === undefined && input.AuthTokenUpdateStrategy === undefined) return undefined;
+  if (!current.TransitEncryptionEnabled) throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
+  const strategy = (input.AuthTokenUpdateStrategy ?? 'ROTATE') as AuthTokenChange['strategy'];
+  if (strategy === 'DELETE') {
+    if (input.AuthToken !== undefined) throw invalidCombination('AuthToken must not be given with the DELETE strategy.');
+    if (!current.AuthTokenEnabled) throw invalidCombination(`The ${what} has no AUTH token to delete.`);
+  } else {
+    checkAuthToken(requireValue(input.AuthToken, 'AuthToken'));
+  }
+  return { token: input.AuthToken, strategy };
 }
 
 export function logDeliveryConfigurations(
@@ -476,19 +496,10 @@ export function cacheClusterHandlers(
       checkNodeType(input.CacheNodeType, targetEngine, targetVersion);
       pending.CacheNodeType = input.CacheNodeType;
     }
-    if (input.AuthToken !== undefined || input.AuthTokenUpdateStrategy !== undefined) {
-      if (!state.TransitEncryptionEnabled) {
-        throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
-      }
-      const strategy = input.AuthTokenUpdateStrategy ?? 'ROTATE';
-      if (strategy === 'DELETE') {
-        if (input.AuthToken !== undefined) throw invalidCombination('AuthToken must not be given with the DELETE strategy.');
-        if (!state.AuthTokenEnabled) throw invalidCombination('The cluster has no AUTH token to delete.');
-      } else {
-        checkAuthToken(requireValue(input.AuthToken, 'AuthToken'));
-      }
-      internal.pendingAuthToken = { token: input.AuthToken, strategy };
-      pending.AuthTokenStatus = strategy === 'ROTATE' ? 'ROTATING' : 'SETTING';
+    const authChange = authTokenChange(input, state, 'cluster');
+    if (authChange) {
+      internal.pendingAuthToken = authChange;
+      pending.AuthTokenStatus = authChange.strategy === 'ROTATE' ? 'ROTATING' : 'SETTING';
     }
 
     if (input.NumCacheNodes !== undefined) {

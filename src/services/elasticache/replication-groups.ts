@@ -28,6 +28,7 @@ import { arn } from './arns.js';
 import {
   CLIENT_DOWNLOAD_PAGE,
   NODES_PER_REGION,
+  authTokenChange,
   cacheSecurityGroups,
   checkAuthToken,
   checkNodeType,
@@ -40,6 +41,7 @@ import {
   resolveVersion,
   saveCluster,
   vpcSecurityGroups,
+  type AuthTokenChange,
   type CacheClusterInternal,
   type SecurityGroupDirectory,
   type StoredCluster,
@@ -71,7 +73,7 @@ const DAY_MS = 86_400_000;
 export interface ReplicationGroupInternal {
   port: number;
   authToken?: string;
-  pendingAuthToken?: { token?: string; strategy: 'ROTATE' | 'SET' | 'DELETE' };
+  pendingAuthToken?: AuthTokenChange;
   pendingNodeType?: string;
   pendingEngineVersion?: string;
   pendingEngine?: EngineName;
@@ -691,17 +693,10 @@ export function replicationGroupHandlers(
     if (input.CacheNodeType !== undefined && input.CacheNodeType !== template.CacheNodeType) {
       pendingType = checkNodeType(input.CacheNodeType, targetEngine, targetVersion).name;
     }
-    if (input.AuthToken !== undefined || input.AuthTokenUpdateStrategy !== undefined) {
-      if (!state.TransitEncryptionEnabled) throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
-      const strategy = input.AuthTokenUpdateStrategy ?? 'ROTATE';
-      if (strategy === 'DELETE') {
-        if (input.AuthToken !== undefined) throw invalidCombination('AuthToken must not be given with the DELETE strategy.');
-        if (!state.AuthTokenEnabled) throw invalidCombination('The replication group has no AUTH token to delete.');
-      } else {
-        checkAuthToken(requireValue(input.AuthToken, 'AuthToken'));
-      }
-      internal.pendingAuthToken = { token: input.AuthToken, strategy };
-      state.PendingModifiedValues = { ...state.PendingModifiedValues, AuthTokenStatus: strategy === 'ROTATE' ? 'ROTATING' : 'SETTING' };
+    const authChange = authTokenChange(input, state, 'replication group');
+    if (authChange) {
+      internal.pendingAuthToken = authChange;
+      state.PendingModifiedValues = { ...state.PendingModifiedValues, AuthTokenStatus: authChange.strategy === 'ROTATE' ? 'ROTATING' : 'SETTING' };
       needsWork = true;
     }
     if (pendingType || pendingVersion || pendingGroup || targetEngine !== engine) {
