@@ -69,9 +69,8 @@ function toJob(row: any): Job {
 
 /**
  * A deep copy of a value parsed from JSON (plain objects, arrays, strings, numbers, booleans, null): what
- * JSON.parse of the stored text would give again, in a fraction of its time. Objects are copied with a spread,
- * which keeps V8's shape of the original (an own "__proto__" key stays an own property, as JSON.parse made it),
- * then their object members are replaced by copies.
+ * JSON.parse of the stored text would give again, in a fraction of its time. Each cached object carries (under a
+ * symbol, not enumerable, so invisible to spreads, keys and JSON) a copier for its exact layout; see copierFor.
  */
 function copyJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
@@ -81,12 +80,55 @@ function copyJson<T>(value: T): T {
     for (let i = 0; i < length; i++) out[i] = copyJson(value[i]);
     return out as T;
   }
-  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  const copier: Copier = (value as any)[COPIER] ?? copierFor(value);
+  return copier(value) as T;
+}
+
+type Copier = (value: any) => unknown;
+const COPIER = Symbol('copier');
+
+/** Any object: a spread (which keeps an own "__proto__" key an own property, as JSON.parse made it), then its object members copied. */
+function copyAnyObject(value: any): unknown {
+  const out: Record<string, unknown> = { ...value };
   for (const key in out) {
     const member = out[key];
     if (typeof member === 'object' && member !== null) out[key] = copyJson(member);
   }
-  return out as T;
+  return out;
+}
+
+/** Copiers by layout: the keys in order, each marked as holding an object (copied deeply) or a primitive. */
+const copiers = new Map<string, Copier>();
+const MAX_COMPILED_KEYS = 64;
+const MAX_COPIERS = 2000;
+
+/**
+ * The copier of a cached object, attached to it: for an object of up to 64 keys, generated code that builds the
+ * copy as one object literal with the keys in their order, primitives read as they are, objects copied. That is
+ * several times faster than a spread and a for-in over it, and a Describe copies thousands of objects. Layouts
+ * are shared (every cluster has the same); odd objects (many keys, a "__proto__" key, too many layouts seen)
+ * get copyAnyObject. Cached objects never change, so a copier made for one stays right for it.
+ */
+function copierFor(value: object): Copier {
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let copier: Copier = copyAnyObject;
+  if (keys.length <= MAX_COMPILED_KEYS && !keys.includes('__proto__')) {
+    const holdsObject = keys.map((key) => typeof record[key] === 'object' && record[key] !== null);
+    const layout = JSON.stringify(keys) + holdsObject.map((object) => (object ? '+' : '-')).join('');
+    const known = copiers.get(layout);
+    if (known) copier = known;
+    else if (copiers.size < MAX_COPIERS) {
+      const members = keys.map((key, i) => {
+        const name = JSON.stringify(key);
+        return `${name}: ${holdsObject[i] ? `copy(v[${name}])` : `v[${name}]`}`;
+      });
+      copier = new Function('copy', `return function copyObject(v) { return { ${members.join(', ')} }; };`)(copyJson) as Copier;
+      copiers.set(layout, copier);
+    }
+  }
+  Object.defineProperty(value, COPIER, { value: copier });
+  return copier;
 }
 
 /** The resources of one account, region and kind that have been read: by id, and the full list once listed. */

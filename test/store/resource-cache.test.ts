@@ -133,6 +133,32 @@ t.test('a commit by another connection to the same file is seen at once', async 
   t.equal(store.resources.list<Thing>(scope, KIND)[0].state.Status, 'repaired');
 });
 
+t.test('copies keep what JSON.parse would give, whatever the layout', async (t) => {
+  const store = newStore();
+  t.teardown(() => store.close());
+  const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i % 3 ? i : { n: [i] }]));
+  const states: unknown[] = [
+    { b: 1, '10': 'ten', a: { '2': [1, { x: null }], '1': true }, '0': [] },
+    { a: 1, b: { c: 2 } },
+    { a: { c: 2 }, b: 1 }, // the same keys, objects elsewhere
+    { 'a\u0000+b': 1 },
+    { a: 1, b: { c: 2 }, 'a\u0000+b': 3 },
+    many,
+    [1, 'two', { three: [3] }],
+    'text',
+    42,
+    null,
+  ];
+  states.forEach((state, i) => store.resources.insert(scope, KIND, `s${i}`, state, {}, i));
+  store.resources.list(scope, KIND); // fills the cache
+  for (let round = 0; round < 2; round++) {
+    const listed = store.resources.list<unknown>(scope, KIND).map((r) => r.state);
+    t.equal(JSON.stringify(listed), JSON.stringify(states), 'same values, same key order');
+    t.same(listed, states);
+    states.forEach((state, i) => t.equal(JSON.stringify(store.resources.get(scope, KIND, `s${i}`)!.state), JSON.stringify(state)));
+  }
+});
+
 t.test('copies keep what JSON.parse would give, odd keys included', async (t) => {
   const store = newStore();
   t.teardown(() => store.close());
