@@ -50,7 +50,8 @@ export class NodeSupervisor {
     for (const { scope, cluster } of this.clusters()) {
       const id = cluster.state.CacheClusterId!;
       for (const node of cluster.state.CacheNodes ?? []) known.add(`${scope.account}/${scope.region}/${id}/${node.CacheNodeId}`);
-      if (cluster.state.CacheClusterStatus === 'creating' || cluster.state.CacheClusterStatus === 'deleting') continue;
+      // A cluster still creating may have nodes that started before a crash: their endpoints open again too.
+      if (cluster.state.CacheClusterStatus === 'deleting') continue;
       if (cluster.state.ConfigurationEndpoint) await this.nodes.openConfiguration(scope, id);
       let lost = false;
       for (const node of cluster.state.CacheNodes ?? []) {
@@ -59,6 +60,13 @@ export class NodeSupervisor {
         if (handle) {
           await this.nodes.adopt(scope, cluster, node.CacheNodeId!, handle);
           adopted++;
+        } else if (cluster.state.CacheClusterStatus === 'creating') {
+          // The create job, resumed, starts it again.
+          this.nodes.update(scope, id, (c) => {
+            const lostNode = c.state.CacheNodes?.find((n) => n.CacheNodeId === node.CacheNodeId);
+            if (lostNode) lostNode.CacheNodeStatus = 'creating';
+          });
+          missing++;
         } else {
           lost = true;
           missing++;
