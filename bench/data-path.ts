@@ -1,0 +1,202 @@
+/**
+ * Benchmark 3 of issue 5: the endpoint data path. redis-benchmark (SET and GET, 50 clients; then pipelined, -P 16)
+ * against one Redis node three ways: straight to the node (the process's port, or the container's published port),
+ * through its node endpoint, and through its replication group's primary endpoint, on the process and docker
+ * runtimes. Target: endpoint throughput ≥ 0.9 of direct; the added p50 / p99 latency is reported.
+ *
+ * The three paths reach the same node of a one-member replication group, in rounds, the order rotating every round;
+ * the ratio is the median of each round's endpoint / direct ratio. The emulator's CPU time during each run shows
+ * what the forwarding costs it. Rewrites section 3 of bench/RESULTS.md.
+ * Run: `npm run build && npm run bench:data-path` (BENCH_ROUNDS=3).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  EmulatorProcess,
+  Report,
+  call,
+  checkBuilt,
+  cleanUpNodes,
+  containerNodes,
+  elements,
+  main,
+  median,
+  processNodes,
+  provenance,
+  scratchDir,
+  sleep,
+  tag,
+  waitUntilPings,
+  writeSection,
+} from './harness.js';
+
+const run = promisify(execFile);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'process,docker').split(',') as Array<'docker' | 'process'>;
+const CLIENTS = 50;
+const MODES = [
+  { name: 'no pipeline', pipeline: 1, requests: Number(process.env.BENCH_REQUESTS ?? 100_000) },
+  { name: '-P 16', pipeline: 16, requests: Number(process.env.BENCH_PIPELINED_REQUESTS ?? 1_000_000) },
+];
+const TESTS = ['SET', 'GET'] as const;
+
+interface Target {
+  path: string;
+  host: string;
+  port: number;
+  /** Runs through the emulator (its CPU time is counted). */
+  viaEmulator: boolean;
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** One redis-benchmark run: SET and GET, their throughput and latency percentiles (from its CSV). */
+async function benchmark(target: Target, pipeline: number, requests: number): Promise<Record<(typeof TESTS)[number], Sample>> {
+  const args = ['-h', target.host, '-p', String(target.port), '-t', 'set,get', '-c', String(CLIENTS), '-n', String(requests), '-P', String(pipeline), '--csv'];
+  const { stdout } = await run('redis-benchmark', args, { timeout: 300_000 });
+  const result: Partial<Record<(typeof TESTS)[number], Sample>> = {};
+  for (const line of stdout.split('\n')) {
+    const fields = line.split(',').map((f) => f.replace(/"/g, ''));
+    if (!TESTS.includes(fields[0] as (typeof TESTS)[number])) continue;
+    // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+    result[fields[0] as (typeof TESTS)[number]] = { rps: Number(fields[1]), p50: Number(fields[4]), p99: Number(fields[6]) };
+  }
+  if (!result.SET || !result.GET) throw new Error(`redis-benchmark against ${target.path}: no result in ${stdout.slice(0, 300)}`);
+  return result as Record<(typeof TESTS)[number], Sample>;
+}
+
+interface RuntimeResult {
+  runtime: string;
+  targets: Target[];
+  /** mode → path → round samples */
+  samples: Map<string, Map<string, Array<Record<(typeof TESTS)[number], Sample>>>>;
+  /** mode → path → emulator CPU seconds per run */
+  cpu: Map<string, Map<string, number[]>>;
+}
+
+async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
+  const dataDir = scratchDir(`data-path-${runtime}`);
+  const { emulator } = await EmulatorProcess.start({ runtime, dataDir, logLevel: 'warn' });
+  cleanUpNodes({ dataDir, network: runtime === 'docker' ? emulator.options.network : undefined });
+  const id = 'dp';
+  await call(emulator.url, 'CreateReplicationGroup', {
+    ReplicationGroupId: id,
+    ReplicationGroupDescription: 'data path',
+    Engine: 'redis',
+    CacheNodeType: 'cache.m5.large',
+    NumCacheClusters: 1,
+  });
+  let group = '';
+  for (;;) {
+    group = await call(emulator.url, 'DescribeReplicationGroups', { ReplicationGroupId: id });
+    if (tag(group, 'Status') === 'available') break;
+    await sleep(50);
+  }
+  const primaryEndpoint = elements(group, 'PrimaryEndpoint')[0];
+  const member = tag(group, 'ClusterId') ?? `${id}-001`;
+  const cluster = await call(emulator.url, 'DescribeCacheClusters', { CacheClusterId: member, ShowCacheNodeInfo: true });
+  const nodeEndpoint = elements(cluster, 'Endpoint')[0];
+  const targets: Target[] = [];
+  if (runtime === 'process') {
+    const node = processNodes(dataDir).find((n) => n.clusterId === member)!;
+    targets.push({ path: 'direct (process port)', host: '127.0.0.1', port: node.port, viaEmulator: false });
+  } else {
+    const node = (await containerNodes(emulator.options.network)).find((c) => c.clusterId === member)!;
+    targets.push({ path: 'direct (published port)', host: '127.0.0.1', port: node.hostPort, viaEmulator: false });
+    targets.push({ path: 'direct (container IP)', host: node.ip, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: false });
+  }
+  targets.push({ path: 'node endpoint', host: tag(nodeEndpoint, 'Address')!, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: true });
+  targets.push({ path: 'primary endpoint', host: tag(primaryEndpoint, 'Address')!, port: Number(tag(primaryEndpoint, 'Port')), viaEmulator: true });
+  for (const t of targets) await waitUntilPings(t.host, t.port);
+
+  const samples: RuntimeResult['samples'] = new Map();
+  const cpu: RuntimeResult['cpu'] = new Map();
+  // A warm-up run through each path (JIT, first connections), not counted.
+  for (const t of targets) await benchmark(t, 1, 20_000);
+  for (const mode of MODES) {
+    samples.set(mode.name, new Map(targets.map((t) => [t.path, []])));
+    cpu.set(mode.name, new Map(targets.map((t) => [t.path, []])));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const target of order) {
+        const cpuBefore = emulator.cpuSeconds();
+        const result = await benchmark(target, mode.pipeline, mode.requests);
+        cpu.get(mode.name)!.get(target.path)!.push(emulator.cpuSeconds() - cpuBefore);
+        samples.get(mode.name)!.get(target.path)!.push(result);
+        console.log(
+          `${runtime} ${mode.name} round ${round + 1} ${target.path}: ` +
+            TESTS.map((t) => `${t} ${result[t].rps.toFixed(0)}/s p50 ${result[t].p50} p99 ${result[t].p99}`).join(', '),
+        );
+      }
+    }
+  }
+  await emulator.stop();
+  return { runtime, targets, samples, cpu };
+}
+
+async function main_(): Promise<void> {
+  checkBuilt();
+  const results: RuntimeResult[] = [];
+  for (const runtime of RUNTIMES) results.push(await measure(runtime));
+
+  const report = new Report();
+  report.log('## 3. Endpoint data path: redis-benchmark through the endpoints vs straight to the node');
+  report.log();
+  for (const line of await provenance('npm run bench:data-path')) report.log(line);
+  report.log();
+  report.log(
+    `redis-benchmark ${(await run('redis-benchmark', ['--version'])).stdout.trim().split(' ')[1]}, \`-t set,get -c ${CLIENTS}\`, ` +
+      `${MODES.map((m) => `${m.name}: -n ${m.requests}`).join('; ')}; against one node (a one-member replication group, cache.m5.large) ` +
+      `three ways, in ${ROUNDS} rounds whose order rotates. req/s and latency: median over the rounds; ratio: the median ` +
+      "of each round's path / direct; added latency: median of each round's path − direct. Emulator CPU: the emulator " +
+      "process's CPU seconds per 100k requests through it (SET + GET runs). Everything shares the machine's cores: redis-benchmark, " +
+      'redis-server, and for the endpoints the emulator.',
+  );
+  const verdicts: string[] = [];
+  for (const result of results) {
+    const direct = result.targets[0].path;
+    report.log();
+    report.log(`**${result.runtime} runtime** (baseline: ${direct})`);
+    report.log();
+    report.log('| mode | test | path | req/s | p50 ms | p99 ms | / direct | added p50 ms | added p99 ms | emulator CPU s / 100k req |');
+    report.log('|---|---|---|---|---|---|---|---|---|---|');
+    for (const mode of MODES) {
+      const byPath = result.samples.get(mode.name)!;
+      for (const test of TESTS) {
+        for (const target of result.targets) {
+          const rounds = byPath.get(target.path)!;
+          const baseline = byPath.get(direct)!;
+          const rps = median(rounds.map((r) => r[test].rps));
+          const p50 = median(rounds.map((r) => r[test].p50));
+          const p99 = median(rounds.map((r) => r[test].p99));
+          const isDirect = target.path === direct;
+          const ratio = median(rounds.map((r, i) => r[test].rps / baseline[i][test].rps));
+          const addedP50 = median(rounds.map((r, i) => r[test].p50 - baseline[i][test].p50));
+          const addedP99 = median(rounds.map((r, i) => r[test].p99 - baseline[i][test].p99));
+          const cpuPer100k = target.viaEmulator ? (median(result.cpu.get(mode.name)!.get(target.path)!) / (2 * mode.requests)) * 100_000 : undefined;
+          report.log(
+            `| ${mode.name} | ${test} | ${target.path} | ${rps.toFixed(0)} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ` +
+              `${isDirect ? '1' : `**${ratio.toFixed(2)}**`} | ${isDirect ? '' : addedP50.toFixed(3)} | ${isDirect ? '' : addedP99.toFixed(3)} | ` +
+              `${cpuPer100k === undefined ? '' : cpuPer100k.toFixed(2)} |`,
+          );
+          if (target.viaEmulator) {
+            verdicts.push(
+              `${result.runtime}, ${mode.name}, ${test}, ${target.path}: ${ratio.toFixed(2)} of direct — ${ratio >= 0.9 ? 'met' : '**missed**'}`,
+            );
+          }
+        }
+      }
+    }
+  }
+  report.log();
+  report.log('Target ≥ 0.9 of direct throughput:');
+  report.log();
+  for (const verdict of verdicts) report.log(`- ${verdict}`);
+  writeSection(3, report.lines);
+}
+
+main(main_);
