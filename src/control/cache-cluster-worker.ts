@@ -7,6 +7,7 @@ import type { CacheNode } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Job, Scope, Store } from '../store/store.js';
 import { arn } from '../services/elasticache/arns.js';
+import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
 import { KIND } from '../services/elasticache/kinds.js';
 import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
 import type { ClusterNodes } from './cluster-nodes.js';
@@ -92,14 +93,8 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Fast
     const updated = nodes.update(scope, id, (c) => {
       const auth = c.internal.pendingAuthToken;
       if (auth) {
-        if (auth.strategy === 'DELETE') {
-          delete c.internal.authToken;
-          c.state.AuthTokenEnabled = false;
-        } else {
-          c.internal.previousAuthToken = auth.strategy === 'ROTATE' ? c.internal.authToken : undefined;
-          c.internal.authToken = auth.token;
-          c.state.AuthTokenEnabled = true;
-        }
+        Object.assign(c.internal, nextAuthTokens(c.internal, auth));
+        c.state.AuthTokenEnabled = c.internal.authToken !== undefined;
         c.state.AuthTokenLastModifiedDate = new Date();
         delete c.internal.pendingAuthToken;
       }

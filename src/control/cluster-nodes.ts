@@ -7,7 +7,7 @@
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager } from '../dataplane/endpoints.js';
-import { applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
+import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { Scope, Store } from '../store/store.js';
 import type { CacheClusterInternal, StoredCluster } from '../services/elasticache/cache-clusters.js';
@@ -16,6 +16,16 @@ import { KIND } from '../services/elasticache/kinds.js';
 import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
+
+/** The emulator's way into a node: its newest token first, then any it may still have. */
+function adminTarget(spec: NodeSpec, target: { host: string; port: number }): AdminTarget {
+  return {
+    ...target,
+    authToken: spec.authToken,
+    fallbackAuthTokens: [spec.previousAuthToken, ...(spec.retiredAuthTokens ?? []), undefined].filter((t, i, all) => t !== spec.authToken && all.indexOf(t) === i),
+    adminSecret: spec.adminSecret,
+  };
+}
 
 export interface Identity {
   instanceId: string;
@@ -78,6 +88,8 @@ export class ClusterNodes {
       cluster: endpoint && { announceHost: endpoint.address, announcePort: endpoint.port },
       parameters,
       authToken: internal.authToken,
+      previousAuthToken: internal.previousAuthToken,
+      retiredAuthTokens: internal.retiredAuthTokens,
       adminSecret: this.identity.adminSecret,
       // As AWS names nodes: <cluster>.<hash>.<node>.<region code>.cache.amazonaws.com, plus the short forms.
       aliases: [`${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`, `${id}-${nodeId}`],
@@ -139,10 +151,7 @@ export class ClusterNodes {
     const handle = await this.inspect(scope, cluster, nodeId);
     if (!handle?.target || !handle.peer) return undefined;
     const spec = this.spec(scope, cluster, nodeId);
-    return {
-      admin: { ...handle.target, authToken: cluster.internal.authToken, adminSecret: this.identity.adminSecret },
-      peer: handle.peer,
-    };
+    return { admin: adminTarget(this.spec(scope, cluster, nodeId), handle.target), peer: handle.peer };
   }
 
   /** Removes a node, closes its endpoint and frees its address. */
@@ -156,15 +165,21 @@ export class ClusterNodes {
     this.store.transaction(() => this.store.endpoints.release(scope, KIND.cacheCluster, id, nodeId));
   }
 
-  /** Points the endpoint at the node and gives a redis / valkey node its parameter values. */
+  /** Points the endpoint at the node and gives a redis / valkey node its AUTH tokens and parameter values. */
   async attach(scope: Scope, spec: NodeSpec, handle: NodeHandle): Promise<void> {
     this.endpoints.setTarget(spec, handle.target);
-    if (spec.engine !== 'memcached' && handle.target) await this.applyParameters(spec, handle, spec.parameters);
+    if (spec.engine === 'memcached' || !handle.target) return;
+    const accepted = [spec.authToken, spec.previousAuthToken].filter((t): t is string => t !== undefined);
+    // A node started with --requirepass has the newest token only; a ROTATE or a change made while it ran needs more.
+    if (spec.previousAuthToken !== undefined || (spec.retiredAuthTokens ?? []).length > 0) {
+      await applyAuthTokens(adminTarget(spec, handle.target), accepted);
+    }
+    await this.applyParameters(spec, handle, spec.parameters);
   }
 
   async applyParameters(spec: NodeSpec, handle: NodeHandle, values: Record<string, string>): Promise<void> {
     if (!handle.target) return;
-    const refused = await applyRedisParameters({ ...handle.target, authToken: spec.authToken, adminSecret: spec.adminSecret }, values);
+    const refused = await applyRedisParameters(adminTarget(spec, handle.target), values);
     if (refused.length > 0) {
       this.log.debug({ cluster: spec.clusterId, node: spec.nodeId, refused }, 'parameters this engine does not take at run time');
     }

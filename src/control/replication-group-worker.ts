@@ -10,7 +10,7 @@
 import type { NodeGroup, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager, GroupAddress } from '../dataplane/endpoints.js';
-import { withAdmin } from '../dataplane/node-admin.js';
+import { applyAuthTokens, withAdmin } from '../dataplane/node-admin.js';
 import {
   addMembers,
   attachReplica,
@@ -26,6 +26,7 @@ import {
 import { bestCandidate, failover as promote, replicaOf, waitForSync } from '../dataplane/replication.js';
 import type { Job, Scope, Store } from '../store/store.js';
 import { arn } from '../services/elasticache/arns.js';
+import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
 import { KIND } from '../services/elasticache/kinds.js';
 import { primaryOf, type ReplicationGroupInternal, type StoredGroup } from '../services/elasticache/replication-groups.js';
 import { formatSlots, parseSlots, rangesOf, slotsOf } from '../services/elasticache/slots.js';
@@ -494,35 +495,32 @@ export class ReplicationGroups {
 
   // ---- AUTH ----------------------------------------------------------------------------------------------------
 
+  /** An AUTH token change reaches every member's node (both tokens accepted during a ROTATE), then the API shows it. */
   private async applyAuthToken(scope: Scope, id: string): Promise<void> {
     const { state, internal } = this.load(scope, id)!;
     const change = internal.pendingAuthToken!;
-    const token = change.strategy === 'DELETE' ? undefined : change.token;
-    if (this.real) {
-      for (const memberId of state.MemberClusters ?? []) {
-        const node = await this.live(scope, memberId);
-        await withAdmin(node.admin, async (redis) => {
-          const config = `CONFIG-${node.admin.adminSecret}`;
-          await redis.call(config, 'SET', 'masterauth', token ?? '');
-          await redis.call(config, 'SET', 'requirepass', token ?? '');
-        });
-      }
-    }
+    const next = nextAuthTokens(internal, change);
     this.store.transaction(() => {
       for (const memberId of state.MemberClusters ?? []) {
         this.nodes.update(scope, memberId, ({ state: m, internal: mi }) => {
-          mi.authToken = token;
-          m.AuthTokenEnabled = token !== undefined;
+          Object.assign(mi, next);
+          m.AuthTokenEnabled = next.authToken !== undefined;
           m.AuthTokenLastModifiedDate = new Date();
         });
       }
-      this.update(scope, id, (g) => {
-        g.internal.authToken = token;
-        g.state.AuthTokenEnabled = token !== undefined;
-        g.state.AuthTokenLastModifiedDate = new Date();
-        delete g.internal.pendingAuthToken;
-        if (g.state.PendingModifiedValues) delete g.state.PendingModifiedValues.AuthTokenStatus;
-      });
+    });
+    if (this.real) {
+      for (const memberId of state.MemberClusters ?? []) {
+        const node = await this.live(scope, memberId);
+        await applyAuthTokens(node.admin, [next.authToken, next.previousAuthToken].filter((t): t is string => t !== undefined));
+      }
+    }
+    this.update(scope, id, (g) => {
+      Object.assign(g.internal, next);
+      g.state.AuthTokenEnabled = next.authToken !== undefined;
+      g.state.AuthTokenLastModifiedDate = new Date();
+      delete g.internal.pendingAuthToken;
+      if (g.state.PendingModifiedValues) delete g.state.PendingModifiedValues.AuthTokenStatus;
     });
   }
 

@@ -12,6 +12,8 @@ const NOT_SETTABLE = new Set(['cluster-enabled', 'databases', 'reserved-memory',
 
 export interface AdminTarget extends Target {
   authToken?: string;
+  /** Tokens the node may still ask for while a token change is being applied to it (tried after authToken). */
+  fallbackAuthTokens?: (string | undefined)[];
   adminSecret: string;
 }
 
@@ -33,6 +35,8 @@ export interface AdminOptions {
   connectTimeoutMs?: number;
 }
 
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
+
 /** The node did not accept a connection: callers that poll or pick among nodes treat it apart from a refusal. */
 export class NodeUnreachable extends Error {}
 
@@ -43,12 +47,25 @@ export const adminCommand = (target: AdminTarget, command: string): string => re
 
 /** An open admin connection; the caller disconnects it. Prefer withAdmin unless several stay open at once. */
 export async function connectAdmin(target: AdminTarget, options: AdminOptions = {}): Promise<Redis> {
+  const candidates = [target.authToken, ...(target.fallbackAuthTokens ?? [])];
+  for (const [i, password] of candidates.entries()) {
+    try {
+      return await connectWith(target, password, options);
+    } catch (error) {
+      // A token the node no longer (or not yet) takes: the next candidate may be the one it has.
+      if (i === candidates.length - 1 || !AUTH_REFUSED.test((error as Error).message)) throw error;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+async function connectWith(target: AdminTarget, password: string | undefined, options: AdminOptions): Promise<Redis> {
   // Loaded on first use: a start with no redis node to talk to does not pay for it.
   const { Redis } = await import('ioredis');
   const redis = new Redis({
     host: target.host,
     port: target.port,
-    password: target.authToken,
+    password,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
@@ -57,14 +74,38 @@ export async function connectAdmin(target: AdminTarget, options: AdminOptions = 
     retryStrategy: () => null,
   });
   // Failures reach the caller through connect() and each command; without a listener ioredis also prints them.
-  redis.on('error', () => {});
+  // A refused password only shows here: the connection then just closes.
+  let refused: Error | undefined;
+  redis.on('error', (error: Error) => {
+    if (AUTH_REFUSED.test(error.message)) refused = error;
+  });
   try {
     await redis.connect();
+    await redis.ping();
   } catch (error) {
     redis.disconnect();
+    if (refused || AUTH_REFUSED.test((error as Error).message)) throw refused ?? error;
     throw new NodeUnreachable(`the node at ${describeNode(target)} does not answer: ${(error as Error).message}`);
   }
   return redis;
+}
+
+/**
+ * The AUTH tokens a node accepts: the newest first, plus the previous one during a ROTATE; none means no AUTH.
+ * Redis 6+ keeps several passwords on the default user (ACL); older engines have requirepass alone. Replicas
+ * authenticate to their primary with the newest token.
+ */
+export async function applyAuthTokens(target: AdminTarget, accepted: string[]): Promise<void> {
+  await withAdmin(target, async (redis) => {
+    const config = adminCommand(target, 'CONFIG');
+    try {
+      if (accepted.length === 0) await redis.call('ACL', 'SETUSER', 'default', 'on', 'nopass');
+      else await redis.call('ACL', 'SETUSER', 'default', 'on', 'resetpass', ...accepted.map((token) => `>${token}`));
+    } catch {
+      await redis.call(config, 'SET', 'requirepass', accepted[0] ?? '');
+    }
+    await redis.call(config, 'SET', 'masterauth', accepted[0] ?? '');
+  });
 }
 
 export async function withAdmin<T>(target: AdminTarget, work: (redis: Redis) => Promise<T>, options?: AdminOptions): Promise<T> {

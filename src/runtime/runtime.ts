@@ -27,6 +27,10 @@ export interface NodeSpec extends NodeAddress {
   parameters: Record<string, string>;
   /** The AUTH token clients must give (redis/valkey with in-transit encryption). Never logged. */
   authToken?: string;
+  /** During a ROTATE: the previous token, still accepted. Never logged. */
+  previousAuthToken?: string;
+  /** Tokens no longer accepted that a running node may still have until the change reaches it. Never logged. */
+  retiredAuthTokens?: string[];
   /** What renamed restricted commands end with; only the emulator knows it. Never logged. */
   adminSecret: string;
   /** Names the node answers to on the emulator's Docker network, shaped like AWS node names. */

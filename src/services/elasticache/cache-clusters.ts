@@ -56,6 +56,8 @@ export interface CacheClusterInternal {
   authToken?: string;
   /** Tokens accepted during a ROTATE until the next change. */
   previousAuthToken?: string;
+  /** Tokens no longer accepted that running nodes may still have until the change reaches them. */
+  retiredAuthTokens?: string[];
   /** Pending changes that PendingModifiedValues has no field for. */
   pendingNewZones?: string[];
   pendingParameterGroup?: string;
@@ -135,6 +137,17 @@ export function authTokenChange(
     checkAuthToken(requireValue(input.AuthToken, 'AuthToken'));
   }
   return { token: input.AuthToken, strategy };
+}
+
+/** The tokens a resource holds once a change is applied: the newest, the one a ROTATE keeps, those retired. */
+export function nextAuthTokens(
+  current: { authToken?: string; previousAuthToken?: string },
+  change: AuthTokenChange,
+): { authToken?: string; previousAuthToken?: string; retiredAuthTokens: string[] } {
+  const held = [current.authToken, current.previousAuthToken].filter((t): t is string => t !== undefined);
+  if (change.strategy === 'DELETE') return { authToken: undefined, previousAuthToken: undefined, retiredAuthTokens: held };
+  const previousAuthToken = change.strategy === 'ROTATE' ? current.authToken : undefined;
+  return { authToken: change.token, previousAuthToken, retiredAuthTokens: held.filter((t) => t !== previousAuthToken && t !== change.token) };
 }
 
 export function logDeliveryConfigurations(

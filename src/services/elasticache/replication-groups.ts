@@ -73,6 +73,8 @@ const DAY_MS = 86_400_000;
 export interface ReplicationGroupInternal {
   port: number;
   authToken?: string;
+  previousAuthToken?: string;
+  retiredAuthTokens?: string[];
   pendingAuthToken?: AuthTokenChange;
   pendingNodeType?: string;
   pendingEngineVersion?: string;
@@ -215,6 +217,7 @@ export function replicationGroupHandlers(
   const memberInternal = (group: StoredGroup): CacheClusterInternal => ({
     port: group.internal.port,
     authToken: group.internal.authToken,
+    previousAuthToken: group.internal.previousAuthToken,
     clusterMode: isClusterMode(group.state),
     nodes: {},
   });
@@ -1064,7 +1067,7 @@ export function addReplicaCluster(store: Store, work: WorkQueue, input: CreateCa
     ? checkZone(zones, input.PreferredAvailabilityZone, subnetGroup.CacheSubnetGroupName ?? 'default')
     : zones[nodeGroup.NodeGroupMembers!.length % zones.length];
   const member = newMember(template, ctx, id, state.ReplicationGroupId!, zone);
-  if (!store.resources.insert(ctx, KIND.cacheCluster, id, member, { port: group.internal.port, authToken: group.internal.authToken, nodes: {} } satisfies CacheClusterInternal)) {
+  if (!store.resources.insert(ctx, KIND.cacheCluster, id, member, { port: group.internal.port, authToken: group.internal.authToken, previousAuthToken: group.internal.previousAuthToken, nodes: {} } satisfies CacheClusterInternal)) {
     throw fault('CacheClusterAlreadyExistsFault', `Cache cluster ${id} already exists.`);
   }
   applyTags(store, member.ARN!, input.Tags);
