@@ -128,10 +128,12 @@ export async function waitUntilReady(
   host: string,
   port: number,
   timeoutMs = 30_000,
+  stop?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   while (Date.now() < deadline) {
+    if (stop?.aborted) return;
     if (await probe(engine, host, port, 500)) return;
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 200);

@@ -113,6 +113,18 @@ export class ProcessRuntime implements NodeRuntime {
     await this.removeNode(spec, undefined);
     const dir = this.nodeDir(spec);
     mkdirSync(dir, { recursive: true });
+    // A port chosen free can be taken by another socket before the node binds it: the node then exits, and
+    // starts again on other ports.
+    for (let attempt = 1; ; attempt++) {
+      const started = await this.spawnNode(spec, binary, dir);
+      if (started.handle) return started.handle;
+      if (attempt >= 3) throw new Error(`${binary} exited before answering, ${attempt} times (see ${join(dir, 'node.log')})`);
+      this.options.log.debug({ cluster: spec.clusterId, node: spec.nodeId, attempt }, 'node exited before answering; starting it again');
+    }
+  }
+
+  /** One start: the handle once the node answers, or none when the process ended first. */
+  private async spawnNode(spec: NodeSpec, binary: string, dir: string): Promise<{ handle?: NodeHandle }> {
     const port = await freePort();
     const logFile = openSync(join(dir, 'node.log'), 'a');
     // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
@@ -130,17 +142,24 @@ export class ProcessRuntime implements NodeRuntime {
       stdio: ['ignore', logFile, logFile],
     });
     closeSync(logFile);
+    const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`${binary} did not start`);
     writeFileSync(join(dir, NODE_FILE), JSON.stringify({ pid, port, binary, busPort: listen.busPort } satisfies NodeFile));
+    const deadline = new AbortController();
     try {
-      await waitUntilReady(spec.engine, '127.0.0.1', port, this.options.readinessTimeoutMs ?? 15_000);
+      const outcome = await Promise.race([
+        waitUntilReady(spec.engine, '127.0.0.1', port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(() => 'ready' as const),
+        exited,
+      ]);
+      return outcome === 'ready' ? { handle: this.handleOf(spec, pid, port, listen.busPort) } : {};
     } catch (error) {
       this.kill(pid);
       throw error;
+    } finally {
+      deadline.abort();
     }
-    return this.handleOf(spec, pid, port, listen.busPort);
   }
 
   private handleOf(spec: NodeSpec, pid: number, port: number, busPort?: number): NodeHandle {

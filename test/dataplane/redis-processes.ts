@@ -48,7 +48,20 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Starts a node; a port taken between choosing and binding it makes the node exit, and it starts again. */
 export async function startRedis(options: { cluster?: boolean; authToken?: string } = {}): Promise<TestNode> {
+  for (let attempt = 1; ; attempt++) {
+    const node = await spawnRedis(options);
+    const exited = new Promise<'exited'>((resolve) => node.process.once('exit', () => resolve('exited')));
+    const stop = new AbortController();
+    const outcome = await Promise.race([waitUntilReady('redis', '127.0.0.1', node.admin.port, 20_000, stop.signal).then(() => 'ready' as const), exited]);
+    stop.abort();
+    if (outcome === 'ready') return node;
+    if (attempt >= 3) throw new Error(`redis-server exited before answering, ${attempt} times (see ${node.dir}/node.log)`);
+  }
+}
+
+async function spawnRedis(options: { cluster?: boolean; authToken?: string }): Promise<TestNode> {
   const port = await freePort();
   let busPort = await freePort();
   while (busPort === port) busPort = await freePort();
@@ -76,7 +89,6 @@ export async function startRedis(options: { cluster?: boolean; authToken?: strin
     },
   };
   started.push(node);
-  await waitUntilReady('redis', '127.0.0.1', port, 10_000);
   return node;
 }
 
