@@ -192,28 +192,26 @@ interface CompiledMember {
  * so two equal traces make the same bytes. A value whose text cannot be told from the value itself (maps,
  * blobs, objects where a scalar belongs) is traced as a fresh object, equal to nothing.
  *
- * A trace is checked against the previous one as it is taken, and overwrites it from the first difference on.
+ * A trace is taken over the previous one, in place: a value equal to the one already at its position is left
+ * there (nothing to compare or write, whether the two traces still agree or not), any other is written and marks
+ * the trace changed. The generated tracers do the same inline (see compileStructureTracer).
  */
 class Trace {
-  private position = 0;
-  private unchanged = true;
+  position = 0;
+  changed = false;
 
   constructor(readonly values: unknown[] = []) {}
 
   step(value: unknown): void {
-    if (this.unchanged) {
-      if (this.position < this.values.length && this.values[this.position] === value) {
-        this.position++;
-        return;
-      }
-      this.unchanged = false;
-    }
-    this.values[this.position++] = value;
+    const at = this.position++;
+    if (at < this.values.length && this.values[at] === value) return;
+    this.changed = true;
+    this.values[at] = value;
   }
 
   /** Ends the trace; true when it equals the previous one. */
   end(): boolean {
-    const same = this.unchanged && this.position === this.values.length;
+    const same = !this.changed && this.position === this.values.length;
     this.values.length = this.position;
     return same;
   }
@@ -370,23 +368,30 @@ export class XmlSerializer {
     return new Function('members', code.join('\n'))(members) as MembersWriter;
   }
 
-  /** A structure's tracer, generated like its members writer. */
+  /**
+   * A structure's tracer, generated like its members writer. Trace.step is inlined for plain scalars: the
+   * position is kept in a local, and a value equal to the one already there only moves it on.
+   */
   private compileStructureTracer(shape: Shape): Tracer {
     const members = this.compileMembers(shape);
+    const step = 'if (p < values.length && values[p] === v) p++; else { t.position = p; t.step(v); p = t.position; }';
     const code = [
       ...members.map((m, i) => `const t${i} = members[${i}].trace;`),
       'return function traceMembers(value, t) {',
       // A structure that is no object writes no members (and an element of it, empty tags).
       "  if (value === null || typeof value !== 'object') { t.step(false); return; }",
       '  t.step(true);',
-      '  let v;',
+      '  const values = t.values;',
+      '  let p = t.position, v;',
       ...members.map((m, i) => {
-        const read = `  v = value[${JSON.stringify(m.member)}]; if (v === undefined || v === null) t.step(undefined); `;
-        // A plain scalar is traced inline (traceScalar): most members are.
-        return m.plainScalar
-          ? read + "else if (typeof v === 'object' || typeof v === 'function') t.step({}); else t.step(v);"
-          : read + `else t${i}(v, t);`;
+        const read = `  v = value[${JSON.stringify(m.member)}];`;
+        // traceScalar, inline: most members are plain scalars.
+        if (m.plainScalar) {
+          return `${read} if (v === null) v = undefined; else if (typeof v === 'object' || typeof v === 'function') v = {}; ${step}`;
+        }
+        return `${read} if (v === undefined || v === null) { v = undefined; ${step} } else { t.position = p; t${i}(v, t); p = t.position; }`;
       }),
+      '  t.position = p;',
       '};',
     ];
     return new Function('members', code.join('\n'))(members) as Tracer;

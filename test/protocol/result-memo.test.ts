@@ -152,6 +152,18 @@ t.test('results that differ only in where a value sits are told apart', async (t
     t.equal(answer.bytes.toString(), serializer.response(operation, value, 'r'));
     answer.release();
   }
+  // Absent (undefined, null) against text that reads the same, and objects where a string belongs.
+  const engine = (value: unknown) => ({
+    CacheClusters: Array.from({ length: 300 }, (_, i) => ({ CacheClusterId: `cluster-${i}`, Engine: i === 150 ? value : 'redis' })),
+  });
+  for (const value of [null, 'null', null, undefined, 'undefined', undefined, { toString: () => 'x' }, 'x', ['x'], 'x', 0, '0', false, 'false']) {
+    for (let twice = 0; twice < 2; twice++) {
+      const result = engine(value);
+      const answer = serializer.responseBytes(operation, result, 'r', pool);
+      t.equal(answer.bytes.toString(), serializer.response(operation, result, 'r'), `Engine ${typeof value} ${String(value)}`);
+      answer.release();
+    }
+  }
   const nodes = (first: string[], second: string[]) => ({
     CacheClusters: Array.from({ length: 300 }, (_, i) => ({
       CacheClusterId: `cluster-${i}`,
