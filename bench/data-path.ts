@@ -18,6 +18,8 @@ import {
   checkBuilt,
   cleanUpNodes,
   containerNodes,
+  cpuSecondsOf,
+  machineCpu,
   elements,
   main,
   median,
@@ -76,6 +78,10 @@ interface RuntimeResult {
   samples: Map<string, Map<string, Array<Record<(typeof TESTS)[number], Sample>>>>;
   /** mode → path → emulator CPU seconds per run */
   cpu: Map<string, Map<string, number[]>>;
+  /** mode → path → redis-server CPU seconds per run */
+  nodeCpu: Map<string, Map<string, number[]>>;
+  /** mode → path → share of the machine's CPU busy during the run (all cores; other users' load included) */
+  busy: Map<string, Map<string, number[]>>;
 }
 
 async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
@@ -101,11 +107,14 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
   const cluster = await call(emulator.url, 'DescribeCacheClusters', { CacheClusterId: member, ShowCacheNodeInfo: true });
   const nodeEndpoint = elements(cluster, 'Endpoint')[0];
   const targets: Target[] = [];
+  let nodePid: number;
   if (runtime === 'process') {
     const node = processNodes(dataDir).find((n) => n.clusterId === member)!;
+    nodePid = node.pid;
     targets.push({ path: 'direct (process port)', host: '127.0.0.1', port: node.port, viaEmulator: false });
   } else {
     const node = (await containerNodes(emulator.options.network)).find((c) => c.clusterId === member)!;
+    nodePid = node.pid;
     targets.push({ path: 'direct (published port)', host: '127.0.0.1', port: node.hostPort, viaEmulator: false });
     targets.push({ path: 'direct (container IP)', host: node.ip, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: false });
   }
@@ -115,17 +124,26 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
 
   const samples: RuntimeResult['samples'] = new Map();
   const cpu: RuntimeResult['cpu'] = new Map();
+  const nodeCpu: RuntimeResult['nodeCpu'] = new Map();
+  const busy: RuntimeResult['busy'] = new Map();
   // A warm-up run through each path (JIT, first connections), not counted.
   for (const t of targets) await benchmark(t, 1, 20_000);
   for (const mode of MODES) {
     samples.set(mode.name, new Map(targets.map((t) => [t.path, []])));
     cpu.set(mode.name, new Map(targets.map((t) => [t.path, []])));
+    nodeCpu.set(mode.name, new Map(targets.map((t) => [t.path, []])));
+    busy.set(mode.name, new Map(targets.map((t) => [t.path, []])));
     for (let round = 0; round < ROUNDS; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const target of order) {
         const cpuBefore = emulator.cpuSeconds();
+        const nodeCpuBefore = cpuSecondsOf(nodePid);
+        const machineBefore = machineCpu();
         const result = await benchmark(target, mode.pipeline, mode.requests);
         cpu.get(mode.name)!.get(target.path)!.push(emulator.cpuSeconds() - cpuBefore);
+        nodeCpu.get(mode.name)!.get(target.path)!.push(cpuSecondsOf(nodePid) - nodeCpuBefore);
+        const machineAfter = machineCpu();
+        busy.get(mode.name)!.get(target.path)!.push((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total));
         samples.get(mode.name)!.get(target.path)!.push(result);
         console.log(
           `${runtime} ${mode.name} round ${round + 1} ${target.path}: ` +
@@ -135,7 +153,7 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
     }
   }
   await emulator.stop();
-  return { runtime, targets, samples, cpu };
+  return { runtime, targets, samples, cpu, nodeCpu, busy };
 }
 
 async function main_(): Promise<void> {
@@ -152,9 +170,9 @@ async function main_(): Promise<void> {
     `redis-benchmark ${(await run('redis-benchmark', ['--version'])).stdout.trim().split(' ')[1]}, \`-t set,get -c ${CLIENTS}\`, ` +
       `${MODES.map((m) => `${m.name}: -n ${m.requests}`).join('; ')}; against one node (a one-member replication group, cache.m5.large) ` +
       `three ways, in ${ROUNDS} rounds whose order rotates. req/s and latency: median over the rounds; ratio: the median ` +
-      "of each round's path / direct; added latency: median of each round's path − direct. Emulator CPU: the emulator " +
-      "process's CPU seconds per 100k requests through it (SET + GET runs). Everything shares the machine's cores: redis-benchmark, " +
-      'redis-server, and for the endpoints the emulator.',
+      "of each round's path / direct; added latency: median of each round's path − direct. CPU per request: the emulator's " +
+      "and the node's CPU time during the run / the run's requests; machine CPU busy: all cores, during the run (other " +
+      "users' load included). Everything shares the machine's cores: redis-benchmark, redis-server, and for the endpoints the emulator.",
   );
   const verdicts: string[] = [];
   for (const result of results) {
@@ -162,8 +180,8 @@ async function main_(): Promise<void> {
     report.log();
     report.log(`**${result.runtime} runtime** (baseline: ${direct})`);
     report.log();
-    report.log('| mode | test | path | req/s | p50 ms | p99 ms | / direct | added p50 ms | added p99 ms | emulator CPU s / 100k req |');
-    report.log('|---|---|---|---|---|---|---|---|---|---|');
+    report.log('| mode | test | path | req/s | p50 ms | p99 ms | / direct | added p50 ms | added p99 ms | CPU µs / req: emulator, redis-server | machine CPU busy |');
+    report.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const mode of MODES) {
       const byPath = result.samples.get(mode.name)!;
       for (const test of TESTS) {
@@ -177,11 +195,15 @@ async function main_(): Promise<void> {
           const ratio = median(rounds.map((r, i) => r[test].rps / baseline[i][test].rps));
           const addedP50 = median(rounds.map((r, i) => r[test].p50 - baseline[i][test].p50));
           const addedP99 = median(rounds.map((r, i) => r[test].p99 - baseline[i][test].p99));
-          const cpuPer100k = target.viaEmulator ? (median(result.cpu.get(mode.name)!.get(target.path)!) / (2 * mode.requests)) * 100_000 : undefined;
+          // Per request of the run (its SET and GET tests together).
+          const perRequest = (seconds: number[]) => ((median(seconds) / (2 * mode.requests)) * 1e6).toFixed(1);
+          const emulatorCpu = target.viaEmulator ? perRequest(result.cpu.get(mode.name)!.get(target.path)!) : '–';
+          const nodeCpuText = perRequest(result.nodeCpu.get(mode.name)!.get(target.path)!);
+          const busyText = `${(median(result.busy.get(mode.name)!.get(target.path)!) * 100).toFixed(0)} %`;
           report.log(
             `| ${mode.name} | ${test} | ${target.path} | ${rps.toFixed(0)} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ` +
               `${isDirect ? '1' : `**${ratio.toFixed(2)}**`} | ${isDirect ? '' : addedP50.toFixed(3)} | ${isDirect ? '' : addedP99.toFixed(3)} | ` +
-              `${cpuPer100k === undefined ? '' : cpuPer100k.toFixed(2)} |`,
+              `${emulatorCpu}, ${nodeCpuText} | ${busyText} |`,
           );
           if (target.viaEmulator) {
             verdicts.push(

@@ -31,6 +31,16 @@ const REDIS_ARGS = ['--protected-mode', 'no', '--save', '', '--appendonly', 'no'
 export function processStarter(): NodeStarter {
   const dir = mkdtempSync(join(tmpdir(), 'ecl-bench-floor-'));
   const live = new Set<number>();
+  // Ports handed out in this run: nodes started side by side must not be given the same free port twice.
+  const given = new Set<number>();
+  const port = async () => {
+    for (;;) {
+      const candidate = await freePort();
+      if (given.has(candidate)) continue;
+      given.add(candidate);
+      return candidate;
+    }
+  };
   onCleanup(() => {
     for (const pid of live) {
       try {
@@ -40,32 +50,44 @@ export function processStarter(): NodeStarter {
       }
     }
   });
+  const attempt = async (engine: 'redis' | 'memcached', options: { cluster?: boolean }): Promise<FloorNode> => {
+    const nodePort = await port();
+    let args: string[];
+    let busPort: number | undefined;
+    if (engine === 'memcached') {
+      args = ['-p', String(nodePort), '-l', '127.0.0.1', '-U', '0', '-m', '64', ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : [])];
+    } else {
+      args = ['--port', String(nodePort), '--bind', '127.0.0.1', '--dir', dir, ...REDIS_ARGS];
+      if (options.cluster) {
+        busPort = await port();
+        args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${nodePort}.conf`, '--cluster-port', String(busPort));
+      }
+    }
+    const child = spawn(engine === 'memcached' ? 'memcached' : 'redis-server', args, { stdio: 'ignore' });
+    live.add(child.pid!);
+    // Another program may take the port between the check and the bind: the node then exits at once.
+    const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`${engine} on port ${nodePort} exited`))));
+    exited.catch(() => {});
+    await Promise.race([waitUntilPings('127.0.0.1', nodePort, engine), exited]);
+    return {
+      host: '127.0.0.1',
+      port: nodePort,
+      peer: { host: '127.0.0.1', port: nodePort, busPort },
+      async stop() {
+        child.kill('SIGKILL');
+        live.delete(child.pid!);
+      },
+    };
+  };
   return {
     async start(engine, options = {}) {
-      const port = await freePort();
-      let args: string[];
-      let busPort: number | undefined;
-      if (engine === 'memcached') {
-        args = ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-m', '64', ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : [])];
-      } else {
-        args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...REDIS_ARGS];
-        if (options.cluster) {
-          busPort = await freePort();
-          args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-port', String(busPort));
+      for (let tries = 1; ; tries++) {
+        try {
+          return await attempt(engine, options);
+        } catch (error) {
+          if (tries >= 3) throw error;
         }
       }
-      const child = spawn(engine === 'memcached' ? 'memcached' : 'redis-server', args, { stdio: 'ignore' });
-      live.add(child.pid!);
-      await waitUntilPings('127.0.0.1', port, engine);
-      return {
-        host: '127.0.0.1',
-        port,
-        peer: { host: '127.0.0.1', port, busPort },
-        async stop() {
-          child.kill('SIGKILL');
-          live.delete(child.pid!);
-        },
-      };
     },
   };
 }

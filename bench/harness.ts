@@ -106,6 +106,8 @@ export interface EmulatorOptions {
   endpointBase?: string;
   network?: string;
   logLevel?: string;
+  /** Another build of the CLI than BENCH_CLI / dist (side-by-side comparisons of two builds). */
+  cli?: string;
 }
 
 export interface LogLine {
@@ -159,13 +161,14 @@ export class EmulatorProcess {
       endpointBase: names.endpointBase,
       network: names.network,
       logLevel: 'info',
+      cli: CLI,
       ...options,
     };
     const port = await freePort();
     const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
     const args = [
       ...nodeArgs,
-      CLI,
+      full.cli,
       '--port', String(port),
       '--data-dir', full.dataDir,
       '--runtime', full.runtime,
@@ -380,6 +383,14 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The machine's CPU time so far, all cores: busy and total jiffies (from /proc/stat). */
+export function machineCpu(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3] + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 /** Every process whose command line matches, with its RSS. */
 export function processesMatching(test: (cmdline: string) => boolean): Array<{ pid: number; cmdline: string; rss: number; pss: number }> {
   const found = [];
@@ -471,7 +482,8 @@ export async function describeAllClusters(url: string, showNodes = false): Promi
   do {
     const xml = await call(url, 'DescribeCacheClusters', { MaxRecords: 100, ShowCacheNodeInfo: showNodes, ...(marker ? { Marker: marker } : {}) });
     clusters.push(...elements(xml, 'CacheCluster'));
-    marker = tag(xml.slice(xml.lastIndexOf('</CacheClusters>')), 'Marker');
+    // The result's own Marker, not one inside a cluster.
+    marker = tag(xml.replace(/<CacheClusters>[\s\S]*<\/CacheClusters>/, ''), 'Marker');
   } while (marker);
   return clusters;
 }
@@ -580,8 +592,9 @@ export async function provenance(command: string): Promise<string[]> {
 
 /**
  * Replaces the section `## <number>. …` of bench/RESULTS.md (from its title to the next `## ` title) with `lines`,
- * leaving everything else as it is; a missing section is inserted in numeric order. Other benches (api.ts) do the
- * same with their own sections, so each run rewrites only what it measured.
+ * leaving everything else as it is; a missing section is inserted in numeric order; hand-written notes at the end of
+ * the section, from a `### ` heading on, are kept. Other benches (api.ts) do the same with their own sections, so
+ * each run rewrites only what it measured.
  */
 export function writeSection(number: number, lines: string[], path = join(ROOT, 'bench', 'RESULTS.md')): void {
   const old = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : ['# Benchmark results', ''];
@@ -598,6 +611,13 @@ export function writeSection(number: number, lines: string[], path = join(ROOT, 
   }
   const body = [...lines];
   while (body.length > 0 && body[body.length - 1].trim() === '') body.pop();
+  // Notes written by hand under a `### ` heading at the end of the section stay (as bench/api.ts keeps them).
+  const notes = old.slice(start, end).findIndex((line) => line.startsWith('### '));
+  if (notes >= 0) {
+    const kept = old.slice(start + notes, end);
+    while (kept.length > 0 && kept[kept.length - 1].trim() === '') kept.pop();
+    body.push('', ...kept);
+  }
   const before = old.slice(0, start);
   while (before.length > 0 && before[before.length - 1].trim() === '') before.pop();
   const rest = old.slice(end);

@@ -8,6 +8,7 @@
  * Rewrites section 5 of bench/RESULTS.md. Run: `npm run build && npm run bench:scale`.
  */
 import { execFile } from 'node:child_process';
+import { dockerStarter, processStarter } from './floor.js';
 import { promisify } from 'node:util';
 import {
   EmulatorProcess,
@@ -60,6 +61,8 @@ interface ScaleResult {
   emptyRss: number;
   createsAnsweredMs: number;
   allAvailableMs: number;
+  /** The same number of nodes started directly (no emulator), as many at a time. */
+  floorMs: number;
   rssWithNodes: number;
   idleCpuPercent: number;
   dockerdCpuPercent?: number;
@@ -104,7 +107,20 @@ function dockerdPid(): number | undefined {
   return processesMatching((cmdline) => /^\/usr\/s?bin\/dockerd( |$)|^dockerd( |$)/.test(cmdline))[0]?.pid;
 }
 
+/** The floor: the same nodes started directly, CONCURRENCY at a time, each until it answers PING; then removed. */
+async function floor(runtime: 'process' | 'docker', count: number): Promise<number> {
+  const starter = runtime === 'docker' ? await dockerStarter() : processStarter();
+  const started = performance.now();
+  const nodes = await mapLimit(Array.from({ length: count }), CONCURRENCY, () => starter.start('redis'));
+  const elapsed = performance.now() - started;
+  await mapLimit(nodes, 16, (node) => node.stop());
+  console.log(`${runtime}: floor, ${count} nodes started directly in ${ms(elapsed)} ms`);
+  return elapsed;
+}
+
 async function measure(runtime: 'process' | 'docker', count: number): Promise<ScaleResult> {
+  const floorMs = await floor(runtime, count);
+  await sleep(2000);
   const dataDir = scratchDir(`scale-${runtime}`);
   const first = await EmulatorProcess.start({ runtime, dataDir, logLevel: 'info' });
   const emulator = first.emulator;
@@ -226,6 +242,7 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
     emptyRss,
     createsAnsweredMs,
     allAvailableMs,
+    floorMs,
     rssWithNodes,
     idleCpuPercent,
     dockerdCpuPercent,
@@ -248,7 +265,8 @@ async function main_(): Promise<void> {
   report.log();
   report.log(
     `CreateCacheCluster (redis, cache.t3.micro, 1 node) ${CONCURRENCY} calls at a time, then DescribeCacheClusters (all pages) ` +
-      'every 100 ms until all are available. RSS: VmRSS of the emulator process (`node dist/src/cli.js`, log level info); ' +
+      'every 100 ms until all are available. Floor: the same number of redis-server nodes started directly (processes ' +
+      'spawned / containers through the Docker Engine API, published on 127.0.0.1), as many at a time, just before. RSS: VmRSS of the emulator process (`node dist/src/cli.js`, log level info); ' +
       `"empty" is the same process before the first create. Idle CPU: over ${IDLE_SECONDS} s with every node running (the ` +
       'supervisor checks every node every 2 s). Restart: SIGTERM, then the CLI again on the same data dir; times from the ' +
       "new process's spawn. \"Restarted\" compares each node's pid / container id and redis `INFO server` run_id before and after.",
@@ -259,6 +277,7 @@ async function main_(): Promise<void> {
   const row = (label: string, cell: (r: ScaleResult) => string) => report.log(`| ${label} | ${results.map(cell).join(' | ')} |`);
   row('all create calls answered', (r) => `${(r.createsAnsweredMs / 1000).toFixed(1)} s`);
   row('all available (Describe)', (r) => `**${(r.allAvailableMs / 1000).toFixed(1)} s** (${ms(r.allAvailableMs / r.count)} ms per cluster)`);
+  row(`floor: the same nodes started directly, ${CONCURRENCY} at a time`, (r) => `${(r.floorMs / 1000).toFixed(1)} s → emulator / floor **${(r.allAvailableMs / r.floorMs).toFixed(2)}**`);
   row('node endpoints answering PING', (r) => `${r.endpointsAnswering} / ${r.count}`);
   row('emulator RSS, empty', (r) => `${mb(r.emptyRss)} MB`);
   row('emulator RSS with every cluster (target < 200 MB)', (r) => `**${mb(r.rssWithNodes)} MB** ${r.rssWithNodes < 200 * 2 ** 20 ? '✓' : '✗'} (${(r.rssWithNodes / r.emptyRss).toFixed(2)}× empty)`);
