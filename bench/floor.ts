@@ -8,7 +8,7 @@
  * cluster_state:ok (CLUSTER_WRITABLE_DELAY).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ask, dockerApi, freePort, onCleanup, sleep, waitUntilPings } from './harness.js';
@@ -41,6 +41,9 @@ export function processStarter(): NodeStarter {
       return candidate;
     }
   };
+  onCleanup(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   onCleanup(() => {
     for (const pid of live) {
       try {
