@@ -210,6 +210,24 @@ async function meet(redis: Redis, peer: Peer): Promise<void> {
   await redis.call('CLUSTER', ...args);
 }
 
+/** Each member MEETs each other one it does not know as a member yet (or, once known, to refresh its view of it). */
+async function meetAll(members: ClusterMember[], ids: string[]): Promise<void> {
+  await Promise.all(
+    members.map((member, i) =>
+      withAdmin(member.admin, async (redis) => {
+        const view = await nodesOf(redis);
+        for (const [j, other] of members.entries()) {
+          if (j === i) continue;
+          // An address already in handshake is not met twice.
+          if (view.some((node) => node.handshake && node.ip === other.peer.host && node.port === other.peer.port)) continue;
+          if (knows(view, ids[j]) && view.find((node) => node.id === ids[j])?.myself) continue;
+          await meet(redis, other.peer);
+        }
+      }),
+    ),
+  );
+}
+
 /** A node's view counts another as a member once it knows its real id (not only an address in handshake). */
 const knows = (view: ClusterNode[], id: string) => view.some((node) => node.id === id && !node.handshake);
 
@@ -316,14 +334,13 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
     ),
   );
 
-  const first = members[0];
-  await withAdmin(first.admin, async (redis) => {
-    const view = await nodesOf(redis);
-    for (const member of members.slice(1)) if (!knows(view, idOf(member)) && !view.some((n) => n.handshake && n.port === member.peer.port && n.ip === member.peer.host)) await meet(redis, member.peer);
-  });
+  // Every node meets every other at once, rather than learning of most by gossip a second later.
+  await meetAll(members, ids);
   await waitAllKnown(members, ids, timeoutMs);
 
   for (const shard of shards) for (const replica of shard.replicas) await replicate(replica, idOf(shard.primary));
+  // A MEET from a known node carries its current role and primary: every view learns the replicas at once.
+  await meetAll(members, ids);
 
   const expectedOwners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
   for (const [slot, i] of claimed) expectedOwners[slot] = idOf(shards[i].primary);
