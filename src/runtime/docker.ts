@@ -1,13 +1,14 @@
 /**
  * Nodes as Docker containers (dockerode): one container per node on the emulator's own network, labelled so the
  * emulator can find, adopt and clean what it owns, with the node type's memory as its limit. The engine listens on
- * the cluster's port inside the container, published on an ephemeral 127.0.0.1 port that the emulator's endpoint
- * listener forwards to.
+ * the cluster's port inside the container, published on an ephemeral 127.0.0.1 port. The emulator's endpoint
+ * listener forwards to the container's own address where the host reaches it (Linux with a local daemon), else to
+ * the published port.
  */
 import Docker from 'dockerode';
 import type { FastifyBaseLogger } from 'fastify';
 import { createHash } from 'node:crypto';
-import { engineBinary, engineCommand, waitUntilReady } from './engines.js';
+import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import { NodeUnavailable, type NodeAddress, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
 
@@ -61,6 +62,13 @@ export class DockerRuntime implements NodeRuntime {
   private readonly network: string;
   private networkReady: Promise<void> | undefined;
   private readonly imagesChecked = new Map<string, Promise<void>>();
+  /**
+   * Whether this host reaches containers on their addresses on the network: true on Linux with a local daemon, not
+   * with Docker Desktop or a rootless or remote daemon. Where it does, endpoints forward straight to the container:
+   * its published port is served by docker-proxy, a second user-space forwarder, which on a 2-core machine halves
+   * the throughput of an endpoint (bench/RESULTS.md, section 3). Undecided until a node answers on its published port.
+   */
+  private containersReachable: boolean | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -161,10 +169,12 @@ export class DockerRuntime implements NodeRuntime {
       if (!binding) return undefined;
       // Other nodes reach it on the emulator's network, on the engine's own port.
       const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
+      const published = { host: '127.0.0.1', port: Number(binding.HostPort) };
+      const direct = ip ? { host: ip, port: spec.port } : undefined;
       return {
         runtimeId: handle.runtimeId,
-        target: { host: '127.0.0.1', port: Number(binding.HostPort) },
-        peer: ip ? { host: ip, port: spec.port } : undefined,
+        target: direct && (await this.reachesContainers(spec, published, direct)) ? direct : published,
+        peer: direct,
       };
     } catch {
       return undefined;
@@ -198,7 +208,24 @@ export class DockerRuntime implements NodeRuntime {
     }
     if (!handle?.target) throw new Error(`container ${containerId.slice(0, 12)} did not start`);
     await waitUntilReady(spec.engine, handle.target.host, handle.target.port, Math.max(deadline - Date.now(), 1000));
-    return handle;
+    // Now that it answers, whether the host reaches it directly can be told (the first time only).
+    return this.containersReachable === undefined ? ((await this.inspectNode(spec, handle)) ?? handle) : handle;
+  }
+
+  /** Decided once, on a node that answers on its published port (one still starting would tell nothing). */
+  private async reachesContainers(spec: NodeSpec, published: { host: string; port: number }, direct: { host: string; port: number }): Promise<boolean> {
+    if (this.containersReachable !== undefined) return this.containersReachable;
+    if (!(await probe(spec.engine, published.host, published.port, 1000))) return false;
+    const reachable = await probe(spec.engine, direct.host, direct.port, 1000);
+    if (this.containersReachable === undefined) {
+      this.containersReachable = reachable;
+      this.options.log.info(
+        reachable
+          ? 'endpoints forward straight to the containers (the host reaches their addresses)'
+          : 'endpoints forward to the containers\' published ports (the host does not reach their addresses)',
+      );
+    }
+    return this.containersReachable;
   }
 
   /** Creates the network when missing. Checked on every create: a delete may have removed it meanwhile. */
