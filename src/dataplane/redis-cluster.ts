@@ -228,6 +228,20 @@ async function meetAll(members: ClusterMember[], ids: string[]): Promise<void> {
   );
 }
 
+/** A MEET to a known node shows as a handshake entry until the handshake finds it known: wait for those to go. */
+async function waitHandshakesDone(members: ClusterMember[], timeoutMs: number): Promise<void> {
+  await pollUntil(
+    async () => {
+      const views = await Promise.all(members.map((member) => readClusterNodes(member)));
+      const pending = views.reduce((sum, view) => sum + view.filter((node) => node.handshake).length, 0);
+      return pending === 0 ? { value: undefined } : `${pending} handshakes still open`;
+    },
+    timeoutMs,
+    'the nodes did not finish their handshakes',
+    20,
+  );
+}
+
 /** A node's view counts another as a member once it knows its real id (not only an address in handshake). */
 const knows = (view: ClusterNode[], id: string) => view.some((node) => node.id === id && !node.handshake);
 
@@ -341,6 +355,7 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
   for (const shard of shards) for (const replica of shard.replicas) await replicate(replica, idOf(shard.primary));
   // A MEET from a known node carries its current role and primary: every view learns the replicas at once.
   await meetAll(members, ids);
+  await waitHandshakesDone(members, timeoutMs);
 
   const expectedOwners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
   for (const [slot, i] of claimed) expectedOwners[slot] = idOf(shards[i].primary);
