@@ -144,6 +144,8 @@ t.test('copies keep what JSON.parse would give, whatever the layout', async (t) 
     { 'a\u0000+b': 1 },
     { a: 1, b: { c: 2 }, 'a\u0000+b': 3 },
     many,
+    { large: Array.from({ length: 1000 }, (_, i) => ({ i })) }, // past the generated copiers' size
+    JSON.parse('{"deep":{"__proto__":1,"x":{"y":2}}}'),
     [1, 'two', { three: [3] }],
     'text',
     42,
