@@ -233,9 +233,9 @@ export function countNodes(store: Store, scope: Scope): number {
 
 /** The cluster as DescribeCacheClusters shows it: nodes only on request, and never while creating or deleting. */
 export function presentCluster(state: CacheCluster, showNodes: boolean): CacheCluster {
-  const { CacheNodes, ...rest } = state;
   const hideNodes = !showNodes || state.CacheClusterStatus === 'creating' || state.CacheClusterStatus === 'deleting';
-  return hideNodes ? rest : { ...rest, CacheNodes };
+  // A spread with the member set to undefined: V8 copies it far faster than an object rest (the serializer skips it).
+  return hideNodes ? { ...state, CacheNodes: undefined } : state;
 }
 
 /** Zones for new memcached nodes: the requested ones, else spread (cross-az) or the cluster's zone. */
