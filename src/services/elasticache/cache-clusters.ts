@@ -225,6 +225,33 @@ export function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, 
   });
 }
 
+/** Cache security groups (EC2-Classic) and VPC networking exclude each other. */
+export function checkSecurityGroupKinds(input: { SecurityGroupIds?: string[]; CacheSecurityGroupNames?: string[]; CacheSubnetGroupName?: string }) {
+  if (input.CacheSecurityGroupNames?.length && (input.SecurityGroupIds?.length || input.CacheSubnetGroupName)) {
+    throw invalidCombination('Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.');
+  }
+}
+
+/**
+ * The VPC security groups of a new cluster or group. None given (absent, or the empty list the Go SDK sends as a bare
+ * `SecurityGroupIds=`, as Terraform does): its VPC's default security group, unless it names cache security groups.
+ */
+export function securityGroupsOnCreate(
+  groups: SecurityGroupDirectory,
+  scope: Scope,
+  vpcId: string | undefined,
+  input: { SecurityGroupIds?: string[]; CacheSecurityGroupNames?: string[]; CacheSubnetGroupName?: string },
+) {
+  checkSecurityGroupKinds(input);
+  const defaultGroup = vpcId ? groups.defaultOf(scope, vpcId) : undefined;
+  const ids = input.SecurityGroupIds?.length
+    ? input.SecurityGroupIds
+    : input.CacheSecurityGroupNames?.length || !defaultGroup
+      ? []
+      : [defaultGroup];
+  return vpcSecurityGroups(groups, scope, vpcId, ids);
+}
+
 export function countNodes(store: Store, scope: Scope): number {
   return store.resources
     .list<CacheCluster>(scope, KIND.cacheCluster)
@@ -352,22 +379,7 @@ export function cacheClusterHandlers(
     if (countNodes(store, ctx) + numNodes > NODES_PER_REGION) {
       throw fault('NodeQuotaForCustomerExceededFault', `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`);
     }
-    if (input.CacheSecurityGroupNames?.length && (input.SecurityGroupIds?.length || input.CacheSubnetGroupName)) {
-      throw invalidCombination('Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.');
-    }
-    // No VPC security group given (absent, or the empty list the Go SDK sends as a bare `SecurityGroupIds=`, as
-    // Terraform does): the cluster gets its VPC's default security group, unless it names cache security groups.
-    const defaultGroup = subnetGroup.VpcId ? groups.defaultOf(ctx, subnetGroup.VpcId) : undefined;
-    const securityGroups = vpcSecurityGroups(
-      groups,
-      ctx,
-      subnetGroup.VpcId,
-      input.SecurityGroupIds?.length
-        ? input.SecurityGroupIds
-        : input.CacheSecurityGroupNames?.length || !defaultGroup
-          ? []
-          : [defaultGroup],
-    );
+    const securityGroups = securityGroupsOnCreate(groups, ctx, subnetGroup.VpcId, input);
     const tls = input.TransitEncryptionEnabled ?? false;
     const clusterArn = arn(ctx, 'cluster', id);
     const state: CacheCluster = {

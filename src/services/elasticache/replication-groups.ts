@@ -31,6 +31,7 @@ import {
   authTokenChange,
   cacheSecurityGroups,
   checkAuthToken,
+  checkSecurityGroupKinds,
   checkNodeType,
   checkParameterGroup,
   countNodes,
@@ -40,6 +41,7 @@ import {
   logDeliveryConfigurations,
   resolveVersion,
   saveCluster,
+  securityGroupsOnCreate,
   vpcSecurityGroups,
   type AuthTokenChange,
   type CacheClusterInternal,
@@ -412,16 +414,9 @@ export function replicationGroupHandlers(
     if (port < 1 || port > 65535) throw invalidValue(`Invalid port: ${port}`);
     checkQuota(ctx, totalMembers - (primary ? 1 : 0));
 
-    if (input.CacheSecurityGroupNames?.length && (input.SecurityGroupIds?.length || input.CacheSubnetGroupName)) {
-      throw invalidCombination('Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.');
-    }
-    const defaultGroup = subnetGroup.VpcId ? groups.defaultOf(ctx, subnetGroup.VpcId) : undefined;
-    const securityGroups = base?.SecurityGroups ?? vpcSecurityGroups(
-      groups,
-      ctx,
-      subnetGroup.VpcId,
-      input.SecurityGroupIds?.length ? input.SecurityGroupIds : input.CacheSecurityGroupNames?.length || !defaultGroup ? [] : [defaultGroup],
-    );
+    // Built around a cluster, the group takes its security groups; the request is still checked as AWS checks it.
+    if (base) checkSecurityGroupKinds(input);
+    const securityGroups = base?.SecurityGroups ?? securityGroupsOnCreate(groups, ctx, subnetGroup.VpcId, input);
     const windows = systemWindows(id);
     const maintenance = input.PreferredMaintenanceWindow ? maintenanceWindow(input.PreferredMaintenanceWindow) : (base?.PreferredMaintenanceWindow ?? windows.maintenance);
     const snapshotTime = input.SnapshotWindow ? snapshotWindow(input.SnapshotWindow) : windows.snapshot;
