@@ -15,9 +15,7 @@
  */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import Fastify from 'fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -133,36 +131,25 @@ async function startMoto(): Promise<Target> {
   return { name: 'moto_server', url, stop: () => child.kill('SIGKILL') };
 }
 
-/** The ceiling: a bare server answering every request with the same bytes, encoded once. */
-async function startCeiling(text: string): Promise<Target> {
-  const body = Buffer.from(text);
-  const server = http.createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      response.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': 'x' });
-      response.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  return { name: 'bare node http (ceiling)', url: `http://127.0.0.1:${port}`, stop: () => server.close() };
-}
-
 /**
- * The framework floor: Fastify set up as the emulator's app is (logger at warn, a request id per request, the body
- * read as text) answering every request with the same pre-encoded bytes. What any Fastify server pays per answer.
+ * A server answering every request with the same bytes, read once, in its own process (bench/fixed-answer-server.mjs):
+ * `bare` is the ceiling (Node's http module alone), `fastify` the framework floor (Fastify set up as the emulator's
+ * app is). Each runs as a process of its own, as the emulator and moto do: in the load client's process a server
+ * would skip the wake-ups between processes every request otherwise pays, and look twice as fast as it is.
  */
-async function startFastifyFloor(text: string): Promise<Target> {
-  const body = Buffer.from(text);
-  const app = Fastify({ logger: { level: 'warn' }, genReqId: () => randomUUID() });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, payload, done) => done(null, payload));
-  app.post('/', (request, reply) => {
-    reply.header('x-amzn-RequestId', request.id).header('content-type', 'text/xml').send(body);
+async function startFixedAnswer(mode: 'bare' | 'fastify', text: string, dir: string): Promise<Target> {
+  const file = join(dir, `answer-${mode}.xml`);
+  writeFileSync(file, text);
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'fixed-answer-server.mjs'), mode, file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
-  return { name: 'fastify, same bytes (framework floor)', url: `http://127.0.0.1:${port}`, stop: () => void app.close() };
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`fixed-answer server (${mode}) exited with ${code}`)));
+    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+  });
+  const name = mode === 'bare' ? 'bare node http (ceiling)' : 'fastify, same bytes (framework floor)';
+  return { name, url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
 async function createClusters(url: string, count: number): Promise<void> {
@@ -183,21 +170,35 @@ interface Load {
 
 const DESCRIBE = 'Action=DescribeCacheClusters&Version=2015-02-02&MaxRecords=100';
 
+/** Distinct requests the `distinct` client cycles through: more than the emulator keeps answers for. */
+const DISTINCT_REQUESTS = 1000;
+
 /**
  * `concurrency` workers send DescribeCacheClusters back to back for `seconds`. The `prepared` client signs once
- * and counts bytes; `signing` is the client of the first figures (signs every request, decodes every answer),
- * kept to show what the client itself costs.
+ * and counts bytes; `distinct` does the same with 1000 requests made distinct by a parameter the API ignores, sent
+ * in turn, so the emulator never finds a kept answer for one (ResponseMemo) and does the whole work every time;
+ * `signing` is the client of the first figures (signs every request, decodes every answer), kept to show what the
+ * client itself costs.
  */
-async function load(url: string, concurrency: number, seconds: number, client: 'prepared' | 'signing' = 'prepared'): Promise<Load> {
-  const prepared = await sign(url, DESCRIBE);
-  const expected = (await send(prepared, false)).bytes;
+async function load(
+  url: string,
+  concurrency: number,
+  seconds: number,
+  client: 'prepared' | 'distinct' | 'signing' = 'prepared',
+): Promise<Load> {
+  const prepared =
+    client === 'distinct'
+      ? await Promise.all(Array.from({ length: DISTINCT_REQUESTS }, (_, i) => sign(url, `${DESCRIBE}&BenchRequest=${i}`)))
+      : [await sign(url, DESCRIBE)];
+  const expected = (await send(prepared[0], false)).bytes;
+  let next = 0;
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const worker = async () => {
     while (performance.now() < deadline) {
       const started = performance.now();
-      if (client === 'prepared') {
-        const answer = await send(prepared, false);
+      if (client !== 'signing') {
+        const answer = await send(prepared[next++ % prepared.length], false);
         if (answer.status !== 200 || answer.bytes < expected * 0.9) throw new Error(`${url}: ${answer.status}, ${answer.bytes} bytes`);
       } else {
         const answer = await signedPost(url, DESCRIBE);
@@ -280,57 +281,71 @@ async function main(): Promise<void> {
     await createClusters(emulator.url, 100);
     await createClusters(moto.url, 100);
     const sample = await signedPost(emulator.url, DESCRIBE);
-    const ceiling = await startCeiling(sample.body);
-    const floor = await startFastifyFloor(sample.body);
+    const ceiling = await startFixedAnswer('bare', sample.body, dataDir);
+    const floor = await startFixedAnswer('fastify', sample.body, dataDir);
 
     log('## 1. DescribeCacheClusters over 100 clusters (runtime none)');
     log();
     log(provenance());
     log();
     log(
-      `${SECONDS} s per cell, ${ROUNDS} rounds with the servers taking turns, in one run; the answer is ${(sample.body.length / 1024).toFixed(0)} KB. One client for all ` +
-        'three servers (keep-alive; each distinct request SigV4-signed once, then sent again and again; the ' +
-        "answer's bytes counted, not decoded). The ceiling is a bare Node HTTP server sending the emulator's answer, " +
-        'pre-encoded; the framework floor is Fastify doing the same.',
+      `${SECONDS} s per cell, after an untimed second of each server, ${ROUNDS} rounds with the servers taking turns, in one run; the answer is ${(sample.body.length / 1024).toFixed(0)} KB. One client for all ` +
+        'the servers (keep-alive; each distinct request SigV4-signed once, then sent again and again; the ' +
+        "answer's bytes counted, not decoded). Every server runs in a process of its own. The ceiling is a bare Node " +
+        "HTTP server sending the emulator's answer, pre-encoded; the framework floor is Fastify doing the same. " +
+        'The emulator is measured twice: polled with the same request, as a waiter or a refresh does (its kept ' +
+        `answer is sent again while the clusters are unchanged), and with ${DISTINCT_REQUESTS} requests made distinct by a ` +
+        'parameter the API ignores, sent in turn, so no kept answer is ever found and every call does the whole work.',
     );
     log();
     log(`| server | concurrency | req/s, median of ${ROUNDS} (min–max) | p50 ms | p99 ms |`);
     log('|---|---|---|---|---|');
     // The servers take turns, round after round, so a noisy moment on this shared machine hits one round of
     // every server rather than every round of one; each cell shows its median round (by req/s).
-    const targets = [emulator, moto, floor, ceiling];
+    const DISTINCT = 'elasticache-local, every request distinct';
+    const rows: { name: string; url: string; client: 'prepared' | 'distinct' }[] = [
+      { name: emulator.name, url: emulator.url, client: 'prepared' },
+      { name: DISTINCT, url: emulator.url, client: 'distinct' },
+      ...[moto, floor, ceiling].map((target) => ({ name: target.name, url: target.url, client: 'prepared' as const })),
+    ];
+    // One untimed second of each, first: JIT and connections warm, the first round measures what the others do.
+    for (const row of rows) await load(row.url, 1, 1, row.client);
     const rounds = new Map<string, Load[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const concurrency of [1, 16]) {
-        for (const target of targets) {
-          const key = `${target.name}|${concurrency}`;
-          rounds.set(key, [...(rounds.get(key) ?? []), await load(target.url, concurrency, SECONDS)]);
+        for (const row of rows) {
+          const key = `${row.name}|${concurrency}`;
+          rounds.set(key, [...(rounds.get(key) ?? []), await load(row.url, concurrency, SECONDS, row.client)]);
         }
       }
     }
     const results: Record<string, Record<number, Load>> = {};
-    for (const target of targets) {
-      results[target.name] = {};
+    for (const row of rows) {
+      results[row.name] = {};
       for (const concurrency of [1, 16]) {
-        const sorted = rounds.get(`${target.name}|${concurrency}`)!.sort((a, b) => a.rps - b.rps);
+        const sorted = rounds.get(`${row.name}|${concurrency}`)!.sort((a, b) => a.rps - b.rps);
         const result = sorted[Math.floor(sorted.length / 2)];
-        results[target.name][concurrency] = result;
+        results[row.name][concurrency] = result;
         const spread = sorted.length > 1 ? ` (${sorted[0].rps.toFixed(0)}–${sorted[sorted.length - 1].rps.toFixed(0)})` : '';
-        log(`| ${target.name} | ${concurrency} | ${result.rps.toFixed(0)}${spread} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} |`);
+        log(`| ${row.name} | ${concurrency} | ${result.rps.toFixed(0)}${spread} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} |`);
       }
     }
     log();
-    const ours = results['elasticache-local'];
     const motoRps = results.moto_server;
     const top = results[ceiling.name];
     const framework = results[floor.name];
     for (const concurrency of [1, 16]) {
       const ratio = (a: Load, b: Load, digits: number) => (a.rps / b.rps).toFixed(digits);
+      for (const name of [emulator.name, DISTINCT]) {
+        const ours = results[name];
+        log(
+          `- concurrency ${concurrency}, ${name === DISTINCT ? 'every request distinct' : 'polled'}: elasticache-local / moto = **${ratio(ours[concurrency], motoRps[concurrency], 0)}×**, ` +
+            `/ ceiling = **${ratio(ours[concurrency], top[concurrency], 2)}**, ` +
+            `/ framework floor = **${ratio(ours[concurrency], framework[concurrency], 2)}**`,
+        );
+      }
       log(
-        `- concurrency ${concurrency}: elasticache-local / moto = **${ratio(ours[concurrency], motoRps[concurrency], 0)}×**, ` +
-          `elasticache-local / ceiling = **${ratio(ours[concurrency], top[concurrency], 2)}**, ` +
-          `elasticache-local / framework floor = **${ratio(ours[concurrency], framework[concurrency], 2)}**; ` +
-          `ceiling / moto = ${ratio(top[concurrency], motoRps[concurrency], 0)}×, ` +
+        `- concurrency ${concurrency}: ceiling / moto = ${ratio(top[concurrency], motoRps[concurrency], 0)}×, ` +
           `framework floor / moto = ${ratio(framework[concurrency], motoRps[concurrency], 0)}× (the most a bare or a Fastify server can show against moto here)`,
       );
     }

@@ -12,6 +12,7 @@ import type { ServiceModel } from '../protocol/model.js';
 import type { HandlerTable, RequestContext } from '../services/context.js';
 import { partitionOf } from '../services/context.js';
 import { identify } from './identity.js';
+import { ResponseMemo } from './response-memo.js';
 
 /** One API served on the endpoint (ElastiCache; later EC2, STS, ...). */
 export interface QueryApi {
@@ -20,8 +21,19 @@ export interface QueryApi {
   title: string;
   model: ServiceModel;
   handlers: HandlerTable;
-  /** Runs one call: the handler inside one transaction, then whatever the API does after commit. */
-  invoke(run: () => unknown): unknown | Promise<unknown>;
+  /** Runs one call of `action`: the handler inside one transaction, then whatever the API does after commit. */
+  invoke(run: () => unknown, action: string): unknown | Promise<unknown>;
+  /**
+   * Operations whose answer is a function of their input and of the resources they read, nothing else (no clock):
+   * their answers are kept and sent again while those resources are unchanged (ResponseMemo).
+   */
+  reusable?: {
+    operations: ReadonlySet<string>;
+    /** Runs the call, as invoke would, with a stamp of what it read: none when its answer may not be reused. */
+    run(run: () => unknown): { output: unknown; stamp: unknown };
+    /** True while the resources a stamp names are unchanged. */
+    unchanged(stamp: unknown): boolean;
+  };
 }
 
 export interface AppOptions {
@@ -61,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   const defaultApi = apis.values().next().value as PreparedApi;
   const outputBuffers = new OutputBuffers();
+  const memo = new ResponseMemo();
 
   app.decorateRequest('call', null as unknown as CallRecord);
   // Hooks with a callback, not async: an async hook costs a promise and a microtask turn per request.
@@ -101,6 +114,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const handler = Object.hasOwn(api.handlers, action) ? api.handlers[action] : undefined;
       if (!handler) throw commonErrors.notImplemented(action, api.title);
 
+      const reusable = api.reusable?.operations.has(action) ? api.reusable : undefined;
+      let memoKey: string | undefined;
+      if (reusable) {
+        const body = typeof request.body === 'string' ? request.body : '';
+        memoKey = `${api.signingName}\u0000${identity.account}\u0000${identity.region}\u0000${request.url}\u0000${body}`;
+        const kept = memo.get(memoKey);
+        if (kept && reusable.unchanged(kept.stamp)) {
+          return sendXml(reply, 200, api.serializer.responseWithResult(operation, kept.result, request.id, outputBuffers));
+        }
+      }
+
       const input = api.parser.parse(operation.input?.shape, params);
       const ctx: RequestContext = {
         account: identity.account,
@@ -108,7 +132,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         partition: partitionOf(identity.region),
         requestId: request.id,
       };
-      const output = await api.invoke(() => handler(input, ctx));
+      if (reusable && memoKey !== undefined) {
+        const { output, stamp } = reusable.run(() => handler(input, ctx));
+        const bytes = api.serializer.responseBytes(operation, output, request.id, outputBuffers, stamp !== undefined);
+        if (stamp !== undefined && bytes.result) memo.set(memoKey, stamp, bytes.result);
+        else memo.forget(memoKey);
+        return sendXml(reply, 200, bytes);
+      }
+      const output = await api.invoke(() => handler(input, ctx), action);
       return sendXml(reply, 200, api.serializer.responseBytes(operation, output, request.id, outputBuffers));
     } catch (error) {
       return sendError(request, reply, api, error);

@@ -272,15 +272,35 @@ export class XmlSerializer {
    * A large result equal to the operation's previous one (a client polling a Describe) is not written again:
    * its trace, taken in a fraction of the time writing costs, shows it equal, and its bytes are reused.
    */
-  responseBytes(operation: Operation, output: unknown, requestId: string, pool: OutputBuffers): XmlBytes {
+  responseBytes(operation: Operation, output: unknown, requestId: string, pool: OutputBuffers): XmlBytes;
+  /** With `keepResult`, also a copy of the result element's content, to be sent again by responseWithResult. */
+  responseBytes(
+    operation: Operation,
+    output: unknown,
+    requestId: string,
+    pool: OutputBuffers,
+    keepResult: boolean,
+  ): XmlBytes & { result?: Buffer };
+  responseBytes(operation: Operation, output: unknown, requestId: string, pool: OutputBuffers, keepResult = false) {
     const out = new ByteOutput(pool);
+    let result: Buffer | undefined;
     this.write(operation, requestId, out, (shape) => {
+      const start = keepResult ? out.mark() : 0;
       if (this.largeResults.has(operation.name)) this.rememberedResult(operation.name, shape, output, out);
       else {
         this.membersWriter(shape)(output, out);
         if (out.large) this.largeResults.add(operation.name);
       }
+      if (keepResult) result = out.copy(start, out.mark());
     });
+    const bytes = out.finish();
+    return keepResult ? { ...bytes, result } : bytes;
+  }
+
+  /** The document of an answer whose result content (from responseBytes with keepResult) is sent again. */
+  responseWithResult(operation: Operation, result: Buffer, requestId: string, pool: OutputBuffers): XmlBytes {
+    const out = new ByteOutput(pool);
+    this.write(operation, requestId, out, () => out.pushBytes(result));
     return out.finish();
   }
 

@@ -22,3 +22,11 @@ export function partitionOf(region: string): string {
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
 }
+
+/**
+ * Calls of the Query APIs that only read (Describe*, List*): they run without a transaction until they write, if
+ * they ever do (Store.read).
+ */
+export function isReadOnly(action: string): boolean {
+  return action.startsWith('Describe') || action.startsWith('List');
+}

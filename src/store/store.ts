@@ -49,6 +49,49 @@ export interface EndpointAllocation {
   port: number;
 }
 
+/**
+ * Watches the API call in progress (calls are synchronous: one at a time). Two things it is told of:
+ * - every write statement passes through `beforeWrite`, so a read-only call (Store.read) runs without a
+ *   transaction (BEGIN and COMMIT cost more than a Describe's reads from memory) and opens one at its first write,
+ *   if it ever writes (a default resource made on first sight), staying one atomic transaction;
+ * - while a call is recorded (Store.readRecorded), the resource kinds it reads, and whether it read or wrote
+ *   anything else, which makes its answer one that cannot be stamped.
+ */
+class CallTracker {
+  /** A read-only call is running and has not written yet. */
+  deferring = false;
+  /** The read-only call's first write opened a transaction, to be ended with the call. */
+  opened = false;
+  /** The cache keys of the resource kinds read by the call being recorded; undefined when none is. */
+  kinds: Set<string> | undefined;
+  /** The call being recorded read something other than resources, or wrote. */
+  unstampable = false;
+
+  constructor(private readonly db: Db) {}
+
+  beforeWrite(): void {
+    if (this.kinds) this.unstampable = true;
+    if (this.deferring && !this.db.inTransaction) {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.opened = true;
+    }
+  }
+
+  /** A read of anything but resources (tags, events, jobs, endpoints, settings, every scope at once). */
+  readOther(): void {
+    if (this.kinds) this.unstampable = true;
+  }
+}
+
+/**
+ * What a recorded read-only call read: the resource kinds (account, region, kind), each with the number of writes
+ * it had seen. While every one of them still has that number, the call would read the same data again.
+ */
+export interface ReadStamp {
+  epoch: number;
+  kinds: [string, number][];
+}
+
 function toResource<T>(row: any): StoredResource<T> {
   return { id: row.id, state: JSON.parse(row.state), internal: JSON.parse(row.internal), createdAt: row.created_at };
 }
@@ -207,36 +250,64 @@ interface CachedKind {
  */
 class ResourceCache {
   private readonly kinds = new Map<string, CachedKind>();
+  /** Writes seen, by kind key: never reset, so a ReadStamp can tell whether a kind changed since it was taken. */
+  private readonly generations = new Map<string, number>();
+  /** Moves when another connection commits (everything may have changed). */
+  private epoch = 0;
   /** A write happened in the transaction still open: the cache stands aside until it ends. */
   private uncommittedWrite = false;
   private dataVersion: number | undefined;
   private readonly dataVersionStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly tracker: CallTracker,
+  ) {
     this.dataVersionStmt = db.prepare('PRAGMA data_version').pluck();
   }
 
   /** The kind's entry when the cache may be used now, creating it; undefined when it must stand aside. */
   entry(scope: Scope, kind: string): CachedKind | undefined {
+    const key = `${scope.account}\u0000${scope.region}\u0000${kind}`;
+    this.tracker.kinds?.add(key);
     if (this.uncommittedWrite) {
       if (this.db.inTransaction) return undefined;
       this.uncommittedWrite = false;
     }
-    const version = this.dataVersionStmt.get() as number;
-    if (version !== this.dataVersion) {
-      this.kinds.clear();
-      this.dataVersion = version;
-    }
-    const key = `${scope.account}\u0000${scope.region}\u0000${kind}`;
+    this.checkDataVersion();
     let cached = this.kinds.get(key);
     if (!cached) this.kinds.set(key, (cached = { byId: new Map() }));
     return cached;
   }
 
+  private checkDataVersion(): void {
+    const version = this.dataVersionStmt.get() as number;
+    if (version !== this.dataVersion) {
+      this.kinds.clear();
+      this.dataVersion = version;
+      this.epoch++;
+    }
+  }
+
   /** Called by every write, before it runs. */
   written(scope: Scope, kind: string): void {
-    this.kinds.delete(`${scope.account}\u0000${scope.region}\u0000${kind}`);
+    const key = `${scope.account}\u0000${scope.region}\u0000${kind}`;
+    this.kinds.delete(key);
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
     if (this.db.inTransaction) this.uncommittedWrite = true;
+  }
+
+  stamp(kinds: Iterable<string>): ReadStamp {
+    return { epoch: this.epoch, kinds: [...kinds].map((key) => [key, this.generations.get(key) ?? 0]) };
+  }
+
+  /** True while no kind of the stamp has been written (by this process or, per data_version, another) since. */
+  unchanged(stamp: ReadStamp): boolean {
+    if (this.uncommittedWrite && this.db.inTransaction) return false;
+    this.checkDataVersion();
+    if (stamp.epoch !== this.epoch) return false;
+    for (const [key, generation] of stamp.kinds) if ((this.generations.get(key) ?? 0) !== generation) return false;
+    return true;
   }
 
   /** Called when a transaction has ended (committed or rolled back). */
@@ -254,7 +325,10 @@ export class ResourceRepository {
   private readonly deleteStmt;
   private readonly cache: ResourceCache;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly tracker: CallTracker,
+  ) {
     this.getStmt = db.prepare('SELECT * FROM resources WHERE account = ? AND region = ? AND kind = ? AND id = ?');
     this.listStmt = db.prepare(
       'SELECT * FROM resources WHERE account = ? AND region = ? AND kind = ? ORDER BY created_at, rowid',
@@ -268,7 +342,7 @@ export class ResourceRepository {
       'UPDATE resources SET state = ?, internal = ? WHERE account = ? AND region = ? AND kind = ? AND id = ?',
     );
     this.deleteStmt = db.prepare('DELETE FROM resources WHERE account = ? AND region = ? AND kind = ? AND id = ?');
-    this.cache = new ResourceCache(db);
+    this.cache = new ResourceCache(db, tracker);
   }
 
   get<T>(scope: Scope, kind: string, id: string): StoredResource<T> | undefined {
@@ -296,6 +370,7 @@ export class ResourceRepository {
 
   /** Every resource of a kind in every account and region, with its scope (for the reconciler). */
   listEverywhere<T>(kind: string): (StoredResource<T> & { scope: Scope })[] {
+    this.tracker.readOther();
     return this.listAllStmt
       .all(kind)
       .map((row: any) => ({ ...toResource<T>(row), scope: { account: row.account, region: row.region } }));
@@ -303,6 +378,7 @@ export class ResourceRepository {
 
   /** Inserts a new resource; false when one with this id already exists (the loser of a race). */
   insert<T>(scope: Scope, kind: string, id: string, state: T, internal: Record<string, any> = {}, createdAt = Date.now()) {
+    this.tracker.beforeWrite();
     const stateJson = JSON.stringify(state);
     const internalJson = JSON.stringify(internal);
     this.cache.written(scope, kind);
@@ -311,6 +387,7 @@ export class ResourceRepository {
   }
 
   update<T>(scope: Scope, kind: string, id: string, state: T, internal: Record<string, any>): void {
+    this.tracker.beforeWrite();
     const stateJson = JSON.stringify(state);
     const internalJson = JSON.stringify(internal);
     this.cache.written(scope, kind);
@@ -318,6 +395,7 @@ export class ResourceRepository {
   }
 
   delete(scope: Scope, kind: string, id: string): void {
+    this.tracker.beforeWrite();
     this.cache.written(scope, kind);
     this.deleteStmt.run(scope.account, scope.region, kind, id);
   }
@@ -325,6 +403,16 @@ export class ResourceRepository {
   /** @internal Store.transaction tells the cache when the outermost transaction has ended. */
   transactionEnded(): void {
     this.cache.transactionEnded();
+  }
+
+  /** @internal See Store.readRecorded. */
+  stamp(kinds: Iterable<string>): ReadStamp {
+    return this.cache.stamp(kinds);
+  }
+
+  /** @internal See Store.unchanged. */
+  unchanged(stamp: ReadStamp): boolean {
+    return this.cache.unchanged(stamp);
   }
 }
 
@@ -335,7 +423,10 @@ export class TagRepository {
   private readonly removeAllStmt;
   private readonly nextPositionStmt;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly tracker: CallTracker,
+  ) {
     this.listStmt = db.prepare('SELECT key, value FROM tags WHERE arn = ? ORDER BY position');
     this.upsertStmt = db.prepare(
       `INSERT INTO tags (arn, key, value, position) VALUES (?, ?, ?, ?)
@@ -347,19 +438,23 @@ export class TagRepository {
   }
 
   list(arn: string): Tag[] {
+    this.tracker.readOther();
     return this.listStmt.all(arn).map((row: any) => ({ Key: row.key, Value: row.value }));
   }
 
   put(arn: string, tags: Tag[]): void {
+    this.tracker.beforeWrite();
     let position = (this.nextPositionStmt.get(arn) as { next: number }).next;
     for (const tag of tags) this.upsertStmt.run(arn, tag.Key, tag.Value, position++);
   }
 
   remove(arn: string, keys: string[]): void {
+    this.tracker.beforeWrite();
     for (const key of keys) this.removeStmt.run(arn, key);
   }
 
   removeAll(arn: string): void {
+    this.tracker.beforeWrite();
     this.removeAllStmt.run(arn);
   }
 }
@@ -368,7 +463,10 @@ export class EventRepository {
   private readonly insertStmt;
   private readonly queryStmt;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly tracker: CallTracker,
+  ) {
     this.insertStmt = db.prepare(
       'INSERT INTO events (account, region, source_type, source_id, message, date) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -379,11 +477,13 @@ export class EventRepository {
   }
 
   record(scope: Scope, sourceType: string, sourceId: string, message: string, date = Date.now()): void {
+    this.tracker.beforeWrite();
     this.insertStmt.run(scope.account, scope.region, sourceType, sourceId, message, date);
   }
 
   /** Newest first, within [start, end]. */
   query(scope: Scope, start: number, end: number): StoredEvent[] {
+    this.tracker.readOther();
     return this.queryStmt.all(scope.account, scope.region, start, end).map((row: any) => ({
       SourceIdentifier: row.source_id,
       SourceType: row.source_type,
@@ -401,11 +501,14 @@ export class JobRepository {
   private readonly failStmt;
   private readonly retryStmt;
   private readonly cancelStmt;
-  private readonly dueSinceStmt;
-  private readonly lastIdStmt;
   private readonly statusStmt;
+  /** Ids of the jobs enqueued, due at once, since the last takeEnqueuedDue. */
+  private enqueuedDue: number[] = [];
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly tracker: CallTracker,
+  ) {
     this.insertStmt = db.prepare(
       `INSERT INTO jobs (account, region, kind, resource_id, action, payload, run_after, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -419,10 +522,6 @@ export class JobRepository {
     this.retryStmt = db.prepare(
       'UPDATE jobs SET attempts = attempts + 1, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?',
     );
-    this.dueSinceStmt = db.prepare(
-      "SELECT id FROM jobs WHERE id > ? AND status = 'pending' AND run_after <= ? ORDER BY id",
-    );
-    this.lastIdStmt = db.prepare('SELECT coalesce(max(id), 0) AS last FROM jobs');
     this.statusStmt = db.prepare('SELECT status FROM jobs WHERE id = ?');
     this.cancelStmt = db.prepare(
       `UPDATE jobs SET status = 'done', updated_at = ?
@@ -431,47 +530,59 @@ export class JobRepository {
   }
 
   enqueue(scope: Scope, kind: string, resourceId: string, action: string, payload: object = {}, runAfter = 0): void {
+    this.tracker.beforeWrite();
     const now = Date.now();
-    this.insertStmt.run(scope.account, scope.region, kind, resourceId, action, JSON.stringify(payload), runAfter, now, now);
+    const { lastInsertRowid } = this.insertStmt.run(
+      scope.account, scope.region, kind, resourceId, action, JSON.stringify(payload), runAfter, now, now,
+    );
+    if (runAfter <= now) this.enqueuedDue.push(Number(lastInsertRowid));
+  }
+
+  /**
+   * The jobs enqueued since the last call that were due at once (not those waiting for a maintenance window),
+   * forgetting them. An API call takes them before and after its handler: the ids of its own new work, kept in
+   * memory because two queries per call for them cost more than many a Describe.
+   */
+  takeEnqueuedDue(): number[] {
+    const ids = this.enqueuedDue;
+    this.enqueuedDue = [];
+    return ids;
   }
 
   due(now = Date.now()): Job[] {
+    this.tracker.readOther();
     return this.dueStmt.all(now).map(toJob);
   }
 
-  /** The newest job's id (0 when there is none). */
-  lastId(): number {
-    return (this.lastIdStmt.get() as { last: number }).last;
-  }
-
-  /** Jobs added after `id` that are due now (not those waiting for a maintenance window). */
-  dueSince(id: number, now = Date.now()): number[] {
-    return this.dueSinceStmt.all(id, now).map((row: any) => row.id as number);
-  }
-
   isPending(id: number): boolean {
+    this.tracker.readOther();
     return (this.statusStmt.get(id) as { status: string } | undefined)?.status === 'pending';
   }
 
   /** When the earliest pending job wants to run, or undefined when none is pending. */
   nextRunAt(): number | undefined {
+    this.tracker.readOther();
     return (this.nextRunStmt.get() as { next: number | null }).next ?? undefined;
   }
 
   done(id: number): void {
+    this.tracker.beforeWrite();
     this.doneStmt.run(Date.now(), id);
   }
 
   fail(id: number, error: string): void {
+    this.tracker.beforeWrite();
     this.failStmt.run(error, Date.now(), id);
   }
 
   retry(id: number, error: string, runAfter: number): void {
+    this.tracker.beforeWrite();
     this.retryStmt.run(error, runAfter, Date.now(), id);
   }
 
   /** Drops pending jobs of one action for one resource (a pending change superseded by a newer one). */
   cancel(scope: Scope, kind: string, resourceId: string, action: string): void {
+    this.tracker.beforeWrite();
     this.cancelStmt.run(Date.now(), scope.account, scope.region, kind, resourceId, action);
   }
 }
@@ -489,6 +600,7 @@ export class EndpointRepository {
   constructor(
     db: Db,
     private readonly allocator: EndpointAllocator,
+    private readonly tracker: CallTracker,
   ) {
     this.takenStmt = db.prepare('SELECT address, port FROM endpoints');
     this.insertStmt = db.prepare(
@@ -506,16 +618,25 @@ export class EndpointRepository {
 
   /** The endpoint of an owner's role (node id, "cfg", ...), allocating one on first use. */
   allocate(scope: Scope, ownerKind: string, ownerId: string, role: string, port: number): EndpointAllocation {
+    this.tracker.readOther();
     const existing = this.getStmt.get(scope.account, scope.region, ownerKind, ownerId, role) as EndpointAllocation;
     if (existing) return existing;
+    this.tracker.beforeWrite();
     const chosen = this.allocator.choose(this.takenStmt.all() as EndpointAllocation[], port);
     if (!chosen) throw new Error(`No free endpoint address left for port ${port}`);
     this.insertStmt.run(chosen.address, chosen.port, scope.account, scope.region, ownerKind, ownerId, role);
     return chosen;
   }
 
+  /** The endpoint of an owner's role, if one has been allocated. */
+  find(scope: Scope, ownerKind: string, ownerId: string, role: string): EndpointAllocation | undefined {
+    this.tracker.readOther();
+    return this.getStmt.get(scope.account, scope.region, ownerKind, ownerId, role) as EndpointAllocation | undefined;
+  }
+
   /** Frees one role's endpoint, or all of the owner's when no role is given. */
   release(scope: Scope, ownerKind: string, ownerId: string, role?: string): void {
+    this.tracker.beforeWrite();
     this.releaseStmt.run(scope.account, scope.region, ownerKind, ownerId, role ?? null, role ?? null);
   }
 }
@@ -530,15 +651,20 @@ export class SettingsRepository {
   private readonly getStmt;
   private readonly insertStmt;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly tracker: CallTracker,
+  ) {
     this.getStmt = db.prepare('SELECT value FROM settings WHERE name = ?');
     this.insertStmt = db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING');
   }
 
   /** The setting's value, storing `create()` first when it has none. */
   getOrCreate(name: string, create: () => string): string {
+    this.tracker.readOther();
     const row = this.getStmt.get(name) as { value: string } | undefined;
     if (row) return row.value;
+    this.tracker.beforeWrite();
     this.insertStmt.run(name, create());
     return (this.getStmt.get(name) as { value: string }).value;
   }
@@ -553,17 +679,19 @@ export class Store {
   readonly settings: SettingsRepository;
   /** One wrapper for every call: db.transaction() builds four functions each time; BEGIN or SAVEPOINT is still decided per call. */
   private readonly runInTransaction: (fn: () => unknown) => unknown;
+  private readonly tracker: CallTracker;
 
   constructor(
     readonly db: Db,
     allocator: EndpointAllocator,
   ) {
-    this.resources = new ResourceRepository(db);
-    this.tags = new TagRepository(db);
-    this.events = new EventRepository(db);
-    this.jobs = new JobRepository(db);
-    this.endpoints = new EndpointRepository(db, allocator);
-    this.settings = new SettingsRepository(db);
+    this.tracker = new CallTracker(db);
+    this.resources = new ResourceRepository(db, this.tracker);
+    this.tags = new TagRepository(db, this.tracker);
+    this.events = new EventRepository(db, this.tracker);
+    this.jobs = new JobRepository(db, this.tracker);
+    this.endpoints = new EndpointRepository(db, allocator, this.tracker);
+    this.settings = new SettingsRepository(db, this.tracker);
     this.runInTransaction = db.transaction((fn: () => unknown) => fn());
   }
 
@@ -573,6 +701,55 @@ export class Store {
     } finally {
       this.resources.transactionEnded();
     }
+  }
+
+  /**
+   * Runs a call expected only to read (a Describe, a List) without opening a transaction. Should it write after
+   * all, its first write opens one, committed when it returns and rolled back when it throws, as `transaction`
+   * would. Reads before that first write see the same data a transaction would: this process is SQLite's only
+   * writer, and the call runs without yielding.
+   */
+  read<T>(fn: () => T): T {
+    if (this.db.inTransaction || this.tracker.deferring) return this.transaction(fn);
+    this.tracker.deferring = true;
+    this.tracker.opened = false;
+    let committed = false;
+    try {
+      const result = fn();
+      if (this.tracker.opened) this.db.exec('COMMIT');
+      committed = true;
+      return result;
+    } finally {
+      this.tracker.deferring = false;
+      if (this.tracker.opened) {
+        this.tracker.opened = false;
+        if (!committed && this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.resources.transactionEnded();
+      }
+    }
+  }
+
+  /**
+   * Store.read, recording what the call read: its result with a stamp of the resource kinds it read, or no stamp
+   * when it read anything else (tags, events, ...) or wrote. A caller that keeps the call's answer may reuse it
+   * while `unchanged(stamp)`: the same call would read the same data.
+   */
+  readRecorded<T>(fn: () => T): { result: T; stamp: ReadStamp | undefined } {
+    if (this.tracker.kinds) return { result: this.read(fn), stamp: undefined };
+    const kinds = new Set<string>();
+    this.tracker.kinds = kinds;
+    this.tracker.unstampable = false;
+    try {
+      const result = this.read(fn);
+      return { result, stamp: this.tracker.unstampable ? undefined : this.resources.stamp(kinds) };
+    } finally {
+      this.tracker.kinds = undefined;
+    }
+  }
+
+  /** True while no resource kind a stamp names has been written since it was taken. */
+  unchanged(stamp: ReadStamp): boolean {
+    return this.resources.unchanged(stamp);
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import type { SecurityGroupRule, Subnet } from '@aws-sdk/client-ec2';
 import type { QueryApi } from '../../http/app.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { Scope, Store } from '../../store/store.js';
-import type { Handler, HandlerTable } from '../context.js';
+import { isReadOnly, type Handler, type HandlerTable } from '../context.js';
 import type { SubnetDirectory, SubnetInfo } from '../elasticache/subnet-groups.js';
 import { accountHandlers } from './account.js';
 import { ec2Errors } from './errors.js';
@@ -61,7 +61,7 @@ export function ec2Api(deps: Ec2Deps): QueryApi {
     title: 'Amazon EC2',
     model: ec2Model(),
     handlers: ec2Handlers(deps),
-    invoke: (run) => deps.store.transaction(run),
+    invoke: (run, action) => (isReadOnly(action) ? deps.store.read(run) : deps.store.transaction(run)),
   };
 }
 

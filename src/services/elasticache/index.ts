@@ -5,8 +5,8 @@
  */
 import type { QueryApi } from '../../http/app.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
-import type { Store } from '../../store/store.js';
-import type { HandlerTable, WorkQueue } from '../context.js';
+import type { ReadStamp, Store } from '../../store/store.js';
+import { isReadOnly, type HandlerTable, type WorkQueue } from '../context.js';
 import { cacheClusterHandlers, notFound as clusterNotFound, type SecurityGroupDirectory } from './cache-clusters.js';
 import { engineVersionHandlers } from './engine-versions.js';
 import { eventHandlers } from './events.js';
@@ -107,12 +107,35 @@ export function elastiCacheApi(deps: ElastiCacheDeps): QueryApi {
     title: 'Amazon ElastiCache',
     model: elastiCacheModel(),
     handlers: elastiCacheHandlers(deps),
-    invoke: async (run) => {
-      const before = store.jobs.lastId();
-      const output = store.transaction(run);
-      const started = store.jobs.dueSince(before);
+    invoke: async (run, action) => {
+      store.jobs.takeEnqueuedDue(); // work the reconciler enqueued meanwhile is not this call's
+      const output = isReadOnly(action) ? store.read(run) : store.transaction(run);
+      const started = store.jobs.takeEnqueuedDue();
       if (started.length > 0) await work.settle(started, SETTLE_MS);
       return output;
     },
+    reusable: {
+      operations: REUSABLE_ANSWERS,
+      run: (run) => {
+        const { result, stamp } = store.readRecorded(run);
+        return { output: result, stamp };
+      },
+      unchanged: (stamp) => store.unchanged(stamp as ReadStamp),
+    },
   };
 }
+
+/**
+ * Describes whose answer depends on their input and the resources they read alone: no clock (DescribeEvents'
+ * window, reserved nodes' remaining time, service updates' dates), so a kept answer stays right while those
+ * resources are unchanged. Each also reads through store.resources only; one that reads tags or events would not
+ * get a stamp, and so never be reused.
+ */
+const REUSABLE_ANSWERS: ReadonlySet<string> = new Set([
+  'DescribeCacheClusters',
+  'DescribeReplicationGroups',
+  'DescribeCacheParameterGroups',
+  'DescribeCacheParameters',
+  'DescribeCacheSubnetGroups',
+  'DescribeCacheSecurityGroups',
+]);
