@@ -4,6 +4,7 @@
  * are simply pending rows, so a restarted emulator picks them up where the last one stopped.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { runStoppable, Stopping } from '../dataplane/stopping.js';
 import { NodeUnavailable } from '../runtime/runtime.js';
 import type { Job, Store } from '../store/store.js';
 import type { WorkQueue } from '../services/context.js';
@@ -33,6 +34,8 @@ export class Reconciler implements WorkQueue {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Aborted by stop(): running jobs end at their next poll of a node (see dataplane/stopping.ts). */
+  private stopSignal = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -43,6 +46,7 @@ export class Reconciler implements WorkQueue {
 
   start(): void {
     this.stopped = false;
+    if (this.stopSignal.signal.aborted) this.stopSignal = new AbortController();
     this.wake();
   }
 
@@ -91,6 +95,7 @@ export class Reconciler implements WorkQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.stopSignal.abort();
     await Promise.allSettled([...this.running]);
   }
 
@@ -130,9 +135,14 @@ export class Reconciler implements WorkQueue {
       return;
     }
     try {
-      await withTimeout(worker(job), JOB_TIMEOUT_MS);
+      const signal = this.stopSignal.signal;
+      await withTimeout(runStoppable(signal, () => worker(job)), JOB_TIMEOUT_MS);
       this.store.jobs.done(job.id);
     } catch (error) {
+      if (error instanceof Stopping) {
+        log.debug('stopped mid-job; it resumes at the next start');
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       // A node that cannot run here (missing image or binary) will not run on the next try either.
       if (error instanceof NodeUnavailable || job.attempts + 1 >= MAX_ATTEMPTS) {

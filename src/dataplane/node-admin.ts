@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { renamedCommand } from '../runtime/engines.js';
 import type { Target } from './endpoint-proxy.js';
+import { throwIfStopping } from './stopping.js';
 
 /** Parameters that exist only in ElastiCache's parameter groups, or that only a restart can change. */
 const NOT_SETTABLE = new Set(['cluster-enabled', 'databases', 'reserved-memory', 'reserved-memory-percent', 'rename-commands', 'close-on-slave-write', 'close-on-replica-write', 'maxmemory']);
@@ -140,6 +141,7 @@ export async function pollUntil<T>(check: () => Promise<{ value: T } | string>, 
   const deadline = Date.now() + timeoutMs;
   let reason = 'not checked yet';
   for (;;) {
+    throwIfStopping();
     try {
       const result = await check();
       if (typeof result !== 'string') return result.value;
