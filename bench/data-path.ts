@@ -111,14 +111,18 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
   if (runtime === 'process') {
     const node = processNodes(dataDir).find((n) => n.clusterId === member)!;
     nodePid = node.pid;
-    targets.push({ path: 'direct (process port)', host: '127.0.0.1', port: node.port, viaEmulator: false });
+    // The node listens on its endpoint itself: straight to the node and through the node endpoint are one path.
+    const own = node.host === tag(nodeEndpoint, 'Address') && node.port === Number(tag(nodeEndpoint, 'Port'));
+    targets.push({ path: own ? 'direct = node endpoint (the node listens on it)' : 'direct (process port)', host: node.host, port: node.port, viaEmulator: false });
   } else {
     const node = (await containerNodes(emulator.options.network)).find((c) => c.clusterId === member)!;
     nodePid = node.pid;
     targets.push({ path: 'direct (published port)', host: '127.0.0.1', port: node.hostPort, viaEmulator: false });
     targets.push({ path: 'direct (container IP)', host: node.ip, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: false });
   }
-  targets.push({ path: 'node endpoint', host: tag(nodeEndpoint, 'Address')!, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: true });
+  if (!targets.some((t) => t.host === tag(nodeEndpoint, 'Address') && t.port === Number(tag(nodeEndpoint, 'Port')))) {
+    targets.push({ path: 'node endpoint', host: tag(nodeEndpoint, 'Address')!, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: true });
+  }
   targets.push({ path: 'primary endpoint', host: tag(primaryEndpoint, 'Address')!, port: Number(tag(primaryEndpoint, 'Port')), viaEmulator: true });
   for (const t of targets) await waitUntilPings(t.host, t.port);
 

@@ -249,10 +249,12 @@ export interface ProcessNode {
   clusterId: string;
   nodeId: string;
   pid: number;
+  /** The address the node listens on (its endpoint's). */
+  host: string;
   port: number;
 }
 
-/** The process runtime's nodes: <data-dir>/nodes/<account>/<region>/<cluster>/<node>/node.json (pid, port). */
+/** The process runtime's nodes: <data-dir>/nodes/<account>/<region>/<cluster>/<node>/node.json (pid, address, port). */
 export function processNodes(dataDir: string): ProcessNode[] {
   const root = join(dataDir, 'nodes');
   const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
@@ -263,7 +265,7 @@ export function processNodes(dataDir: string): ProcessNode[] {
         for (const nodeId of list(join(root, account, region, clusterId))) {
           try {
             const file = JSON.parse(readFileSync(join(root, account, region, clusterId, nodeId, 'node.json'), 'utf8'));
-            nodes.push({ clusterId, nodeId, pid: file.pid, port: file.port });
+            nodes.push({ clusterId, nodeId, pid: file.pid, host: file.host ?? '127.0.0.1', port: file.port });
           } catch {
             // not a node directory (yet)
           }

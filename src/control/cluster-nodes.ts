@@ -4,12 +4,12 @@
  * apply parameter values, and record what happened in the cluster's state and events. Every step re-reads the
  * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
  */
-import type { CacheCluster } from '@aws-sdk/client-elasticache';
+import type { CacheCluster, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager } from '../dataplane/endpoints.js';
 import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
-import type { Scope, Store } from '../store/store.js';
+import type { EndpointAllocation, Scope, Store } from '../store/store.js';
 import type { CacheClusterInternal, StoredCluster } from '../services/elasticache/cache-clusters.js';
 import { nodeType, regionCode, type EngineName } from '../services/elasticache/catalog.js';
 import { KIND } from '../services/elasticache/kinds.js';
@@ -74,8 +74,9 @@ export class ClusterNodes {
     // A Redis Cluster node listens on its endpoint's port (in a container) and announces its endpoint.
     const endpoint = internal.clusterMode
       ? this.store.transaction(() => this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, internal.port))
-      : undefined;
+      : this.store.endpoints.find(scope, KIND.cacheCluster, id, nodeId);
     return {
+      heldAddresses: endpoint && this.heldAddresses(scope, state, endpoint),
       account: scope.account,
       region: scope.region,
       clusterId: id,
@@ -84,8 +85,9 @@ export class ClusterNodes {
       engineVersion: state.EngineVersion!,
       cacheNodeType: state.CacheNodeType!,
       maxMemoryBytes: nodeType(state.CacheNodeType!)?.memoryBytes ?? 0,
-      port: endpoint?.port ?? internal.port,
-      cluster: endpoint && { announceHost: endpoint.address, announcePort: endpoint.port },
+      port: (internal.clusterMode && endpoint?.port) || internal.port,
+      endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
+      cluster: internal.clusterMode && endpoint ? { announceHost: endpoint.address, announcePort: endpoint.port } : undefined,
       parameters,
       authToken: internal.authToken,
       previousAuthToken: internal.previousAuthToken,
@@ -94,6 +96,26 @@ export class ClusterNodes {
       // As AWS names nodes: <cluster>.<hash>.<node>.<region code>.cache.amazonaws.com, plus the short forms.
       aliases: [`${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`, `${id}-${nodeId}`],
     };
+  }
+
+  /**
+   * Whether a node can hold a group endpoint itself: its runtime lets nodes listen on their endpoints, and the group
+   * endpoint has the node endpoint's port on an address of its own (every endpoint gets its own loopback address;
+   * in the ports endpoint mode it cannot, and the emulator's listener stays in front).
+   */
+  canHold(nodeEndpoint: EndpointAllocation, groupEndpoint: EndpointAllocation): boolean {
+    return Boolean(this.runtime.servesEndpoints) && groupEndpoint.port === nodeEndpoint.port && groupEndpoint.address !== nodeEndpoint.address;
+  }
+
+  /** The group endpoints a member's node listens on: its group's primary endpoint while it is the primary (cluster mode disabled). */
+  private heldAddresses(scope: Scope, state: CacheCluster, endpoint: EndpointAllocation): string[] | undefined {
+    if (!state.ReplicationGroupId || !this.runtime.servesEndpoints) return undefined;
+    const group = this.store.resources.get<ReplicationGroup>(scope, KIND.replicationGroup, state.ReplicationGroupId)?.state;
+    if (!group || group.ClusterEnabled) return undefined;
+    const member = group.NodeGroups?.[0]?.NodeGroupMembers?.find((m) => m.CacheClusterId === state.CacheClusterId);
+    if (member?.CurrentRole !== 'primary') return undefined;
+    const primary = this.store.endpoints.find(scope, KIND.replicationGroup, state.ReplicationGroupId, 'primary');
+    return primary && this.canHold(endpoint, primary) ? [primary.address] : undefined;
   }
 
   private handleOf(cluster: StoredCluster, nodeId: string): NodeHandle | undefined {
@@ -109,10 +131,11 @@ export class ClusterNodes {
       this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
     );
     const spec = this.spec(scope, cluster, nodeId);
+    await this.freeEndpointFor(endpoint);
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
     const handle = await this.runtime.createNode(spec);
     await this.attach(scope, spec, handle);
-    await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+    await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {
       const node = state.CacheNodes!.find((n) => n.CacheNodeId === nodeId)!;
       const added = node.CacheNodeStatus === 'creating';
@@ -130,12 +153,15 @@ export class ClusterNodes {
   async restartNode(scope: Scope, id: string, nodeId: string): Promise<void> {
     const cluster = this.load(scope, id);
     if (!cluster) return;
+    const endpoint = this.store.transaction(() =>
+      this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
+    );
     const spec = this.spec(scope, cluster, nodeId);
     const handle = this.handleOf(cluster, nodeId);
+    await this.freeEndpointFor(endpoint);
     const restarted = handle ? await this.runtime.restartNode(spec, handle) : await this.runtime.createNode(spec);
     await this.attach(scope, spec, restarted);
-    const endpoint = this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port);
-    await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+    await this.openEndpoint(spec, restarted, endpoint);
     this.update(scope, id, ({ internal }) => {
       internal.nodes[nodeId] = { runtimeId: restarted.runtimeId };
     });
@@ -163,6 +189,16 @@ export class ClusterNodes {
     if (endpoint?.Address) await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!);
     this.endpoints.setTarget({ ...scope, clusterId: id, nodeId }, undefined);
     this.store.transaction(() => this.store.endpoints.release(scope, KIND.cacheCluster, id, nodeId));
+  }
+
+  /** A node that will listen on its endpoint itself needs it free: an emulator listener there (one of an older build, in front of its node) goes. */
+  private async freeEndpointFor(endpoint: { address: string; port: number }): Promise<void> {
+    if (this.runtime.servesEndpoints) await this.endpoints.closeEndpoint(endpoint.address, endpoint.port);
+  }
+
+  /** Opens the emulator's listener on a node's endpoint, unless the node itself listens there. */
+  private async openEndpoint(spec: NodeSpec, handle: NodeHandle, endpoint: { address: string; port: number }): Promise<void> {
+    if (!handle.servesEndpoint) await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
   }
 
   /** Points the endpoint at the node and gives a redis / valkey node its AUTH tokens and parameter values. */
@@ -226,6 +262,6 @@ export class ClusterNodes {
     const spec = this.spec(scope, cluster, nodeId);
     this.endpoints.setTarget(spec, handle.target);
     const endpoint = cluster.state.CacheNodes?.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
-    if (endpoint?.Address) await this.endpoints.openNodeEndpoint(spec, endpoint.Address, endpoint.Port!);
+    if (endpoint?.Address) await this.openEndpoint(spec, handle, { address: endpoint.Address, port: endpoint.Port! });
   }
 }

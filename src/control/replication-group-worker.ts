@@ -10,7 +10,7 @@
 import type { NodeGroup, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager, GroupAddress } from '../dataplane/endpoints.js';
-import { applyAuthTokens, withAdmin } from '../dataplane/node-admin.js';
+import { applyAuthTokens, setListenAddresses, withAdmin } from '../dataplane/node-admin.js';
 import {
   addMembers,
   attachReplica,
@@ -24,7 +24,7 @@ import {
   type ClusterMember,
 } from '../dataplane/redis-cluster.js';
 import { bestCandidate, failover as promote, replicaOf, waitForSync } from '../dataplane/replication.js';
-import type { Job, Scope, Store } from '../store/store.js';
+import type { EndpointAllocation, Job, Scope, Store } from '../store/store.js';
 import { arn } from '../services/elasticache/arns.js';
 import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
 import { KIND } from '../services/elasticache/kinds.js';
@@ -199,7 +199,7 @@ export class ReplicationGroups {
       const actual = view.find((n) => n.role === 'primary' && !n.failed && membersOf(ng).some((m) => m.CacheClusterId === memberOf.get(n.id)));
       const actualPrimary = actual && memberOf.get(actual.id);
       if (oldPrimary && actualPrimary && actualPrimary !== oldPrimary) {
-        this.switchRoles(scope, id, ng.NodeGroupId!, oldPrimary, actualPrimary);
+        await this.switchRoles(scope, id, ng.NodeGroupId!, oldPrimary, actualPrimary);
         this.groupEvent(scope, id, `Failover from primary node ${oldPrimary} to replica node ${actualPrimary} completed`);
       }
     }
@@ -327,7 +327,7 @@ export class ReplicationGroups {
       newPrimaryId ??= replicasOf(nodeGroup)[0]?.CacheClusterId;
     }
     if (!newPrimaryId) return;
-    this.switchRoles(scope, id, request.nodeGroupId, oldPrimaryId, newPrimaryId);
+    await this.switchRoles(scope, id, request.nodeGroupId, oldPrimaryId, newPrimaryId);
     const message = `Failover from primary node ${oldPrimaryId} to replica node ${newPrimaryId} completed`;
     this.nodes.event(scope, oldPrimaryId, message);
     this.groupEvent(scope, id, message);
@@ -343,7 +343,7 @@ export class ReplicationGroups {
     });
   }
 
-  private switchRoles(scope: Scope, id: string, nodeGroupId: string, oldPrimaryId: string, newPrimaryId: string): void {
+  private async switchRoles(scope: Scope, id: string, nodeGroupId: string, oldPrimaryId: string, newPrimaryId: string): Promise<void> {
     const group = this.update(scope, id, (g) => {
       const ng = g.state.NodeGroups!.find((n) => n.NodeGroupId === nodeGroupId)!;
       for (const m of membersOf(ng)) {
@@ -354,10 +354,14 @@ export class ReplicationGroups {
       ng.NodeGroupMembers = [...membersOf(ng).filter((m) => m.CurrentRole === 'primary'), ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
     })!;
     this.publishRoles(scope, group);
-    // Clients of the primary endpoint reconnect, and reach the new primary.
-    for (const endpoint of [group.state.NodeGroups?.[0]?.PrimaryEndpoint, group.state.NodeGroups?.[0]?.ReaderEndpoint]) {
+    // Clients of the primary endpoint reconnect, and reach the new primary: where a node holds the endpoint itself,
+    // the old primary lets go of it, cutting its clients there, and the new one takes it.
+    if (!(await this.servePrimaryEndpoint(scope, id))) {
+      const endpoint = group.state.NodeGroups?.[0]?.PrimaryEndpoint;
       if (endpoint?.Address) this.endpoints.dropConnections(endpoint.Address, endpoint.Port!);
     }
+    const reader = group.state.NodeGroups?.[0]?.ReaderEndpoint;
+    if (reader?.Address) this.endpoints.dropConnections(reader.Address, reader.Port!);
   }
 
   /**
@@ -453,7 +457,7 @@ export class ReplicationGroups {
             const others = await Promise.all(replicasOf(current).filter((m) => m.CacheClusterId !== next).map((m) => this.live(scope, m.CacheClusterId!)));
             await promote({ candidate: candidate.admin, candidatePeer: candidate.peer, oldPrimary: oldPrimary.admin, others: others.map((o) => o.admin) });
           }
-          this.switchRoles(scope, id, nodeGroup.NodeGroupId!, oldPrimaryId, next);
+          await this.switchRoles(scope, id, nodeGroup.NodeGroupId!, oldPrimaryId, next);
         }
         await this.replaceNode(scope, id, oldPrimaryId);
       }
@@ -556,12 +560,52 @@ export class ReplicationGroups {
       this.store.endpoints.allocate(scope, KIND.replicationGroup, id, 'primary', port),
       this.store.endpoints.allocate(scope, KIND.replicationGroup, id, 'reader', port),
     ]);
-    await this.endpoints.openGroupEndpoint(address, 'primary', primary.address, primary.port);
+    await this.servePrimaryEndpoint(scope, id);
     await this.endpoints.openGroupEndpoint(address, 'reader', reader.address, reader.port);
     this.update(scope, id, (g) => {
       g.state.NodeGroups![0].PrimaryEndpoint = { Address: primary.address, Port: primary.port };
       g.state.NodeGroups![0].ReaderEndpoint = { Address: reader.address, Port: reader.port };
     });
+  }
+
+  /**
+   * Serves the primary endpoint (cluster mode disabled). Where nodes listen on their own endpoints (the process
+   * runtime) and the primary endpoint shares their port (ClusterNodes.canHold), the primary's node listens on it
+   * too: a forwarder on loopback costs a client about half its throughput (bench/RESULTS.md §3). Every other
+   * member then listens on its own endpoint only, so an old primary lets go of it, cutting the connections it had
+   * there, before the new one takes it. Otherwise (containers, the ports endpoint mode, a primary started by an
+   * older build behind the emulator's listener) the emulator's listener forwards to the primary.
+   * Returns whether a node holds it.
+   */
+  private async servePrimaryEndpoint(scope: Scope, id: string): Promise<boolean> {
+    const group = this.load(scope, id);
+    if (!group || isClusterMode(group.state)) return false;
+    const primary = this.store.endpoints.find(scope, KIND.replicationGroup, id, 'primary');
+    if (!primary) return false;
+    if (!this.nodes.runtime.servesEndpoints) {
+      await this.endpoints.openGroupEndpoint(this.address(scope, id), 'primary', primary.address, primary.port);
+      return false;
+    }
+    const primaryId = primaryOf(group.state.NodeGroups![0])?.CacheClusterId;
+    // Members whose node listens on its endpoint itself (one started by an older build does not), primary last.
+    const members: { memberId: string; own: EndpointAllocation; admin: LiveNode['admin'] | undefined }[] = [];
+    let held = this.real;
+    for (const memberId of group.state.MemberClusters ?? []) {
+      const own = this.store.endpoints.find(scope, KIND.cacheCluster, memberId, NODE);
+      if (!own) continue;
+      const node = this.real ? await this.nodes.liveNode(scope, memberId, NODE) : undefined;
+      const serving = node !== undefined && node.admin.host === own.address && node.admin.port === own.port;
+      if (memberId === primaryId && (!this.nodes.canHold(own, primary) || (node && !serving))) held = false;
+      if (serving) members.push({ memberId, own, admin: node.admin });
+    }
+    members.sort((a, b) => Number(a.memberId === primaryId) - Number(b.memberId === primaryId));
+    if (held) await this.endpoints.closeEndpoint(primary.address, primary.port);
+    for (const { memberId, own, admin } of members) {
+      const addresses = held && memberId === primaryId ? [own.address, primary.address] : [own.address];
+      await setListenAddresses(admin!, addresses, own.port);
+    }
+    if (!held) await this.endpoints.openGroupEndpoint(this.address(scope, id), 'primary', primary.address, primary.port);
+    return held;
   }
 
   private finish(scope: Scope, id: string, created: boolean): void {
@@ -631,7 +675,7 @@ export class ReplicationGroups {
           } else {
             await promote({ candidate: chosen.admin, candidatePeer: chosen.peer, others: alive.filter((a) => a !== chosen).map((a) => a.admin) });
           }
-          this.switchRoles(scope, id, nodeGroup.NodeGroupId!, memberId, chosen.memberId);
+          await this.switchRoles(scope, id, nodeGroup.NodeGroupId!, memberId, chosen.memberId);
           const message = `Failover from primary node ${memberId} to replica node ${chosen.memberId} completed`;
           this.nodes.event(scope, memberId, message);
           this.groupEvent(scope, id, message);
@@ -674,6 +718,11 @@ export class ReplicationGroups {
     if (retained && this.real) {
       const node = await this.nodes.liveNode(scope, retained, NODE);
       if (node) await replicaOf(node.admin, undefined);
+      // A node that held the group's primary endpoint lets go of it: the address is freed with the group.
+      const own = this.store.endpoints.find(scope, KIND.cacheCluster, retained, NODE);
+      if (node && own && node.admin.host === own.address && node.admin.port === own.port) {
+        await setListenAddresses(node.admin, [own.address], own.port);
+      }
     }
     await this.nodes.runtime.releaseUnused?.();
     this.store.transaction(() => {

@@ -1,8 +1,14 @@
 /**
- * Nodes as local processes: redis-server / valkey-server / memcached from PATH, each on a free loopback port,
- * detached so they outlive an emulator crash and can be adopted by the next start. Each node has a working
- * directory under the emulator's data dir with a node.json (pid, port), which is how the emulator finds its own
- * processes again (redis rewrites its environment and title, so neither can mark it).
+ * Nodes as local processes: redis-server / valkey-server / memcached from PATH, detached so they outlive an
+ * emulator crash and can be adopted by the next start. Each node has a working directory under the emulator's
+ * data dir with a node.json (pid, address, port), which is how the emulator finds its own processes again (redis
+ * rewrites its environment and title, so neither can mark it).
+ *
+ * A node listens on its endpoint itself (the address and port clients are given), not behind a forwarding
+ * listener of the emulator: a forwarder doubles the kernel's work per request on loopback, which halved the
+ * throughput a client saw (bench/RESULTS.md §3). The primary and reader endpoints of a group, which must follow
+ * failovers, and memcached configuration endpoints (Auto Discovery) stay with the emulator. A node given no
+ * endpoint (a spec from before endpoints were allocated first) gets a free loopback port, behind the emulator.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { spawn, execFileSync } from 'node:child_process';
@@ -16,6 +22,8 @@ const NODE_FILE = 'node.json';
 
 interface NodeFile {
   pid: number;
+  /** Where the node listens (127.0.0.1 for nodes started before nodes listened on their endpoints). */
+  host?: string;
   port: number;
   binary: string;
   /** Cluster nodes: their bus port. */
@@ -60,11 +68,6 @@ function freePort(): Promise<number> {
   });
 }
 
-const handleOf = (pid: number, port: number): NodeHandle => ({
-  runtimeId: `${pid}:${port}`,
-  target: { host: '127.0.0.1', port },
-});
-
 function parseHandle(runtimeId: string): { pid: number; port: number } | undefined {
   const match = /^(\d+):(\d+)$/.exec(runtimeId);
   return match ? { pid: Number(match[1]), port: Number(match[2]) } : undefined;
@@ -85,8 +88,23 @@ function alive(pid: number, binary?: string): boolean {
   }
 }
 
+/** Whether a process has ended: gone, or a zombie not yet reaped (whose sockets are closed already). */
+function ended(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false; // no /proc (macOS): the signal check is all there is
+  }
+}
+
 export class ProcessRuntime implements NodeRuntime {
   readonly name = 'process' as const;
+  readonly servesEndpoints = true;
   private readonly binaries = availableBinaries();
   private warnedValkey = false;
 
@@ -125,16 +143,16 @@ export class ProcessRuntime implements NodeRuntime {
 
   /** One start: the handle once the node answers, or none when the process ended first. */
   private async spawnNode(spec: NodeSpec, binary: string, dir: string): Promise<{ handle?: NodeHandle }> {
-    const port = await freePort();
+    const host = spec.endpoint?.address ?? '127.0.0.1';
+    const port = spec.endpoint?.port ?? (await freePort());
     const logFile = openSync(join(dir, 'node.log'), 'a');
     // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
-    const listen: Listen = { port, bind: '127.0.0.1', maxConnections: 1000 };
+    const listen: Listen = { port, bind: [host, ...(spec.endpoint ? (spec.heldAddresses ?? []) : [])].join(' '), maxConnections: 1000 };
     if (spec.cluster) {
-      // Other cluster nodes (and replication) go through the node's endpoint; the bus listens on its address too.
-      const host = spec.cluster.announceHost;
+      // The bus listens on the node's address too; other nodes meet it there.
       listen.busPort = await freePort();
-      listen.announceIp = host;
-      if (host !== '127.0.0.1') listen.bind = `127.0.0.1 ${host}`;
+      listen.announceIp = spec.cluster.announceHost;
+      if (!spec.endpoint && spec.cluster.announceHost !== host) listen.bind = `${host} ${spec.cluster.announceHost}`;
     }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen), {
       cwd: dir,
@@ -146,40 +164,43 @@ export class ProcessRuntime implements NodeRuntime {
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`${binary} did not start`);
-    writeFileSync(join(dir, NODE_FILE), JSON.stringify({ pid, port, binary, busPort: listen.busPort } satisfies NodeFile));
+    const recorded: NodeFile = { pid, host, port, binary, busPort: listen.busPort };
+    writeFileSync(join(dir, NODE_FILE), JSON.stringify(recorded));
     const deadline = new AbortController();
     try {
       const outcome = await Promise.race([
-        waitUntilReady(spec.engine, '127.0.0.1', port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(() => 'ready' as const),
+        waitUntilReady(spec.engine, host, port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(() => 'ready' as const),
         exited,
       ]);
-      return outcome === 'ready' ? { handle: this.handleOf(spec, pid, port, listen.busPort) } : {};
+      return outcome === 'ready' ? { handle: this.handleOf(spec, recorded) } : {};
     } catch (error) {
-      this.kill(pid);
+      await this.kill(pid);
       throw error;
     } finally {
       deadline.abort();
     }
   }
 
-  private handleOf(spec: NodeSpec, pid: number, port: number, busPort?: number): NodeHandle {
+  private handleOf(spec: NodeSpec, node: NodeFile): NodeHandle {
+    const host = node.host ?? '127.0.0.1';
     const peer = spec.cluster
-      ? { host: spec.cluster.announceHost, port: spec.cluster.announcePort, busPort }
-      : { host: '127.0.0.1', port };
-    return { ...handleOf(pid, port), peer };
+      ? { host: spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
+      : { host, port: node.port };
+    const servesEndpoint = spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;
+    return { runtimeId: `${node.pid}:${node.port}`, target: { host, port: node.port }, peer, servesEndpoint };
   }
 
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
     const parsed = parseHandle(handle.runtimeId);
-    if (parsed) this.kill(parsed.pid);
+    if (parsed) await this.kill(parsed.pid);
     return this.createNode(spec);
   }
 
   async removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void> {
     const parsed = handle && parseHandle(handle.runtimeId);
-    if (parsed) this.kill(parsed.pid);
+    if (parsed) await this.kill(parsed.pid);
     const recorded = this.readNodeFile(this.nodeDir(node));
-    if (recorded && alive(recorded.pid, recorded.binary)) this.kill(recorded.pid);
+    if (recorded && alive(recorded.pid, recorded.binary)) await this.kill(recorded.pid);
     rmSync(this.nodeDir(node), { recursive: true, force: true });
   }
 
@@ -194,8 +215,10 @@ export class ProcessRuntime implements NodeRuntime {
   async inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined> {
     const parsed = parseHandle(handle.runtimeId);
     if (!parsed || !alive(parsed.pid, this.binaries[spec.engine])) return undefined;
-    if (!(await probe(spec.engine, '127.0.0.1', parsed.port))) return undefined;
-    return this.handleOf(spec, parsed.pid, parsed.port, this.readNodeFile(this.nodeDir(spec))?.busPort);
+    const recorded = this.readNodeFile(this.nodeDir(spec));
+    const node: NodeFile = recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
+    if (!(await probe(spec.engine, node.host ?? '127.0.0.1', node.port))) return undefined;
+    return this.handleOf(spec, node);
   }
 
   /** This instance's nodes: the node directories under its work dir, with whether their process still runs. */
@@ -220,11 +243,13 @@ export class ProcessRuntime implements NodeRuntime {
 
   async close(): Promise<void> {}
 
-  private kill(pid: number): void {
+  /** Kills a node and waits (at most 2 s) until it has exited, so its endpoint is free for the next one. */
+  private async kill(pid: number): Promise<void> {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
-      // already gone
+      return; // already gone
     }
+    for (let waited = 0; waited < 2000 && !ended(pid); waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

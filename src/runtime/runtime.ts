@@ -23,6 +23,16 @@ export interface NodeSpec extends NodeAddress {
   maxMemoryBytes: number;
   /** The port the engine listens on in its container (the cluster's port); a free port for processes. */
   port: number;
+  /**
+   * The node's endpoint, as clients are given it, once allocated. A runtime whose nodes can listen on it
+   * themselves (NodeRuntime.servesEndpoints) has them do so, and the emulator puts no listener in front.
+   */
+  endpoint?: { address: string; port: number };
+  /**
+   * Addresses of group endpoints the node holds now, on the same port as its own endpoint: its group's primary
+   * endpoint while it is the primary. A runtime that serves endpoints has the node listen there too.
+   */
+  heldAddresses?: string[];
   /** The node's parameter values: the family's defaults with the parameter group's changes over them. */
   parameters: Record<string, string>;
   /** The AUTH token clients must give (redis/valkey with in-transit encryption). Never logged. */
@@ -59,6 +69,8 @@ export interface NodeHandle {
   target?: { host: string; port: number };
   /** Where other nodes reach it; absent when nothing really runs. */
   peer?: Peer;
+  /** The node itself listens on its endpoint (NodeSpec.endpoint): no listener of the emulator goes in front. */
+  servesEndpoint?: boolean;
 }
 
 /** A node the runtime found running (or stopped) that belongs to this emulator. */
@@ -69,6 +81,11 @@ export interface RunningNode extends NodeAddress {
 
 export interface NodeRuntime {
   readonly name: 'docker' | 'process' | 'none';
+  /**
+   * Nodes listen on their endpoint themselves (given one in their spec): a process on a host address. The endpoint
+   * must then be free when such a node starts. A container stays behind the emulator's listener.
+   */
+  readonly servesEndpoints?: boolean;
   /** Starts a node and resolves once it answers (PING / version). */
   createNode(spec: NodeSpec): Promise<NodeHandle>;
   /** Restarts a node (its data is gone, as on AWS); recreates it when it has disappeared. */
