@@ -6,9 +6,10 @@
  *
  * A node listens on its endpoint itself (the address and port clients are given), not behind a forwarding
  * listener of the emulator: a forwarder doubles the kernel's work per request on loopback, which halved the
- * throughput a client saw (bench/RESULTS.md §3). The primary and reader endpoints of a group, which must follow
- * failovers, and memcached configuration endpoints (Auto Discovery) stay with the emulator. A node given no
- * endpoint (a spec from before endpoints were allocated first) gets a free loopback port, behind the emulator.
+ * throughput a client saw (bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint
+ * (NodeSpec.heldAddresses; the replication group worker moves it on a failover). Reader and configuration
+ * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
+ * loopback port, behind the emulator.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { spawn, execFileSync } from 'node:child_process';
