@@ -119,10 +119,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (reusable) {
         const body = typeof request.body === 'string' ? request.body : '';
         memoKey = `${api.signingName}\u0000${identity.account}\u0000${identity.region}\u0000${request.url}\u0000${body}`;
-        const kept = memo.get(memoKey);
-        if (kept && reusable.unchanged(kept.stamp)) {
-          return sendXml(reply, 200, api.serializer.responseWithResult(operation, kept.result, request.id, outputBuffers));
-        }
+        const kept = memo.lookup(memoKey, reusable.unchanged);
+        if (kept) return sendXml(reply, 200, api.serializer.responseWithResult(operation, kept, request.id, outputBuffers));
       }
 
       const input = api.parser.parse(operation.input?.shape, params);
@@ -134,9 +132,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       };
       if (reusable && memoKey !== undefined) {
         const { output, stamp } = reusable.run(() => handler(input, ctx));
-        const bytes = api.serializer.responseBytes(operation, output, request.id, outputBuffers, stamp !== undefined);
-        if (stamp !== undefined && bytes.result) memo.set(memoKey, stamp, bytes.result);
-        else memo.forget(memoKey);
+        const keep = stamp !== undefined && memo.polled(memoKey, reusable.unchanged);
+        const bytes = api.serializer.responseBytes(operation, output, request.id, outputBuffers, keep);
+        if (stamp === undefined) memo.forget(memoKey);
+        else memo.record(memoKey, stamp, bytes.result);
         return sendXml(reply, 200, bytes);
       }
       const output = await api.invoke(() => handler(input, ctx), action);
