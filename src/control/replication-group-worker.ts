@@ -24,12 +24,13 @@ import {
   type ClusterMember,
 } from '../dataplane/redis-cluster.js';
 import { bestCandidate, failover as promote, replicaOf, waitForSync } from '../dataplane/replication.js';
+import { formatSlotRanges, slotMoves, slotsToRanges } from '../dataplane/slot-ranges.js';
 import type { EndpointAllocation, Job, Scope, Store } from '../store/store.js';
 import { arn } from '../services/elasticache/arns.js';
 import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
 import { KIND } from '../services/elasticache/kinds.js';
 import { primaryOf, type ReplicationGroupInternal, type StoredGroup } from '../services/elasticache/replication-groups.js';
-import { formatSlots, parseSlots, rangesOf, slotsOf } from '../services/elasticache/slots.js';
+import { parseSlots, slotsOf } from '../services/elasticache/slots.js';
 import type { ClusterNodes, LiveNode } from './cluster-nodes.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 
@@ -214,25 +215,19 @@ export class ReplicationGroups {
   private async moveSlotsToTargets(scope: Scope, id: string): Promise<void> {
     const { state, internal } = this.load(scope, id)!;
     const target = internal.targetSlots!;
-    const ownerOf = new Map<number, string>();
-    for (const ng of state.NodeGroups ?? []) for (const slot of slotsOf(ng.Slots)) ownerOf.set(slot, ng.NodeGroupId!);
-    const moves = new Map<string, number[]>();
-    for (const [to, value] of Object.entries(target)) {
-      for (const slot of slotsOf(value)) {
-        const from = ownerOf.get(slot);
-        if (from !== undefined && from !== to) (moves.get(`${from}>${to}`) ?? moves.set(`${from}>${to}`, []).get(`${from}>${to}`)!).push(slot);
-      }
-    }
+    const moves = slotMoves(
+      Object.fromEntries((state.NodeGroups ?? []).map((ng) => [ng.NodeGroupId!, slotsOf(ng.Slots)])),
+      Object.fromEntries(Object.entries(target).map(([to, value]) => [to, slotsOf(value)])),
+    );
     await this.syncClusterRoles(scope, id);
-    const total = [...moves.values()].reduce((sum, slots) => sum + slots.length, 0);
+    const total = moves.reduce((sum, move) => sum + move.slots.length, 0);
     let done = 0;
     const primaries = await Promise.all(
       (this.load(scope, id)!.state.NodeGroups ?? []).map(async (ng) => [ng.NodeGroupId!, await this.live(scope, primaryOf(ng)!.CacheClusterId!)] as const),
     );
     const primaryOfShard = new Map(primaries);
     const everyone = primaries.map(([, p]) => p);
-    for (const [key, slots] of moves) {
-      const [from, to] = key.split('>');
+    for (const { from, to, slots } of moves) {
       await moveSlots(primaryOfShard.get(from)!, primaryOfShard.get(to)!, slots, everyone, {
         onProgress: (percentage) => {
           const overall = Math.round(((done + (slots.length * percentage) / 100) / total) * 1000) / 10;
@@ -247,7 +242,7 @@ export class ReplicationGroups {
           const owned = new Set(slotsOf(ng.Slots));
           if (ng.NodeGroupId === from) for (const s of slots) owned.delete(s);
           if (ng.NodeGroupId === to) for (const s of slots) owned.add(s);
-          ng.Slots = formatSlots(rangesOf([...owned]));
+          ng.Slots = formatSlotRanges(slotsToRanges(owned));
         }
       });
     }
@@ -334,7 +329,7 @@ export class ReplicationGroups {
     if (request.reason === 'test') {
       // A test failover replaces the old primary, as a failure would; it comes back as a replica of the new one.
       this.nodes.event(scope, oldPrimaryId, `Recovering cache nodes ${NODE}`);
-      if (this.real) await this.rejoin(scope, id, oldPrimaryId, true);
+      if (this.real) await this.rejoin(scope, id, oldPrimaryId, 'restart');
       this.nodes.event(scope, oldPrimaryId, `Finished recovery for cache nodes ${NODE}`);
     }
     this.update(scope, id, (g) => {
@@ -365,10 +360,11 @@ export class ReplicationGroups {
   }
 
   /**
-   * Restarts (or recreates) a member's node and brings it back into the group as a replica of its shard's primary
-   * (or as the primary itself, when it is one). Its data comes back from the primary by replication.
+   * Restarts a member's node in place, or replaces it with a new one on the member's current spec (a node type or
+   * version change), and brings it back into the group as a replica of its shard's primary (or as the primary
+   * itself, when it is one). Its data comes back from the primary by replication.
    */
-  private async rejoin(scope: Scope, id: string, memberId: string, restart: boolean): Promise<void> {
+  private async rejoin(scope: Scope, id: string, memberId: string, how: 'restart' | 'replace'): Promise<void> {
     const { state } = this.load(scope, id)!;
     const nodeGroup = state.NodeGroups!.find((ng) => membersOf(ng).some((m) => m.CacheClusterId === memberId))!;
     const primaryId = primaryOf(nodeGroup)!.CacheClusterId!;
@@ -377,7 +373,8 @@ export class ReplicationGroups {
       const before = await this.nodes.liveNode(scope, memberId, NODE);
       if (before) [oldClusterId] = await memberIds([before]).catch(() => [undefined]);
     }
-    if (restart) await this.nodes.restartNode(scope, memberId, NODE);
+    if (how === 'replace') await this.nodes.startNode(scope, memberId, NODE);
+    else await this.nodes.restartNode(scope, memberId, NODE);
     const node = await this.live(scope, memberId);
     if (!isClusterMode(state)) {
       if (memberId === primaryId) {
@@ -397,8 +394,13 @@ export class ReplicationGroups {
     const known = (await readClusterNodes(others[0])).some((n) => n.id === newClusterId);
     if (!known) {
       await addMembers(others[0], [node]);
-      const stale = (await readClusterNodes(others[0])).filter((n) => n.failed && n.id !== newClusterId && (!oldClusterId || n.id === oldClusterId));
-      if (stale.length > 0) await forgetMembers([...others, node], stale.map((n) => n.id));
+      // A replaced node is gone for good, before the others may have noticed. A restarted one is forgotten only once
+      // they flag it failed: until then its replicas may still follow it, and forgetting it would be refused.
+      const stale =
+        how === 'replace'
+          ? [oldClusterId].filter((n): n is string => n !== undefined && n !== newClusterId)
+          : (await readClusterNodes(others[0])).filter((n) => n.failed && n.id !== newClusterId && (!oldClusterId || n.id === oldClusterId)).map((n) => n.id);
+      if (stale.length > 0) await forgetMembers([...others, node], stale);
     }
     if (memberId !== primaryId) {
       await attachReplica(node, await this.live(scope, primaryId));
@@ -411,6 +413,8 @@ export class ReplicationGroups {
         if (me.slots.length === 0) await redis.call('CLUSTER', 'ADDSLOTSRANGE', ...slots.flatMap(([a, b]) => [String(a), String(b)]));
       });
     }
+    // Settled before the caller goes on: a rolling change fails over to this node next, and a graceful failover to a
+    // replica the cluster has not settled on does not complete.
     await waitClusterStable(await this.liveMembers(scope, id));
   }
 
@@ -444,7 +448,7 @@ export class ReplicationGroups {
           }
           continue;
         }
-        for (const replica of replicasOf(nodeGroup)) await this.replaceNode(scope, id, replica.CacheClusterId!);
+        for (const replica of replicasOf(nodeGroup)) await this.rejoin(scope, id, replica.CacheClusterId!, 'replace');
         const current = this.load(scope, id)!.state.NodeGroups!.find((ng) => ng.NodeGroupId === nodeGroup.NodeGroupId)!;
         const oldPrimaryId = primaryOf(current)!.CacheClusterId!;
         const next = replicasOf(current)[0]?.CacheClusterId;
@@ -459,7 +463,7 @@ export class ReplicationGroups {
           }
           await this.switchRoles(scope, id, nodeGroup.NodeGroupId!, oldPrimaryId, next);
         }
-        await this.replaceNode(scope, id, oldPrimaryId);
+        await this.rejoin(scope, id, oldPrimaryId, 'replace');
       }
     }
     this.update(scope, id, (g) => {
@@ -470,31 +474,6 @@ export class ReplicationGroups {
       delete g.internal.pendingEngine;
       delete g.internal.pendingParameterGroup;
     });
-  }
-
-  /** A member's node replaced by one on the member's current spec, back in its role. */
-  private async replaceNode(scope: Scope, id: string, memberId: string): Promise<void> {
-    const { state } = this.load(scope, id)!;
-    if (isClusterMode(state)) {
-      await this.rejoinFresh(scope, id, memberId);
-      return;
-    }
-    await this.nodes.startNode(scope, memberId, NODE);
-    await this.rejoin(scope, id, memberId, false);
-  }
-
-  private async rejoinFresh(scope: Scope, id: string, memberId: string): Promise<void> {
-    const before = await this.nodes.liveNode(scope, memberId, NODE);
-    const [oldId] = before ? await memberIds([before]) : [undefined];
-    await this.nodes.startNode(scope, memberId, NODE);
-    const node = await this.live(scope, memberId);
-    const others = await this.liveMembers(scope, id, (m) => m !== memberId);
-    await addMembers(others[0], [node]);
-    if (oldId) await forgetMembers([...others, node], [oldId]);
-    const { state } = this.load(scope, id)!;
-    const nodeGroup = state.NodeGroups!.find((ng) => membersOf(ng).some((m) => m.CacheClusterId === memberId))!;
-    const primaryId = primaryOf(nodeGroup)!.CacheClusterId!;
-    if (primaryId !== memberId) await attachReplica(node, await this.live(scope, primaryId));
   }
 
   // ---- AUTH ----------------------------------------------------------------------------------------------------
@@ -682,14 +661,14 @@ export class ReplicationGroups {
         }
       }
       this.nodes.event(scope, memberId, `Recovering cache nodes ${NODE}`);
-      await this.rejoin(scope, id, memberId, true);
+      await this.rejoin(scope, id, memberId, 'restart');
       this.nodes.event(scope, memberId, `Finished recovery for cache nodes ${NODE}`);
     }
   }
 
   /** RebootCacheCluster of a member: the node restarts empty and resyncs from its primary (or is the primary). */
   async rebootMember(scope: Scope, id: string, memberId: string): Promise<void> {
-    if (this.real) await this.rejoin(scope, id, memberId, true);
+    if (this.real) await this.rejoin(scope, id, memberId, 'restart');
     this.nodes.update(scope, memberId, ({ state }) => {
       for (const node of state.CacheNodes ?? []) node.CacheNodeStatus = 'available';
       if (state.CacheClusterStatus === 'rebooting cluster nodes') state.CacheClusterStatus = 'available';

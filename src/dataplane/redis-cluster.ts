@@ -10,77 +10,13 @@ import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { adminCommand, connectAdmin, describeNode, NodeUnreachable, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
+import { formatSlotRanges, rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from './slot-ranges.js';
 
 export type { AdminTarget, Peer } from './node-admin.js';
-
-export const SLOT_COUNT = 16384;
 
 export interface ClusterMember {
   admin: AdminTarget;
   peer: Peer;
-}
-
-/** Inclusive [first, last] slot ranges, as AWS writes them ("0-5461"). */
-export type SlotRanges = Array<[number, number]>;
-
-// ---------------------------------------------------------------- slots
-
-/** AWS's even split: 16384 / n each, the first shards taking one more until the remainder is spent. */
-export function evenSlots(shardCount: number): SlotRanges[] {
-  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 500) {
-    throw new Error(`a cluster has 1 to 500 shards, not ${shardCount}`);
-  }
-  const base = Math.floor(SLOT_COUNT / shardCount);
-  const extra = SLOT_COUNT % shardCount;
-  const shards: SlotRanges[] = [];
-  let next = 0;
-  for (let i = 0; i < shardCount; i++) {
-    const size = base + (i < extra ? 1 : 0);
-    shards.push([[next, next + size - 1]]);
-    next += size;
-  }
-  return shards;
-}
-
-/** "0-5461,5462-10922" (or a single slot "7") → ranges; overlapping or out-of-range slots are an error. */
-export function parseSlotRanges(text: string): SlotRanges {
-  const ranges: SlotRanges = [];
-  for (const part of text.split(',').map((p) => p.trim())) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!match) throw new Error(`"${text}" is not a list of slot ranges like "0-5461,5462-10922": "${part}" is not a slot or a range`);
-    const first = Number(match[1]);
-    const last = match[2] === undefined ? first : Number(match[2]);
-    if (last >= SLOT_COUNT) throw new Error(`slot ${last} in "${text}" is out of range: slots go from 0 to ${SLOT_COUNT - 1}`);
-    if (first > last) throw new Error(`the slot range "${part}" in "${text}" ends before it starts`);
-    ranges.push([first, last]);
-  }
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i][0] <= sorted[i - 1][1]) throw new Error(`the slot ranges in "${text}" overlap at slot ${sorted[i][0]}`);
-  }
-  return ranges;
-}
-
-export function formatSlotRanges(ranges: SlotRanges): string {
-  return ranges.map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`)).join(',');
-}
-
-export function rangesToSlots(ranges: SlotRanges): number[] {
-  const slots: number[] = [];
-  for (const [first, last] of ranges) for (let slot = first; slot <= last; slot++) slots.push(slot);
-  return slots;
-}
-
-/** Slots (any order, no duplicates) → the fewest sorted ranges. */
-export function slotsToRanges(slots: Iterable<number>): SlotRanges {
-  const sorted = [...slots].sort((a, b) => a - b);
-  const ranges: SlotRanges = [];
-  for (const slot of sorted) {
-    const last = ranges[ranges.length - 1];
-    if (last && slot === last[1] + 1) last[1] = slot;
-    else ranges.push([slot, slot]);
-  }
-  return ranges;
 }
 
 // ---------------------------------------------------------------- CLUSTER NODES
@@ -583,55 +519,6 @@ export async function clusterFailover(replica: ClusterMember, mode: ClusterFailo
 }
 
 // ---------------------------------------------------------------- resharding
-
-export interface SlotMove {
-  from: string;
-  to: string;
-  slots: number[];
-}
-
-/**
- * The moves that spread the served slots evenly over targetIds: shards not in targetIds give all theirs away,
- * new shards (in targetIds, absent from owners) receive. Shares differ by one slot at most; the larger shares go
- * to the shards that already hold most, so as few slots as possible move. Donors give their highest slots.
- * Pure: owners is shard id → the slot ranges it serves now.
- */
-export function planRebalance(owners: Record<string, SlotRanges>, targetIds: string[]): SlotMove[] {
-  if (targetIds.length === 0) throw new Error('a cluster keeps at least one shard');
-  if (new Set(targetIds).size !== targetIds.length) throw new Error(`a shard is named twice in ${targetIds.join(', ')}`);
-  const held = new Map<string, number[]>();
-  const seen = new Set<number>();
-  for (const [id, ranges] of Object.entries(owners)) {
-    const slots = rangesToSlots(ranges);
-    for (const slot of slots) {
-      if (seen.has(slot)) throw new Error(`slot ${slot} is served by two shards`);
-      seen.add(slot);
-    }
-    held.set(id, slots.sort((a, b) => a - b));
-  }
-  for (const id of targetIds) if (!held.has(id)) held.set(id, []);
-  const total = seen.size;
-  const base = Math.floor(total / targetIds.length);
-  const byHolding = [...targetIds].sort((a, b) => held.get(b)!.length - held.get(a)!.length || targetIds.indexOf(a) - targetIds.indexOf(b));
-  const quota = new Map<string, number>(targetIds.map((id) => [id, base]));
-  for (const id of byHolding.slice(0, total % targetIds.length)) quota.set(id, base + 1);
-
-  const donors = [...held.keys()].map((id) => ({ id, spare: held.get(id)!.length - (quota.get(id) ?? 0) })).filter((d) => d.spare > 0);
-  const moves: SlotMove[] = [];
-  for (const id of targetIds) {
-    let need = quota.get(id)! - held.get(id)!.length;
-    for (const donor of donors) {
-      if (need <= 0) break;
-      const take = Math.min(need, donor.spare);
-      if (take <= 0) continue;
-      const slots = held.get(donor.id)!;
-      moves.push({ from: donor.id, to: id, slots: slots.splice(slots.length - take, take).sort((a, b) => a - b) });
-      donor.spare -= take;
-      need -= take;
-    }
-  }
-  return moves;
-}
 
 export interface MoveOptions {
   /** Called with 0-100 after each batch of slots. */

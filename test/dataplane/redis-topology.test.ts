@@ -1,17 +1,18 @@
 /**
  * Replication and Redis Cluster primitives against real redis-server processes (no mocks): REPLICAOF and
  * failover for cluster mode disabled; cluster creation, resharding with keys, member changes and failover for
- * cluster mode enabled; the pure slot helpers. See redis-processes.ts for how the nodes are started.
+ * cluster mode enabled; CLUSTER NODES parsing (the slot arithmetic is in slot-ranges.test.ts). See
+ * redis-processes.ts for how the nodes are started.
  */
 import { Cluster, Redis } from 'ioredis';
 import t from 'tap';
 import { parseInfo } from '../../src/dataplane/node-admin.js';
 import {
-  addMembers, attachReplica, clusterFailover, createCluster, evenSlots, forgetMembers, formatSlotRanges, moveSlots,
-  parseClusterNodes, parseSlotRanges, planRebalance, rangesToSlots, readClusterNodes, slotOwners, waitClusterStable,
-  type ClusterMember, type SlotRanges,
+  addMembers, attachReplica, clusterFailover, createCluster, forgetMembers, moveSlots, parseClusterNodes, readClusterNodes,
+  slotOwners, waitClusterStable, type ClusterMember,
 } from '../../src/dataplane/redis-cluster.js';
 import { bestCandidate, failover, replicaOf, replicationState, waitForSync } from '../../src/dataplane/replication.js';
+import { evenSlots, formatSlotRanges, planRebalance, rangesToSlots, type SlotRanges } from '../../src/dataplane/slot-ranges.js';
 import { ADMIN_SECRET, redisAvailable, startMany, stopAll, type TestNode } from './redis-processes.js';
 
 const KEYS = 10_000;
@@ -78,50 +79,7 @@ async function ownersById(member: ClusterMember): Promise<Record<string, SlotRan
 
 const slotCount = (ranges: SlotRanges) => rangesToSlots(ranges).length;
 
-t.test('slot helpers (pure)', async (t) => {
-  t.same(evenSlots(1), [[[0, 16383]]]);
-  t.same(evenSlots(2), [[[0, 8191]], [[8192, 16383]]]);
-  t.same(evenSlots(3), [[[0, 5461]], [[5462, 10922]], [[10923, 16383]]]);
-  t.same(evenSlots(4).map(formatSlotRanges), ['0-4095', '4096-8191', '8192-12287', '12288-16383']);
-  t.throws(() => evenSlots(0), /1 to 500 shards/);
-
-  t.same(parseSlotRanges('0-5461,5462-10922'), [[0, 5461], [5462, 10922]]);
-  t.same(parseSlotRanges('7, 9-9'), [[7, 7], [9, 9]]);
-  t.equal(formatSlotRanges([[0, 5461], [7000, 7000]]), '0-5461,7000');
-  t.throws(() => parseSlotRanges('0-16384'), /out of range/);
-  t.throws(() => parseSlotRanges('10-5'), /ends before it starts/);
-  t.throws(() => parseSlotRanges('0-10,5-20'), /overlap at slot 5/);
-  t.throws(() => parseSlotRanges('a-b'), /not a slot or a range/);
-  t.throws(() => parseSlotRanges(''), /not a slot or a range/);
-
-  const three = { a: evenSlots(3)[0], b: evenSlots(3)[1], c: evenSlots(3)[2] };
-  const grow = planRebalance(three, ['a', 'b', 'c', 'd']);
-  t.same(grow.map((move) => [move.from, move.to, move.slots.length]), [['a', 'd', 1366], ['b', 'd', 1365], ['c', 'd', 1365]]);
-  t.same(grow[0].slots.slice(0, 2), [4096, 4097], 'donors give their highest slots');
-  const shrink = planRebalance({ a: [[0, 4095]], b: [[4096, 8191]], c: [[8192, 12287]], d: [[12288, 16383]] }, ['a', 'b', 'd']);
-  t.ok(shrink.every((move) => move.from === 'c'), 'only the removed shard gives');
-  t.same(shrink.map((move) => move.slots.length), [1366, 1365, 1365]);
-  t.same(planRebalance(three, ['a', 'b', 'c']), [], 'an even cluster needs no move');
-  t.same(planRebalance({ a: [[0, 16383]] }, ['a', 'b']).map((m) => m.slots.length), [8192]);
-  // Uneven start, shards both added and removed: every slot ends somewhere, shares differ by one at most.
-  const messy = { a: [[0, 9999]] as SlotRanges, b: [[10000, 16000]] as SlotRanges, c: [[16001, 16383]] as SlotRanges };
-  const plan = planRebalance(messy, ['c', 'd', 'a', 'e', 'f']);
-  const after = new Map(Object.entries(messy).map(([id, ranges]) => [id, new Set(rangesToSlots(ranges))]));
-  const misplaced: string[] = [];
-  for (const move of plan) for (const slot of move.slots) {
-    if (!after.get(move.from)!.delete(slot)) misplaced.push(`${slot} from ${move.from}`);
-    if (!after.has(move.to)) after.set(move.to, new Set());
-    after.get(move.to)!.add(slot);
-  }
-  t.same(misplaced, [], 'every move takes a slot its donor holds');
-  t.equal(after.get('b')!.size, 0, 'a removed shard keeps nothing');
-  const sizes = ['c', 'd', 'a', 'e', 'f'].map((id) => after.get(id)!.size);
-  t.equal(sizes.reduce((a, b) => a + b), 16384);
-  t.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `even: ${sizes}`);
-  t.equal(after.get('a')!.size, 3277, 'the biggest holder keeps a larger share');
-  t.throws(() => planRebalance({ a: [[0, 10]], b: [[5, 20]] }, ['a']), /slot 5 is served by two shards/);
-  t.throws(() => planRebalance(three, []), /at least one shard/);
-
+t.test('CLUSTER NODES parsing (pure)', async (t) => {
   const nodes = parseClusterNodes(
     [
       'aaaa 127.0.0.1:7000@17000,node-a myself,master - 0 0 3 connected 0-100 200 [101->-bbbb] [300-<-cccc]',

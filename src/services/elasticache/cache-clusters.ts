@@ -24,7 +24,6 @@ import {
   DEFAULT_PORTS,
   ENGINES,
   NODE_TYPES,
-  availabilityZones,
   compareVersions,
   defaultVersion,
   findEngineVersion,
@@ -41,7 +40,7 @@ import { KIND } from './kinds.js';
 import { paginate } from './pagination.js';
 import { defaultParameterGroupName, findParameterGroup } from './parameter-groups.js';
 import { findCacheSecurityGroup } from './security-groups.js';
-import { findSubnetGroup } from './subnet-groups.js';
+import { checkZone, findSubnetGroup, subnetZones } from './subnet-groups.js';
 import { addReplicaCluster, findGroup, groupNodeType, removeMemberCluster } from './replication-groups.js';
 import { applyTags } from './tags.js';
 
@@ -276,14 +275,9 @@ function zonesForNewNodes(
   offset: number,
 ): string[] {
   // Nodes go where the subnet group has subnets.
-  const grouped = new Set((subnetGroup.Subnets ?? []).map((s) => s.SubnetAvailabilityZone?.Name));
-  const zones = availabilityZones(region).filter((zone) => grouped.has(zone));
+  const zones = subnetZones(region, subnetGroup);
   for (const zone of [preferred, ...(requested ?? [])]) {
-    if (zone !== undefined && !zones.includes(zone)) {
-      throw invalidValue(
-        `Invalid availability zone: ${zone}. The cache subnet group ${subnetGroup.CacheSubnetGroupName} has subnets in: ${zones.join(', ')}.`,
-      );
-    }
+    if (zone !== undefined) checkZone(zones, zone, subnetGroup.CacheSubnetGroupName);
   }
   if (requested && requested.length > 0) {
     if (requested.length !== count) {

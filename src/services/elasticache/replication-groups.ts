@@ -22,6 +22,7 @@ import type {
   ReplicationGroup,
   TestFailoverMessage,
 } from '@aws-sdk/client-elasticache';
+import { evenSlots, formatSlotRanges, rebalancedSlots, slotsToRanges } from '../../dataplane/slot-ranges.js';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
 import { arn } from './arns.js';
@@ -50,7 +51,6 @@ import {
 } from './cache-clusters.js';
 import {
   DEFAULT_PORTS,
-  availabilityZones,
   compareVersions,
   defaultVersion,
   versionInfoOf,
@@ -61,8 +61,8 @@ import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, sys
 import { KIND } from './kinds.js';
 import { paginate } from './pagination.js';
 import { defaultParameterGroupName, findParameterGroup } from './parameter-groups.js';
-import { checkCoverage, evenSlotRanges, formatSlots, parseSlots, rangesOf, rebalancedSlots, slotsOf } from './slots.js';
-import { findSubnetGroup } from './subnet-groups.js';
+import { checkCoverage, parseSlots, slotsOf } from './slots.js';
+import { checkZone, findSubnetGroup, subnetZones } from './subnet-groups.js';
 import { applyTags } from './tags.js';
 
 export const MAX_REPLICAS = 5;
@@ -151,19 +151,6 @@ export function primaryOf(nodeGroup: NodeGroup): NodeGroupMember | undefined {
 
 function nodeGroupOf(state: ReplicationGroup, clusterId: string): NodeGroup | undefined {
   return state.NodeGroups?.find((g) => g.NodeGroupMembers?.some((m) => m.CacheClusterId === clusterId));
-}
-
-/** Zones of the subnet group, in the region's order: where members may go. */
-function subnetZones(region: string, subnetGroup: { Subnets?: { SubnetAvailabilityZone?: { Name?: string } }[]; CacheSubnetGroupName?: string }) {
-  const grouped = new Set((subnetGroup.Subnets ?? []).map((s) => s.SubnetAvailabilityZone?.Name));
-  return availabilityZones(region).filter((zone) => grouped.has(zone));
-}
-
-function checkZone(zones: string[], zone: string, subnetGroupName: string): string {
-  if (!zones.includes(zone)) {
-    throw invalidValue(`Invalid availability zone: ${zone}. The cache subnet group ${subnetGroupName} has subnets in: ${zones.join(', ')}.`);
-  }
-  return zone;
 }
 
 /** A new member cluster, shaped after the group's template member. */
@@ -334,7 +321,7 @@ export function replicationGroupHandlers(
       const explicitSlots = configs.filter((c) => c.Slots !== undefined).length;
       if (explicitSlots > 0 && explicitSlots !== shardCount) throw invalidValue('Either every NodeGroupConfiguration gives Slots or none does.');
       if (explicitSlots > 0) checkCoverage(configs.map((c) => c.Slots!));
-      const even = evenSlotRanges(shardCount);
+      const even = evenSlots(shardCount);
       const ids = new Set<string>();
       for (let i = 0; i < shardCount; i++) {
         const config = configs[i] ?? {};
@@ -346,7 +333,7 @@ export function replicationGroupHandlers(
         checkReplicaCount(replicas);
         shards.push({
           nodeGroupId,
-          slots: config.Slots !== undefined ? formatSlots(parseSlots(config.Slots)) : formatSlots([even[i]]),
+          slots: formatSlotRanges(config.Slots !== undefined ? parseSlots(config.Slots) : even[i]),
           zones: shardZones(config, replicas, i),
         });
       }
@@ -1027,7 +1014,7 @@ export function replicationGroupHandlers(
 
 function targetSlotStrings(owned: Record<string, number[]>, remaining: string[]): Record<string, string> {
   const target = rebalancedSlots(owned, remaining);
-  return Object.fromEntries(Object.entries(target).map(([id, slots]) => [id, formatSlots(rangesOf(slots))]));
+  return Object.fromEntries(Object.entries(target).map(([id, slots]) => [id, formatSlotRanges(slotsToRanges(slots))]));
 }
 
 // ---- Members of a group, through the cache cluster API ------------------------------------------------------------

@@ -14,6 +14,7 @@ import type {
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { arn } from './arns.js';
+import { availabilityZones } from './catalog.js';
 import { defaultNetwork } from './default-network.js';
 import { fault, invalidValue, requireValue } from './faults.js';
 import { groupName } from './identifiers.js';
@@ -73,6 +74,23 @@ export function findSubnetGroup(store: Store, scope: Scope, rawName: string): Ca
   const name = rawName.toLowerCase();
   if (name === DEFAULT_SUBNET_GROUP) return defaultGroup(scope);
   return store.resources.get<CacheSubnetGroup>(scope, KIND.subnetGroup, name)?.state;
+}
+
+/** Zones of the subnet group, in the region's order: where nodes may go. */
+export function subnetZones(region: string, subnetGroup: CacheSubnetGroup): string[] {
+  const grouped = new Set((subnetGroup.Subnets ?? []).map((s) => s.SubnetAvailabilityZone?.Name));
+  return availabilityZones(region).filter((zone) => grouped.has(zone));
+}
+
+/**
+ * A requested zone must be one of the subnet group's; returns it. The name is undefined only for the stand-in of a
+ * cluster whose subnet group has gone.
+ */
+export function checkZone(zones: string[], zone: string, subnetGroupName: string | undefined): string {
+  if (!zones.includes(zone)) {
+    throw invalidValue(`Invalid availability zone: ${zone}. The cache subnet group ${subnetGroupName} has subnets in: ${zones.join(', ')}.`);
+  }
+  return zone;
 }
 
 const notFound = (name: string) =>
