@@ -10,7 +10,8 @@
 import type { NodeGroup, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager, GroupAddress } from '../dataplane/endpoints.js';
-import { applyAuthTokens, setListenAddresses, withAdmin } from '../dataplane/node-admin.js';
+import { applyAuthTokens, pollUntil, setListenAddresses, withAdmin } from '../dataplane/node-admin.js';
+import { Stopping } from '../dataplane/stopping.js';
 import {
   addMembers,
   attachReplica,
@@ -22,6 +23,7 @@ import {
   readClusterNodes,
   waitClusterStable,
   type ClusterMember,
+  type ClusterNode,
 } from '../dataplane/redis-cluster.js';
 import { bestCandidate, failover as promote, replicaOf, waitForSync } from '../dataplane/replication.js';
 import { formatSlotRanges, slotMoves, slotsToRanges } from '../dataplane/slot-ranges.js';
@@ -393,14 +395,16 @@ export class ReplicationGroups {
     const [newClusterId] = await memberIds([node]);
     const known = (await readClusterNodes(others[0])).some((n) => n.id === newClusterId);
     if (!known) {
+      // A replaced node is gone for good: it is forgotten before the new one is met, since the new one may have its
+      // address (Docker hands a freed container address out again), and the others would keep looking for the old
+      // identity there. A restarted one is forgotten only once they flag it failed: until then its replicas may
+      // still follow it, and forgetting it would be refused.
+      if (how === 'replace' && oldClusterId && oldClusterId !== newClusterId) await forgetMembers(others, [oldClusterId]);
       await addMembers(others[0], [node]);
-      // A replaced node is gone for good, before the others may have noticed. A restarted one is forgotten only once
-      // they flag it failed: until then its replicas may still follow it, and forgetting it would be refused.
-      const stale =
-        how === 'replace'
-          ? [oldClusterId].filter((n): n is string => n !== undefined && n !== newClusterId)
-          : (await readClusterNodes(others[0])).filter((n) => n.failed && n.id !== newClusterId && (!oldClusterId || n.id === oldClusterId)).map((n) => n.id);
-      if (stale.length > 0) await forgetMembers([...others, node], stale);
+      if (how === 'restart') {
+        const stale = await this.flaggedOldIdentities(node, others[0], newClusterId);
+        if (stale.length > 0) await forgetMembers([...others, node], stale);
+      }
     }
     if (memberId !== primaryId) {
       await attachReplica(node, await this.live(scope, primaryId));
@@ -416,6 +420,34 @@ export class ReplicationGroups {
     // Settled before the caller goes on: a rolling change fails over to this node next, and a graceful failover to a
     // replica the cluster has not settled on does not complete.
     await waitClusterStable(await this.liveMembers(scope, id));
+  }
+
+  /**
+   * The identities a restarted node had before, as the cluster knows them (the same announced endpoint, another
+   * id), once the cluster has flagged them failed, which takes a node timeout or two after the restart. Until then
+   * CLUSTER FORGET would be refused by a replica still following one. A dead node's id cannot be asked of it, so
+   * the endpoint is what identifies it; left unforgotten, it stays in every node's view as a failed master.
+   */
+  private async flaggedOldIdentities(node: ClusterMember, other: ClusterMember, newClusterId: string): Promise<string[]> {
+    const me = (await readClusterNodes(node)).find((n) => n.myself);
+    if (!me) return [];
+    const at = (n: ClusterNode) => `${n.hostname ?? n.ip}:${n.port}`;
+    try {
+      return await pollUntil(
+        async () => {
+          const old = (await readClusterNodes(other)).filter((n) => n.id !== newClusterId && at(n) === at(me));
+          if (old.every((n) => n.failed)) return { value: old.map((n) => n.id) };
+          return `${old.map((n) => n.id).join(', ')} not flagged failed yet`;
+        },
+        15_000,
+        `the old identity of ${at(me)} to be flagged failed`,
+        100,
+      );
+    } catch (error) {
+      if (error instanceof Stopping) throw error;
+      this.log.warn({ err: error }, 'a restarted cluster node\'s old identity stays in the cluster\'s view');
+      return [];
+    }
   }
 
   // ---- node changes --------------------------------------------------------------------------------------------
