@@ -87,7 +87,7 @@ interface ScaleResult {
 async function nodeFacts(runtime: 'process' | 'docker', dataDir: string, network: string): Promise<NodeFacts[]> {
   const nodes: NodeFacts[] =
     runtime === 'process'
-      ? processNodes(dataDir).map((n) => ({ clusterId: n.clusterId, runtimeId: String(n.pid), host: '127.0.0.1', port: n.port }))
+      ? processNodes(dataDir).map((n) => ({ clusterId: n.clusterId, runtimeId: String(n.pid), host: n.host, port: n.port }))
       : (await containerNodes(network)).map((c) => ({ clusterId: c.clusterId, runtimeId: c.id, host: '127.0.0.1', port: c.hostPort }));
   await mapLimit(nodes, 32, async (node) => {
     const identity = await serverIdentity(node.host, node.port);
