@@ -16,6 +16,8 @@ import { KIND } from '../services/elasticache/kinds.js';
 import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
+/** The node id of a member's temporary second node (startStandIn). */
+const STAND_IN = 'standin';
 
 /** The emulator's way into a node: its newest token first, then any it may still have. */
 function adminTarget(spec: NodeSpec, target: { host: string; port: number }): AdminTarget {
@@ -178,6 +180,25 @@ export class ClusterNodes {
     if (!handle?.target || !handle.peer) return undefined;
     const spec = this.spec(scope, cluster, nodeId);
     return { admin: adminTarget(this.spec(scope, cluster, nodeId), handle.target), peer: handle.peer };
+  }
+
+  /**
+   * A node on the member's current spec beside its own, with no endpoint and no alias: the data of a primary without
+   * replicas moves through it while the primary's node is replaced (a node type change keeps the data, as on AWS).
+   * Removed by the caller; one left by a crash is an orphan the next start removes.
+   */
+  async startStandIn(scope: Scope, id: string): Promise<{ node: LiveNode; remove: () => Promise<void> }> {
+    const cluster = this.load(scope, id);
+    if (!cluster) throw new Error(`cache cluster ${id} is gone`);
+    const spec: NodeSpec = { ...this.spec(scope, cluster, STAND_IN), endpoint: undefined, heldAddresses: undefined, cluster: undefined, aliases: [] };
+    const handle = await this.runtime.createNode(spec);
+    const remove = () => this.runtime.removeNode(spec, handle);
+    if (!handle.target || !handle.peer) {
+      await remove();
+      throw new Error(`the stand-in node of ${id} does not answer`);
+    }
+    await this.applyParameters(spec, handle, spec.parameters);
+    return { node: { admin: adminTarget(spec, handle.target), peer: handle.peer }, remove };
   }
 
   /** Removes a node, closes its endpoint and frees its address. */

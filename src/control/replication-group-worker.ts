@@ -423,6 +423,30 @@ export class ReplicationGroups {
   }
 
   /**
+   * Replaces the node of a primary that has no replica without losing its data: a stand-in node of the new spec
+   * syncs from it and takes over (writes paused meanwhile, none lost), the primary's node is replaced and syncs
+   * back from the stand-in, takes over again, and the stand-in goes. Writes are refused for the moments the
+   * primary endpoint's node is a replica, as ElastiCache's own switch interrupts them.
+   */
+  private async replaceLonePrimary(scope: Scope, id: string, memberId: string): Promise<void> {
+    const old = await this.live(scope, memberId);
+    const standIn = await this.nodes.startStandIn(scope, memberId);
+    try {
+      await replicaOf(standIn.node.admin, old.peer);
+      await waitForSync(standIn.node.admin);
+      await promote({ candidate: standIn.node.admin, candidatePeer: standIn.node.peer, oldPrimary: old.admin, others: [] });
+      await this.nodes.startNode(scope, memberId, NODE);
+      const fresh = await this.live(scope, memberId);
+      await replicaOf(fresh.admin, standIn.node.peer);
+      await waitForSync(fresh.admin);
+      await promote({ candidate: fresh.admin, candidatePeer: fresh.peer, oldPrimary: standIn.node.admin, others: [] });
+    } finally {
+      await standIn.remove();
+    }
+    await this.servePrimaryEndpoint(scope, id);
+  }
+
+  /**
    * The identities a restarted node had before, as the cluster knows them (the same announced endpoint, another
    * id), once the cluster has flagged them failed, which takes a node timeout or two after the restart. Until then
    * CLUSTER FORGET would be refused by a replica still following one. A dead node's id cannot be asked of it, so
@@ -484,6 +508,10 @@ export class ReplicationGroups {
         const current = this.load(scope, id)!.state.NodeGroups!.find((ng) => ng.NodeGroupId === nodeGroup.NodeGroupId)!;
         const oldPrimaryId = primaryOf(current)!.CacheClusterId!;
         const next = replicasOf(current)[0]?.CacheClusterId;
+        if (!next && !isClusterMode(state)) {
+          await this.replaceLonePrimary(scope, id, oldPrimaryId);
+          continue;
+        }
         if (next) {
           const candidate = await this.live(scope, next);
           const oldPrimary = await this.live(scope, oldPrimaryId);
