@@ -38,6 +38,8 @@ export interface Identity {
 export interface LiveNode {
   admin: AdminTarget;
   peer: Peer;
+  /** The node listens on its endpoint itself (NodeHandle.servesEndpoint). */
+  servesEndpoint: boolean;
 }
 
 export class ClusterNodes {
@@ -175,11 +177,12 @@ export class ClusterNodes {
    */
   async liveNode(scope: Scope, id: string, nodeId = '0001'): Promise<LiveNode | undefined> {
     const cluster = this.load(scope, id);
-    if (!cluster) return undefined;
-    const handle = await this.inspect(scope, cluster, nodeId);
-    if (!handle?.target || !handle.peer) return undefined;
+    const recorded = cluster && this.handleOf(cluster, nodeId);
+    if (!recorded) return undefined;
     const spec = this.spec(scope, cluster, nodeId);
-    return { admin: adminTarget(this.spec(scope, cluster, nodeId), handle.target), peer: handle.peer };
+    const handle = await this.runtime.inspectNode(spec, recorded);
+    if (!handle?.target || !handle.peer) return undefined;
+    return { admin: adminTarget(spec, handle.target), peer: handle.peer, servesEndpoint: handle.servesEndpoint === true };
   }
 
   /**
@@ -198,7 +201,7 @@ export class ClusterNodes {
       throw new Error(`the stand-in node of ${id} does not answer`);
     }
     await this.applyParameters(spec, handle, spec.parameters);
-    return { node: { admin: adminTarget(spec, handle.target), peer: handle.peer }, remove };
+    return { node: { admin: adminTarget(spec, handle.target), peer: handle.peer, servesEndpoint: false }, remove };
   }
 
   /** Removes a node, closes its endpoint and frees its address. */

@@ -627,21 +627,20 @@ export class ReplicationGroups {
     }
     const primaryId = primaryOf(group.state.NodeGroups![0])?.CacheClusterId;
     // Members whose node listens on its endpoint itself (one started by an older build does not), primary last.
-    const members: { memberId: string; own: EndpointAllocation; admin: LiveNode['admin'] | undefined }[] = [];
-    let held = this.real;
+    const members: { memberId: string; own: EndpointAllocation; admin: LiveNode['admin'] }[] = [];
+    let held = true;
     for (const memberId of group.state.MemberClusters ?? []) {
       const own = this.store.endpoints.find(scope, KIND.cacheCluster, memberId, NODE);
       if (!own) continue;
-      const node = this.real ? await this.nodes.liveNode(scope, memberId, NODE) : undefined;
-      const serving = node !== undefined && node.admin.host === own.address && node.admin.port === own.port;
-      if (memberId === primaryId && (!this.nodes.canHold(own, primary) || (node && !serving))) held = false;
-      if (serving) members.push({ memberId, own, admin: node.admin });
+      const node = await this.nodes.liveNode(scope, memberId, NODE);
+      if (memberId === primaryId && (!this.nodes.canHold(own, primary) || (node && !node.servesEndpoint))) held = false;
+      if (node?.servesEndpoint) members.push({ memberId, own, admin: node.admin });
     }
     members.sort((a, b) => Number(a.memberId === primaryId) - Number(b.memberId === primaryId));
     if (held) await this.endpoints.closeEndpoint(primary.address, primary.port);
     for (const { memberId, own, admin } of members) {
       const addresses = held && memberId === primaryId ? [own.address, primary.address] : [own.address];
-      await setListenAddresses(admin!, addresses, own.port);
+      await setListenAddresses(admin, addresses, own.port);
     }
     if (!held) await this.endpoints.openGroupEndpoint(this.address(scope, id), 'primary', primary.address, primary.port);
     return held;
@@ -759,9 +758,7 @@ export class ReplicationGroups {
       if (node) await replicaOf(node.admin, undefined);
       // A node that held the group's primary endpoint lets go of it: the address is freed with the group.
       const own = this.store.endpoints.find(scope, KIND.cacheCluster, retained, NODE);
-      if (node && own && node.admin.host === own.address && node.admin.port === own.port) {
-        await setListenAddresses(node.admin, [own.address], own.port);
-      }
+      if (node?.servesEndpoint && own) await setListenAddresses(node.admin, [own.address], own.port);
     }
     await this.nodes.runtime.releaseUnused?.();
     this.store.transaction(() => {

@@ -231,6 +231,9 @@ class CachedResource {
   }
 }
 
+/** The key of one account, region and kind: in the cache, and in ReadStamps. */
+const kindKey = (scope: Scope, kind: string) => `${scope.account}\u0000${scope.region}\u0000${kind}`;
+
 /** The resources of one account, region and kind that have been read: by id, and the full list once listed. */
 interface CachedKind {
   byId: Map<string, CachedResource>;
@@ -268,7 +271,7 @@ class ResourceCache {
 
   /** The kind's entry when the cache may be used now, creating it; undefined when it must stand aside. */
   entry(scope: Scope, kind: string): CachedKind | undefined {
-    const key = `${scope.account}\u0000${scope.region}\u0000${kind}`;
+    const key = kindKey(scope, kind);
     this.tracker.kinds?.add(key);
     if (this.uncommittedWrite) {
       if (this.db.inTransaction) return undefined;
@@ -291,7 +294,7 @@ class ResourceCache {
 
   /** Called by every write, before it runs. */
   written(scope: Scope, kind: string): void {
-    const key = `${scope.account}\u0000${scope.region}\u0000${kind}`;
+    const key = kindKey(scope, kind);
     this.kinds.delete(key);
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
     if (this.db.inTransaction) this.uncommittedWrite = true;

@@ -20,14 +20,20 @@ import { failure, rawCall, sdkClient, startTestEmulator } from '../fixtures/emul
 const withoutRequestId = (body: string) => body.replace(/<RequestId>[^<]*<\/RequestId>/, '<RequestId/>');
 const requestId = (body: string) => /<RequestId>([^<]*)<\/RequestId>/.exec(body)?.[1];
 
+/** Calls three times and returns the last answer, the one that comes from the kept answer (unless something changed). */
+async function polled<T>(call: () => Promise<T>): Promise<T> {
+  await call();
+  await call();
+  return call();
+}
+
 t.test('the same Describe again: the same answer, with its own request id', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
   await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
   const params = { Action: 'DescribeCacheClusters', Version: '2015-02-02', ShowCacheNodeInfo: 'true' };
   const first = await rawCall(emulator, params);
-  await rawCall(emulator, params);
-  const second = await rawCall(emulator, params); // from the kept answer
+  const second = await polled(() => rawCall(emulator, params)); // from the kept answer
   t.equal(first.status, 200);
   t.equal(second.status, 200);
   t.match(first.body, /<CacheClusterId>a<\/CacheClusterId>/);
@@ -45,12 +51,8 @@ t.test('every change shows at the next call', async (t) => {
   const client = sdkClient(emulator);
   const describeOnce = async (id?: string) =>
     (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: id }))).CacheClusters ?? [];
-  // Polled three times: the third answer comes from the kept one, and so must the next unless something changed.
-  const describe = async (id?: string) => {
-    await describeOnce(id);
-    await describeOnce(id);
-    return describeOnce(id);
-  };
+  // The third answer comes from the kept one, and so must the next unless something changed.
+  const describe = (id?: string) => polled(() => describeOnce(id));
   await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
   t.same((await describe()).map((c) => c.CacheClusterId), ['a']);
   t.same((await describe()).map((c) => c.CacheClusterId), ['a'], 'again');
@@ -82,11 +84,7 @@ t.test('every change shows at the next call', async (t) => {
   // Another kind: parameter groups are answered apart from clusters.
   const groupsOnce = async () =>
     ((await client.send(new DescribeCacheParameterGroupsCommand({}))).CacheParameterGroups ?? []).map((g) => g.CacheParameterGroupName);
-  const groups = async () => {
-    await groupsOnce();
-    await groupsOnce();
-    return groupsOnce();
-  };
+  const groups = () => polled(groupsOnce);
   const before = await groups();
   await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'mine', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
   const after = await groups();
@@ -102,11 +100,7 @@ t.test('a kept answer never crosses accounts or regions', async (t) => {
   await mine.send(new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
   const idsOnce = async (client: typeof mine) =>
     ((await client.send(new DescribeCacheClustersCommand({}))).CacheClusters ?? []).map((c) => c.CacheClusterId);
-  const ids = async (client: typeof mine) => {
-    await idsOnce(client);
-    await idsOnce(client);
-    return idsOnce(client);
-  };
+  const ids = (client: typeof mine) => polled(() => idsOnce(client));
   t.same(await ids(mine), ['a']);
   t.same(await ids(mine), ['a']);
   t.same(await ids(otherAccount), []);
