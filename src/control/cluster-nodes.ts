@@ -11,8 +11,9 @@ import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../data
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
 import type { CacheClusterInternal, StoredCluster } from '../services/elasticache/cache-clusters.js';
-import { nodeType, regionCode, type EngineName } from '../services/elasticache/catalog.js';
-import { KIND } from '../services/elasticache/kinds.js';
+import { nodeType, type EngineName } from '../domain/elasticache/catalog.js';
+import { regionCode } from '../domain/regions.js';
+import { KIND } from '../domain/elasticache/kinds.js';
 import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
 
 export const CONFIGURATION_ROLE = 'cfg';

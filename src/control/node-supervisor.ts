@@ -7,7 +7,7 @@ import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Scope, Store } from '../store/store.js';
 import type { WorkQueue } from '../services/context.js';
-import { KIND } from '../services/elasticache/kinds.js';
+import { KIND } from '../domain/elasticache/kinds.js';
 import type { CacheClusterInternal } from '../services/elasticache/cache-clusters.js';
 import type { ClusterNodes } from './cluster-nodes.js';
 

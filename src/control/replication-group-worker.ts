@@ -26,13 +26,13 @@ import {
   type ClusterNode,
 } from '../dataplane/redis-cluster.js';
 import { bestCandidate, failover as promote, replicaOf, waitForSync } from '../dataplane/replication.js';
-import { formatSlotRanges, slotMoves, slotsToRanges } from '../dataplane/slot-ranges.js';
+import { formatSlotRanges, slotMoves, slotsToRanges } from '../common/slot-ranges.js';
 import type { EndpointAllocation, Job, Scope, Store } from '../store/store.js';
-import { arn } from '../services/elasticache/arns.js';
+import { arn } from '../domain/elasticache/arns.js';
 import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
-import { KIND } from '../services/elasticache/kinds.js';
+import { KIND } from '../domain/elasticache/kinds.js';
 import { primaryOf, type ReplicationGroupInternal, type StoredGroup } from '../services/elasticache/replication-groups.js';
-import { parseSlots, slotsOf } from '../services/elasticache/slots.js';
+import { parseSlots, slotsOf } from '../domain/elasticache/slots.js';
 import type { ClusterNodes, LiveNode } from './cluster-nodes.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { adminCommand, connectAdmin, describeNode, NodeUnreachable, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
-import { formatSlotRanges, rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from './slot-ranges.js';
+import { formatSlotRanges, rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
 export type { AdminTarget, Peer } from './node-admin.js';
 

@@ -12,7 +12,7 @@ import {
   slotOwners, waitClusterStable, type ClusterMember,
 } from '../../src/dataplane/redis-cluster.js';
 import { bestCandidate, failover, replicaOf, replicationState, waitForSync } from '../../src/dataplane/replication.js';
-import { evenSlots, formatSlotRanges, planRebalance, rangesToSlots, type SlotRanges } from '../../src/dataplane/slot-ranges.js';
+import { evenSlots, formatSlotRanges, planRebalance, rangesToSlots, type SlotRanges } from '../../src/common/slot-ranges.js';
 import { ADMIN_SECRET, redisAvailable, startMany, stopAll, type TestNode } from './redis-processes.js';
 
 const KEYS = 10_000;

@@ -17,8 +17,8 @@ import {
   SlotRangesError,
   type SlotMove,
   type SlotRanges,
-} from '../../src/dataplane/slot-ranges.js';
-import { checkCoverage, parseSlots, slotsOf } from '../../src/services/elasticache/slots.js';
+} from '../../src/common/slot-ranges.js';
+import { checkCoverage, parseSlots, slotsOf } from '../../src/domain/elasticache/slots.js';
 
 /** Who owns what after the moves, checking that every move takes a slot its donor holds. */
 function applyMoves(t: Test, owners: Record<string, SlotRanges>, moves: SlotMove[]): Map<string, Set<number>> {

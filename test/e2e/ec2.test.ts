@@ -38,7 +38,7 @@ import {
 import t, { type Test } from 'tap';
 import { LoopbackAddressAllocator } from '../../src/dataplane/loopback-addresses.js';
 import { buildApp } from '../../src/http/app.js';
-import { defaultNetwork } from '../../src/services/elasticache/default-network.js';
+import { defaultNetwork } from '../../src/domain/elasticache/default-network.js';
 import { ec2Api, ec2SubnetDirectory, findSecurityGroup, securityGroupRules } from '../../src/services/ec2/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { Store } from '../../src/store/store.js';

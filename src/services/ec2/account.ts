@@ -15,7 +15,7 @@ import type {
   NetworkInterface,
 } from '@aws-sdk/client-ec2';
 import type { Store } from '../../store/store.js';
-import { availabilityZones } from '../elasticache/catalog.js';
+import { availabilityZones } from '../../domain/regions.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters } from './filters.js';

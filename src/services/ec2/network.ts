@@ -5,8 +5,8 @@
  */
 import type { NetworkAcl, RouteTable, SecurityGroup, Subnet, Tag, Tenancy, Vpc } from '@aws-sdk/client-ec2';
 import type { Scope, Store, StoredResource } from '../../store/store.js';
-import { availabilityZones, regionCode } from '../elasticache/catalog.js';
-import { defaultNetwork } from '../elasticache/default-network.js';
+import { availabilityZones, regionCode } from '../../domain/regions.js';
+import { defaultNetwork } from '../../domain/elasticache/default-network.js';
 import { ipv4Size, numberToIpv4, parseIpv4Cidr } from './cidr.js';
 import { ec2Errors } from './errors.js';
 import { derivedId, ec2Arn, newId } from './ids.js';

@@ -19,7 +19,7 @@ import type {
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
-import { arn } from './arns.js';
+import { arn } from '../../domain/elasticache/arns.js';
 import {
   DEFAULT_PORTS,
   ENGINES,
@@ -32,11 +32,11 @@ import {
   versionInfoOf,
   type EngineName,
   type EngineVersionInfo,
-} from './catalog.js';
-import { defaultNetwork } from './default-network.js';
-import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
-import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, systemWindows } from './identifiers.js';
-import { KIND } from './kinds.js';
+} from '../../domain/elasticache/catalog.js';
+import { defaultNetwork } from '../../domain/elasticache/default-network.js';
+import { fault, invalidCombination, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
+import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, systemWindows } from '../../domain/elasticache/identifiers.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
 import { defaultParameterGroupName, findParameterGroup } from './parameter-groups.js';
 import { findCacheSecurityGroup } from './security-groups.js';

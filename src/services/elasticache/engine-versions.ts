@@ -9,7 +9,7 @@ import type {
   DescribeCacheEngineVersionsMessage,
 } from '@aws-sdk/client-elasticache';
 import type { HandlerTable, RequestContext } from '../context.js';
-import { ENGINE_VERSIONS, type EngineName, type EngineVersionInfo } from './catalog.js';
+import { ENGINE_VERSIONS, type EngineName, type EngineVersionInfo } from '../../domain/elasticache/catalog.js';
 import { paginate } from './pagination.js';
 
 const ENGINE_DESCRIPTIONS: Record<EngineName, string> = {

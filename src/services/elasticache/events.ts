@@ -5,7 +5,7 @@
 import type { DescribeEventsMessage, Event, EventsMessage } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
-import { invalidValue } from './faults.js';
+import { invalidValue } from '../../domain/elasticache/faults.js';
 import { paginate } from './pagination.js';
 
 const MINUTE = 60_000;

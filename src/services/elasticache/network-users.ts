@@ -4,7 +4,7 @@
  */
 import type { CacheCluster, CacheSubnetGroup } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
-import { KIND } from './kinds.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
 
 export function elastiCacheNetworkUsers(store: Store) {
   return {

@@ -2,7 +2,7 @@
  * Marker / MaxRecords paging. Markers are opaque to clients: the offset of the next item, base64-encoded.
  * Limits differ per operation (20-100 for most, 20-50 for DescribeSnapshots).
  */
-import { invalidValue } from './faults.js';
+import { invalidValue } from '../../domain/elasticache/faults.js';
 
 export interface PageLimits {
   min: number;

@@ -18,12 +18,12 @@ import type {
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
-import { arn } from './arns.js';
-import { FAMILIES, familySupportsClusterMode } from './catalog.js';
-import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
-import { KIND } from './kinds.js';
+import { arn } from '../../domain/elasticache/arns.js';
+import { FAMILIES, familySupportsClusterMode } from '../../domain/elasticache/catalog.js';
+import { fault, invalidCombination, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
-import { parameterTable, type ParameterDefinition, type ParameterTable } from './parameter-tables/index.js';
+import { parameterTable, type ParameterDefinition, type ParameterTable } from '../../domain/elasticache/parameter-tables/index.js';
 import { applyTags } from './tags.js';
 
 export const PARAMETER_GROUP_QUOTA = 300;

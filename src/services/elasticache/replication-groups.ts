@@ -22,10 +22,10 @@ import type {
   ReplicationGroup,
   TestFailoverMessage,
 } from '@aws-sdk/client-elasticache';
-import { evenSlots, formatSlotRanges, rebalancedSlots, slotsToRanges } from '../../dataplane/slot-ranges.js';
+import { evenSlots, formatSlotRanges, rebalancedSlots, slotsToRanges } from '../../common/slot-ranges.js';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
-import { arn } from './arns.js';
+import { arn } from '../../domain/elasticache/arns.js';
 import {
   CLIENT_DOWNLOAD_PAGE,
   NODES_PER_REGION,
@@ -55,13 +55,13 @@ import {
   defaultVersion,
   versionInfoOf,
   type EngineName,
-} from './catalog.js';
-import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
-import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, systemWindows } from './identifiers.js';
-import { KIND } from './kinds.js';
+} from '../../domain/elasticache/catalog.js';
+import { fault, invalidCombination, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
+import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, systemWindows } from '../../domain/elasticache/identifiers.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
 import { defaultParameterGroupName, findParameterGroup } from './parameter-groups.js';
-import { checkCoverage, parseSlots, slotsOf } from './slots.js';
+import { checkCoverage, parseSlots, slotsOf } from '../../domain/elasticache/slots.js';
 import { checkZone, findSubnetGroup, subnetZones } from './subnet-groups.js';
 import { applyTags } from './tags.js';
 

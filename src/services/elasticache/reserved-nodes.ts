@@ -20,10 +20,10 @@ import type {
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
-import { arn } from './arns.js';
-import { NODE_TYPES } from './catalog.js';
-import { fault, invalidValue, requireValue } from './faults.js';
-import { KIND } from './kinds.js';
+import { arn } from '../../domain/elasticache/arns.js';
+import { NODE_TYPES } from '../../domain/elasticache/catalog.js';
+import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
 import { applyTags } from './tags.js';
 

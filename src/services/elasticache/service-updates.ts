@@ -17,7 +17,7 @@ import type {
 } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
-import { fault, invalidValue, requireValue } from './faults.js';
+import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 import { paginate, type PageLimits } from './pagination.js';
 
 /** The model documents no bounds for these operations' MaxRecords; the usual default and ceiling apply. */

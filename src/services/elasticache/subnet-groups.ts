@@ -13,12 +13,12 @@ import type {
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
-import { arn } from './arns.js';
-import { availabilityZones } from './catalog.js';
-import { defaultNetwork } from './default-network.js';
-import { fault, invalidValue, requireValue } from './faults.js';
-import { groupName } from './identifiers.js';
-import { KIND } from './kinds.js';
+import { arn } from '../../domain/elasticache/arns.js';
+import { availabilityZones } from '../../domain/regions.js';
+import { defaultNetwork } from '../../domain/elasticache/default-network.js';
+import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
+import { groupName } from '../../domain/elasticache/identifiers.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
 import { applyTags } from './tags.js';
 

@@ -4,8 +4,8 @@
  */
 import type { Store, Tag } from '../../store/store.js';
 import { partitionOf, type HandlerTable, type RequestContext } from '../context.js';
-import { arn, parseArn, type ArnType } from './arns.js';
-import { fault, invalidValue, requireValue } from './faults.js';
+import { arn, parseArn, type ArnType } from '../../domain/elasticache/arns.js';
+import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 
 export const TAG_LIMIT = 50;
 const ALLOWED = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;

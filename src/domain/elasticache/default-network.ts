@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Scope } from '../../store/store.js';
-import { availabilityZones } from './catalog.js';
+import { availabilityZones } from '../regions.js';
 
 function hexId(prefix: string, ...parts: string[]): string {
   return `${prefix}-${createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 17)}`;

@@ -3,7 +3,7 @@
  * cluster-mode group cover 0-16383 exactly once. The arithmetic is dataplane/slot-ranges.ts; this adds the API's
  * faults and wording.
  */
-import { parseSlotRanges, rangesToSlots, SLOT_COUNT, SlotRangesError, type SlotRanges } from '../../dataplane/slot-ranges.js';
+import { parseSlotRanges, rangesToSlots, SLOT_COUNT, SlotRangesError, type SlotRanges } from '../../common/slot-ranges.js';
 import { invalidValue } from './faults.js';
 
 export function parseSlots(value: string, parameter = 'Slots'): SlotRanges {

@@ -244,27 +244,3 @@ export function nodeTypeSupports(info: NodeTypeInfo, engine: EngineName, fullVer
   const minimum = engine === 'memcached' ? '1.5.16' : engine === 'redis' ? '5.0.6' : '0';
   return compareVersions(fullVersion, minimum) >= 0;
 }
-
-/** AWS's short region code used in endpoint names: us-east-1 → use1, ap-southeast-2 → apse2. */
-export function regionCode(region: string): string {
-  const words: Record<string, string> = {
-    north: 'n',
-    south: 's',
-    east: 'e',
-    west: 'w',
-    central: 'c',
-    northeast: 'ne',
-    northwest: 'nw',
-    southeast: 'se',
-    southwest: 'sw',
-  };
-  const [area, direction, number] = region.split('-');
-  if (!direction) return region;
-  return `${area}${words[direction] ?? direction}${number ?? ''}`;
-}
-
-/** The availability zones of a region, as DescribeAvailabilityZones names them. */
-export function availabilityZones(region: string): string[] {
-  const letters = region === 'us-east-1' ? ['a', 'b', 'c', 'd', 'e', 'f'] : ['a', 'b', 'c'];
-  return letters.map((letter) => `${region}${letter}`);
-}

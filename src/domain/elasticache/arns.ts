@@ -1,6 +1,5 @@
 /** ElastiCache ARNs: arn:<partition>:elasticache:<region>:<account>:<type>:<name>. */
-import type { RequestContext } from '../context.js';
-import { partitionOf } from '../context.js';
+import { partitionOf } from '../regions.js';
 import type { Scope } from '../../store/store.js';
 import { fault } from './faults.js';
 
@@ -18,7 +17,7 @@ export type ArnType =
   | 'serverlesscachesnapshot'
   | 'globalreplicationgroup';
 
-export function arn(scope: Scope | RequestContext, type: ArnType, name: string): string {
+export function arn(scope: Scope, type: ArnType, name: string): string {
   return `arn:${partitionOf(scope.region)}:elasticache:${scope.region}:${scope.account}:${type}:${name}`;
 }
 
