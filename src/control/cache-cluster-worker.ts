@@ -7,9 +7,9 @@ import type { CacheNode } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Job, Scope, Store } from '../store/store.js';
 import { arn } from '../domain/elasticache/arns.js';
-import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
+import { nextAuthTokens } from '../domain/elasticache/auth-tokens.js';
 import { KIND } from '../domain/elasticache/kinds.js';
-import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
+import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import type { ClusterNodes } from './cluster-nodes.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 

@@ -10,11 +10,11 @@ import type { EndpointManager } from '../dataplane/endpoints.js';
 import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
-import type { CacheClusterInternal, StoredCluster } from '../services/elasticache/cache-clusters.js';
+import { findCluster, recordClusterEvent, updateCluster, type StoredCluster } from '../domain/elasticache/records.js';
 import { nodeType, type EngineName } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
-import { effectiveParameters } from '../services/elasticache/parameter-groups.js';
+import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
 /** The node id of a member's temporary second node (startStandIn). */
@@ -53,23 +53,16 @@ export class ClusterNodes {
   ) {}
 
   load(scope: Scope, id: string): StoredCluster | undefined {
-    const found = this.store.resources.get<CacheCluster>(scope, KIND.cacheCluster, id);
-    return found && { state: found.state, internal: found.internal as CacheClusterInternal };
+    return findCluster(this.store, scope, id);
   }
 
   /** Re-reads the cluster, lets `change` edit it, saves it: one transaction, never a stale write. */
   update(scope: Scope, id: string, change: (cluster: StoredCluster) => void): StoredCluster | undefined {
-    return this.store.transaction(() => {
-      const cluster = this.load(scope, id);
-      if (!cluster) return undefined;
-      change(cluster);
-      this.store.resources.update(scope, KIND.cacheCluster, id, cluster.state, cluster.internal);
-      return cluster;
-    });
+    return updateCluster(this.store, scope, id, change);
   }
 
   event(scope: Scope, id: string, message: string): void {
-    this.store.events.record(scope, 'cache-cluster', id, message);
+    recordClusterEvent(this.store, scope, id, message);
   }
 
   spec(scope: Scope, cluster: StoredCluster, nodeId: string): NodeSpec {

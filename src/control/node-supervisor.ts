@@ -6,9 +6,9 @@
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Scope, Store } from '../store/store.js';
-import type { WorkQueue } from '../services/context.js';
+import type { WorkQueue } from '../domain/elasticache/jobs.js';
 import { KIND } from '../domain/elasticache/kinds.js';
-import type { CacheClusterInternal } from '../services/elasticache/cache-clusters.js';
+import type { CacheClusterInternal, ClusterState } from '../domain/elasticache/records.js';
 import type { ClusterNodes } from './cluster-nodes.js';
 
 export class NodeSupervisor {
@@ -26,7 +26,7 @@ export class NodeSupervisor {
 
   private clusters() {
     return this.store.resources
-      .listEverywhere<CacheCluster>(KIND.cacheCluster)
+      .listEverywhere<ClusterState>(KIND.cacheCluster)
       .map((r) => ({ scope: r.scope, cluster: { state: r.state, internal: r.internal as CacheClusterInternal } }));
   }
 

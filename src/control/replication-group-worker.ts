@@ -7,7 +7,7 @@
  * removes everything. Every step looks at the stored state and the nodes first, so a job run again after a crash
  * finishes the work instead of repeating it.
  */
-import type { NodeGroup, ReplicationGroup } from '@aws-sdk/client-elasticache';
+import type { ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EndpointManager, GroupAddress } from '../dataplane/endpoints.js';
 import { applyAuthTokens, pollUntil, setListenAddresses, withAdmin } from '../dataplane/node-admin.js';
@@ -29,18 +29,15 @@ import { bestCandidate, failover as promote, replicaOf, waitForSync } from '../d
 import { formatSlotRanges, slotMoves, slotsToRanges } from '../common/slot-ranges.js';
 import type { EndpointAllocation, Job, Scope, Store } from '../store/store.js';
 import { arn } from '../domain/elasticache/arns.js';
-import { nextAuthTokens } from '../services/elasticache/cache-clusters.js';
+import { nextAuthTokens } from '../domain/elasticache/auth-tokens.js';
 import { KIND } from '../domain/elasticache/kinds.js';
-import { primaryOf, type ReplicationGroupInternal, type StoredGroup } from '../services/elasticache/replication-groups.js';
+import { findGroup, isClusterMode, membersOf, primaryOf, replicasOf, updateGroup, type StoredGroup } from '../domain/elasticache/records.js';
 import { parseSlots, slotsOf } from '../domain/elasticache/slots.js';
 import type { ClusterNodes, LiveNode } from './cluster-nodes.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 
 const NODE = '0001';
 
-const isClusterMode = (state: ReplicationGroup) => state.ClusterEnabled === true;
-const membersOf = (g: NodeGroup) => g.NodeGroupMembers ?? [];
-const replicasOf = (g: NodeGroup) => membersOf(g).filter((m) => m.CurrentRole !== 'primary');
 
 export class ReplicationGroups {
   constructor(
@@ -55,18 +52,11 @@ export class ReplicationGroups {
   }
 
   load(scope: Scope, id: string): StoredGroup | undefined {
-    const found = this.store.resources.get<ReplicationGroup>(scope, KIND.replicationGroup, id);
-    return found && { state: found.state, internal: found.internal as ReplicationGroupInternal };
+    return findGroup(this.store, scope, id);
   }
 
   update(scope: Scope, id: string, change: (group: StoredGroup) => void): StoredGroup | undefined {
-    return this.store.transaction(() => {
-      const group = this.load(scope, id);
-      if (!group) return undefined;
-      change(group);
-      this.store.resources.update(scope, KIND.replicationGroup, id, group.state, group.internal);
-      return group;
-    });
+    return updateGroup(this.store, scope, id, change);
   }
 
   recordEvent(scope: Scope, id: string, message: string): void {

@@ -8,7 +8,7 @@ import type { QueryApi } from '../../http/app.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { Scope, Store } from '../../store/store.js';
 import { isReadOnly, type Handler, type HandlerTable } from '../context.js';
-import type { SubnetDirectory, SubnetInfo } from '../elasticache/subnet-groups.js';
+import type { SubnetDirectory, SubnetInfo } from '../../domain/elasticache/network.js';
 import { accountHandlers } from './account.js';
 import { ec2Errors } from './errors.js';
 import { EC2_KIND } from './kinds.js';

@@ -6,18 +6,22 @@
 import type { QueryApi } from '../../http/app.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { ReadStamp, Store } from '../../store/store.js';
-import { isReadOnly, type HandlerTable, type WorkQueue } from '../context.js';
-import { cacheClusterHandlers, notFound as clusterNotFound, type SecurityGroupDirectory } from './cache-clusters.js';
+import { isReadOnly, type HandlerTable } from '../context.js';
+import { cacheClusterHandlers } from './cache-clusters.js';
 import { engineVersionHandlers } from './engine-versions.js';
 import { eventHandlers } from './events.js';
 import { fault } from '../../domain/elasticache/faults.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
-import { parameterGroupExists, parameterGroupHandlers } from './parameter-groups.js';
+import { parameterGroupHandlers } from './parameter-groups.js';
+import { parameterGroupExists } from '../../domain/elasticache/parameter-groups.js';
+import { clusterNotFound, findGroup, groupNotFound } from '../../domain/elasticache/records.js';
+import { findCacheSecurityGroup, findSubnetGroup, type SecurityGroupDirectory, type SubnetDirectory } from '../../domain/elasticache/network.js';
+import type { WorkQueue } from '../../domain/elasticache/jobs.js';
 import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
-import { findGroup, groupNotFound, replicationGroupHandlers } from './replication-groups.js';
-import { findCacheSecurityGroup, securityGroupHandlers } from './security-groups.js';
+import { replicationGroupHandlers } from './replication-groups/index.js';
+import { securityGroupHandlers } from './security-groups.js';
 import { serviceUpdateHandlers } from './service-updates.js';
-import { findSubnetGroup, subnetGroupHandlers, type SubnetDirectory } from './subnet-groups.js';
+import { subnetGroupHandlers } from './subnet-groups.js';
 import { tagHandlers } from './tags.js';
 
 let cachedModel: ServiceModel | undefined;

@@ -11,7 +11,7 @@ import type {
   DescribeCacheSecurityGroupsMessage,
   RevokeCacheSecurityGroupIngressMessage,
 } from '@aws-sdk/client-elasticache';
-import type { Scope, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { arn } from '../../domain/elasticache/arns.js';
 import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
@@ -19,12 +19,9 @@ import { groupName } from '../../domain/elasticache/identifiers.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
 import { applyTags } from './tags.js';
+import { findCacheSecurityGroup } from '../../domain/elasticache/network.js';
 
 export const SECURITY_GROUP_QUOTA = 50;
-
-export function findCacheSecurityGroup(store: Store, scope: Scope, name: string): CacheSecurityGroup | undefined {
-  return store.resources.get<CacheSecurityGroup>(scope, KIND.securityGroup, name.toLowerCase())?.state;
-}
 
 const notFound = (name: string) => fault('CacheSecurityGroupNotFoundFault', `CacheSecurityGroup not found: ${name}`);
 

@@ -11,88 +11,26 @@ import type {
   DescribeCacheSubnetGroupsMessage,
   ModifyCacheSubnetGroupMessage,
 } from '@aws-sdk/client-elasticache';
-import type { Scope, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { arn } from '../../domain/elasticache/arns.js';
-import { availabilityZones } from '../../domain/regions.js';
-import { defaultNetwork } from '../../domain/elasticache/default-network.js';
 import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 import { groupName } from '../../domain/elasticache/identifiers.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
 import { applyTags } from './tags.js';
+import {
+  DEFAULT_SUBNET_GROUP,
+  defaultSubnetGroup,
+  defaultVpcSubnets,
+  findSubnetGroup,
+  subnetGroupShape,
+  type SubnetDirectory,
+  type SubnetInfo,
+} from '../../domain/elasticache/network.js';
 
 export const SUBNETS_PER_GROUP = 20;
 export const SUBNET_GROUP_QUOTA = 300;
-export const DEFAULT_SUBNET_GROUP = 'default';
-
-export interface SubnetInfo {
-  subnetId: string;
-  vpcId: string;
-  availabilityZone: string;
-}
-
-export interface SubnetDirectory {
-  find(scope: Scope, subnetId: string): SubnetInfo | undefined;
-}
-
-/** The default VPC's subnets: all there is until the EC2 subset serves customer VPCs. */
-export const defaultVpcSubnets: SubnetDirectory = {
-  find(scope, subnetId) {
-    const network = defaultNetwork(scope);
-    const subnet = network.subnets.find((s) => s.subnetId === subnetId);
-    return subnet && { subnetId, vpcId: network.vpcId, availabilityZone: subnet.availabilityZone };
-  },
-};
-
-function shape(scope: Scope, name: string, description: string, subnets: SubnetInfo[]): CacheSubnetGroup {
-  return {
-    CacheSubnetGroupName: name,
-    CacheSubnetGroupDescription: description,
-    VpcId: subnets[0]?.vpcId,
-    Subnets: subnets.map((s) => ({
-      SubnetIdentifier: s.subnetId,
-      SubnetAvailabilityZone: { Name: s.availabilityZone },
-      SupportedNetworkTypes: ['ipv4'],
-    })),
-    ARN: arn(scope, 'subnetgroup', name),
-    SupportedNetworkTypes: ['ipv4'],
-  };
-}
-
-function defaultGroup(scope: Scope): CacheSubnetGroup {
-  const network = defaultNetwork(scope);
-  return shape(
-    scope,
-    DEFAULT_SUBNET_GROUP,
-    DEFAULT_SUBNET_GROUP,
-    network.subnets.map((s) => ({ subnetId: s.subnetId, vpcId: network.vpcId, availabilityZone: s.availabilityZone })),
-  );
-}
-
-export function findSubnetGroup(store: Store, scope: Scope, rawName: string): CacheSubnetGroup | undefined {
-  const name = rawName.toLowerCase();
-  if (name === DEFAULT_SUBNET_GROUP) return defaultGroup(scope);
-  return store.resources.get<CacheSubnetGroup>(scope, KIND.subnetGroup, name)?.state;
-}
-
-/** Zones of the subnet group, in the region's order: where nodes may go. */
-export function subnetZones(region: string, subnetGroup: CacheSubnetGroup): string[] {
-  const grouped = new Set((subnetGroup.Subnets ?? []).map((s) => s.SubnetAvailabilityZone?.Name));
-  return availabilityZones(region).filter((zone) => grouped.has(zone));
-}
-
-/**
- * A requested zone must be one of the subnet group's; returns it. The name is undefined only for the stand-in of a
- * cluster whose subnet group has gone.
- */
-export function checkZone(zones: string[], zone: string, subnetGroupName: string | undefined): string {
-  if (!zones.includes(zone)) {
-    throw invalidValue(`Invalid availability zone: ${zone}. The cache subnet group ${subnetGroupName} has subnets in: ${zones.join(', ')}.`);
-  }
-  return zone;
-}
-
 const notFound = (name: string) =>
   fault('CacheSubnetGroupNotFoundFault', `Cache subnet group ${name} does not exist.`);
 
@@ -129,7 +67,7 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
     if (store.resources.list(ctx, KIND.subnetGroup).length >= SUBNET_GROUP_QUOTA) {
       throw fault('CacheSubnetGroupQuotaExceededFault', `You have reached the limit of ${SUBNET_GROUP_QUOTA} cache subnet groups.`);
     }
-    const group = shape(ctx, name, description, found);
+    const group = subnetGroupShape(ctx, name, description, found);
     if (!store.resources.insert(ctx, KIND.subnetGroup, name, group)) {
       throw fault('CacheSubnetGroupAlreadyExistsFault', `Cache subnet group ${name} already exists.`);
     }
@@ -145,7 +83,7 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
       if (!group) throw notFound(input.CacheSubnetGroupName.toLowerCase());
       groups = [group];
     } else {
-      groups = [defaultGroup(ctx), ...store.resources.list<CacheSubnetGroup>(ctx, KIND.subnetGroup).map((r) => r.state)];
+      groups = [defaultSubnetGroup(ctx), ...store.resources.list<CacheSubnetGroup>(ctx, KIND.subnetGroup).map((r) => r.state)];
     }
     const { page, marker } = paginate(groups, input);
     return { Marker: marker, CacheSubnetGroups: page };
@@ -172,7 +110,7 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
       if (inUse.length > 0 && found[0].vpcId !== group.VpcId) {
         throw fault('InvalidSubnet', 'The subnets of a cache subnet group in use must stay in its VPC.');
       }
-      group = { ...shape(ctx, name, group.CacheSubnetGroupDescription!, found) };
+      group = { ...subnetGroupShape(ctx, name, group.CacheSubnetGroupDescription!, found) };
     }
     if (input.CacheSubnetGroupDescription !== undefined) group.CacheSubnetGroupDescription = input.CacheSubnetGroupDescription;
     store.resources.update(ctx, KIND.subnetGroup, name, group, stored.internal);

@@ -1,0 +1,246 @@
+/**
+ * The two records the API handlers and the workers share: a cache cluster and a replication group, each its API
+ * shape (what Describe shows) plus the internal facts the API never shows. The stored shapes are the SDK's output
+ * types with the members every stored record has made required, so code reads `state.CacheClusterId` instead of
+ * asserting it. One set of accessors (find / get / save / update) serves both sides; `update` re-reads inside its
+ * own transaction, which is how workers stay safe to run again after a crash.
+ */
+import type { CacheCluster, CacheNode, NodeGroup, NodeGroupMember, ReplicationGroup } from '@aws-sdk/client-elasticache';
+import type { Scope, Store } from '../../store/store.js';
+import type { AuthTokenChange } from './auth-tokens.js';
+import type { EngineName } from './catalog.js';
+import { fault, requireValue } from './faults.js';
+import { KIND } from './kinds.js';
+
+// ---- cache clusters ------------------------------------------------------------------------------------------------
+
+export type StoredCacheNode = CacheNode & Required<Pick<CacheNode, 'CacheNodeId' | 'CacheNodeStatus'>>;
+
+/** A cache cluster as stored: every member below is set from the moment it is created. */
+export type ClusterState = Omit<CacheCluster, 'CacheNodes' | 'CacheParameterGroup'> &
+  Required<
+    Pick<
+      CacheCluster,
+      | 'CacheClusterId'
+      | 'CacheClusterStatus'
+      | 'CacheNodeType'
+      | 'Engine'
+      | 'EngineVersion'
+      | 'NumCacheNodes'
+      | 'PreferredMaintenanceWindow'
+      | 'PendingModifiedValues'
+      | 'CacheSubnetGroupName'
+      | 'ARN'
+    >
+  > & {
+    CacheNodes: StoredCacheNode[];
+    CacheParameterGroup: NonNullable<CacheCluster['CacheParameterGroup']> & { CacheParameterGroupName: string };
+  };
+
+/** What the API does not show of a cluster: secrets and runtime facts. Never rendered. */
+export interface CacheClusterInternal {
+  /** The port every endpoint of the cluster listens on (the requested one, as on AWS). */
+  port: number;
+  authToken?: string;
+  /** Tokens accepted during a ROTATE until the next change. */
+  previousAuthToken?: string;
+  /** Tokens no longer accepted that running nodes may still have until the change reaches them. */
+  retiredAuthTokens?: string[];
+  /** Pending changes that PendingModifiedValues has no field for. */
+  pendingNewZones?: string[];
+  pendingParameterGroup?: string;
+  pendingAuthToken?: AuthTokenChange;
+  pendingEngine?: EngineName;
+  finalSnapshotIdentifier?: string;
+  /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
+  clusterMode?: boolean;
+  nodes: Record<string, { runtimeId?: string }>;
+}
+
+export type StoredCluster = { state: ClusterState; internal: CacheClusterInternal };
+
+export const clusterNotFound = (id: string) => fault('CacheClusterNotFoundFault', `CacheCluster not found: ${id}`);
+
+export function findCluster(store: Store, scope: Scope, id: string): StoredCluster | undefined {
+  const found = store.resources.get<ClusterState>(scope, KIND.cacheCluster, id.toLowerCase());
+  return found && { state: found.state, internal: found.internal as CacheClusterInternal };
+}
+
+export function getCluster(store: Store, scope: Scope, id: string | undefined): StoredCluster {
+  const name = requireValue(id, 'CacheClusterId').toLowerCase();
+  const found = findCluster(store, scope, name);
+  if (!found) throw clusterNotFound(name);
+  return found;
+}
+
+export function saveCluster(store: Store, scope: Scope, cluster: StoredCluster): void {
+  store.resources.update(scope, KIND.cacheCluster, cluster.state.CacheClusterId, cluster.state, cluster.internal);
+}
+
+/** Re-reads the cluster, lets `change` edit it, saves it: one transaction, never a stale write. */
+export function updateCluster(
+  store: Store,
+  scope: Scope,
+  id: string,
+  change: (cluster: StoredCluster) => void,
+): StoredCluster | undefined {
+  return store.transaction(() => {
+    const cluster = findCluster(store, scope, id);
+    if (!cluster) return undefined;
+    change(cluster);
+    saveCluster(store, scope, cluster);
+    return cluster;
+  });
+}
+
+export function listClusters(store: Store, scope: Scope): StoredCluster[] {
+  return store.resources
+    .list<ClusterState>(scope, KIND.cacheCluster)
+    .map((r) => ({ state: r.state, internal: r.internal as CacheClusterInternal }));
+}
+
+export function recordClusterEvent(store: Store, scope: Scope, id: string, message: string): void {
+  store.events.record(scope, 'cache-cluster', id, message);
+}
+
+/** Node ids as AWS numbers them: 0001, 0002, ... */
+export function nodeIdOf(n: number): string {
+  return String(n).padStart(4, '0');
+}
+
+/** The node of a replication group's member cluster: a member has exactly one. */
+export const MEMBER_NODE = '0001';
+
+// ---- replication groups --------------------------------------------------------------------------------------------
+
+export type StoredMember = NodeGroupMember & Required<Pick<NodeGroupMember, 'CacheClusterId' | 'CacheNodeId'>>;
+export type StoredNodeGroup = Omit<NodeGroup, 'NodeGroupMembers'> &
+  Required<Pick<NodeGroup, 'NodeGroupId' | 'Status'>> & { NodeGroupMembers: StoredMember[] };
+
+/** A replication group as stored: every member below is set from the moment it is created. */
+export type GroupState = Omit<ReplicationGroup, 'MemberClusters' | 'NodeGroups'> &
+  Required<Pick<ReplicationGroup, 'ReplicationGroupId' | 'Status' | 'PendingModifiedValues' | 'ARN'>> & {
+    MemberClusters: string[];
+    NodeGroups: StoredNodeGroup[];
+  };
+
+/** What the API does not show of a group. Never rendered. */
+export interface ReplicationGroupInternal {
+  port: number;
+  authToken?: string;
+  previousAuthToken?: string;
+  retiredAuthTokens?: string[];
+  pendingAuthToken?: AuthTokenChange;
+  pendingNodeType?: string;
+  pendingEngineVersion?: string;
+  pendingEngine?: EngineName;
+  pendingParameterGroup?: string;
+  /** Cluster mode: the slots each shard is to own; the worker migrates slots until NodeGroups[].Slots match. */
+  targetSlots?: Record<string, string>;
+  /** Cluster mode: shards whose slots move away and whose nodes then go. */
+  removingShards?: string[];
+  /** Member clusters whose nodes are to be removed (replica count decreases, member deletes). */
+  removingMembers?: string[];
+  /** A member to promote (TestFailover, ModifyReplicationGroup PrimaryClusterId); the worker clears it. */
+  failover?: { nodeGroupId: string; to?: string; reason: 'test' | 'modify' };
+  /** When TestFailover was called, for its rate limit. */
+  failoverCalls?: number[];
+  retainPrimaryCluster?: boolean;
+  finalSnapshotIdentifier?: string;
+}
+
+export type StoredGroup = { state: GroupState; internal: ReplicationGroupInternal };
+
+export const groupNotFound = (id: string) => fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${id}`);
+
+export function findGroup(store: Store, scope: Scope, id: string): StoredGroup | undefined {
+  const found = store.resources.get<GroupState>(scope, KIND.replicationGroup, id.toLowerCase());
+  return found && { state: found.state, internal: found.internal as ReplicationGroupInternal };
+}
+
+export function getGroup(store: Store, scope: Scope, id: string | undefined): StoredGroup {
+  const name = requireValue(id, 'ReplicationGroupId').toLowerCase();
+  const group = findGroup(store, scope, name);
+  if (!group) throw groupNotFound(name);
+  return group;
+}
+
+export function saveGroup(store: Store, scope: Scope, group: StoredGroup): void {
+  store.resources.update(scope, KIND.replicationGroup, group.state.ReplicationGroupId, group.state, group.internal);
+}
+
+/** Re-reads the group, lets `change` edit it, saves it: one transaction, never a stale write. */
+export function updateGroup(
+  store: Store,
+  scope: Scope,
+  id: string,
+  change: (group: StoredGroup) => void,
+): StoredGroup | undefined {
+  return store.transaction(() => {
+    const group = findGroup(store, scope, id);
+    if (!group) return undefined;
+    change(group);
+    saveGroup(store, scope, group);
+    return group;
+  });
+}
+
+export function recordGroupEvent(store: Store, scope: Scope, id: string, message: string): void {
+  store.events.record(scope, 'replication-group', id, message);
+}
+
+export const isClusterMode = (state: ReplicationGroup): boolean => state.ClusterEnabled === true;
+
+export const membersOf = (nodeGroup: StoredNodeGroup): StoredMember[] => nodeGroup.NodeGroupMembers;
+
+export function primaryOf(nodeGroup: StoredNodeGroup): StoredMember | undefined {
+  return nodeGroup.NodeGroupMembers.find((m) => m.CurrentRole === 'primary');
+}
+
+export function replicasOf(nodeGroup: StoredNodeGroup): StoredMember[] {
+  return nodeGroup.NodeGroupMembers.filter((m) => m.CurrentRole !== 'primary');
+}
+
+/** The shard a member cluster belongs to. */
+export function nodeGroupOf(state: GroupState, clusterId: string): StoredNodeGroup | undefined {
+  return state.NodeGroups.find((g) => g.NodeGroupMembers.some((m) => m.CacheClusterId === clusterId));
+}
+
+export const failoverEnabledOrPending = (state: ReplicationGroup): boolean =>
+  state.AutomaticFailover === 'enabled' || state.AutomaticFailover === 'enabling';
+
+/** Member cluster names: `<rg>-001` (cluster mode disabled), `<rg>-0001-001` (enabled). */
+export function memberName(groupId: string, nodeGroupId: string | undefined, n: number): string {
+  const member = String(n).padStart(3, '0');
+  return nodeGroupId === undefined ? `${groupId}-${member}` : `${groupId}-${nodeGroupId}-${member}`;
+}
+
+/** Shard ids as AWS numbers them: 0001, 0002, ... */
+export const nodeGroupIdOf = nodeIdOf;
+
+/** The first member, whose settings (engine, node type, subnet group, windows, ...) new members copy. */
+export function templateMember(store: Store, scope: Scope, group: StoredGroup): StoredCluster {
+  return getCluster(store, scope, group.state.MemberClusters[0]);
+}
+
+export function requireGroupAvailable(group: StoredGroup): void {
+  if (group.state.Status !== 'available') {
+    throw fault(
+      'InvalidReplicationGroupStateFault',
+      `Replication group ${group.state.ReplicationGroupId} is not in available state (it is ${group.state.Status}).`,
+    );
+  }
+}
+
+export function requireClusterAvailable(cluster: StoredCluster): void {
+  if (cluster.state.CacheClusterStatus !== 'available') {
+    throw fault('InvalidCacheClusterStateFault', `Cache cluster ${cluster.state.CacheClusterId} is not in available state.`);
+  }
+}
+
+/** Stores a new cluster, or refuses an id that is taken. */
+export function insertCluster(store: Store, scope: Scope, state: ClusterState, internal: CacheClusterInternal): void {
+  if (!store.resources.insert(scope, KIND.cacheCluster, state.CacheClusterId, state, internal)) {
+    throw fault('CacheClusterAlreadyExistsFault', `Cache cluster ${state.CacheClusterId} already exists.`);
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * CreateReplicationGroup: a new group with its member clusters, or one built around an existing cluster
+ * (PrimaryClusterId), which becomes its primary and lends it its settings. The request is checked in the order AWS
+ * checks it; the shard plan is create-plan.ts's. The group and its members are written `creating` and a converge
+ * job brings up their nodes.
+ */
+import type { CreateReplicationGroupMessage } from '@aws-sdk/client-elasticache';
+import type { Scope, Store } from '../../../store/store.js';
+import type { RequestContext } from '../../context.js';
+import { arn } from '../../../domain/elasticache/arns.js';
+import { checkAuthToken } from '../../../domain/elasticache/auth-tokens.js';
+import { DEFAULT_PORTS, defaultVersion, versionInfoOf, type EngineName, type NodeTypeInfo } from '../../../domain/elasticache/catalog.js';
+import {
+  cacheSecurityGroups,
+  checkNodeQuota,
+  checkNodeType,
+  checkParameterGroup,
+  checkPort,
+  checkSecurityGroupKinds,
+  checkSnapshotRetention,
+  engineOf,
+  logDeliveryConfigurations,
+  newClusterState,
+  resolveVersion,
+  securityGroupsOnCreate,
+  type NewClusterSettings,
+} from '../../../domain/elasticache/cluster-settings.js';
+import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
+import { clusterStyleId, maintenanceWindow, snapshotWindow, systemWindows } from '../../../domain/elasticache/identifiers.js';
+import { KIND } from '../../../domain/elasticache/kinds.js';
+import { findSubnetGroup, subnetZones } from '../../../domain/elasticache/network.js';
+import { defaultParameterGroupName, findParameterGroup } from '../../../domain/elasticache/parameter-groups.js';
+import {
+  MEMBER_NODE,
+  findGroup,
+  getCluster,
+  insertCluster,
+  memberName,
+  saveCluster,
+  type GroupState,
+  type ReplicationGroupInternal,
+  type StoredCluster,
+  type StoredNodeGroup,
+} from '../../../domain/elasticache/records.js';
+import { memberInternal } from '../../../domain/elasticache/cluster-settings.js';
+import { applyTags } from '../tags.js';
+import { planShards, type ShardPlan } from './create-plan.js';
+import type { GroupHandlerDeps } from './group-rules.js';
+
+export function createReplicationGroup({ store, jobs, securityGroups }: GroupHandlerDeps) {
+  return (input: CreateReplicationGroupMessage, ctx: RequestContext): GroupState => {
+    const id = clusterStyleId(input.ReplicationGroupId, 'ReplicationGroupId', 40);
+    const description = requireValue(input.ReplicationGroupDescription, 'ReplicationGroupDescription');
+    if (findGroup(store, ctx, id)) throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
+    refuseUnavailableSources(input);
+
+    const primary = input.PrimaryClusterId !== undefined ? existingPrimary(store, ctx, input.PrimaryClusterId) : undefined;
+    const base = primary?.state;
+    const engine = base ? (base.Engine as EngineName) : input.Engine === undefined ? 'redis' : engineOf(input.Engine);
+    if (engine === 'memcached') throw invalidValue('Replication groups are not supported for Memcached clusters.');
+    const version = base ? (versionInfoOf(engine, base.EngineVersion) ?? defaultVersion(engine)) : resolveVersion(engine, input.EngineVersion);
+    const type = checkNodeType(base?.CacheNodeType ?? input.CacheNodeType, engine, version);
+    const { clusterMode, parameterGroup } = chooseClusterMode(store, ctx, input, base?.CacheParameterGroup.CacheParameterGroupName, version.family);
+    if (clusterMode && primary) throw invalidCombination('PrimaryClusterId cannot be used with cluster mode enabled.');
+
+    const subnetGroupName = (base?.CacheSubnetGroupName ?? input.CacheSubnetGroupName ?? 'default').toLowerCase();
+    const subnetGroup = findSubnetGroup(store, ctx, subnetGroupName);
+    if (!subnetGroup) throw fault('CacheSubnetGroupNotFoundFault', `CacheSubnetGroup ${subnetGroupName} does not exist.`);
+    const shards = planShards(input, {
+      clusterMode,
+      zones: subnetZones(ctx.region, subnetGroup),
+      subnetGroupName,
+      existingPrimary: primary && { zone: primary.state.PreferredAvailabilityZone },
+    });
+    const totalMembers = shards.reduce((sum, s) => sum + s.zones.length, 0);
+    const tls = base?.TransitEncryptionEnabled ?? input.TransitEncryptionEnabled ?? false;
+    const failover = checkGroupOptions(input, { clusterMode, totalMembers, tls, type });
+    const port = checkPort(primary ? primary.internal.port : (input.Port ?? DEFAULT_PORTS[engine]));
+    checkNodeQuota(store, ctx, totalMembers - (primary ? 1 : 0));
+
+    // Built around a cluster, the group takes its security groups; the request is still checked as AWS checks it.
+    if (base) checkSecurityGroupKinds(input);
+    const vpcSecurityGroups = base?.SecurityGroups ?? securityGroupsOnCreate(securityGroups, ctx, subnetGroup.VpcId, input);
+    const windows = systemWindows(id);
+    const maintenance = input.PreferredMaintenanceWindow
+      ? maintenanceWindow(input.PreferredMaintenanceWindow)
+      : (base?.PreferredMaintenanceWindow ?? windows.maintenance);
+    const snapshotTime = input.SnapshotWindow ? snapshotWindow(input.SnapshotWindow) : windows.snapshot;
+    const logDelivery = logDeliveryConfigurations(input.LogDeliveryConfigurations);
+    const settings: Omit<NewClusterSettings, 'id' | 'zones'> = {
+      engine,
+      version,
+      nodeType: type.name,
+      maintenanceWindow: maintenance,
+      parameterGroup,
+      subnetGroup: subnetGroup.CacheSubnetGroupName!,
+      securityGroups: vpcSecurityGroups,
+      cacheSecurityGroups: base?.CacheSecurityGroups ?? cacheSecurityGroups(store, ctx, input.CacheSecurityGroupNames),
+      notificationTopicArn: input.NotificationTopicArn,
+      autoMinorVersionUpgrade: input.AutoMinorVersionUpgrade ?? base?.AutoMinorVersionUpgrade ?? true,
+      snapshotRetentionLimit: 0,
+      snapshotWindow: snapshotTime,
+      authTokenEnabled: input.AuthToken !== undefined || (base?.AuthTokenEnabled ?? false),
+      authTokenLastModifiedDate: input.AuthToken !== undefined ? new Date() : base?.AuthTokenLastModifiedDate,
+      transitEncryption: tls,
+      transitEncryptionMode: tls ? (input.TransitEncryptionMode ?? 'required') : undefined,
+      atRestEncryption: input.AtRestEncryptionEnabled ?? engine === 'valkey',
+      logDelivery,
+      networkType: input.NetworkType ?? base?.NetworkType ?? 'ipv4',
+      ipDiscovery: input.IpDiscovery ?? base?.IpDiscovery ?? 'ipv4',
+      replicationGroupId: id,
+    };
+
+    const group = {
+      state: buildGroupState(ctx, input, { id, description, shards, primary, settings, clusterMode, failover }),
+      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } satisfies ReplicationGroupInternal,
+    };
+    if (!store.resources.insert(ctx, KIND.replicationGroup, id, group.state, group.internal)) {
+      throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
+    }
+    for (const member of group.state.NodeGroups.flatMap((g) => g.NodeGroupMembers)) {
+      if (primary && member.CacheClusterId === primary.state.CacheClusterId) {
+        primary.state.ReplicationGroupId = id;
+        primary.state.CacheClusterStatus = 'modifying';
+        primary.state.SnapshotRetentionLimit = 0;
+        saveCluster(store, ctx, primary);
+        continue;
+      }
+      const state = newClusterState(ctx, { ...settings, id: member.CacheClusterId, zones: [member.PreferredAvailabilityZone!] });
+      insertCluster(store, ctx, state, memberInternal(group));
+    }
+    applyTags(store, group.state.ARN, input.Tags);
+    jobs.enqueue(ctx, KIND.replicationGroup, id, 'converge');
+    return group.state;
+  };
+}
+
+/** Sources of data a new group cannot be seeded from here yet. */
+function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
+  if (input.GlobalReplicationGroupId !== undefined) {
+    throw fault('GlobalReplicationGroupNotFoundFault', `Global replication group ${input.GlobalReplicationGroupId} not found.`);
+  }
+  if (input.SnapshotName !== undefined) {
+    throw fault('SnapshotNotFoundFault', `Snapshot not found: ${input.SnapshotName.toLowerCase()}`);
+  }
+  if (input.ServerlessCacheSnapshotName !== undefined) {
+    throw fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`);
+  }
+  if (input.SnapshotArns?.length) {
+    throw invalidValue(`The snapshot ${input.SnapshotArns[0]} cannot be read: seeding from an S3 object is not available here.`);
+  }
+  if (input.UserGroupIds?.length) {
+    if (input.AuthToken !== undefined) throw invalidCombination('AuthToken and UserGroupIds cannot be used together.');
+    throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIds[0]} not found.`);
+  }
+}
+
+/** PrimaryClusterId: an available redis / valkey cluster of no group. */
+function existingPrimary(store: Store, scope: Scope, clusterId: string): StoredCluster {
+  const primary = getCluster(store, scope, clusterId);
+  if (primary.state.ReplicationGroupId) {
+    throw fault('InvalidCacheClusterStateFault', `Cache cluster ${primary.state.CacheClusterId} already belongs to replication group ${primary.state.ReplicationGroupId}.`);
+  }
+  if (primary.state.Engine === 'memcached') throw invalidValue('Replication groups are not supported for Memcached clusters.');
+  if (primary.state.CacheClusterStatus !== 'available') {
+    throw fault('InvalidCacheClusterStateFault', `Cache cluster ${primary.state.CacheClusterId} is not in available state.`);
+  }
+  return primary;
+}
+
+/** Cluster mode: from the parameter group, or asked for (then the family's .cluster.on group is the default). */
+function chooseClusterMode(
+  store: Store,
+  scope: Scope,
+  input: CreateReplicationGroupMessage,
+  primaryGroup: string | undefined,
+  family: string,
+): { clusterMode: boolean; parameterGroup: string } {
+  const requested = primaryGroup ?? input.CacheParameterGroupName?.toLowerCase();
+  const info = requested !== undefined ? findParameterGroup(store, scope, requested) : undefined;
+  if (requested !== undefined && !info) throw fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${requested}`);
+  const clusterMode = info ? info.clusterEnabled : input.ClusterMode === 'enabled';
+  if (input.ClusterMode === 'enabled' && !clusterMode) {
+    throw invalidCombination('Cluster mode should be enabled in parameter group, but found it is disabled.');
+  }
+  if (input.ClusterMode === 'disabled' && clusterMode) {
+    throw invalidCombination('Cluster mode should be disabled in parameter group, but found it is enabled.');
+  }
+  const name = requested ?? defaultParameterGroupName(family, clusterMode);
+  return { clusterMode, parameterGroup: checkParameterGroup(store, scope, name, family, clusterMode) };
+}
+
+/** Failover, Multi-AZ, AUTH / TLS, data tiering and snapshot retention; returns whether failover is on. */
+function checkGroupOptions(
+  input: CreateReplicationGroupMessage,
+  { clusterMode, totalMembers, tls, type }: { clusterMode: boolean; totalMembers: number; tls: boolean; type: NodeTypeInfo },
+): boolean {
+  const failover = input.AutomaticFailoverEnabled ?? clusterMode;
+  if (clusterMode && input.AutomaticFailoverEnabled === false) {
+    throw invalidCombination('Redis with cluster mode enabled cannot be created with automatic failover disabled.');
+  }
+  if (failover && !clusterMode && totalMembers < 2) {
+    throw invalidCombination('When using automatic failover, there must be at least 2 cache clusters in the replication group.');
+  }
+  if (input.MultiAZEnabled && !failover) {
+    throw invalidCombination('Multi-AZ requires automatic failover: set AutomaticFailoverEnabled to true.');
+  }
+  if (input.MultiAZEnabled && !clusterMode && totalMembers < 2) {
+    throw invalidCombination('Multi-AZ requires at least one read replica.');
+  }
+  if (input.AuthToken !== undefined) {
+    if (!tls) throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
+    checkAuthToken(input.AuthToken);
+  }
+  if (input.TransitEncryptionMode !== undefined && !tls) {
+    throw invalidCombination('TransitEncryptionMode requires TransitEncryptionEnabled.');
+  }
+  const dataTieringType = type.name.startsWith('cache.r6gd.');
+  if (input.DataTieringEnabled === true && !dataTieringType) {
+    throw invalidCombination(`Data tiering is only supported for cache.r6gd node types, not ${type.name}.`);
+  }
+  if (dataTieringType && input.DataTieringEnabled !== true) {
+    throw invalidCombination(`Node type ${type.name} requires DataTieringEnabled to be true.`);
+  }
+  checkSnapshotRetention(input.SnapshotRetentionLimit ?? 0);
+  return failover;
+}
+
+interface GroupPlan {
+  id: string;
+  description: string;
+  shards: ShardPlan[];
+  primary: StoredCluster | undefined;
+  settings: Omit<NewClusterSettings, 'id' | 'zones'>;
+  clusterMode: boolean;
+  failover: boolean;
+}
+
+/** The group as the create call leaves it: `creating`, its members named and their roles set. */
+function buildGroupState(scope: Scope, input: CreateReplicationGroupMessage, plan: GroupPlan): GroupState {
+  const { id, shards, primary, settings, clusterMode } = plan;
+  const memberIds: string[] = [];
+  const nextFreeName = (nodeGroupId: string | undefined): string => {
+    let n = 1;
+    while (memberIds.includes(memberName(id, nodeGroupId, n))) n++;
+    return memberName(id, nodeGroupId, n);
+  };
+  const nodeGroups: StoredNodeGroup[] = shards.map((shard) => ({
+    NodeGroupId: shard.nodeGroupId ?? '0001',
+    Status: 'creating',
+    Slots: shard.slots,
+    NodeGroupMembers: shard.zones.map((zone, i) => {
+      const memberId = i === 0 && primary ? primary.state.CacheClusterId : nextFreeName(shard.nodeGroupId);
+      memberIds.push(memberId);
+      return { CacheClusterId: memberId, CacheNodeId: MEMBER_NODE, PreferredAvailabilityZone: zone, CurrentRole: i === 0 ? 'primary' : 'replica' };
+    }),
+  }));
+  const retention = input.SnapshotRetentionLimit ?? 0;
+  return {
+    ReplicationGroupId: id,
+    Description: plan.description,
+    GlobalReplicationGroupInfo: {},
+    Status: 'creating',
+    PendingModifiedValues: {},
+    MemberClusters: memberIds,
+    NodeGroups: nodeGroups,
+    SnapshottingClusterId: retention > 0 && !clusterMode ? (memberIds[1] ?? memberIds[0]) : undefined,
+    AutomaticFailover: plan.failover ? 'enabling' : 'disabled',
+    MultiAZ: input.MultiAZEnabled ? 'enabled' : 'disabled',
+    SnapshotRetentionLimit: retention,
+    SnapshotWindow: settings.snapshotWindow,
+    ClusterEnabled: clusterMode,
+    CacheNodeType: settings.nodeType,
+    AuthTokenEnabled: settings.authTokenEnabled,
+    AuthTokenLastModifiedDate: settings.authTokenLastModifiedDate,
+    TransitEncryptionEnabled: settings.transitEncryption,
+    AtRestEncryptionEnabled: settings.atRestEncryption,
+    KmsKeyId: input.KmsKeyId,
+    ARN: arn(scope, 'replicationgroup', id),
+    UserGroupIds: [],
+    LogDeliveryConfigurations: settings.logDelivery,
+    DataTiering: settings.nodeType.startsWith('cache.r6gd.') ? 'enabled' : 'disabled',
+    AutoMinorVersionUpgrade: settings.autoMinorVersionUpgrade,
+    NetworkType: settings.networkType,
+    IpDiscovery: settings.ipDiscovery,
+    TransitEncryptionMode: settings.transitEncryptionMode,
+    ClusterMode: clusterMode ? 'enabled' : input.ClusterMode === 'compatible' ? 'compatible' : 'disabled',
+    Engine: settings.engine,
+  };
+}
