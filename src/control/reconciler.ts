@@ -17,16 +17,19 @@ export type JobFailureHandler = (job: Job, error: Error) => void;
 
 
 const MAX_ATTEMPTS = 8;
-/** A job that has not finished by then is treated as failed and retried; its runtime calls may have hung. */
-const JOB_TIMEOUT_MS = 120_000;
 
-function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the job did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+export interface ReconcilerOptions {
+  /**
+   * How long one attempt at a job may run before it is cancelled and counted as a failed attempt (its runtime
+   * calls may have hung). Two minutes unless given; tests use a short one.
+   */
+  jobTimeoutMs?: number;
 }
+
+const DEFAULT_JOB_TIMEOUT_MS = 120_000;
+
+/** How one attempt at a job ended, once its worker has unwound. */
+type AttemptOutcome = { ok: true } | { ok: false; error: unknown };
 
 export class Reconciler implements WorkQueue {
   private readonly busy = new Set<string>();
@@ -36,13 +39,17 @@ export class Reconciler implements WorkQueue {
   private stopped = false;
   /** Aborted by stop(): running jobs end at their next poll of a node (see dataplane/stopping.ts). */
   private stopSignal = new AbortController();
+  private readonly jobTimeoutMs: number;
 
   constructor(
     private readonly store: Store,
     private readonly workers: Record<string, JobWorker>,
     private readonly log: FastifyBaseLogger,
     private readonly failureHandlers: Record<string, JobFailureHandler> = {},
-  ) {}
+    options: ReconcilerOptions = {},
+  ) {
+    this.jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+  }
 
   start(): void {
     this.stopped = false;
@@ -96,7 +103,15 @@ export class Reconciler implements WorkQueue {
     this.stopped = true;
     clearTimeout(this.timer);
     this.stopSignal.abort();
-    await Promise.allSettled([...this.running]);
+    // Jobs end at their next poll. One stuck in a call that never looks at the signal is waited on no longer than
+    // an attempt may run, so a shutdown cannot hang on it; it keeps its resource busy until it does end.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), this.jobTimeoutMs)));
+    const waited = await Promise.race([Promise.allSettled([...this.running]), gaveUp]);
+    clearTimeout(timer);
+    if (waited === 'gave up') {
+      this.log.warn({ jobs: this.running.size }, 'stopping while jobs that ignore cancellation still run');
+    }
   }
 
   private pass(): void {
@@ -105,11 +120,16 @@ export class Reconciler implements WorkQueue {
       const key = `${job.account}/${job.region}/${job.kind}/${job.resourceId}`;
       if (this.busy.has(key)) continue;
       this.busy.add(key);
-      const run = this.run(job).finally(() => {
-        this.busy.delete(key);
-        this.running.delete(run);
-        this.wake();
-      });
+      // Only run() settling frees the key, and it settles only once the worker has unwound: a retry of a
+      // timed-out job never runs beside the attempt it replaces.
+      const run = this.run(job)
+        // Recording an outcome fails when the store was closed under an attempt stop() gave up waiting for.
+        .catch((error) => this.log.error({ err: error, job: job.id }, 'recording the job\'s outcome failed'))
+        .finally(() => {
+          this.busy.delete(key);
+          this.running.delete(run);
+          this.wake();
+        });
       this.running.add(run);
     }
     this.armTimer();
@@ -134,30 +154,61 @@ export class Reconciler implements WorkQueue {
       this.store.jobs.fail(job.id, 'no worker');
       return;
     }
-    try {
-      const signal = this.stopSignal.signal;
-      await withTimeout(runStoppable(signal, () => worker(job)), JOB_TIMEOUT_MS);
+    const outcome = await this.attempt(job, worker, log);
+    if (outcome.ok) {
       this.store.jobs.done(job.id);
-    } catch (error) {
-      if (error instanceof Stopping) {
-        log.debug('stopped mid-job; it resumes at the next start');
-        return;
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      // A node that cannot run here (missing image or binary) will not run on the next try either.
-      if (error instanceof NodeUnavailable || job.attempts + 1 >= MAX_ATTEMPTS) {
-        log.error({ err: error }, 'job failed for good');
-        this.store.jobs.fail(job.id, message);
-        try {
-          this.failureHandlers[`${job.kind}:${job.action}`]?.(job, error as Error);
-        } catch (handlerError) {
-          log.error({ err: handlerError }, 'recording the failure failed');
-        }
-      } else {
-        const delay = Math.min(250 * 2 ** job.attempts, 30_000);
-        log.warn({ err: error, retryInMs: delay }, 'job failed; will retry');
-        this.store.jobs.retry(job.id, message, Date.now() + delay);
-      }
+      return;
     }
+    const { error } = outcome;
+    if (error instanceof Stopping) {
+      log.debug('stopped mid-job; it resumes at the next start');
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    // A node that cannot run here (missing image or binary) will not run on the next try either.
+    if (error instanceof NodeUnavailable || job.attempts + 1 >= MAX_ATTEMPTS) {
+      log.error({ err: error }, 'job failed for good');
+      this.store.jobs.fail(job.id, message);
+      try {
+        this.failureHandlers[`${job.kind}:${job.action}`]?.(job, error as Error);
+      } catch (handlerError) {
+        log.error({ err: handlerError }, 'recording the failure failed');
+      }
+    } else {
+      const delay = Math.min(250 * 2 ** job.attempts, 30_000);
+      log.warn({ err: error, retryInMs: delay }, 'job failed; will retry');
+      this.store.jobs.retry(job.id, message, Date.now() + delay);
+    }
+  }
+
+  /**
+   * One attempt at a job, cancelled (through the signal its polls see, dataplane/stopping.ts) when the emulator
+   * stops or when it runs past the time limit. Resolves only once the worker has unwound. A worker that never
+   * looks at the signal keeps its attempt, and so its resource's busy key, until it does end: nothing else runs
+   * for that resource meanwhile, which is safer than a retry racing it over the same nodes.
+   */
+  private async attempt(job: Job, worker: JobWorker, log: FastifyBaseLogger): Promise<AttemptOutcome> {
+    const timeout = AbortSignal.timeout(this.jobTimeoutMs);
+    const signal = AbortSignal.any([this.stopSignal.signal, timeout]);
+    // The combined signal keeps the reason of whichever aborted first, so a stop is never taken for a timeout.
+    const timedOut = () => signal.aborted && signal.reason === timeout.reason;
+    const timeoutMessage = `the job did not finish within ${this.jobTimeoutMs / 1000} s; cancelled`;
+    const logTimeout = () => {
+      if (timedOut()) log.warn(timeoutMessage);
+    };
+    signal.addEventListener('abort', logTimeout, { once: true });
+    let outcome: AttemptOutcome;
+    try {
+      await runStoppable(signal, () => worker(job));
+      outcome = { ok: true };
+    } catch (error) {
+      outcome = { ok: false, error };
+    } finally {
+      signal.removeEventListener('abort', logTimeout);
+    }
+    // A cancelled worker may return normally having only given up early, so a timed-out attempt failed whatever
+    // it ended with; jobs are safe to run again.
+    if (timedOut()) return { ok: false, error: new Error(timeoutMessage) };
+    return outcome;
   }
 }
