@@ -3,11 +3,11 @@
  * Jobs of one resource run one at a time, in order; different resources proceed side by side. Unfinished jobs
  * are simply pending rows, so a restarted emulator picks them up where the last one stopped.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import { runStoppable, Stopping } from '../dataplane/stopping.js';
 import { NodeUnavailable } from '../runtime/runtime.js';
 import type { Job, Store } from '../store/store.js';
-import type { WorkQueue } from '../services/context.js';
+import { jobKey, type WorkQueue } from '../domain/elasticache/jobs.js';
 
 /** Does one job's work; throwing means "try again later". Must be safe to run again after a crash. */
 export type JobWorker = (job: Job) => Promise<void>;
@@ -44,7 +44,7 @@ export class Reconciler implements WorkQueue {
   constructor(
     private readonly store: Store,
     private readonly workers: Record<string, JobWorker>,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
     private readonly failureHandlers: Record<string, JobFailureHandler> = {},
     options: ReconcilerOptions = {},
   ) {
@@ -147,7 +147,7 @@ export class Reconciler implements WorkQueue {
   }
 
   private async run(job: Job): Promise<void> {
-    const worker = this.workers[`${job.kind}:${job.action}`];
+    const worker = this.workers[jobKey(job.kind, job.action)];
     const log = this.log.child({ job: job.id, kind: job.kind, resource: job.resourceId, action: job.action });
     if (!worker) {
       log.error('no worker for this job; dropping it');
@@ -170,7 +170,7 @@ export class Reconciler implements WorkQueue {
       log.error({ err: error }, 'job failed for good');
       this.store.jobs.fail(job.id, message);
       try {
-        this.failureHandlers[`${job.kind}:${job.action}`]?.(job, error as Error);
+        this.failureHandlers[jobKey(job.kind, job.action)]?.(job, error as Error);
       } catch (handlerError) {
         log.error({ err: handlerError }, 'recording the failure failed');
       }
@@ -187,7 +187,7 @@ export class Reconciler implements WorkQueue {
    * looks at the signal keeps its attempt, and so its resource's busy key, until it does end: nothing else runs
    * for that resource meanwhile, which is safer than a retry racing it over the same nodes.
    */
-  private async attempt(job: Job, worker: JobWorker, log: FastifyBaseLogger): Promise<AttemptOutcome> {
+  private async attempt(job: Job, worker: JobWorker, log: Logger): Promise<AttemptOutcome> {
     const timeout = AbortSignal.timeout(this.jobTimeoutMs);
     const signal = AbortSignal.any([this.stopSignal.signal, timeout]);
     // The combined signal keeps the reason of whichever aborted first, so a stop is never taken for a timeout.

@@ -3,7 +3,7 @@
  * wherever the node runs now) and one per memcached configuration endpoint (Auto Discovery, then forwarding).
  * Node locations live here, in memory: they change when a node is restarted or replaced, the endpoints do not.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import { configGetClusterReply, isConfigGetCluster, type DiscoveredNode } from './auto-discovery.js';
 import { EndpointProxy, type Target } from './endpoint-proxy.js';
 import type { NodeAddress } from '../runtime/runtime.js';
@@ -36,7 +36,7 @@ export class EndpointManager {
 
   /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
   constructor(
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
     private readonly listening = true,
   ) {}
 

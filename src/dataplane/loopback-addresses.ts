@@ -6,7 +6,7 @@
  *   on a port of its own from a base upwards; the cluster's requested port cannot be honoured there.
  */
 import { createServer } from 'node:net';
-import type { EndpointAllocation, EndpointAllocator } from '../store/store.js';
+import type { EndpointAllocation, EndpointAllocator } from '../common/endpoint-addresses.js';
 
 export class LoopbackAddressAllocator implements EndpointAllocator {
   private readonly base: number;

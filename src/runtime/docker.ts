@@ -6,7 +6,7 @@
  * the published port.
  */
 import Docker from 'dockerode';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import { createHash } from 'node:crypto';
 import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
 import { imageFor, type ImageOverrides } from './images.js';
@@ -28,7 +28,7 @@ export interface DockerRuntimeOptions {
   /** The network node containers join (created when missing). */
   network: string;
   images?: ImageOverrides;
-  log: FastifyBaseLogger;
+  log: Logger;
   readinessTimeoutMs?: number;
 }
 

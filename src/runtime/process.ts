@@ -11,7 +11,7 @@
  * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
  * loopback port, behind the emulator.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,7 +35,7 @@ export interface ProcessRuntimeOptions {
   instanceId: string;
   /** Where node working directories and logs go. */
   workDir: string;
-  log: FastifyBaseLogger;
+  log: Logger;
   readinessTimeoutMs?: number;
 }
 

@@ -39,7 +39,4 @@ export interface Job {
   attempts: number;
 }
 
-export interface EndpointAllocation {
-  address: string;
-  port: number;
-}
+export type { EndpointAllocation } from '../common/endpoint-addresses.js';

@@ -9,7 +9,8 @@
 import { CallTracker } from './call-tracker.js';
 import type { Db } from './database.js';
 import type { ReadStamp } from './resource-cache.js';
-import { EndpointRepository, type EndpointAllocator } from './repositories/endpoints.js';
+import { EndpointRepository } from './repositories/endpoints.js';
+import type { EndpointAllocator } from '../common/endpoint-addresses.js';
 import { EventRepository } from './repositories/events.js';
 import { JobRepository } from './repositories/jobs.js';
 import { ResourceRepository } from './repositories/resources.js';
@@ -18,7 +19,7 @@ import { TagRepository } from './repositories/tags.js';
 
 export type { EndpointAllocation, Job, Scope, StoredEvent, StoredResource, Tag } from './records.js';
 export type { ReadStamp } from './resource-cache.js';
-export type { EndpointAllocator } from './repositories/endpoints.js';
+export type { EndpointAllocator } from '../common/endpoint-addresses.js';
 export { EndpointRepository, EventRepository, JobRepository, ResourceRepository, SettingsRepository, TagRepository };
 
 export class Store {

@@ -1,7 +1,8 @@
 /** Node endpoints' host addresses and ports, allocated per owner and role, and the interface that picks them. */
 import type { CallTracker } from '../call-tracker.js';
 import type { Db } from '../database.js';
-import type { EndpointAllocation, Scope } from '../records.js';
+import type { EndpointAllocation, EndpointAllocator } from '../../common/endpoint-addresses.js';
+import type { Scope } from '../records.js';
 
 /**
  * Host addresses for node endpoints, handed out by an EndpointAllocator: normally every endpoint gets its own
@@ -58,6 +59,3 @@ export class EndpointRepository {
 }
 
 /** Picks a new endpoint's address and port, given those already handed out and the port the cluster asked for. */
-export interface EndpointAllocator {
-  choose(taken: EndpointAllocation[], requestedPort: number): EndpointAllocation | undefined;
-}
