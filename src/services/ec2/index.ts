@@ -3,7 +3,7 @@
  * what ElastiCache needs to know of it: which subnets and security groups exist and in which VPC.
  * One call is one SQLite transaction; a DryRun call runs in full and is then rolled back with DryRunOperation.
  */
-import type { SecurityGroupRule, Subnet } from '@aws-sdk/client-ec2';
+import type { Subnet } from '@aws-sdk/client-ec2';
 import type { QueryApi } from '../../http/app.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { Scope, Store } from '../../store/store.js';
@@ -14,7 +14,6 @@ import { ec2Errors } from './errors.js';
 import { EC2_KIND } from './kinds.js';
 import { DEFAULT_GROUP_NAME, ensureDefaultNetwork, type StoredSecurityGroup } from './network.js';
 import { networkTableHandlers } from './network-tables.js';
-import { listRules } from './rules.js';
 import { findGroup, securityGroupHandlers } from './security-groups.js';
 import { subnetHandlers, type NetworkDependents } from './subnets.js';
 import { tagHandlers } from './tags.js';
@@ -81,12 +80,6 @@ export function findSecurityGroup(store: Store, scope: Scope, groupId: string): 
   ensureDefaultNetwork(store, scope);
   const group = findGroup(store, scope, groupId);
   return group && { groupId, vpcId: group.VpcId! };
-}
-
-/** A security group's rules (ingress and egress), as stored: what connection checks enforce. */
-export function securityGroupRules(store: Store, scope: Scope, groupId: string): SecurityGroupRule[] {
-  ensureDefaultNetwork(store, scope);
-  return listRules(store, scope, groupId);
 }
 
 /** ElastiCache's view of the VPC security groups: by id, and each VPC's `default` group. */

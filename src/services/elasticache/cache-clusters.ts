@@ -240,10 +240,10 @@ export function cacheClusterHandlers(
       if (input.EngineVersion === undefined) throw invalidCombination('EngineVersion must be specified when changing Engine.');
       internal.pendingEngine = targetEngine;
     }
-    let targetVersion = versionInfoOf(engine, state.EngineVersion!) ?? defaultVersion(engine);
+    let targetVersion = versionInfoOf(engine, state.EngineVersion) ?? defaultVersion(engine);
     if (input.EngineVersion !== undefined) {
       const requested = resolveVersion(targetEngine, input.EngineVersion);
-      if (targetEngine === engine && compareVersions(requested.fullVersion, state.EngineVersion!) < 0) {
+      if (targetEngine === engine && compareVersions(requested.fullVersion, state.EngineVersion) < 0) {
         throw invalidValue(`Cannot downgrade the engine version from ${state.EngineVersion} to ${requested.fullVersion}.`);
       }
       if (requested.fullVersion !== state.EngineVersion || targetEngine !== engine) {
@@ -253,7 +253,7 @@ export function cacheClusterHandlers(
     }
     if (input.CacheParameterGroupName !== undefined) {
       internal.pendingParameterGroup = checkParameterGroup(store, ctx, input.CacheParameterGroupName.toLowerCase(), targetVersion.family);
-    } else if (pending.EngineVersion && versionInfoOf(targetEngine, pending.EngineVersion)?.family !== versionInfoOf(engine, state.EngineVersion!)?.family) {
+    } else if (pending.EngineVersion && versionInfoOf(targetEngine, pending.EngineVersion)?.family !== versionInfoOf(engine, state.EngineVersion)?.family) {
       throw invalidCombination(
         `The engine version ${pending.EngineVersion} needs a parameter group of family ${targetVersion.family}; specify CacheParameterGroupName.`,
       );
@@ -269,7 +269,7 @@ export function cacheClusterHandlers(
     }
 
     if (input.NumCacheNodes !== undefined) {
-      const current = state.NumCacheNodes!;
+      const current = state.NumCacheNodes;
       if (!memcached && input.NumCacheNodes !== 1) {
         throw invalidValue('Cannot modify a Redis cluster to have a NumCacheNodes parameter greater than 1.');
       }
@@ -299,7 +299,7 @@ export function cacheClusterHandlers(
         checkNodeQuota(store, ctx, adding);
         internal.pendingNewZones = zonesForNewNodes(
           ctx.region,
-          findSubnetGroup(store, ctx, state.CacheSubnetGroupName!) ?? { Subnets: [] },
+          findSubnetGroup(store, ctx, state.CacheSubnetGroupName) ?? { Subnets: [] },
           adding,
           input.AZMode ?? (state.PreferredAvailabilityZone === 'Multiple' ? 'cross-az' : 'single-az'),
           state.PreferredAvailabilityZone === 'Multiple' ? undefined : state.PreferredAvailabilityZone,
@@ -360,7 +360,7 @@ export function cacheClusterHandlers(
       throw invalidCombination('Rebooting nodes of a replication group with cluster mode enabled is not supported.');
     }
     state.CacheClusterStatus = 'rebooting cluster nodes';
-    for (const node of nodes) if (ids.includes(node.CacheNodeId!)) node.CacheNodeStatus = 'rebooting';
+    for (const node of nodes) if (ids.includes(node.CacheNodeId)) node.CacheNodeStatus = 'rebooting';
     saveCluster(store, ctx, cluster);
     if (state.ReplicationGroupId) {
       // A member's node comes back as a replica of the group's primary: the group's worker restarts it.
@@ -381,7 +381,7 @@ export function cacheClusterHandlers(
       removeMemberCluster(store, jobs, ctx, cluster);
       return { CacheCluster: presentCluster(state, false) };
     }
-    if (!['available', 'incompatible-network', 'restore-failed', 'create-failed'].includes(state.CacheClusterStatus!)) {
+    if (!['available', 'incompatible-network', 'restore-failed', 'create-failed'].includes(state.CacheClusterStatus)) {
       throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
     }
     if (input.FinalSnapshotIdentifier !== undefined) {
