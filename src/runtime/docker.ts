@@ -65,8 +65,8 @@ export class DockerRuntime implements NodeRuntime {
   /**
    * Whether this host reaches containers on their addresses on the network: true on Linux with a local daemon, not
    * with Docker Desktop or a rootless or remote daemon. Where it does, endpoints forward straight to the container:
-   * its published port is served by docker-proxy, a second user-space forwarder, which on a 2-core machine halves
-   * the throughput of an endpoint (bench/RESULTS.md, section 3). Undecided until a node answers on its published port.
+   * its published port is served by docker-proxy, a second user-space forwarder in the path of every request (what
+   * that costs: bench/RESULTS.md, section 3). Undecided until a node answers on its published port.
    */
   private containersReachable: boolean | undefined;
 

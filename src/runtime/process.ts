@@ -5,8 +5,8 @@
  * rewrites its environment and title, so neither can mark it).
  *
  * A node listens on its endpoint itself (the address and port clients are given), not behind a forwarding
- * listener of the emulator: a forwarder doubles the kernel's work per request on loopback, which halved the
- * throughput a client saw (bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint
+ * listener of the emulator: a forwarder doubles the kernel's work per request on loopback (what that costs a
+ * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint
  * (NodeSpec.heldAddresses; the replication group worker moves it on a failover). Reader and configuration
  * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
  * loopback port, behind the emulator.

@@ -46,8 +46,8 @@ const MAX_COPIERS = 2000;
 
 /**
  * The copier of a cached object, attached to it: for an object of up to 64 keys, generated code that builds the
- * copy as one object literal with the keys in their order, primitives read as they are, objects copied. That is
- * several times faster than a spread and a for-in over it, and a Describe copies thousands of objects. Layouts
+ * copy as one object literal with the keys in their order, primitives read as they are, objects copied. That beats
+ * a spread and a for-in over it by far, and a Describe copies thousands of objects. Layouts
  * are shared (every cluster has the same); odd objects (many keys, a "__proto__" key, too many layouts seen)
  * get copyAnyObject. Cached objects never change, so a copier made for one stays right for it.
  */
