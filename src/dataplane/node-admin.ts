@@ -1,33 +1,30 @@
 /**
  * The emulator's own connection to a redis / valkey node: the only client that can run the restricted commands,
  * under their renamed names. Used to apply parameter group values (CONFIG SET) and read them back, and by
- * replication.ts / redis-cluster.ts, which share its connection, INFO and polling helpers.
+ * replication.ts and the Redis Cluster modules (redis-cluster.ts and the modules it re-exports), which share its
+ * connection, INFO and polling helpers.
  */
 import type { Redis } from 'ioredis';
 import { renamedCommand } from '../runtime/engines.js';
 import type { Target } from './endpoint-proxy.js';
 import { throwIfStopping } from './stopping.js';
 
+// replication.ts and redis-cluster.ts take a node's Peer from here, beside its AdminTarget.
+export type { Peer } from '../runtime/runtime.js';
+
 /** Parameters that exist only in ElastiCache's parameter groups, or that only a restart can change. */
 const NOT_SETTABLE = new Set(['cluster-enabled', 'databases', 'reserved-memory', 'reserved-memory-percent', 'rename-commands', 'close-on-slave-write', 'close-on-replica-write', 'maxmemory']);
 
+/**
+ * How the emulator on the host reaches a node, as opposed to its Peer, which is how OTHER NODES reach it
+ * (REPLICAOF, CLUSTER MEET, MIGRATE): in Docker the admin address is a published 127.0.0.1 port, the peer address
+ * is the container's IP and the engine port.
+ */
 export interface AdminTarget extends Target {
   authToken?: string;
   /** Tokens the node may still ask for while a token change is being applied to it (tried after authToken). */
   fallbackAuthTokens?: (string | undefined)[];
   adminSecret: string;
-}
-
-/**
- * How OTHER NODES reach a node (REPLICAOF, CLUSTER MEET, MIGRATE), as opposed to its AdminTarget, which is how the
- * emulator on the host reaches it: in Docker the admin address is a published 127.0.0.1 port, the peer address is
- * the container's IP and the engine port.
- */
-export interface Peer {
-  host: string;
-  port: number;
-  /** The cluster bus port when it is not port + 10000. */
-  busPort?: number;
 }
 
 export interface AdminOptions {

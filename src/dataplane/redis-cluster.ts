@@ -1,137 +1,31 @@
 /**
  * Cluster mode enabled: a real Redis Cluster made of the emulator's nodes. Creating it, adding and removing
- * members, moving slots (with their keys) between shards, failing over, and waiting until every node agrees.
- * Each step looks at what the nodes already are before acting, so the worker can call it again after a crash.
+ * members, failing over, and waiting until every node agrees. Each step looks at what the nodes already are
+ * before acting, so the worker can call it again after a crash.
  *
  * Nodes meet each other by their Peer address and the emulator reaches them by their AdminTarget; node ids are
  * read from the nodes (CLUSTER MYID), never stored here.
+ *
+ * Moving slots between shards is in slot-migration.ts, the parsing of CLUSTER NODES in cluster-nodes-parser.ts
+ * and the reading of a node's view in cluster-views.ts; this module re-exports what callers use of them, so it
+ * stays the one entry for cluster mode.
  */
 import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
-import { adminCommand, connectAdmin, describeNode, NodeUnreachable, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
+import { clusterState, memberIds, nodesOf, readClusterNodes, type ClusterMember } from './cluster-views.js';
+import { adminCommand, describeNode, NodeUnreachable, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
 import { formatSlotRanges, rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
 export type { AdminTarget, Peer } from './node-admin.js';
+export { parseClusterNodes, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
+export { memberIds, readClusterNodes, type ClusterMember } from './cluster-views.js';
+export { moveSlots, type MoveOptions, type MoveResult } from './slot-migration.js';
 
-export interface ClusterMember {
-  admin: AdminTarget;
-  peer: Peer;
-}
-
-// ---------------------------------------------------------------- CLUSTER NODES
-
-export interface ClusterNode {
-  id: string;
-  /** The address the cluster announces for the node (cluster-announce-ip, else what peers saw). */
-  ip: string;
-  port: number;
-  busPort: number;
-  /** cluster-announce-hostname, when the node has one. */
-  hostname?: string;
-  /** As the engine prints them: myself, master, slave, fail?, fail, handshake, noaddr, nofailover, ... */
-  flags: string[];
-  myself: boolean;
-  role: 'primary' | 'replica';
-  /** Flagged fail by a majority of primaries. */
-  failed: boolean;
-  /** Suspected (pfail) by the node that answered. */
-  suspected: boolean;
-  /** Met, but not yet answered with its real id: not a member yet. */
-  handshake: boolean;
-  masterId?: string;
-  configEpoch: number;
-  linkState: 'connected' | 'disconnected';
-  slots: SlotRanges;
-  /** Shown on the answering node's own line only. */
-  migrating: Array<{ slot: number; to: string }>;
-  importing: Array<{ slot: number; from: string }>;
-}
-
-export function parseClusterNodes(text: string): ClusterNode[] {
-  const nodes: ClusterNode[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(' ');
-    if (fields.length < 8) continue;
-    const [id, address, flagList, master, , , epoch, link, ...slotFields] = fields;
-    // ip:port@cport[,hostname]; the ip itself may be IPv6, so split at the last colon.
-    const [endpoint, hostname] = address.split(',');
-    const [hostPort, bus] = endpoint.split('@');
-    const colon = hostPort.lastIndexOf(':');
-    const flags = flagList.split(',');
-    const node: ClusterNode = {
-      id,
-      ip: hostPort.slice(0, colon),
-      port: Number(hostPort.slice(colon + 1)),
-      busPort: Number(bus),
-      hostname: hostname || undefined,
-      flags,
-      myself: flags.includes('myself'),
-      role: flags.includes('slave') ? 'replica' : 'primary',
-      failed: flags.includes('fail'),
-      suspected: flags.includes('fail?'),
-      handshake: flags.includes('handshake'),
-      masterId: master === '-' ? undefined : master,
-      configEpoch: Number(epoch),
-      linkState: link === 'connected' ? 'connected' : 'disconnected',
-      slots: [],
-      migrating: [],
-      importing: [],
-    };
-    for (const field of slotFields) {
-      const moving = /^\[(\d+)-([<>])-([0-9a-f]+)\]$/.exec(field);
-      if (moving) {
-        if (moving[2] === '>') node.migrating.push({ slot: Number(moving[1]), to: moving[3] });
-        else node.importing.push({ slot: Number(moving[1]), from: moving[3] });
-      } else {
-        const [first, last] = field.split('-').map(Number);
-        node.slots.push([first, last ?? first]);
-      }
-    }
-    nodes.push(node);
-  }
-  return nodes;
-}
-
-async function nodesOf(redis: Redis): Promise<ClusterNode[]> {
-  return parseClusterNodes((await redis.call('CLUSTER', 'NODES')) as string);
-}
-
-/** The node's view of the cluster: every node it knows, itself included (myself: true). */
-export async function readClusterNodes(member: ClusterMember | AdminTarget): Promise<ClusterNode[]> {
-  return withAdmin(adminOf(member), nodesOf);
-}
-
-const adminOf = (member: ClusterMember | AdminTarget): AdminTarget => ('admin' in member ? member.admin : member);
-const myselfIn = (nodes: ClusterNode[]): ClusterNode => nodes.find((node) => node.myself)!;
 const shortId = (id: string) => id.slice(0, 8);
 
-/** Slot → owner id, as one view sees it (undefined: nobody serves it). */
-export function slotOwners(nodes: ClusterNode[]): Array<string | undefined> {
-  const owners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
-  for (const node of nodes) {
-    if (node.role !== 'primary') continue;
-    for (const [first, last] of node.slots) for (let slot = first; slot <= last; slot++) owners[slot] = node.id;
-  }
-  return owners;
-}
-
-async function clusterState(redis: Redis): Promise<string> {
-  return /cluster_state:(\w+)/.exec((await redis.call('CLUSTER', 'INFO')) as string)?.[1] ?? 'unknown';
-}
-
-async function myId(redis: Redis, target: AdminTarget): Promise<string> {
-  try {
-    return (await redis.call('CLUSTER', 'MYID')) as string;
-  } catch (error) {
-    throw new Error(`${describeNode(target)} is not a cluster node (started without cluster-enabled yes?): ${(error as Error).message}`);
-  }
-}
-
-/** CLUSTER MYID of each member, in order. */
-export async function memberIds(members: ClusterMember[]): Promise<string[]> {
-  return Promise.all(members.map((member) => withAdmin(member.admin, (redis) => myId(redis, member.admin))));
-}
+// ---------------------------------------------------------------- meeting
 
 function checkMeetable(members: ClusterMember[]): void {
   for (const { peer } of members) {
@@ -177,9 +71,6 @@ async function waitHandshakesDone(members: ClusterMember[], timeoutMs: number): 
     20,
   );
 }
-
-/** A node's view counts another as a member once it knows its real id (not only an address in handshake). */
-const knows = (view: ClusterNode[], id: string) => view.some((node) => node.id === id && !node.handshake);
 
 /**
  * Until every member knows every other one. Gossip alone spreads that in a few seconds; a member still missing
@@ -516,132 +407,4 @@ export async function clusterFailover(replica: ClusterMember, mode: ClusterFailo
     `the failover to ${describeNode(replica.admin)} did not complete`,
     100,
   );
-}
-
-// ---------------------------------------------------------------- resharding
-
-export interface MoveOptions {
-  /** Called with 0-100 after each batch of slots. */
-  onProgress?: (percentage: number) => void;
-  /** Slots handled per round of pipelined commands. */
-  slotsPerBatch?: number;
-  /** Keys per MIGRATE. */
-  keysPerMigrate?: number;
-  /** MIGRATE's own timeout: how long the source waits on the target per transfer. */
-  migrateTimeoutMs?: number;
-  timeoutMs?: number;
-}
-
-export interface MoveResult {
-  slots: number;
-  keys: number;
-}
-
-type PipelineResult = Array<[Error | null, unknown]>;
-
-async function pipelined(redis: Redis, commands: string[][], context: (i: number) => string, ignore?: RegExp): Promise<unknown[]> {
-  if (commands.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const [name, ...args] of commands) pipeline.call(name, ...args);
-  const results = ((await pipeline.exec()) ?? []) as PipelineResult;
-  return results.map(([error, value], i) => {
-    if (error && !ignore?.test(error.message)) throw new Error(`${context(i)}: ${error.message}`);
-    return value;
-  });
-}
-
-/**
- * Moves slots, with their keys, from one primary to another, the way redis-cli does: the target imports and the
- * source migrates each slot, keys go over with MIGRATE until the slot is empty, then every primary is told the
- * new owner (target first). Clients meanwhile follow ASK and MOVED redirections and see every key. Slots are
- * handled in pipelined batches, so empty slots cost almost nothing. Resumable: slots already moved are only
- * announced again, and keys that reached the target before a crash are replaced by the source's copy, the one
- * clients were still served.
- */
-export async function moveSlots(from: ClusterMember, to: ClusterMember, slots: number[], everyone: ClusterMember[], options: MoveOptions = {}): Promise<MoveResult> {
-  const batchSize = options.slotsPerBatch ?? 512;
-  const keysPerMigrate = options.keysPerMigrate ?? 200;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const [fromId, toId] = await memberIds([from, to]);
-  if (fromId === toId) throw new Error(`cannot move slots from ${describeNode(from.admin)} to itself`);
-  const others = everyone.filter((member) => ![from, to].some((end) => describeNode(end.admin) === describeNode(member.admin)));
-
-  // Every primary must know the target by id before it can be told that the target serves a slot.
-  await pollUntil(
-    async () => {
-      const views = await Promise.all([from, to, ...others].map((member) => readClusterNodes(member).catch(() => undefined)));
-      const [fromView, toView] = views;
-      if (!fromView || !toView) return 'the source or the target does not answer';
-      if (myselfIn(toView).role !== 'primary') throw new Error(`cannot move slots to ${describeNode(to.admin)}: it is a replica`);
-      // A target that still reports the cluster down refuses the keys (CLUSTERDOWN), typically a node just added.
-      const state = await withAdmin(to.admin, clusterState);
-      if (state !== 'ok') return `${describeNode(to.admin)} reports cluster_state:${state}`;
-      const blind = views.findIndex((view) => view && (!knows(view, toId) || !knows(view, fromId)));
-      return blind < 0 ? { value: undefined } : `${describeNode([from, to, ...others][blind].admin)} does not know both nodes yet`;
-    },
-    timeoutMs,
-    `cannot move slots from ${describeNode(from.admin)} to ${describeNode(to.admin)}`,
-    100,
-  );
-
-  const source = await connectAdmin(from.admin, { commandTimeoutMs: 60_000 });
-  const target = await connectAdmin(to.admin, { commandTimeoutMs: 60_000 }).catch((error) => {
-    source.disconnect();
-    throw error;
-  });
-  try {
-    const fromOwners = slotOwners(await nodesOf(source));
-    const toOwners = slotOwners(await nodesOf(target));
-    const toMove: number[] = [];
-    const toAnnounce: number[] = [];
-    for (const slot of slots) {
-      // The target is told first, so a target that already serves the slot means its keys have all gone over.
-      if (toOwners[slot] === toId || fromOwners[slot] === toId) toAnnounce.push(slot);
-      else if (fromOwners[slot] === fromId) toMove.push(slot);
-      else throw new Error(`slot ${slot} is served by ${fromOwners[slot] ?? 'no node'}, not by ${describeNode(from.admin)}`);
-    }
-    const migrate = (slot: number, keys: string[]) => {
-      const auth = to.admin.authToken ? ['AUTH', to.admin.authToken] : [];
-      return [adminCommand(from.admin, 'MIGRATE'), to.peer.host, String(to.peer.port), '', '0', String(options.migrateTimeoutMs ?? 10_000), 'REPLACE', ...auth, 'KEYS', ...keys];
-    };
-    const done = { slots: 0, keys: 0 };
-    const announce = async (batch: number[]) => {
-      const setNode = batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId]);
-      const what = (i: number) => `telling the nodes that ${describeNode(to.admin)} serves slot ${batch[i]}`;
-      await pipelined(target, setNode, what);
-      // A source left without slots turns itself into a replica of the target (Redis 7 does that as soon as it
-      // hears the target's claim, or on this SETSLOT): it then already knows.
-      await pipelined(source, setNode, what, /only with masters/);
-      await Promise.all(
-        others.map((member) =>
-          withAdmin(member.admin, (redis) => pipelined(redis, setNode, what, /only with masters/)).catch((error) => {
-            // A member that is down learns the new owner from gossip when it is back.
-            if (!(error instanceof NodeUnreachable)) throw error;
-          }),
-        ),
-      );
-    };
-    if (toAnnounce.length > 0) await announce(toAnnounce);
-    for (let start = 0; start < toMove.length; start += batchSize) {
-      const batch = toMove.slice(start, start + batchSize);
-      await pipelined(target, batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId]), (i) => `${describeNode(to.admin)} cannot import slot ${batch[i]}`);
-      await pipelined(source, batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId]), (i) => `${describeNode(from.admin)} cannot migrate slot ${batch[i]}`);
-      let pending = batch;
-      while (pending.length > 0) {
-        const keys = (await pipelined(source, pending.map((slot) => ['CLUSTER', 'GETKEYSINSLOT', String(slot), String(keysPerMigrate)]), (i) => `reading the keys of slot ${pending[i]}`)) as string[][];
-        pending = pending.filter((_, i) => keys[i].length > 0);
-        const loaded = keys.filter((list) => list.length > 0);
-        await pipelined(source, pending.map((slot, i) => migrate(slot, loaded[i])), (i) => `MIGRATE of slot ${pending[i]} from ${describeNode(from.admin)} to ${describeNode(to.peer)} failed`);
-        done.keys += loaded.reduce((sum, list) => sum + list.length, 0);
-      }
-      await announce(batch);
-      done.slots += batch.length;
-      options.onProgress?.(Math.floor((done.slots * 100) / toMove.length));
-    }
-    if (toMove.length === 0) options.onProgress?.(100);
-    return { slots: toMove.length + toAnnounce.length, keys: done.keys };
-  } finally {
-    source.disconnect();
-    target.disconnect();
-  }
 }

@@ -7,13 +7,18 @@
  * (walking the model's JSON for each of them was once the largest cost of the API path):
  * - the model is read once per shape: the first time a structure is written, its members are compiled into
  *   straight-line code (see compileMembersWriter) calling element writers that know their tags;
- * - the wire bytes are encoded chunk by chunk into pooled buffers (ByteOutput, OutputBuffers), never as one
- *   large string;
- * - an operation's last large result is remembered with its trace (Trace): a result that traces equal, as a
- *   polled Describe mostly does, is sent from the remembered bytes without being written again.
+ * - the wire bytes are encoded chunk by chunk into pooled buffers (ByteOutput, OutputBuffers, in
+ *   output-buffers.ts), never as one large string;
+ * - an operation's last large result is remembered with its trace (Trace, in result-trace.ts): a result that
+ *   traces equal, as a polled Describe mostly does, is sent from the remembered bytes without being written again.
  * response() writes the same document as a string, without the last two (tests compare the two).
  */
 import { listMemberName, type Operation, type Shape, type ShapeRef, type ServiceModel } from './model.js';
+import { ByteOutput, CHUNK, type OutputBuffers, type XmlBytes, type XmlOutput } from './output-buffers.js';
+import { ResultTracers, Trace } from './result-trace.js';
+
+// http/app.ts takes the pool and the bytes type from here, with the serializer.
+export { OutputBuffers, type XmlBytes } from './output-buffers.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const NEEDS_ESCAPE = /[&<>"']/;
@@ -57,182 +62,12 @@ type ElementWriter = (value: unknown, out: XmlOutput) => void;
 /** Writes the members of a structure value, without the structure's own tags. */
 type MembersWriter = (value: unknown, out: XmlOutput) => void;
 
-/** Where the writers put the document, piece by piece: a string[] to join, or ByteOutput. */
-interface XmlOutput {
-  push(piece: string): void;
-}
-
-/**
- * Reusable buffers for large answers. A Describe over a hundred resources is some 150 KB; allocating that much
- * afresh for every answer (as one string, or one Buffer) costs more than writing it: large strings land in
- * V8's large-object space, large Buffers are fresh memory the kernel has to fault in, and both press the GC.
- * A buffer is taken for one answer and given back once the answer has been handed to the OS.
- */
-export class OutputBuffers {
-  private readonly free: Buffer[] = [];
-
-  /** @param keep how many idle buffers to keep (about one per concurrent large answer). */
-  constructor(private readonly keep = 16) {}
-
-  take(minBytes: number): Buffer {
-    for (let i = this.free.length - 1; i >= 0; i--) {
-      if (this.free[i].length >= minBytes) return this.free.splice(i, 1)[0];
-    }
-    let size = 64 * 1024;
-    while (size < minBytes) size *= 2;
-    return Buffer.allocUnsafeSlow(size);
-  }
-
-  give(buffer: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(buffer);
-  }
-}
-
-/** An answer's bytes, and how to give their buffer back once they have been sent (a no-op when not pooled). */
-export interface XmlBytes {
-  bytes: Buffer;
-  release(): void;
-}
-
-const nothingToRelease = () => {};
-
-/** Small pieces are joined into chunks of this many characters before they are encoded. */
-const CHUNK = 16 * 1024;
-
-/**
- * The document as UTF-8 bytes, encoded chunk by chunk into a pooled buffer as it is written: it never exists as
- * one string. An answer that fits in one chunk (most of them) is simply encoded on its own.
- */
-class ByteOutput implements XmlOutput {
-  private text = '';
-  private buffer: Buffer | undefined;
-  private length = 0;
-
-  constructor(private readonly pool: OutputBuffers) {}
-
-  push(piece: string): void {
-    this.text += piece;
-    if (this.text.length >= CHUNK) this.flush();
-  }
-
-  /** Bytes already encoded, written as they are. */
-  pushBytes(bytes: Buffer): void {
-    this.flush();
-    this.reserve(bytes.length);
-    this.length += bytes.copy(this.buffer!, this.length);
-  }
-
-  /** The byte offset reached so far (the document goes to a pooled buffer from here on). */
-  mark(): number {
-    this.flush();
-    this.reserve(0);
-    return this.length;
-  }
-
-  /** A copy of bytes [start, end) written so far, of its own (not pooled). */
-  copy(start: number, end: number): Buffer {
-    return Buffer.from(this.buffer!.subarray(start, end));
-  }
-
-  /** Whether the document outgrew one chunk (and so went to a pooled buffer). */
-  get large(): boolean {
-    return this.buffer !== undefined;
-  }
-
-  private flush(): void {
-    if (this.text === '') return;
-    const text = this.text;
-    this.text = '';
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    this.reserve(text.length * 3);
-    this.length += this.buffer!.write(text, this.length, 'utf8');
-  }
-
-  private reserve(bytes: number): void {
-    const needed = this.length + bytes;
-    if (this.buffer && needed <= this.buffer.length) return;
-    const bigger = this.pool.take(needed);
-    if (this.buffer) {
-      this.buffer.copy(bigger, 0, 0, this.length);
-      this.pool.give(this.buffer);
-    }
-    this.buffer = bigger;
-  }
-
-  finish(): XmlBytes {
-    if (!this.buffer) return { bytes: Buffer.from(this.text, 'utf8'), release: nothingToRelease };
-    this.flush();
-    const buffer = this.buffer;
-    this.buffer = undefined;
-    let released = false;
-    return {
-      bytes: buffer.subarray(0, this.length),
-      release: () => {
-        if (released) return;
-        released = true;
-        this.pool.give(buffer);
-      },
-    };
-  }
-}
-
 interface CompiledMember {
   member: string;
   write: ElementWriter;
   /** The same value again under the botocore name, where the clients disagree on it. */
   writeAlias?: ElementWriter;
-  trace: Tracer;
-  /** Written as String(value) (no timestamp, blob, structure, list or map): traced inline. */
-  plainScalar: boolean;
 }
-
-/**
- * Everything a document's result depends on, value by value, in writing order: whether each member is present,
- * each list's length, each scalar as it is. The writers are a function of the shape and of these values alone,
- * so two equal traces make the same bytes. A value whose text cannot be told from the value itself (maps,
- * blobs, objects where a scalar belongs) is traced as a fresh object, equal to nothing.
- *
- * A trace is taken over the previous one, in place: a value equal to the one already at its position is left
- * there (nothing to compare or write, whether the two traces still agree or not), any other is written and marks
- * the trace changed. The generated tracers do the same inline (see compileStructureTracer).
- */
-class Trace {
-  position = 0;
-  changed = false;
-
-  constructor(readonly values: unknown[] = []) {}
-
-  step(value: unknown): void {
-    const at = this.position++;
-    if (at < this.values.length && this.values[at] === value) return;
-    this.changed = true;
-    this.values[at] = value;
-  }
-
-  /** Ends the trace; true when it equals the previous one. */
-  end(): boolean {
-    const same = !this.changed && this.position === this.values.length;
-    this.values.length = this.position;
-    return same;
-  }
-}
-
-/** Takes the trace of a value of one shape (the twin of its writer). */
-type Tracer = (value: unknown, trace: Trace) => void;
-
-const untraceable = (_value: unknown, trace: Trace) => trace.step({});
-
-/** A scalar's text is String(value): a primitive is its own trace. */
-const traceScalar: Tracer = (value, trace) => {
-  if ((typeof value === 'object' && value !== null) || typeof value === 'function') trace.step({});
-  else trace.step(value);
-};
-
-/** formatTimestamp: a plain Date writes as its time would as a number. */
-const traceTimestamp: Tracer = (value, trace) => {
-  if (value instanceof Date && Object.getPrototypeOf(value) === Date.prototype) trace.step(value.getTime());
-  else traceScalar(value, trace);
-};
 
 /** The last large result of one operation, kept with its trace so an unchanged result is not written again. */
 interface Memo {
@@ -247,8 +82,8 @@ export class XmlSerializer {
   private readonly structures = new Map<string, MembersWriter>();
   /** Element writers by shape name, element name and flattening. */
   private readonly elements = new Map<string, ElementWriter>();
-  /** Tracers by shape name, compiled on first use. */
-  private readonly tracers = new Map<string, Tracer>();
+  /** The writers' twins, which trace a result to tell it equal to the last one. */
+  private readonly tracers: ResultTracers;
   /** Results of this size or more are remembered, by operation, with their trace. */
   private readonly memos = new Map<string, Memo>();
   /** Operations whose last result was large, and so worth remembering. */
@@ -257,6 +92,7 @@ export class XmlSerializer {
   constructor(private readonly model: ServiceModel) {
     this.namespace = model.metadata.xmlNamespace ?? '';
     this.ec2 = model.metadata.protocol === 'ec2';
+    this.tracers = new ResultTracers(model);
   }
 
   response(operation: Operation, output: unknown, requestId: string): string {
@@ -308,7 +144,7 @@ export class XmlSerializer {
   private rememberedResult(name: string, shape: string, output: unknown, out: ByteOutput): void {
     const memo = this.memos.get(name);
     const trace = new Trace(memo?.trace);
-    this.tracer(shape)(output, trace);
+    this.tracers.tracer(shape)(output, trace);
     if (trace.end() && memo) {
       out.pushBytes(memo.body);
       return;
@@ -388,35 +224,6 @@ export class XmlSerializer {
     return new Function('members', code.join('\n'))(members) as MembersWriter;
   }
 
-  /**
-   * A structure's tracer, generated like its members writer. Trace.step is inlined for plain scalars: the
-   * position is kept in a local, and a value equal to the one already there only moves it on.
-   */
-  private compileStructureTracer(shape: Shape): Tracer {
-    const members = this.compileMembers(shape);
-    const step = 'if (p < values.length && values[p] === v) p++; else { t.position = p; t.step(v); p = t.position; }';
-    const code = [
-      ...members.map((m, i) => `const t${i} = members[${i}].trace;`),
-      'return function traceMembers(value, t) {',
-      // A structure that is no object writes no members (and an element of it, empty tags).
-      "  if (value === null || typeof value !== 'object') { t.step(false); return; }",
-      '  t.step(true);',
-      '  const values = t.values;',
-      '  let p = t.position, v;',
-      ...members.map((m, i) => {
-        const read = `  v = value[${JSON.stringify(m.member)}];`;
-        // traceScalar, inline: most members are plain scalars.
-        if (m.plainScalar) {
-          return `${read} if (v === null) v = undefined; else if (typeof v === 'object' || typeof v === 'function') v = {}; ${step}`;
-        }
-        return `${read} if (v === undefined || v === null) { v = undefined; ${step} } else { t.position = p; t${i}(v, t); p = t.position; }`;
-      }),
-      '  t.position = p;',
-      '};',
-    ];
-    return new Function('members', code.join('\n'))(members) as Tracer;
-  }
-
   private compileMembers(shape: Shape): CompiledMember[] {
     const members = Object.entries(shape.members ?? {});
     return members.map(([member, ref]) => {
@@ -426,8 +233,6 @@ export class XmlSerializer {
         member,
         write: this.elementWriter(ref.shape, ref.locationName ?? member, ref.flattened === true),
         writeAlias: alias === undefined ? undefined : this.elementWriter(ref.shape, alias, ref.flattened === true),
-        trace: this.tracer(ref.shape),
-        plainScalar: !['structure', 'list', 'map', 'timestamp', 'blob'].includes(target.type),
       };
     });
   }
@@ -503,44 +308,6 @@ export class XmlSerializer {
         return (value, out) => {
           out.push(open + escapeXml(String(value)) + close);
         };
-    }
-  }
-
-  /** The tracer of a shape: the twin of its writers, stepping through exactly what they read. */
-  private tracer(shapeName: string): Tracer {
-    const known = this.tracers.get(shapeName);
-    if (known) return known;
-    let compiled: Tracer | undefined;
-    // Through the map first, so a recursive shape finds itself.
-    const trace: Tracer = (value, t) => (compiled ??= this.compileTracer(shapeName))(value, t);
-    this.tracers.set(shapeName, trace);
-    return trace;
-  }
-
-  private compileTracer(shapeName: string): Tracer {
-    const shape = this.model.shapes[shapeName];
-    switch (shape.type) {
-      case 'structure':
-        return this.compileStructureTracer(shape);
-      case 'list': {
-        const item = this.tracer(shape.member!.shape);
-        return (value, t) => {
-          // No array writes as an empty one.
-          if (!Array.isArray(value)) {
-            t.step(0);
-            return;
-          }
-          t.step(value.length);
-          for (let i = 0; i < value.length; i++) item(value[i], t);
-        };
-      }
-      case 'map':
-      case 'blob':
-        return untraceable;
-      case 'timestamp':
-        return traceTimestamp;
-      default:
-        return traceScalar;
     }
   }
 }

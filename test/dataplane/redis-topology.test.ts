@@ -6,12 +6,13 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import t from 'tap';
+import { parseClusterNodes, slotOwners } from '../../src/dataplane/cluster-nodes-parser.js';
 import { parseInfo } from '../../src/dataplane/node-admin.js';
 import {
-  addMembers, attachReplica, clusterFailover, createCluster, forgetMembers, moveSlots, parseClusterNodes, readClusterNodes,
-  slotOwners, waitClusterStable, type ClusterMember,
+  addMembers, attachReplica, clusterFailover, createCluster, forgetMembers, readClusterNodes, waitClusterStable, type ClusterMember,
 } from '../../src/dataplane/redis-cluster.js';
 import { bestCandidate, failover, replicaOf, replicationState, waitForSync } from '../../src/dataplane/replication.js';
+import { moveSlots } from '../../src/dataplane/slot-migration.js';
 import { evenSlots, formatSlotRanges, planRebalance, rangesToSlots, type SlotRanges } from '../../src/common/slot-ranges.js';
 import { ADMIN_SECRET, redisAvailable, startMany, stopAll, type TestNode } from './redis-processes.js';
 

@@ -9,7 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { findModelsDir, loadServiceModel, type Operation, type ServiceModel } from '../../src/protocol/model.js';
-import { OutputBuffers, XmlSerializer, type XmlBytes } from '../../src/protocol/xml-serializer.js';
+import { OutputBuffers, type XmlBytes } from '../../src/protocol/output-buffers.js';
+import { XmlSerializer } from '../../src/protocol/xml-serializer.js';
 import { elastiCacheModel } from '../../src/services/elasticache/index.js';
 import { ShapeValues } from '../fixtures/shape-values.js';
 
