@@ -28,7 +28,8 @@ export async function convergeCluster(ctx: GroupContext, scope: Scope, id: strin
   const { state, internal } = group;
   if (!ctx.real) {
     ctx.update(scope, id, (g) => {
-      for (const ng of g.state.NodeGroups) if (g.internal.targetSlots?.[ng.NodeGroupId] !== undefined) ng.Slots = g.internal.targetSlots[ng.NodeGroupId];
+      const target = g.internal.targetSlots ?? {};
+      for (const ng of g.state.NodeGroups) if (target[ng.NodeGroupId] !== undefined) ng.Slots = target[ng.NodeGroupId];
     });
     await dropLeavingShards(ctx, scope, id, []);
     for (const memberId of ctx.load(scope, id).internal.removingMembers ?? []) await dropMember(ctx, scope, id, memberId);
@@ -97,7 +98,8 @@ async function syncClusterRoles(ctx: GroupContext, scope: Scope, id: string): Pr
   const memberOf = new Map(ids.map((nodeId, i) => [nodeId, running[i].m]));
   for (const ng of state.NodeGroups) {
     const oldPrimary = primaryOf(ng)?.CacheClusterId;
-    const actual = view.find((n) => n.role === 'primary' && !n.failed && membersOf(ng).some((m) => m.CacheClusterId === memberOf.get(n.id)));
+    const inShard = (nodeId: string) => membersOf(ng).some((m) => m.CacheClusterId === memberOf.get(nodeId));
+    const actual = view.find((n) => n.role === 'primary' && !n.failed && inShard(n.id));
     const actualPrimary = actual && memberOf.get(actual.id);
     if (oldPrimary && actualPrimary && actualPrimary !== oldPrimary) {
       await switchRoles(ctx, scope, id, ng.NodeGroupId, oldPrimary, actualPrimary);
@@ -127,9 +129,8 @@ async function moveSlotsToTargets(ctx: GroupContext, scope: Scope, id: string): 
     await moveSlots(primaryOfShard.get(from)!, primaryOfShard.get(to)!, slots, everyone, {
       onProgress: (percentage) => {
         const overall = Math.round(((done + (slots.length * percentage) / 100) / total) * 1000) / 10;
-        ctx.update(scope, id, (g) => {
-          g.state.PendingModifiedValues = { ...g.state.PendingModifiedValues, Resharding: { SlotMigration: { ProgressPercentage: overall } } };
-        });
+        const Resharding = { SlotMigration: { ProgressPercentage: overall } };
+        ctx.update(scope, id, (g) => (g.state.PendingModifiedValues = { ...g.state.PendingModifiedValues, Resharding }));
       },
     });
     done += slots.length;

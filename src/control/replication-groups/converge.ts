@@ -77,5 +77,6 @@ function finish(ctx: GroupContext, scope: Scope, id: string, created: boolean): 
     });
     if (created) ctx.groupEvent(scope, id, `Replication group ${id} created`);
   });
-  ctx.log.info({ replicationGroup: id, runtime: ctx.nodes.runtime.name }, created ? 'replication group available' : 'replication group modified');
+  const message = created ? 'replication group available' : 'replication group modified';
+  ctx.log.info({ replicationGroup: id, runtime: ctx.nodes.runtime.name }, message);
 }

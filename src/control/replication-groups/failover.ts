@@ -112,7 +112,8 @@ export async function handOver(
   } else {
     const replicas = replicasOf(nodeGroup).filter((m) => m.CacheClusterId !== next);
     const others = await Promise.all(replicas.map((m) => live(ctx, scope, m.CacheClusterId)));
-    await promote({ candidate: candidate.admin, candidatePeer: candidate.peer, oldPrimary: oldPrimary.admin, others: others.map((o) => o.admin) });
+    const request = { candidate: candidate.admin, candidatePeer: candidate.peer, oldPrimary: oldPrimary.admin };
+    await promote({ ...request, others: others.map((o) => o.admin) });
   }
   await switchRoles(ctx, scope, id, nodeGroup.NodeGroupId, oldPrimaryId, next);
 }
@@ -133,7 +134,8 @@ export async function switchRoles(
       else if (m.CacheClusterId === oldPrimaryId) m.CurrentRole = 'replica';
     }
     // The new primary first, as AWS lists the shard's members.
-    ng.NodeGroupMembers = [...membersOf(ng).filter((m) => m.CurrentRole === 'primary'), ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
+    const primaries = membersOf(ng).filter((m) => m.CurrentRole === 'primary');
+    ng.NodeGroupMembers = [...primaries, ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
   }) ?? gone(id);
   publishRoles(ctx, scope, group);
   // Where a node holds the primary endpoint itself, the old primary lets go of it, cutting its clients there, and

@@ -31,14 +31,19 @@ export function hasPendingNodeChanges(internal: ReplicationGroupInternal): boole
  */
 export async function rollNodeChanges(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const { state, internal } = ctx.load(scope, id);
-  const replace = internal.pendingNodeType !== undefined || internal.pendingEngineVersion !== undefined || internal.pendingEngine !== undefined;
+  // A new node type or engine needs new nodes; a parameter group alone reaches the running ones.
+  const replace = [internal.pendingNodeType, internal.pendingEngineVersion, internal.pendingEngine].some((v) => v !== undefined);
   for (const memberId of state.MemberClusters) {
     ctx.updateMember(scope, memberId, ({ state: m }) => {
       if (internal.pendingNodeType) m.CacheNodeType = internal.pendingNodeType;
       if (internal.pendingEngineVersion) m.EngineVersion = internal.pendingEngineVersion;
       if (internal.pendingEngine) m.Engine = internal.pendingEngine;
       if (internal.pendingParameterGroup) {
-        m.CacheParameterGroup = { CacheParameterGroupName: internal.pendingParameterGroup, ParameterApplyStatus: 'in-sync', CacheNodeIdsToReboot: [] };
+        m.CacheParameterGroup = {
+          CacheParameterGroupName: internal.pendingParameterGroup,
+          ParameterApplyStatus: 'in-sync',
+          CacheNodeIdsToReboot: [],
+        };
       }
       m.PendingModifiedValues = {};
     });
