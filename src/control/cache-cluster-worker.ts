@@ -3,7 +3,7 @@
  * pending modifications, reboots, heals, deletes. Each job re-reads the cluster at every step, so a job run again
  * after a restart finishes the work instead of repeating it.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import type { Store } from '../store/store.js';
 import { arn } from '../domain/elasticache/arns.js';
 import { nextAuthTokens } from '../domain/elasticache/auth-tokens.js';
@@ -16,7 +16,7 @@ import type { ClusterNodes } from './cluster-nodes.js';
 import { failureTable } from './failure-table.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 
-export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: FastifyBaseLogger): Record<string, JobWorker> {
+export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logger): Record<string, JobWorker> {
   return jobTable(KIND.cacheCluster, {
     async create(job) {
       const scope = scopeOf(job);

@@ -5,7 +5,7 @@
  * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
  */
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import type { EndpointManager } from '../dataplane/endpoints.js';
 import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
@@ -58,7 +58,7 @@ export class ClusterNodes {
     readonly runtime: NodeRuntime,
     private readonly endpoints: EndpointManager,
     private readonly identity: EmulatorIdentity,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
   ) {}
 
   load(scope: Scope, id: string): StoredCluster | undefined {

@@ -3,7 +3,7 @@
  * has what is missing recreated, and removes this instance's orphans; afterwards it checks every few seconds and
  * has a dead node replaced, endpoint unchanged, as AWS replaces failed nodes.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import type { Scope, Store } from '../store/store.js';
 import { JobQueue, type WorkQueue } from '../domain/elasticache/jobs.js';
 import { KIND } from '../domain/elasticache/kinds.js';
@@ -20,7 +20,7 @@ export class NodeSupervisor {
     private readonly store: Store,
     private readonly nodes: ClusterNodes,
     work: WorkQueue,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
     private readonly intervalMs = 2000,
   ) {
     this.jobs = new JobQueue(store, work);

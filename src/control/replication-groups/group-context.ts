@@ -4,7 +4,7 @@
  * acts, each read and each `update` its own transaction, so a job run again after a crash sees what the last run
  * left and finishes the work instead of repeating it.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../common/logger.js';
 import type { EndpointManager, GroupAddress } from '../../dataplane/endpoints.js';
 import type { Scope, Store } from '../../store/store.js';
 import {
@@ -28,7 +28,7 @@ export interface GroupContext {
   readonly store: Store;
   readonly nodes: ClusterNodes;
   readonly endpoints: EndpointManager;
-  readonly log: FastifyBaseLogger;
+  readonly log: Logger;
   /** Nodes really run (any runtime but none): without them, steps change the stored state only. */
   readonly real: boolean;
   /** The group as stored now; undefined once it is gone. */
@@ -42,7 +42,7 @@ export interface GroupContext {
   memberEvent(scope: Scope, memberId: string, message: string): void;
 }
 
-export function groupContext(store: Store, nodes: ClusterNodes, endpoints: EndpointManager, log: FastifyBaseLogger): GroupContext {
+export function groupContext(store: Store, nodes: ClusterNodes, endpoints: EndpointManager, log: Logger): GroupContext {
   return {
     store,
     nodes,
