@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import type { Config } from './config.js';
 import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cache-cluster-worker.js';
 import { ClusterNodes } from './control/cluster-nodes.js';
-import { ReplicationGroups, replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-group-worker.js';
+import { groupContext } from './control/replication-groups/group-context.js';
+import { adoptGroups } from './control/replication-groups/lifecycle.js';
+import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
@@ -124,17 +126,17 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     }
     endpoints = new EndpointManager(app.log, runtime.name !== 'none');
     const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, adminSecret }, app.log);
-    const groups = new ReplicationGroups(store, nodes, endpoints, app.log);
+    const groups = groupContext(store, nodes, endpoints, app.log);
     reconciler = new Reconciler(
       store,
       { ...cacheClusterWorkers(store, nodes, app.log), ...replicationGroupWorkers(groups) },
       app.log,
-      { ...cacheClusterFailureHandlers(nodes), ...replicationGroupFailureHandlers(groups, nodes) },
+      { ...cacheClusterFailureHandlers(nodes), ...replicationGroupFailureHandlers(groups) },
     );
     const supervisor = new NodeSupervisor(store, nodes, work, app.log);
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.
     await supervisor.adopt().catch((error) => app.log.error({ err: error }, 'adopting running nodes failed'));
-    await groups.adopt().catch((error) => app.log.error({ err: error }, 'reopening replication group endpoints failed'));
+    await adoptGroups(groups).catch((error) => app.log.error({ err: error }, 'reopening replication group endpoints failed'));
     reconciler.start();
     supervisor.start();
     const listening = new URL(address);

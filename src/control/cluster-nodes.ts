@@ -4,13 +4,21 @@
  * apply parameter values, and record what happened in the cluster's state and events. Every step re-reads the
  * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
  */
-import type { CacheCluster, ReplicationGroup } from '@aws-sdk/client-elasticache';
-import type { FastifyBaseLogger } from 'fastify';
+import type { CacheCluster } from '@aws-sdk/client-elasticache';
+import type { Logger } from '../common/logger.js';
 import type { EndpointManager } from '../dataplane/endpoints.js';
 import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
-import { findCluster, recordClusterEvent, updateCluster, type StoredCluster } from '../domain/elasticache/records.js';
+import {
+  MEMBER_NODE,
+  findCluster,
+  findGroup,
+  recordClusterEvent,
+  updateCluster,
+  type ClusterState,
+  type StoredCluster,
+} from '../domain/elasticache/records.js';
 import { nodeType, type EngineName } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
@@ -30,7 +38,8 @@ function adminTarget(spec: NodeSpec, target: { host: string; port: number }): Ad
   };
 }
 
-export interface Identity {
+/** This emulator instance: the id its node names carry, and the secret its admin commands are renamed with. */
+export interface EmulatorIdentity {
   instanceId: string;
   adminSecret: string;
 }
@@ -48,8 +57,8 @@ export class ClusterNodes {
     private readonly store: Store,
     readonly runtime: NodeRuntime,
     private readonly endpoints: EndpointManager,
-    private readonly identity: Identity,
-    private readonly log: FastifyBaseLogger,
+    private readonly identity: EmulatorIdentity,
+    private readonly log: Logger,
   ) {}
 
   load(scope: Scope, id: string): StoredCluster | undefined {
@@ -67,8 +76,8 @@ export class ClusterNodes {
 
   spec(scope: Scope, cluster: StoredCluster, nodeId: string): NodeSpec {
     const { state, internal } = cluster;
-    const parameters = effectiveParameters(this.store, scope, state.CacheParameterGroup!.CacheParameterGroupName!).values;
-    const id = state.CacheClusterId!;
+    const parameters = effectiveParameters(this.store, scope, state.CacheParameterGroup.CacheParameterGroupName).values;
+    const id = state.CacheClusterId;
     // A Redis Cluster node listens on its endpoint's port (in a container) and announces its endpoint.
     const endpoint = internal.clusterMode
       ? this.store.transaction(() => this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, internal.port))
@@ -80,9 +89,9 @@ export class ClusterNodes {
       clusterId: id,
       nodeId,
       engine: state.Engine as EngineName,
-      engineVersion: state.EngineVersion!,
-      cacheNodeType: state.CacheNodeType!,
-      maxMemoryBytes: nodeType(state.CacheNodeType!)?.memoryBytes ?? 0,
+      engineVersion: state.EngineVersion,
+      cacheNodeType: state.CacheNodeType,
+      maxMemoryBytes: nodeType(state.CacheNodeType)?.memoryBytes ?? 0,
       port: (internal.clusterMode && endpoint?.port) || internal.port,
       endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
       cluster: internal.clusterMode && endpoint ? { announceHost: endpoint.address, announcePort: endpoint.port } : undefined,
@@ -106,11 +115,11 @@ export class ClusterNodes {
   }
 
   /** The group endpoints a member's node listens on: its group's primary endpoint while it is the primary (cluster mode disabled). */
-  private heldAddresses(scope: Scope, state: CacheCluster, endpoint: EndpointAllocation): string[] | undefined {
+  private heldAddresses(scope: Scope, state: ClusterState, endpoint: EndpointAllocation): string[] | undefined {
     if (!state.ReplicationGroupId || !this.runtime.servesEndpoints) return undefined;
-    const group = this.store.resources.get<ReplicationGroup>(scope, KIND.replicationGroup, state.ReplicationGroupId)?.state;
+    const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
     if (!group || group.ClusterEnabled) return undefined;
-    const member = group.NodeGroups?.[0]?.NodeGroupMembers?.find((m) => m.CacheClusterId === state.CacheClusterId);
+    const member = group.NodeGroups[0]?.NodeGroupMembers.find((m) => m.CacheClusterId === state.CacheClusterId);
     if (member?.CurrentRole !== 'primary') return undefined;
     const primary = this.store.endpoints.find(scope, KIND.replicationGroup, state.ReplicationGroupId, 'primary');
     return primary && this.canHold(endpoint, primary) ? [primary.address] : undefined;
@@ -121,21 +130,36 @@ export class ClusterNodes {
     return runtimeId ? { runtimeId } : undefined;
   }
 
-  /** Starts (or replaces) one node and records it available behind its endpoint. */
-  async startNode(scope: Scope, id: string, nodeId: string): Promise<void> {
+  /**
+   * What starting or restarting a node needs: its cluster (undefined once the cluster is gone), its endpoint
+   * (allocated on first use) and its spec; the endpoint is freed first for a node that will listen on it itself.
+   */
+  private async prepare(
+    scope: Scope,
+    id: string,
+    nodeId: string,
+  ): Promise<{ cluster: StoredCluster; endpoint: EndpointAllocation; spec: NodeSpec } | undefined> {
     const cluster = this.load(scope, id);
-    if (!cluster) return;
+    if (!cluster) return undefined;
     const endpoint = this.store.transaction(() =>
       this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
     );
     const spec = this.spec(scope, cluster, nodeId);
     await this.freeEndpointFor(endpoint);
+    return { cluster, endpoint, spec };
+  }
+
+  /** Starts (or replaces) one node and records it available behind its endpoint. */
+  async startNode(scope: Scope, id: string, nodeId: string): Promise<void> {
+    const prepared = await this.prepare(scope, id, nodeId);
+    if (!prepared) return;
+    const { endpoint, spec } = prepared;
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
     const handle = await this.runtime.createNode(spec);
     await this.attach(scope, spec, handle);
     await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {
-      const node = state.CacheNodes!.find((n) => n.CacheNodeId === nodeId)!;
+      const node = state.CacheNodes.find((n) => n.CacheNodeId === nodeId)!;
       const added = node.CacheNodeStatus === 'creating';
       node.CacheNodeStatus = 'available';
       node.ParameterGroupStatus = 'in-sync';
@@ -149,14 +173,10 @@ export class ClusterNodes {
 
   /** Restarts a node in place (its data is gone, as on AWS); a node that has disappeared is recreated. */
   async restartNode(scope: Scope, id: string, nodeId: string): Promise<void> {
-    const cluster = this.load(scope, id);
-    if (!cluster) return;
-    const endpoint = this.store.transaction(() =>
-      this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
-    );
-    const spec = this.spec(scope, cluster, nodeId);
+    const prepared = await this.prepare(scope, id, nodeId);
+    if (!prepared) return;
+    const { cluster, endpoint, spec } = prepared;
     const handle = this.handleOf(cluster, nodeId);
-    await this.freeEndpointFor(endpoint);
     const restarted = handle ? await this.runtime.restartNode(spec, handle) : await this.runtime.createNode(spec);
     await this.attach(scope, spec, restarted);
     await this.openEndpoint(spec, restarted, endpoint);
@@ -169,7 +189,7 @@ export class ClusterNodes {
    * How to reach a member's node for replication work: asks the runtime where it runs now. Undefined when it does
    * not run (or nothing really runs, with the runtime none).
    */
-  async liveNode(scope: Scope, id: string, nodeId = '0001'): Promise<LiveNode | undefined> {
+  async liveNode(scope: Scope, id: string, nodeId = MEMBER_NODE): Promise<LiveNode | undefined> {
     const cluster = this.load(scope, id);
     const recorded = cluster && this.handleOf(cluster, nodeId);
     if (!recorded) return undefined;
@@ -203,7 +223,7 @@ export class ClusterNodes {
     const cluster = this.load(scope, id);
     if (!cluster) return;
     await this.runtime.removeNode(this.spec(scope, cluster, nodeId), this.handleOf(cluster, nodeId));
-    const endpoint = cluster.state.CacheNodes?.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
+    const endpoint = cluster.state.CacheNodes.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
     if (endpoint?.Address) await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!);
     this.endpoints.setTarget({ ...scope, clusterId: id, nodeId }, undefined);
     this.store.transaction(() => this.store.endpoints.release(scope, KIND.cacheCluster, id, nodeId));
@@ -259,9 +279,9 @@ export class ClusterNodes {
   publishDiscovery(scope: Scope, id: string): void {
     const cluster = this.load(scope, id);
     if (!cluster || cluster.state.Engine !== 'memcached') return;
-    const nodes = (cluster.state.CacheNodes ?? [])
-      .filter((n) => n.Endpoint?.Address)
-      .map((n) => ({ host: n.Endpoint!.Address!, ip: n.Endpoint!.Address!, port: n.Endpoint!.Port! }));
+    const nodes = cluster.state.CacheNodes.flatMap(({ Endpoint: endpoint }) =>
+      endpoint?.Address ? [{ host: endpoint.Address, ip: endpoint.Address, port: endpoint.Port! }] : [],
+    );
     this.endpoints.setDiscoveredNodes({ ...scope, clusterId: id }, nodes);
   }
 
@@ -279,7 +299,7 @@ export class ClusterNodes {
   async adopt(scope: Scope, cluster: StoredCluster, nodeId: string, handle: NodeHandle): Promise<void> {
     const spec = this.spec(scope, cluster, nodeId);
     this.endpoints.setTarget(spec, handle.target);
-    const endpoint = cluster.state.CacheNodes?.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
+    const endpoint = cluster.state.CacheNodes.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
     if (endpoint?.Address) await this.openEndpoint(spec, handle, { address: endpoint.Address, port: endpoint.Port! });
   }
 }

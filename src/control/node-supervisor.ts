@@ -3,10 +3,9 @@
  * has what is missing recreated, and removes this instance's orphans; afterwards it checks every few seconds and
  * has a dead node replaced, endpoint unchanged, as AWS replaces failed nodes.
  */
-import type { CacheCluster } from '@aws-sdk/client-elasticache';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import type { Scope, Store } from '../store/store.js';
-import type { WorkQueue } from '../domain/elasticache/jobs.js';
+import { JobQueue, type WorkQueue } from '../domain/elasticache/jobs.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { CacheClusterInternal, ClusterState } from '../domain/elasticache/records.js';
 import type { ClusterNodes } from './cluster-nodes.js';
@@ -15,14 +14,17 @@ export class NodeSupervisor {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
   private stopped = false;
+  private readonly jobs: JobQueue;
 
   constructor(
     private readonly store: Store,
     private readonly nodes: ClusterNodes,
-    private readonly work: WorkQueue,
-    private readonly log: FastifyBaseLogger,
+    work: WorkQueue,
+    private readonly log: Logger,
     private readonly intervalMs = 2000,
-  ) {}
+  ) {
+    this.jobs = new JobQueue(store, work);
+  }
 
   private clusters() {
     return this.store.resources
@@ -31,15 +33,13 @@ export class NodeSupervisor {
   }
 
   /** A member of a replication group is healed by its group: a dead primary may need a failover first. */
-  private heal(scope: Scope, cluster: CacheCluster): void {
+  private heal(scope: Scope, cluster: ClusterState): void {
     // A check still in flight when the emulator stops must not touch the closed store.
     if (this.stopped) return;
-    const [kind, id] = cluster.ReplicationGroupId
-      ? [KIND.replicationGroup, cluster.ReplicationGroupId]
-      : [KIND.cacheCluster, cluster.CacheClusterId!];
-    this.store.jobs.cancel(scope, kind, id, 'heal');
-    this.store.jobs.enqueue(scope, kind, id, 'heal');
-    this.work.wake();
+    // One heal job per resource is enough: a new one replaces any still pending.
+    const replacing = { replacing: true };
+    if (cluster.ReplicationGroupId) this.jobs.enqueue(scope, KIND.replicationGroup, cluster.ReplicationGroupId, 'heal', {}, replacing);
+    else this.jobs.enqueue(scope, KIND.cacheCluster, cluster.CacheClusterId, 'heal', {}, replacing);
   }
 
   /** Re-attaches running nodes to their endpoints, queues the recreation of missing ones, removes orphans. */
@@ -48,22 +48,22 @@ export class NodeSupervisor {
     let adopted = 0;
     let missing = 0;
     for (const { scope, cluster } of this.clusters()) {
-      const id = cluster.state.CacheClusterId!;
-      for (const node of cluster.state.CacheNodes ?? []) known.add(`${scope.account}/${scope.region}/${id}/${node.CacheNodeId}`);
+      const id = cluster.state.CacheClusterId;
+      for (const node of cluster.state.CacheNodes) known.add(`${scope.account}/${scope.region}/${id}/${node.CacheNodeId}`);
       // A cluster still creating may have nodes that started before a crash: their endpoints open again too.
       if (cluster.state.CacheClusterStatus === 'deleting') continue;
       if (cluster.state.ConfigurationEndpoint) await this.nodes.openConfiguration(scope, id);
       let lost = false;
-      for (const node of cluster.state.CacheNodes ?? []) {
+      for (const node of cluster.state.CacheNodes) {
         if (node.CacheNodeStatus === 'creating') continue;
-        const handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId!);
+        const handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId);
         if (handle) {
-          await this.nodes.adopt(scope, cluster, node.CacheNodeId!, handle);
+          await this.nodes.adopt(scope, cluster, node.CacheNodeId, handle);
           adopted++;
         } else if (cluster.state.CacheClusterStatus === 'creating') {
           // The create job, resumed, starts it again.
           this.nodes.update(scope, id, (c) => {
-            const lostNode = c.state.CacheNodes?.find((n) => n.CacheNodeId === node.CacheNodeId);
+            const lostNode = c.state.CacheNodes.find((n) => n.CacheNodeId === node.CacheNodeId);
             if (lostNode) lostNode.CacheNodeStatus = 'creating';
           });
           missing++;
@@ -101,9 +101,9 @@ export class NodeSupervisor {
       for (const { scope, cluster } of this.clusters()) {
         if (this.stopped) return;
         if (cluster.state.CacheClusterStatus !== 'available') continue;
-        for (const node of cluster.state.CacheNodes ?? []) {
+        for (const node of cluster.state.CacheNodes) {
           if (node.CacheNodeStatus !== 'available') continue;
-          if (await this.nodes.inspect(scope, cluster, node.CacheNodeId!)) continue;
+          if (await this.nodes.inspect(scope, cluster, node.CacheNodeId)) continue;
           this.log.warn({ cluster: cluster.state.CacheClusterId, node: node.CacheNodeId }, 'cache node is down; replacing it');
           this.heal(scope, cluster.state);
           break;

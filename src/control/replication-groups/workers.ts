@@ -1,0 +1,45 @@
+/**
+ * The replication group jobs as the reconciler runs them: one worker per action, each receiving its payload
+ * typed, and what a group shows when one of its jobs has failed for good.
+ */
+import { jobTable, scopeOf } from '../../domain/elasticache/jobs.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
+import { failureTable } from '../failure-table.js';
+import type { JobFailureHandler, JobWorker } from '../reconciler.js';
+import { converge } from './converge.js';
+import type { GroupContext } from './group-context.js';
+import { heal, rebootMember, remove } from './lifecycle.js';
+
+export function replicationGroupWorkers(ctx: GroupContext): Record<string, JobWorker> {
+  return jobTable(KIND.replicationGroup, {
+    converge: (job) => converge(ctx, scopeOf(job), job.resourceId, job.payload.maintenance),
+    heal: (job) => heal(ctx, scopeOf(job), job.resourceId),
+    'reboot-member': (job) => rebootMember(ctx, scopeOf(job), job.resourceId, job.payload.clusterId),
+    delete: (job) => remove(ctx, scopeOf(job), job.resourceId),
+  });
+}
+
+/** What a group shows when its job fails for good: a status its members share, and an event that says why. */
+export function replicationGroupFailureHandlers(ctx: GroupContext): Record<string, JobFailureHandler> {
+  const failed = (status: string | undefined, what: string): JobFailureHandler => (job, error) => {
+    const scope = scopeOf(job);
+    const group = ctx.update(scope, job.resourceId, (g) => {
+      if (status === 'create-failed' && g.state.Status !== 'creating') status = 'available';
+      if (status) g.state.Status = status;
+      delete g.internal.failover;
+    });
+    for (const memberId of group?.state.MemberClusters ?? []) {
+      ctx.updateMember(scope, memberId, ({ state }) => {
+        if (status === 'create-failed' && state.CacheClusterStatus === 'creating') state.CacheClusterStatus = 'create-failed';
+        else if (state.CacheClusterStatus !== 'deleting') state.CacheClusterStatus = 'available';
+      });
+    }
+    ctx.groupEvent(scope, job.resourceId, `Failed to ${what} replication group ${job.resourceId}: ${error.message}`);
+  };
+  return failureTable(KIND.replicationGroup, {
+    converge: failed('create-failed', 'update'),
+    heal: failed(undefined, 'recover the nodes of'),
+    'reboot-member': failed(undefined, 'reboot a member of'),
+    delete: failed(undefined, 'delete'),
+  });
+}
