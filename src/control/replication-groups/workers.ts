@@ -23,14 +23,16 @@ export function replicationGroupWorkers(ctx: GroupContext): Record<string, JobWo
 export function replicationGroupFailureHandlers(ctx: GroupContext): Record<string, JobFailureHandler> {
   const failed = (status: string | undefined, what: string): JobFailureHandler => (job, error) => {
     const scope = scopeOf(job);
+    // A group that had been created falls back to available: create-failed is only for a group still creating.
+    let shown = status;
     const group = ctx.update(scope, job.resourceId, (g) => {
-      if (status === 'create-failed' && g.state.Status !== 'creating') status = 'available';
-      if (status) g.state.Status = status;
+      if (shown === 'create-failed' && g.state.Status !== 'creating') shown = 'available';
+      if (shown) g.state.Status = shown;
       delete g.internal.failover;
     });
     for (const memberId of group?.state.MemberClusters ?? []) {
       ctx.updateMember(scope, memberId, ({ state }) => {
-        if (status === 'create-failed' && state.CacheClusterStatus === 'creating') state.CacheClusterStatus = 'create-failed';
+        if (shown === 'create-failed' && state.CacheClusterStatus === 'creating') state.CacheClusterStatus = 'create-failed';
         else if (state.CacheClusterStatus !== 'deleting') state.CacheClusterStatus = 'available';
       });
     }
