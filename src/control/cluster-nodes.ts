@@ -19,7 +19,8 @@ import {
   type ClusterState,
   type StoredCluster,
 } from '../domain/elasticache/records.js';
-import { nodeType, type EngineName } from '../domain/elasticache/catalog.js';
+import type { Engine } from '../common/engines.js';
+import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
@@ -88,7 +89,7 @@ export class ClusterNodes {
       region: scope.region,
       clusterId: id,
       nodeId,
-      engine: state.Engine as EngineName,
+      engine: state.Engine as Engine,
       engineVersion: state.EngineVersion,
       cacheNodeType: state.CacheNodeType,
       maxMemoryBytes: nodeType(state.CacheNodeType)?.memoryBytes ?? 0,

@@ -2,7 +2,7 @@
  * Which container image runs which engine version: the official images by default (redis:X.Y, valkey/valkey:X.Y,
  * memcached:X.Y, the tag closest to the requested version), each replaceable by configuration.
  */
-import type { Engine } from './runtime.js';
+import type { Engine } from '../common/engines.js';
 
 export type ImageOverrides = Record<string, string>;
 

@@ -3,7 +3,8 @@
  * knows containers or processes, never HTTP, XML or the API's shapes.
  */
 
-export type Engine = 'redis' | 'valkey' | 'memcached';
+import type { Engine } from '../common/engines.js';
+
 
 /** Which node: enough to find it again, whatever runs it. */
 export interface NodeAddress {

@@ -4,11 +4,11 @@
  * parameter tables (maxmemory) of the AWS documentation.
  */
 
-export type EngineName = 'redis' | 'valkey' | 'memcached';
-export const ENGINES: readonly EngineName[] = ['memcached', 'redis', 'valkey'];
+import type { Engine } from '../../common/engines.js';
+
 
 export interface EngineVersionInfo {
-  engine: EngineName;
+  engine: Engine;
   /** As DescribeCacheEngineVersions lists it and as users request it (`7.1`, `1.6.22`). */
   version: string;
   /** As a cluster reports it in EngineVersion (`7.1.0`, `1.6.22`). */
@@ -16,7 +16,7 @@ export interface EngineVersionInfo {
   family: string;
 }
 
-const v = (engine: EngineName, version: string, fullVersion: string, family: string): EngineVersionInfo => ({
+const v = (engine: Engine, version: string, fullVersion: string, family: string): EngineVersionInfo => ({
   engine,
   version,
   fullVersion,
@@ -47,9 +47,9 @@ export const ENGINE_VERSIONS: readonly EngineVersionInfo[] = [
   v('valkey', '8.1', '8.1.1', 'valkey8'),
 ];
 
-export const DEFAULT_PORTS: Record<EngineName, number> = { redis: 6379, valkey: 6379, memcached: 11211 };
+export const DEFAULT_PORTS: Record<Engine, number> = { redis: 6379, valkey: 6379, memcached: 11211 };
 
-export function defaultVersion(engine: EngineName): EngineVersionInfo {
+export function defaultVersion(engine: Engine): EngineVersionInfo {
   return ENGINE_VERSIONS.filter((info) => info.engine === engine).at(-1)!;
 }
 
@@ -71,7 +71,7 @@ export type VersionLookup =
  * Resolves a requested EngineVersion the way ElastiCache does: redis 6+ and valkey take major.minor only
  * (`6.x` too), older redis and memcached the full version.
  */
-export function findEngineVersion(engine: EngineName, requested: string): VersionLookup {
+export function findEngineVersion(engine: Engine, requested: string): VersionLookup {
   const versions = ENGINE_VERSIONS.filter((info) => info.engine === engine);
   const exact = versions.find((info) => info.version === requested);
   if (exact) return { ok: true, info: exact };
@@ -88,7 +88,7 @@ export function findEngineVersion(engine: EngineName, requested: string): Versio
 }
 
 /** A stored EngineVersion (full form) back to its catalog entry. */
-export function versionInfoOf(engine: EngineName, fullVersion: string): EngineVersionInfo | undefined {
+export function versionInfoOf(engine: Engine, fullVersion: string): EngineVersionInfo | undefined {
   return ENGINE_VERSIONS.find((info) => info.engine === engine && info.fullVersion === fullVersion);
 }
 
@@ -107,7 +107,7 @@ export const FAMILIES: readonly string[] = [
   'valkey8',
 ];
 
-export function engineOfFamily(family: string): EngineName {
+export function engineOfFamily(family: string): Engine {
   if (family.startsWith('memcached')) return 'memcached';
   if (family.startsWith('valkey')) return 'valkey';
   return 'redis';
@@ -239,7 +239,7 @@ export function nodeType(name: string): NodeTypeInfo | undefined {
 }
 
 /** Whether a node type can run an engine version (Graviton needs redis >= 5.0.6, memcached >= 1.5.16). */
-export function nodeTypeSupports(info: NodeTypeInfo, engine: EngineName, fullVersion: string): boolean {
+export function nodeTypeSupports(info: NodeTypeInfo, engine: Engine, fullVersion: string): boolean {
   if (!info.graviton) return true;
   const minimum = engine === 'memcached' ? '1.5.16' : engine === 'redis' ? '5.0.6' : '0';
   return compareVersions(fullVersion, minimum) >= 0;

@@ -4,14 +4,14 @@
  * stands alone or is a member of a group.
  */
 import type { CacheCluster, CacheSubnetGroup, LogDeliveryConfiguration, LogDeliveryConfigurationRequest } from '@aws-sdk/client-elasticache';
+import { ENGINES } from '../../common/engines.js';
 import type { Scope, Store } from '../../store/store.js';
+import type { Engine } from '../../common/engines.js';
 import {
-  ENGINES,
   defaultVersion,
   findEngineVersion,
   nodeType,
   nodeTypeSupports,
-  type EngineName,
   type EngineVersionInfo,
 } from './catalog.js';
 import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
@@ -33,22 +33,22 @@ export const MAX_MEMCACHED_NODES = 40;
 export const NODES_PER_REGION = 300;
 export const CLIENT_DOWNLOAD_PAGE = 'https://console.aws.amazon.com/elasticache/home#client-download:';
 
-export function engineOf(value: string | undefined): EngineName {
+export function engineOf(value: string | undefined): Engine {
   const engine = requireValue(value, 'Engine', 'null').toLowerCase();
-  if (!ENGINES.includes(engine as EngineName)) {
+  if (!ENGINES.includes(engine as Engine)) {
     throw invalidValue(`Invalid value for Engine: ${value}. Valid values are: memcached, redis, valkey.`);
   }
-  return engine as EngineName;
+  return engine as Engine;
 }
 
-export function resolveVersion(engine: EngineName, requested: string | undefined): EngineVersionInfo {
+export function resolveVersion(engine: Engine, requested: string | undefined): EngineVersionInfo {
   if (requested === undefined || requested === '') return defaultVersion(engine);
   const found = findEngineVersion(engine, requested);
   if (found.ok) return found.info;
   throw found.reason === 'patch-not-allowed' ? invalidValue(found.message) : invalidCombination(found.message);
 }
 
-export function checkNodeType(name: string | undefined, engine: EngineName, version: EngineVersionInfo) {
+export function checkNodeType(name: string | undefined, engine: Engine, version: EngineVersionInfo) {
   const type = requireValue(name, 'CacheNodeType', 'null');
   const info = nodeType(type);
   if (!info) throw invalidValue(`Invalid Cache Node Type: ${type}`);
@@ -198,7 +198,7 @@ export function checkPort(port: number): number {
 /** Everything a new cache cluster's state is made of, checked: a standalone cluster's, or a group member's. */
 export interface NewClusterSettings {
   id: string;
-  engine: EngineName;
+  engine: Engine;
   version: EngineVersionInfo;
   nodeType: string;
   /** One zone per node. */

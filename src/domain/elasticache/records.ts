@@ -8,7 +8,7 @@
 import type { CacheCluster, CacheNode, NodeGroup, NodeGroupMember, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { AuthTokenChange } from './auth-tokens.js';
-import type { EngineName } from './catalog.js';
+import type { Engine } from '../../common/engines.js';
 import { fault, requireValue } from './faults.js';
 import { KIND } from './kinds.js';
 
@@ -50,7 +50,7 @@ export interface CacheClusterInternal {
   pendingNewZones?: string[];
   pendingParameterGroup?: string;
   pendingAuthToken?: AuthTokenChange;
-  pendingEngine?: EngineName;
+  pendingEngine?: Engine;
   finalSnapshotIdentifier?: string;
   /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
   clusterMode?: boolean;
@@ -133,7 +133,7 @@ export interface ReplicationGroupInternal {
   pendingAuthToken?: AuthTokenChange;
   pendingNodeType?: string;
   pendingEngineVersion?: string;
-  pendingEngine?: EngineName;
+  pendingEngine?: Engine;
   pendingParameterGroup?: string;
   /** Cluster mode: the slots each shard is to own; the worker migrates slots until NodeGroups[].Slots match. */
   targetSlots?: Record<string, string>;

@@ -19,6 +19,7 @@ import type {
 import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../context.js';
 import { authTokenChange, checkAuthToken } from '../../domain/elasticache/auth-tokens.js';
+import type { Engine } from '../../common/engines.js';
 import {
   DEFAULT_PORTS,
   NODE_TYPES,
@@ -27,7 +28,6 @@ import {
   nodeType,
   nodeTypeSupports,
   versionInfoOf,
-  type EngineName,
 } from '../../domain/elasticache/catalog.js';
 import {
   MAX_MEMCACHED_NODES,
@@ -197,7 +197,7 @@ export function cacheClusterHandlers(
         `Cache cluster ${state.CacheClusterId} is a member of replication group ${state.ReplicationGroupId}; modify the replication group instead.`,
       );
     }
-    const engine = state.Engine as EngineName;
+    const engine = state.Engine as Engine;
     const memcached = engine === 'memcached';
     const pending: PendingModifiedValues = { ...state.PendingModifiedValues };
     const currentNodes = state.CacheNodes ?? [];
@@ -409,7 +409,7 @@ export function cacheClusterHandlers(
     const { nodeType: currentType, engine, version } =
       input.ReplicationGroupId !== undefined
         ? groupNodeType(store, ctx, input.ReplicationGroupId)
-        : (({ state }) => ({ nodeType: state.CacheNodeType, engine: state.Engine as EngineName, version: state.EngineVersion }))(
+        : (({ state }) => ({ nodeType: state.CacheNodeType, engine: state.Engine as Engine, version: state.EngineVersion }))(
             getCluster(store, ctx, input.CacheClusterId),
           );
     const current = nodeType(currentType);

@@ -9,10 +9,11 @@ import type {
   DescribeCacheEngineVersionsMessage,
 } from '@aws-sdk/client-elasticache';
 import type { HandlerTable, RequestContext } from '../context.js';
-import { ENGINE_VERSIONS, type EngineName, type EngineVersionInfo } from '../../domain/elasticache/catalog.js';
+import type { Engine } from '../../common/engines.js';
+import { ENGINE_VERSIONS, type EngineVersionInfo } from '../../domain/elasticache/catalog.js';
 import { paginate } from './pagination.js';
 
-const ENGINE_DESCRIPTIONS: Record<EngineName, string> = {
+const ENGINE_DESCRIPTIONS: Record<Engine, string> = {
   redis: 'Redis',
   valkey: 'Valkey',
   memcached: 'memcached',
@@ -32,7 +33,7 @@ const majorOf = (version: string) => version.split('.')[0];
 
 /** The newest entry of each engine, in catalog order (the catalog lists each engine oldest first). */
 function newestPerEngine(versions: EngineVersionInfo[]): EngineVersionInfo[] {
-  const newest = new Map<EngineName, EngineVersionInfo>();
+  const newest = new Map<Engine, EngineVersionInfo>();
   for (const info of versions) newest.set(info.engine, info);
   return versions.filter((info) => newest.get(info.engine) === info);
 }

@@ -9,7 +9,8 @@ import type { Scope, Store } from '../../../store/store.js';
 import type { RequestContext } from '../../context.js';
 import { arn } from '../../../domain/elasticache/arns.js';
 import { checkAuthToken } from '../../../domain/elasticache/auth-tokens.js';
-import { DEFAULT_PORTS, defaultVersion, versionInfoOf, type EngineName, type NodeTypeInfo } from '../../../domain/elasticache/catalog.js';
+import type { Engine } from '../../../common/engines.js';
+import { DEFAULT_PORTS, defaultVersion, versionInfoOf, type NodeTypeInfo } from '../../../domain/elasticache/catalog.js';
 import {
   cacheSecurityGroups,
   checkNodeQuota,
@@ -56,7 +57,7 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
 
     const primary = input.PrimaryClusterId !== undefined ? existingPrimary(store, ctx, input.PrimaryClusterId) : undefined;
     const base = primary?.state;
-    const engine = base ? (base.Engine as EngineName) : input.Engine === undefined ? 'redis' : engineOf(input.Engine);
+    const engine = base ? (base.Engine as Engine) : input.Engine === undefined ? 'redis' : engineOf(input.Engine);
     if (engine === 'memcached') throw invalidValue('Replication groups are not supported for Memcached clusters.');
     const version = base ? (versionInfoOf(engine, base.EngineVersion) ?? defaultVersion(engine)) : resolveVersion(engine, input.EngineVersion);
     const type = checkNodeType(base?.CacheNodeType ?? input.CacheNodeType, engine, version);

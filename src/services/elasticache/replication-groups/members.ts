@@ -6,7 +6,7 @@
 import type { CreateCacheClusterMessage } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../../store/store.js';
 import type { RequestContext } from '../../context.js';
-import type { EngineName } from '../../../domain/elasticache/catalog.js';
+import type { Engine } from '../../../common/engines.js';
 import { checkNodeQuota, memberInternal, newMemberFrom } from '../../../domain/elasticache/cluster-settings.js';
 import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';
 import type { JobQueue } from '../../../domain/elasticache/jobs.js';
@@ -100,7 +100,7 @@ export function removeMemberCluster(store: Store, jobs: JobQueue, ctx: RequestCo
 }
 
 /** ListAllowedNodeTypeModifications for a group: what its members' node type may change to. */
-export function groupNodeType(store: Store, scope: Scope, id: string): { nodeType: string; engine: EngineName; version: string } {
+export function groupNodeType(store: Store, scope: Scope, id: string): { nodeType: string; engine: Engine; version: string } {
   const template = templateMember(store, scope, getGroup(store, scope, id)).state;
-  return { nodeType: template.CacheNodeType, engine: template.Engine as EngineName, version: template.EngineVersion };
+  return { nodeType: template.CacheNodeType, engine: template.Engine as Engine, version: template.EngineVersion };
 }

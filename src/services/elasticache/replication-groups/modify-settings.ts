@@ -6,7 +6,8 @@
 import type { CacheCluster, ModifyReplicationGroupMessage } from '@aws-sdk/client-elasticache';
 import type { Scope } from '../../../store/store.js';
 import { authTokenChange } from '../../../domain/elasticache/auth-tokens.js';
-import { compareVersions, defaultVersion, versionInfoOf, type EngineName } from '../../../domain/elasticache/catalog.js';
+import type { Engine } from '../../../common/engines.js';
+import { compareVersions, defaultVersion, versionInfoOf } from '../../../domain/elasticache/catalog.js';
 import {
   cacheSecurityGroups,
   checkNodeType,
@@ -130,7 +131,7 @@ export function nodeChanges(
   const clusterMode = isClusterMode(state);
   let needsWork = false;
   const template = templateMember(store, ctx, group).state;
-  const engine = template.Engine as EngineName;
+  const engine = template.Engine as Engine;
   let targetEngine = engine;
   if (input.Engine !== undefined && input.Engine.toLowerCase() !== engine) {
     targetEngine = engineOf(input.Engine);
