@@ -12,6 +12,48 @@ import type { Engine } from '../../common/engines.js';
 import { fault, requireValue } from './faults.js';
 import { KIND } from './kinds.js';
 
+// ---- one set of accessors for every record -------------------------------------------------------------------------
+
+type Stored<State, Internal> = { state: State; internal: Internal };
+
+/** find / get / save / update / list for one kind of record, ids compared lowercased as AWS does. */
+function recordAccessors<State, Internal extends object>(
+  kind: string,
+  idParameter: string,
+  notFound: (id: string) => Error,
+  idOf: (state: State) => string,
+) {
+  const find = (store: Store, scope: Scope, id: string): Stored<State, Internal> | undefined => {
+    const found = store.resources.get<State>(scope, kind, id.toLowerCase());
+    return found && { state: found.state, internal: found.internal as Internal };
+  };
+  const save = (store: Store, scope: Scope, record: Stored<State, Internal>): void => {
+    store.resources.update(scope, kind, idOf(record.state), record.state, record.internal);
+  };
+  return {
+    find,
+    save,
+    get(store: Store, scope: Scope, id: string | undefined): Stored<State, Internal> {
+      const name = requireValue(id, idParameter).toLowerCase();
+      const found = find(store, scope, name);
+      if (!found) throw notFound(name);
+      return found;
+    },
+    update(store: Store, scope: Scope, id: string, change: (record: Stored<State, Internal>) => void) {
+      return store.transaction(() => {
+        const record = find(store, scope, id);
+        if (!record) return undefined;
+        change(record);
+        save(store, scope, record);
+        return record;
+      });
+    },
+    list(store: Store, scope: Scope): Stored<State, Internal>[] {
+      return store.resources.list<State>(scope, kind).map((r) => ({ state: r.state, internal: r.internal as Internal }));
+    },
+  };
+}
+
 // ---- cache clusters ------------------------------------------------------------------------------------------------
 
 export type StoredCacheNode = CacheNode & Required<Pick<CacheNode, 'CacheNodeId' | 'CacheNodeStatus'>>;
@@ -61,43 +103,15 @@ export type StoredCluster = { state: ClusterState; internal: CacheClusterInterna
 
 export const clusterNotFound = (id: string) => fault('CacheClusterNotFoundFault', `CacheCluster not found: ${id}`);
 
-export function findCluster(store: Store, scope: Scope, id: string): StoredCluster | undefined {
-  const found = store.resources.get<ClusterState>(scope, KIND.cacheCluster, id.toLowerCase());
-  return found && { state: found.state, internal: found.internal as CacheClusterInternal };
-}
+const clusters = recordAccessors<ClusterState, CacheClusterInternal>(KIND.cacheCluster, 'CacheClusterId', clusterNotFound, (s) => s.CacheClusterId);
 
-export function getCluster(store: Store, scope: Scope, id: string | undefined): StoredCluster {
-  const name = requireValue(id, 'CacheClusterId').toLowerCase();
-  const found = findCluster(store, scope, name);
-  if (!found) throw clusterNotFound(name);
-  return found;
-}
-
-export function saveCluster(store: Store, scope: Scope, cluster: StoredCluster): void {
-  store.resources.update(scope, KIND.cacheCluster, cluster.state.CacheClusterId, cluster.state, cluster.internal);
-}
-
+export const findCluster = clusters.find;
+/** The cluster a request names (CacheClusterId), or CacheClusterNotFound. */
+export const getCluster = clusters.get;
+export const saveCluster = clusters.save;
 /** Re-reads the cluster, lets `change` edit it, saves it: one transaction, never a stale write. */
-export function updateCluster(
-  store: Store,
-  scope: Scope,
-  id: string,
-  change: (cluster: StoredCluster) => void,
-): StoredCluster | undefined {
-  return store.transaction(() => {
-    const cluster = findCluster(store, scope, id);
-    if (!cluster) return undefined;
-    change(cluster);
-    saveCluster(store, scope, cluster);
-    return cluster;
-  });
-}
-
-export function listClusters(store: Store, scope: Scope): StoredCluster[] {
-  return store.resources
-    .list<ClusterState>(scope, KIND.cacheCluster)
-    .map((r) => ({ state: r.state, internal: r.internal as CacheClusterInternal }));
-}
+export const updateCluster = clusters.update;
+export const listClusters = clusters.list;
 
 export function recordClusterEvent(store: Store, scope: Scope, id: string, message: string): void {
   store.events.record(scope, 'cache-cluster', id, message);
@@ -153,37 +167,14 @@ export type StoredGroup = { state: GroupState; internal: ReplicationGroupInterna
 
 export const groupNotFound = (id: string) => fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${id}`);
 
-export function findGroup(store: Store, scope: Scope, id: string): StoredGroup | undefined {
-  const found = store.resources.get<GroupState>(scope, KIND.replicationGroup, id.toLowerCase());
-  return found && { state: found.state, internal: found.internal as ReplicationGroupInternal };
-}
+const groups = recordAccessors<GroupState, ReplicationGroupInternal>(KIND.replicationGroup, 'ReplicationGroupId', groupNotFound, (s) => s.ReplicationGroupId);
 
-export function getGroup(store: Store, scope: Scope, id: string | undefined): StoredGroup {
-  const name = requireValue(id, 'ReplicationGroupId').toLowerCase();
-  const group = findGroup(store, scope, name);
-  if (!group) throw groupNotFound(name);
-  return group;
-}
-
-export function saveGroup(store: Store, scope: Scope, group: StoredGroup): void {
-  store.resources.update(scope, KIND.replicationGroup, group.state.ReplicationGroupId, group.state, group.internal);
-}
-
+export const findGroup = groups.find;
+/** The group a request names (ReplicationGroupId), or ReplicationGroupNotFoundFault. */
+export const getGroup = groups.get;
+export const saveGroup = groups.save;
 /** Re-reads the group, lets `change` edit it, saves it: one transaction, never a stale write. */
-export function updateGroup(
-  store: Store,
-  scope: Scope,
-  id: string,
-  change: (group: StoredGroup) => void,
-): StoredGroup | undefined {
-  return store.transaction(() => {
-    const group = findGroup(store, scope, id);
-    if (!group) return undefined;
-    change(group);
-    saveGroup(store, scope, group);
-    return group;
-  });
-}
+export const updateGroup = groups.update;
 
 export function recordGroupEvent(store: Store, scope: Scope, id: string, message: string): void {
   store.events.record(scope, 'replication-group', id, message);
