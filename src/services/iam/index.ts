@@ -3,7 +3,7 @@
  * is skipped; the caller is the account's root.
  */
 import type { GetUserResponse } from '@aws-sdk/client-iam';
-import type { QueryApi } from '../../http/app.js';
+import type { QueryApi } from '../../api/query-api.js';
 import { AwsError } from '../../protocol/errors.js';
 import { findModelsDir, loadServiceModel } from '../../protocol/model.js';
 import type { RequestContext } from '../context.js';
@@ -26,6 +26,6 @@ export function iamApi(): QueryApi {
         };
       },
     },
-    invoke: (run) => run(),
+    usesStore: false,
   };
 }
