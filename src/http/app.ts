@@ -56,7 +56,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/_elasticache_local/health', async () => ({ status: 'running', ...(options.status?.() ?? {}) }));
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+  // Not an async function: most answers are ready at once, and an async handler costs a promise and a microtask
+  // turn per request. Only an answer that waits (for the jobs its call started) goes through sendWhenReady.
+  const handle = (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
     let api = defaultApi;
     try {
       const params = new Map<string, string>();
@@ -92,10 +94,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       };
       const body = typeof request.body === 'string' ? request.body : '';
       const answer = calls.answer({ api, action, operation, handler, params, ctx, url: request.url, body });
-      return sendXml(reply, 200, answer instanceof Promise ? await answer : answer);
+      if (answer instanceof Promise) return sendWhenReady(request, reply, api, answer);
+      sendXml(reply, 200, answer);
     } catch (error) {
-      return sendError(request, reply, api, error);
+      sendError(request, reply, api, error);
     }
+    return undefined;
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: handle });
   app.route({ method: ['GET', 'POST'], url: '/*', handler: handle });
@@ -125,6 +129,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   return app;
+}
+
+async function sendWhenReady(request: FastifyRequest, reply: FastifyReply, api: ServedApi, answer: Promise<XmlBytes>) {
+  try {
+    sendXml(reply, 200, await answer);
+  } catch (error) {
+    sendError(request, reply, api, error);
+  }
 }
 
 function sendXml(reply: FastifyReply, status: number, xml: string | XmlBytes) {
