@@ -65,6 +65,7 @@ export class CallRunner {
   settleJobs: boolean;
   private readonly store: Store | undefined;
   private readonly jobs: JobWaiter | undefined;
+  /** Kept answers: there is a store (their stamps are its read stamps) exactly when there is a memo. */
   private readonly memo: ResponseMemo | undefined;
   private readonly buffers = new OutputBuffers();
 
@@ -85,10 +86,10 @@ export class CallRunner {
    * threw (an AwsError, a ServiceFault, ...), for HTTP to send as an error.
    */
   answer(call: Call): XmlBytes | Promise<XmlBytes> {
-    const { api, action, operation, ctx } = call;
-    const store = this.store;
-    if (!api.usesStore || !store) return this.respond(call, call.handler(this.input(call), ctx));
-    if (api.reusableOperations?.has(action)) return this.answerReusable(call, store, this.memo!);
+    const { api, action, ctx } = call;
+    const { store, memo } = this;
+    if (!api.usesStore || !store || !memo) return this.respond(call, call.handler(this.input(call), ctx));
+    if (api.reusableOperations?.has(action)) return this.answerReusable(call, store, memo);
 
     const input = this.input(call);
     const run = () => call.handler(input, ctx);

@@ -1,6 +1,6 @@
 /**
  * Answers kept for reuse. A Describe polled again and again (a waiter, Terraform's refresh, a dashboard) mostly
- * finds nothing changed: when the API says the resources its last answer read are unchanged (a stamp of their
+ * finds nothing changed: when the store says the resources its last answer read are unchanged (a stamp of their
  * write counts, see Store.readRecorded), the kept result is sent again with the new request id, without running
  * the handler or the serializer. Keyed by everything the answer depends on besides the store: API, account,
  * region, action and the request's parameters as sent.
