@@ -7,6 +7,11 @@
  * Updates sections 1 and 4 of bench/RESULTS.md (or of $BENCH_RESULTS); other sections there are kept. Run: `npm run bench:api` (`npm run bench` runs every bench)
  * ($BENCH_CLI runs another build of the emulator, e.g. an older commit's dist/src/cli.js, for a before/after).
  *
+ * Each cell also records the server's CPU time per request (user + system, all its threads, from /proc): on a
+ * machine other work keeps busy, req/s swings with that work from one cell to the next, and once the client and
+ * the server no longer each have a core of their own, throughput follows the sum of their CPU per request; the
+ * server's CPU per request is the part a server controls, and it changes little with the machine's load.
+ *
  * The load client is as cheap as a client can be, and the same for every server: it signs each distinct
  * request once (SigV4, valid for 15 minutes) and sends it again and again, and it counts the response's bytes
  * instead of decoding them. Signing every request and decoding every 150 KB answer cost the client more than
@@ -37,7 +42,22 @@ const signer = new SignatureV4({
 interface Target {
   name: string;
   url: string;
+  /** The server's process, whose CPU time is read from /proc. */
+  pid?: number;
   stop(): void;
+}
+
+/** CPU time (user + system, every thread) a process has used so far, in ms; undefined where /proc cannot tell. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks
+    // (USER_HZ, 100 on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A request signed once, ready to be sent any number of times. */
@@ -120,7 +140,7 @@ async function startEmulator(dataDir: string): Promise<Target & { startMs: numbe
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswers(url);
-  return { name: 'elasticache-local', url, startMs: performance.now() - started, stop: () => child.kill('SIGKILL') };
+  return { name: 'elasticache-local', url, pid: child.pid, startMs: performance.now() - started, stop: () => child.kill('SIGKILL') };
 }
 
 async function startMoto(): Promise<Target> {
@@ -128,7 +148,7 @@ async function startMoto(): Promise<Target> {
   const child: ChildProcess = spawn('moto_server', ['-p', String(port)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswers(url, 60_000);
-  return { name: 'moto_server', url, stop: () => child.kill('SIGKILL') };
+  return { name: 'moto_server', url, pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
 /**
@@ -149,7 +169,7 @@ async function startFixedAnswer(mode: 'bare' | 'fastify', text: string, dir: str
     child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
   });
   const name = mode === 'bare' ? 'bare node http (ceiling)' : 'fastify, same bytes (framework floor)';
-  return { name, url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+  return { name, url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
 async function createClusters(url: string, count: number): Promise<void> {
@@ -166,6 +186,8 @@ interface Load {
   rps: number;
   p50: number;
   p99: number;
+  /** The server's CPU time per request, in µs (when /proc tells it). */
+  cpuUs?: number;
 }
 
 const DESCRIBE = 'Action=DescribeCacheClusters&Version=2015-02-02&MaxRecords=100';
@@ -178,13 +200,14 @@ const DISTINCT_REQUESTS = 1000;
  * and counts bytes; `distinct` does the same with 1000 requests made distinct by a parameter the API ignores, sent
  * in turn, so the emulator never finds a kept answer for one (ResponseMemo) and does the whole work every time;
  * `signing` is the client of the first figures (signs every request, decodes every answer), kept to show what the
- * client itself costs.
+ * client itself costs. Given the server's `pid`, its CPU time over the run is counted per request.
  */
 async function load(
   url: string,
   concurrency: number,
   seconds: number,
   client: 'prepared' | 'distinct' | 'signing' = 'prepared',
+  pid?: number,
 ): Promise<Load> {
   const prepared =
     client === 'distinct'
@@ -207,12 +230,15 @@ async function load(
       latencies.push(performance.now() - started);
     }
   };
+  const cpuBefore = cpuMs(pid);
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpuMs(pid);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  const cpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / latencies.length : undefined;
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuUs };
 }
 
 const GENERIC_HEADER = [
@@ -295,18 +321,24 @@ async function main(): Promise<void> {
         "HTTP server sending the emulator's answer, pre-encoded; the framework floor is Fastify doing the same. " +
         'The emulator is measured twice: polled with the same request, as a waiter or a refresh does (its kept ' +
         `answer is sent again while the clusters are unchanged), and with ${DISTINCT_REQUESTS} requests made distinct by a ` +
-        'parameter the API ignores, sent in turn, so no kept answer is ever found and every call does the whole work.',
+        'parameter the API ignores, sent in turn, so no kept answer is ever found and every call does the whole work. ' +
+        "A server's CPU per request is the user and system time of its process over the cell (every thread, from " +
+        '/proc) divided by the requests answered: unlike req/s it hardly moves with what else the machine runs, and ' +
+        'once the client and the server share the CPUs (a busy or smaller machine) throughput follows the sum of ' +
+        "the client's and the server's CPU per request.",
     );
     log();
-    log(`| server | concurrency | req/s, median of ${ROUNDS} (min–max) | p50 ms, median | p99 ms, median (each round) |`);
-    log('|---|---|---|---|---|');
+    log(
+      `| server | concurrency | req/s, median of ${ROUNDS} (min–max) | p50 ms, median | p99 ms, median (each round) | server CPU µs per request, median |`,
+    );
+    log('|---|---|---|---|---|---|');
     // The servers take turns, round after round, so a noisy moment on this shared machine hits one round of
     // every server rather than every round of one; each cell shows its median round (by req/s).
     const DISTINCT = 'elasticache-local, every request distinct';
-    const rows: { name: string; url: string; client: 'prepared' | 'distinct' }[] = [
-      { name: emulator.name, url: emulator.url, client: 'prepared' },
-      { name: DISTINCT, url: emulator.url, client: 'distinct' },
-      ...[moto, floor, ceiling].map((target) => ({ name: target.name, url: target.url, client: 'prepared' as const })),
+    const rows: { name: string; url: string; pid?: number; client: 'prepared' | 'distinct' }[] = [
+      { name: emulator.name, url: emulator.url, pid: emulator.pid, client: 'prepared' },
+      { name: DISTINCT, url: emulator.url, pid: emulator.pid, client: 'distinct' },
+      ...[moto, floor, ceiling].map((target) => ({ name: target.name, url: target.url, pid: target.pid, client: 'prepared' as const })),
     ];
     // One untimed second of each, first: JIT and connections warm, the first round measures what the others do.
     for (const row of rows) await load(row.url, 1, 1, row.client);
@@ -315,7 +347,7 @@ async function main(): Promise<void> {
       for (const concurrency of [1, 16]) {
         for (const row of rows) {
           const key = `${row.name}|${concurrency}`;
-          rounds.set(key, [...(rounds.get(key) ?? []), await load(row.url, concurrency, SECONDS, row.client)]);
+          rounds.set(key, [...(rounds.get(key) ?? []), await load(row.url, concurrency, SECONDS, row.client, row.pid)]);
         }
       }
     }
@@ -326,12 +358,19 @@ async function main(): Promise<void> {
         const measured = rounds.get(`${row.name}|${concurrency}`)!;
         // Each figure is its own median over the rounds: one slow moment on the machine moves one round's p99 a lot.
         const median = (pick: (load: Load) => number) => measured.map(pick).sort((a, b) => a - b)[Math.floor(measured.length / 2)];
-        const result: Load = { rps: median((l) => l.rps), p50: median((l) => l.p50), p99: median((l) => l.p99) };
+        const cpuKnown = measured.every((l) => l.cpuUs !== undefined);
+        const result: Load = {
+          rps: median((l) => l.rps),
+          p50: median((l) => l.p50),
+          p99: median((l) => l.p99),
+          cpuUs: cpuKnown ? median((l) => l.cpuUs!) : undefined,
+        };
         results[row.name][concurrency] = result;
         const byRps = measured.map((l) => l.rps).sort((a, b) => a - b);
         const spread = byRps.length > 1 ? ` (${byRps[0].toFixed(0)}–${byRps[byRps.length - 1].toFixed(0)})` : '';
         const p99s = measured.map((l) => l.p99.toFixed(2)).join(', ');
-        log(`| ${row.name} | ${concurrency} | ${result.rps.toFixed(0)}${spread} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} (${p99s}) |`);
+        const cpu = result.cpuUs === undefined ? '–' : result.cpuUs.toFixed(0);
+        log(`| ${row.name} | ${concurrency} | ${result.rps.toFixed(0)}${spread} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} (${p99s}) | ${cpu} |`);
       }
     }
     log();
@@ -352,6 +391,15 @@ async function main(): Promise<void> {
         `- concurrency ${concurrency}: ceiling / moto = ${ratio(top[concurrency], motoRps[concurrency], 0)}×, ` +
           `framework floor / moto = ${ratio(framework[concurrency], motoRps[concurrency], 0)}× (the most a bare or a Fastify server can show against moto here)`,
       );
+      const cpuOf = (name: string) => results[name][concurrency].cpuUs;
+      const ceilingCpu = cpuOf(ceiling.name);
+      if (ceilingCpu !== undefined && [emulator.name, DISTINCT, floor.name].every((name) => cpuOf(name) !== undefined)) {
+        const share = (name: string) => (ceilingCpu / cpuOf(name)!).toFixed(2);
+        log(
+          `- concurrency ${concurrency}, server CPU per request, the ceiling's / the server's (1: as cheap as a bare server): ` +
+            `elasticache-local polled **${share(emulator.name)}**, every request distinct **${share(DISTINCT)}**, framework floor ${share(floor.name)}`,
+        );
+      }
     }
     log();
     log("What the client costs: the first figures' client (SigV4 signing of every request, every answer decoded to text) against the same ceiling.");

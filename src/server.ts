@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { CallRunner } from './api/call-runner.js';
 import type { Config } from './config.js';
 import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cache-cluster-worker.js';
 import { ClusterNodes } from './control/cluster-nodes.js';
@@ -99,14 +100,19 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   let reconciler: Reconciler | undefined;
   const work = {
     wake: () => reconciler?.wake(),
-    // Real nodes take a few hundred ms; the metadata-only runtime is instant unless a delay was asked for on purpose.
-    settle: async (ids: number[], timeoutMs: number) => {
-      if (runtimeName !== 'none') await reconciler?.settle(ids, timeoutMs);
-    },
+    settle: async (ids: number[], timeoutMs: number) => reconciler?.settle(ids, timeoutMs),
   };
   let runtimeName = 'starting';
+  const apis = [
+    elastiCacheApi({ store, work, subnets: ec2SubnetDirectory(store), securityGroups: ec2SecurityGroupDirectory(store) }),
+    ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }),
+    stsApi(),
+    iamApi(),
+  ];
+  // Calls wait for the jobs they start once the runtime is chosen, and only if it runs real nodes.
+  const calls = new CallRunner(apis, { store, jobs: work, settleJobs: false });
   const app = await buildApp({
-    apis: [elastiCacheApi({ store, work, subnets: ec2SubnetDirectory(store), securityGroups: ec2SecurityGroupDirectory(store) }), ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }), stsApi(), iamApi()],
+    calls,
     logLevel: config.logLevel,
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
   });
@@ -116,6 +122,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     const address = await app.listen({ host: config.host, port: config.port });
     const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
     runtimeName = runtime.name;
+    calls.settleJobs = runtime.name !== 'none';
     if (!loopback) {
       app.log.warn(`endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`);
     }

@@ -1,43 +1,21 @@
 /**
  * The Fastify app: one endpoint that speaks the AWS Query protocol for every API we serve. It reads the
- * parameters (query string and form body), works out who calls and which API they signed for, and hands the
- * typed input to the API's handler. Errors of every kind leave as the AWS XML error envelope.
+ * parameters (query string and form body), works out who calls and which API and operation they ask for, hands
+ * the call to the call runner (src/api/call-runner.ts) and sends its answer. Errors of every kind leave as the
+ * AWS XML error envelope.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { CallRunner, ServedApi } from '../api/call-runner.js';
+import { partitionOf, type RequestContext } from '../api/query-api.js';
 import { AwsError, ServiceFault, commonErrors } from '../protocol/errors.js';
-import { QueryParser, parseQueryString } from '../protocol/query-parser.js';
-import { OutputBuffers, XmlSerializer, type XmlBytes } from '../protocol/xml-serializer.js';
-import type { ServiceModel } from '../protocol/model.js';
-import type { HandlerTable, RequestContext } from '../services/context.js';
-import { partitionOf } from '../services/context.js';
+import { parseQueryString } from '../protocol/query-parser.js';
+import type { XmlBytes } from '../protocol/xml-serializer.js';
 import { identify } from './identity.js';
-import { ResponseMemo } from './response-memo.js';
-
-/** One API served on the endpoint (ElastiCache; later EC2, STS, ...). */
-export interface QueryApi {
-  /** The SigV4 signing name requests for it carry in their credential scope. */
-  signingName: string;
-  title: string;
-  model: ServiceModel;
-  handlers: HandlerTable;
-  /** Runs one call of `action`: the handler inside one transaction, then whatever the API does after commit. */
-  invoke(run: () => unknown, action: string): unknown | Promise<unknown>;
-  /**
-   * Operations whose answer is a function of their input and of the resources they read, nothing else (no clock):
-   * their answers are kept and sent again while those resources are unchanged (ResponseMemo).
-   */
-  reusable?: {
-    operations: ReadonlySet<string>;
-    /** Runs the call, as invoke would, with a stamp of what it read: none when its answer may not be reused. */
-    run(run: () => unknown): { output: unknown; stamp: unknown };
-    /** True while the resources a stamp names are unchanged. */
-    unchanged(stamp: unknown): boolean;
-  };
-}
 
 export interface AppOptions {
-  apis: QueryApi[];
+  /** Runs the calls of the APIs it serves; the app routes each request to one of them. */
+  calls: CallRunner;
   logLevel?: string;
   /** Shown by the health route. */
   status?: () => Record<string, unknown>;
@@ -54,11 +32,6 @@ declare module 'fastify' {
   }
 }
 
-interface PreparedApi extends QueryApi {
-  parser: QueryParser;
-  serializer: XmlSerializer;
-}
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info' },
@@ -67,13 +40,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     bodyLimit: 4 * 1024 * 1024,
   });
-  const apis = new Map<string, PreparedApi>();
-  for (const api of options.apis) {
-    apis.set(api.signingName, { ...api, parser: new QueryParser(api.model), serializer: new XmlSerializer(api.model) });
-  }
-  const defaultApi = apis.values().next().value as PreparedApi;
-  const outputBuffers = new OutputBuffers();
-  const memo = new ResponseMemo();
+  const { calls } = options;
+  const apis = new Map<string, ServedApi>();
+  for (const api of calls.apis) apis.set(api.signingName, api);
+  const defaultApi = calls.apis[0];
 
   app.decorateRequest('call', null as unknown as CallRecord);
   // Hooks with a callback, not async: an async hook costs a promise and a microtask turn per request.
@@ -86,7 +56,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/_elasticache_local/health', async () => ({ status: 'running', ...(options.status?.() ?? {}) }));
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+  // Not an async function: most answers are ready at once, and an async handler costs a promise and a microtask
+  // turn per request. Only an answer that waits (for the jobs its call started) goes through sendWhenReady.
+  const handle = (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
     let api = defaultApi;
     try {
       const params = new Map<string, string>();
@@ -114,35 +86,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const handler = Object.hasOwn(api.handlers, action) ? api.handlers[action] : undefined;
       if (!handler) throw commonErrors.notImplemented(action, api.title);
 
-      const reusable = api.reusable?.operations.has(action) ? api.reusable : undefined;
-      let memoKey: string | undefined;
-      if (reusable) {
-        const body = typeof request.body === 'string' ? request.body : '';
-        memoKey = `${api.signingName}\u0000${identity.account}\u0000${identity.region}\u0000${request.url}\u0000${body}`;
-        const kept = memo.lookup(memoKey, reusable.unchanged);
-        if (kept) return sendXml(reply, 200, api.serializer.responseWithResult(operation, kept, request.id, outputBuffers));
-      }
-
-      const input = api.parser.parse(operation.input?.shape, params);
       const ctx: RequestContext = {
         account: identity.account,
         region: identity.region,
         partition: partitionOf(identity.region),
         requestId: request.id,
       };
-      if (reusable && memoKey !== undefined) {
-        const { output, stamp } = reusable.run(() => handler(input, ctx));
-        const keep = stamp !== undefined && memo.polled(memoKey, reusable.unchanged);
-        const bytes = api.serializer.responseBytes(operation, output, request.id, outputBuffers, keep);
-        if (stamp === undefined) memo.forget(memoKey);
-        else memo.record(memoKey, stamp, bytes.result);
-        return sendXml(reply, 200, bytes);
-      }
-      const output = await api.invoke(() => handler(input, ctx), action);
-      return sendXml(reply, 200, api.serializer.responseBytes(operation, output, request.id, outputBuffers));
+      const body = typeof request.body === 'string' ? request.body : '';
+      const answer = calls.answer({ api, action, operation, handler, params, ctx, url: request.url, body });
+      if (answer instanceof Promise) return sendWhenReady(request, reply, api, answer);
+      sendXml(reply, 200, answer);
     } catch (error) {
-      return sendError(request, reply, api, error);
+      sendError(request, reply, api, error);
     }
+    return undefined;
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: handle });
   app.route({ method: ['GET', 'POST'], url: '/*', handler: handle });
@@ -174,6 +131,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
+async function sendWhenReady(request: FastifyRequest, reply: FastifyReply, api: ServedApi, answer: Promise<XmlBytes>) {
+  try {
+    sendXml(reply, 200, await answer);
+  } catch (error) {
+    sendError(request, reply, api, error);
+  }
+}
+
 function sendXml(reply: FastifyReply, status: number, xml: string | XmlBytes) {
   let payload: string | Buffer;
   if (typeof xml === 'string') {
@@ -191,7 +156,7 @@ function sendXml(reply: FastifyReply, status: number, xml: string | XmlBytes) {
     .send(payload);
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, api: PreparedApi, error: unknown) {
+function sendError(request: FastifyRequest, reply: FastifyReply, api: ServedApi, error: unknown) {
   let awsError: AwsError;
   if (error instanceof AwsError) {
     awsError = error;

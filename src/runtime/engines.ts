@@ -54,6 +54,8 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
 }
 
 export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
+  // Flags and their values side by side, as on a command line.
+  // prettier-ignore
   const args = [
     '--port', String(listen.port),
     '--bind', ...listen.bind.split(' '),
@@ -69,6 +71,7 @@ export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
   if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
   if (spec.authToken) args.push('--requirepass', spec.authToken, '--masterauth', spec.authToken);
   if (spec.cluster) {
+    // prettier-ignore
     args.push(
       '--cluster-enabled', 'yes',
       '--cluster-config-file', 'nodes.conf',

@@ -36,6 +36,7 @@ import {
   waitUntilVpcAvailable,
 } from '@aws-sdk/client-ec2';
 import t, { type Test } from 'tap';
+import { CallRunner } from '../../src/api/call-runner.js';
 import { LoopbackAddressAllocator } from '../../src/dataplane/loopback-addresses.js';
 import { buildApp } from '../../src/http/app.js';
 import { defaultNetwork } from '../../src/domain/elasticache/default-network.js';
@@ -53,7 +54,7 @@ interface Ec2Server {
 
 async function startEc2(t: Test, dataDir = ':memory:'): Promise<Ec2Server> {
   const store = new Store(openDatabase(dataDir), new LoopbackAddressAllocator('127.1.0.1'));
-  const app = await buildApp({ apis: [ec2Api({ store })], logLevel: 'silent' });
+  const app = await buildApp({ calls: new CallRunner([ec2Api({ store })], { store }), logLevel: 'silent' });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   let closed = false;
   const close = async () => {

@@ -16,7 +16,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import type { Store } from '../../store/store.js';
 import { availabilityZones } from '../../domain/regions.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters } from './filters.js';
 import { defaultVpcId, zoneIdOf } from './network.js';

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Scope } from '../../store/store.js';
-import { partitionOf } from '../context.js';
+import { partitionOf } from '../../domain/regions.js';
 
 export function newId(prefix: string): string {
   return `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;

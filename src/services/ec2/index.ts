@@ -1,13 +1,14 @@
 /**
- * The EC2 subset as the HTTP layer sees it (VPCs, subnets, security groups and what tools call around them), and
+ * The EC2 subset as the call pipeline sees it (VPCs, subnets, security groups and what tools call around them), and
  * what ElastiCache needs to know of it: which subnets and security groups exist and in which VPC.
- * One call is one SQLite transaction; a DryRun call runs in full and is then rolled back with DryRunOperation.
+ * One call is one SQLite transaction (src/api/call-runner.ts); a DryRun call runs in full and is then rolled back
+ * with DryRunOperation.
  */
 import type { Subnet } from '@aws-sdk/client-ec2';
-import type { QueryApi } from '../../http/app.js';
+import type { QueryApi } from '../../api/query-api.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { Scope, Store } from '../../store/store.js';
-import { isReadOnly, type Handler, type HandlerTable } from '../context.js';
+import type { Handler, HandlerTable } from '../../api/query-api.js';
 import type { SubnetDirectory, SubnetInfo } from '../../domain/elasticache/network.js';
 import { accountHandlers } from './account.js';
 import { ec2Errors } from './errors.js';
@@ -60,7 +61,7 @@ export function ec2Api(deps: Ec2Deps): QueryApi {
     title: 'Amazon EC2',
     model: ec2Model(),
     handlers: ec2Handlers(deps),
-    invoke: (run, action) => (isReadOnly(action) ? deps.store.read(run) : deps.store.transaction(run)),
+    usesStore: true,
   };
 }
 

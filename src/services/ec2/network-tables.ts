@@ -12,7 +12,7 @@ import type {
   RouteTable,
 } from '@aws-sdk/client-ec2';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters, byIdsOrAll } from './filters.js';
 import { EC2_KIND } from './kinds.js';

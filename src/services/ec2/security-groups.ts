@@ -24,7 +24,7 @@ import type {
   SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import type { Scope, Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters, byIdsOrAll } from './filters.js';
 import { newId } from './ids.js';

@@ -13,7 +13,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import type { Scope, Store } from '../../store/store.js';
 import { availabilityZones } from '../../domain/regions.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { ipv4Contains, ipv4Overlap, ipv6Contains, ipv6Overlap, parseIpv4Cidr, parseIpv6Cidr } from './cidr.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters, byIdsOrAll } from './filters.js';

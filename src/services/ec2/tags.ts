@@ -14,7 +14,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import type { AwsError } from '../../protocol/errors.js';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters } from './filters.js';
 import { EC2_KIND, type Ec2Kind } from './kinds.js';

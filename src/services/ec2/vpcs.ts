@@ -15,7 +15,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { isNetworkAddress, parseIpv4Cidr } from './cidr.js';
 import { ec2Errors } from './errors.js';
 import { applyFilters, byIdsOrAll } from './filters.js';

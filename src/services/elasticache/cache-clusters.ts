@@ -17,7 +17,7 @@ import type {
   RebootCacheClusterMessage,
 } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { authTokenChange, checkAuthToken } from '../../domain/elasticache/auth-tokens.js';
 import type { Engine } from '../../common/engines.js';
 import {

@@ -8,7 +8,7 @@ import type {
   CacheEngineVersionMessage,
   DescribeCacheEngineVersionsMessage,
 } from '@aws-sdk/client-elasticache';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import type { Engine } from '../../common/engines.js';
 import { ENGINE_VERSIONS, type EngineVersionInfo } from '../../domain/elasticache/catalog.js';
 import { paginate } from './pagination.js';

@@ -4,7 +4,7 @@
  */
 import type { DescribeEventsMessage, Event, EventsMessage } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { invalidValue } from '../../domain/elasticache/faults.js';
 import { paginate } from './pagination.js';
 

@@ -1,12 +1,12 @@
 /**
- * The ElastiCache API as the HTTP layer sees it: the model, every implemented operation's handler, and the
- * rule that one call is one SQLite transaction. Operations of the model without a handler here are answered
- * with an explicit "not implemented" error by the HTTP layer.
+ * The ElastiCache API as the call pipeline sees it: the model, every implemented operation's handler, and which
+ * Describes' answers may be kept. Its calls run in the store's transactions (src/api/call-runner.ts). Operations
+ * of the model without a handler here are answered with an explicit "not implemented" error by the HTTP layer.
  */
-import type { QueryApi } from '../../http/app.js';
+import type { QueryApi } from '../../api/query-api.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
-import type { ReadStamp, Store } from '../../store/store.js';
-import { isReadOnly, type HandlerTable } from '../context.js';
+import type { Store } from '../../store/store.js';
+import type { HandlerTable } from '../../api/query-api.js';
 import { cacheClusterHandlers } from './cache-clusters.js';
 import { engineVersionHandlers } from './engine-versions.js';
 import { eventHandlers } from './events.js';
@@ -97,35 +97,14 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
   };
 }
 
-/**
- * How long a call that started work (a create, a delete, ...) may hold its answer while that work finishes. The
- * answer still shows the resource as the call left it (`creating`), as AWS does; but the client's first poll,
- * right after, finds it `available`, so an SDK or CLI waiter returns without sleeping.
- */
-export const SETTLE_MS = 5000;
-
 export function elastiCacheApi(deps: ElastiCacheDeps): QueryApi {
-  const { store, work } = deps;
   return {
     signingName: 'elasticache',
     title: 'Amazon ElastiCache',
     model: elastiCacheModel(),
     handlers: elastiCacheHandlers(deps),
-    invoke: async (run, action) => {
-      store.jobs.takeEnqueuedDue(); // work the reconciler enqueued meanwhile is not this call's
-      const output = isReadOnly(action) ? store.read(run) : store.transaction(run);
-      const started = store.jobs.takeEnqueuedDue();
-      if (started.length > 0) await work.settle(started, SETTLE_MS);
-      return output;
-    },
-    reusable: {
-      operations: REUSABLE_ANSWERS,
-      run: (run) => {
-        const { result, stamp } = store.readRecorded(run);
-        return { output: result, stamp };
-      },
-      unchanged: (stamp) => store.unchanged(stamp as ReadStamp),
-    },
+    usesStore: true,
+    reusableOperations: REUSABLE_ANSWERS,
   };
 }
 

@@ -17,7 +17,8 @@ import type {
   ResetCacheParameterGroupMessage,
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext, WorkQueue } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
+import type { WorkQueue } from '../../domain/elasticache/jobs.js';
 import { arn } from '../../domain/elasticache/arns.js';
 import { FAMILIES } from '../../domain/elasticache/catalog.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../domain/elasticache/faults.js';

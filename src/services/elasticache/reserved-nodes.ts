@@ -19,7 +19,7 @@ import type {
   ReservedCacheNodesOfferingMessage,
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { arn } from '../../domain/elasticache/arns.js';
 import { NODE_TYPES } from '../../domain/elasticache/catalog.js';
 import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';

@@ -16,7 +16,7 @@ import type {
   UpdateActionsMessage,
 } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 import { paginate, type PageLimits } from './pagination.js';
 

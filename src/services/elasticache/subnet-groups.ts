@@ -12,7 +12,7 @@ import type {
   ModifyCacheSubnetGroupMessage,
 } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../store/store.js';
-import type { HandlerTable, RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { arn } from '../../domain/elasticache/arns.js';
 import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 import { groupName } from '../../domain/elasticache/identifiers.js';

@@ -3,7 +3,8 @@
  * ListTagsForResource, and the tags given at create time. Each call answers with the full list after it.
  */
 import type { Store, Tag } from '../../store/store.js';
-import { partitionOf, type HandlerTable, type RequestContext } from '../context.js';
+import type { HandlerTable, RequestContext } from '../../api/query-api.js';
+import { partitionOf } from '../../domain/regions.js';
 import { arn, parseArn, type ArnType } from '../../domain/elasticache/arns.js';
 import { fault, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 

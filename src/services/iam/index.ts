@@ -3,10 +3,10 @@
  * is skipped; the caller is the account's root.
  */
 import type { GetUserResponse } from '@aws-sdk/client-iam';
-import type { QueryApi } from '../../http/app.js';
+import type { QueryApi } from '../../api/query-api.js';
 import { AwsError } from '../../protocol/errors.js';
 import { findModelsDir, loadServiceModel } from '../../protocol/model.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext } from '../../api/query-api.js';
 
 /** When the emulator first answered: the root user's CreateDate, stable for a run. */
 const STARTED = new Date();
@@ -26,6 +26,6 @@ export function iamApi(): QueryApi {
         };
       },
     },
-    invoke: (run) => run(),
+    usesStore: false,
   };
 }

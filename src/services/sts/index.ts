@@ -3,9 +3,9 @@
  * learns the account id with it); the answer is the account the access key maps to, as its root.
  */
 import type { GetCallerIdentityResponse } from '@aws-sdk/client-sts';
-import type { QueryApi } from '../../http/app.js';
+import type { QueryApi } from '../../api/query-api.js';
 import { findModelsDir, loadServiceModel } from '../../protocol/model.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext } from '../../api/query-api.js';
 
 export function stsApi(): QueryApi {
   return {
@@ -19,6 +19,6 @@ export function stsApi(): QueryApi {
         Arn: `arn:${ctx.partition}:iam::${ctx.account}:root`,
       }),
     },
-    invoke: (run) => run(),
+    usesStore: false,
   };
 }

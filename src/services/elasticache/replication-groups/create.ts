@@ -6,7 +6,7 @@
  */
 import type { CreateReplicationGroupMessage } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../../store/store.js';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import { arn } from '../../../domain/elasticache/arns.js';
 import { checkAuthToken } from '../../../domain/elasticache/auth-tokens.js';
 import type { Engine } from '../../../common/engines.js';

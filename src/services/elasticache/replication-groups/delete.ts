@@ -3,7 +3,7 @@
  * when the worker deletes it), and a delete job takes the nodes away.
  */
 import type { DeleteReplicationGroupMessage } from '@aws-sdk/client-elasticache';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import { fault, invalidCombination } from '../../../domain/elasticache/faults.js';
 import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';

@@ -1,6 +1,6 @@
 /** TestFailover: a shard's primary hands over to a replica (the worker promotes it), at most 15 a day. */
 import type { TestFailoverMessage } from '@aws-sdk/client-elasticache';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import { fault, requireValue } from '../../../domain/elasticache/faults.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import { getGroup, recordGroupEvent, replicasOf, requireGroupAvailable, saveGroup, type GroupState } from '../../../domain/elasticache/records.js';

@@ -8,7 +8,7 @@
  */
 import type { DescribeReplicationGroupsMessage, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../../store/store.js';
-import type { HandlerTable, RequestContext } from '../../context.js';
+import type { HandlerTable, RequestContext } from '../../../api/query-api.js';
 import { JobQueue, type WorkQueue } from '../../../domain/elasticache/jobs.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import { defaultVpcSecurityGroups, type SecurityGroupDirectory } from '../../../domain/elasticache/network.js';

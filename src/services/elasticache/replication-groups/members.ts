@@ -5,7 +5,7 @@
  */
 import type { CreateCacheClusterMessage } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../../store/store.js';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import type { Engine } from '../../../common/engines.js';
 import { checkNodeQuota, memberInternal, newMemberFrom } from '../../../domain/elasticache/cluster-settings.js';
 import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';

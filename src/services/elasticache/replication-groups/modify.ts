@@ -4,7 +4,7 @@
  * converge job, at once or (node changes without ApplyImmediately) at the next maintenance window.
  */
 import type { ModifyReplicationGroupMessage } from '@aws-sdk/client-elasticache';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import { fault, invalidCombination } from '../../../domain/elasticache/faults.js';
 import { nextWindowStart } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';

@@ -3,7 +3,7 @@
  * (the newest first, or those named) turn `deleting` until the worker has stopped their nodes.
  */
 import type { DecreaseReplicaCountMessage, IncreaseReplicaCountMessage } from '@aws-sdk/client-elasticache';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import { checkNodeQuota } from '../../../domain/elasticache/cluster-settings.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';

@@ -5,7 +5,7 @@
  */
 import type { ModifyReplicationGroupShardConfigurationMessage } from '@aws-sdk/client-elasticache';
 import { formatSlotRanges, rebalancedSlots, slotsToRanges } from '../../../common/slot-ranges.js';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext } from '../../../api/query-api.js';
 import { checkNodeQuota } from '../../../domain/elasticache/cluster-settings.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';

@@ -1,6 +1,6 @@
 /**
  * Answers kept for reuse. A Describe polled again and again (a waiter, Terraform's refresh, a dashboard) mostly
- * finds nothing changed: when the API says the resources its last answer read are unchanged (a stamp of their
+ * finds nothing changed: when the store says the resources its last answer read are unchanged (a stamp of their
  * write counts, see Store.readRecorded), the kept result is sent again with the new request id, without running
  * the handler or the serializer. Keyed by everything the answer depends on besides the store: API, account,
  * region, action and the request's parameters as sent.
@@ -9,11 +9,13 @@
  * a copy of the result (150 KB for a Describe of 100 clusters); paid on every call of a stream of distinct
  * requests, those copies more than halved its throughput. A request seen once is remembered by its stamp alone.
  */
+import type { ReadStamp } from '../store/store.js';
 
-type Unchanged = (stamp: unknown) => boolean;
+/** True while the resources a stamp names are unchanged (Store.unchanged). */
+export type Unchanged = (stamp: ReadStamp) => boolean;
 
 interface KeptAnswer {
-  stamp: unknown;
+  stamp: ReadStamp;
   /** The bytes of the result element's content. */
   result: Buffer;
 }
@@ -27,16 +29,19 @@ const SEEN_ONCE = 64;
 /** Least recently used answers first out, within a budget of bytes (keys and results). */
 export class ResponseMemo {
   private readonly answers = new Map<string, KeptAnswer>();
-  private readonly seenOnce = new Map<string, unknown>();
+  private readonly seenOnce = new Map<string, ReadStamp>();
   private bytes = 0;
 
-  constructor(private readonly budgetBytes = 16 * 1024 * 1024) {}
+  constructor(
+    private readonly unchanged: Unchanged,
+    private readonly budgetBytes = 16 * 1024 * 1024,
+  ) {}
 
   /** The kept result for this request, when what it read is unchanged. */
-  lookup(key: string, unchanged: Unchanged): Buffer | undefined {
+  lookup(key: string): Buffer | undefined {
     const kept = this.answers.get(key);
     if (!kept) return undefined;
-    if (!unchanged(kept.stamp)) {
+    if (!this.unchanged(kept.stamp)) {
       this.forget(key);
       return undefined;
     }
@@ -47,13 +52,13 @@ export class ResponseMemo {
   }
 
   /** Whether this request's answer should be kept now: it came before, and nothing it read has changed since. */
-  polled(key: string, unchanged: Unchanged): boolean {
+  polled(key: string): boolean {
     const stamp = this.seenOnce.get(key);
-    return stamp !== undefined && unchanged(stamp);
+    return stamp !== undefined && this.unchanged(stamp);
   }
 
   /** Records an answer just sent: its result when it is worth keeping (see polled), otherwise its stamp alone. */
-  record(key: string, stamp: unknown, result: Buffer | undefined): void {
+  record(key: string, stamp: ReadStamp, result: Buffer | undefined): void {
     this.forget(key);
     if (result === undefined) {
       this.seenOnce.set(key, stamp);
