@@ -135,12 +135,32 @@ async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<number
 async function startEmulator(dataDir: string): Promise<Target & { startMs: number }> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js'), '--port', String(port), '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js'),
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--runtime',
+      'none',
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswers(url);
-  return { name: 'elasticache-local', url, pid: child.pid, startMs: performance.now() - started, stop: () => child.kill('SIGKILL') };
+  return {
+    name: 'elasticache-local',
+    url,
+    pid: child.pid,
+    startMs: performance.now() - started,
+    stop: () => child.kill('SIGKILL'),
+  };
 }
 
 async function startMoto(): Promise<Target> {
@@ -211,7 +231,9 @@ async function load(
 ): Promise<Load> {
   const prepared =
     client === 'distinct'
-      ? await Promise.all(Array.from({ length: DISTINCT_REQUESTS }, (_, i) => sign(url, `${DESCRIBE}&BenchRequest=${i}`)))
+      ? await Promise.all(
+          Array.from({ length: DISTINCT_REQUESTS }, (_, i) => sign(url, `${DESCRIBE}&BenchRequest=${i}`)),
+        )
       : [await sign(url, DESCRIBE)];
   const expected = (await send(prepared[0], false)).bytes;
   let next = 0;
@@ -222,7 +244,8 @@ async function load(
       const started = performance.now();
       if (client !== 'signing') {
         const answer = await send(prepared[next++ % prepared.length], false);
-        if (answer.status !== 200 || answer.bytes < expected * 0.9) throw new Error(`${url}: ${answer.status}, ${answer.bytes} bytes`);
+        if (answer.status !== 200 || answer.bytes < expected * 0.9)
+          throw new Error(`${url}: ${answer.status}, ${answer.bytes} bytes`);
       } else {
         const answer = await signedPost(url, DESCRIBE);
         if (answer.status !== 200) throw new Error(`${url}: ${answer.status}`);
@@ -237,7 +260,8 @@ async function load(
   const cpuAfter = cpuMs(pid);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  const cpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / latencies.length : undefined;
+  const cpuUs =
+    cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / latencies.length : undefined;
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuUs };
 }
 
@@ -257,7 +281,8 @@ function updateResults(path: string, sections: Map<number, string[]>): void {
   const firstSection = old.findIndex((line) => /^## \d+\./.test(line));
   let header = firstSection >= 0 ? old.slice(0, firstSection) : old;
   // The header this bench once wrote described its own run; each section now carries that.
-  if (header.length === 0 || header.some((line) => line.startsWith('Command: `npm run bench`'))) header = GENERIC_HEADER;
+  if (header.length === 0 || header.some((line) => line.startsWith('Command: `npm run bench`')))
+    header = GENERIC_HEADER;
   const kept = new Map<number, string[]>();
   let current: number | undefined;
   for (const line of firstSection >= 0 ? old.slice(firstSection) : []) {
@@ -338,7 +363,12 @@ async function main(): Promise<void> {
     const rows: { name: string; url: string; pid?: number; client: 'prepared' | 'distinct' }[] = [
       { name: emulator.name, url: emulator.url, pid: emulator.pid, client: 'prepared' },
       { name: DISTINCT, url: emulator.url, pid: emulator.pid, client: 'distinct' },
-      ...[moto, floor, ceiling].map((target) => ({ name: target.name, url: target.url, pid: target.pid, client: 'prepared' as const })),
+      ...[moto, floor, ceiling].map((target) => ({
+        name: target.name,
+        url: target.url,
+        pid: target.pid,
+        client: 'prepared' as const,
+      })),
     ];
     // One untimed second of each, first: JIT and connections warm, the first round measures what the others do.
     for (const row of rows) await load(row.url, 1, 1, row.client);
@@ -357,7 +387,8 @@ async function main(): Promise<void> {
       for (const concurrency of [1, 16]) {
         const measured = rounds.get(`${row.name}|${concurrency}`)!;
         // Each figure is its own median over the rounds: one slow moment on the machine moves one round's p99 a lot.
-        const median = (pick: (load: Load) => number) => measured.map(pick).sort((a, b) => a - b)[Math.floor(measured.length / 2)];
+        const median = (pick: (load: Load) => number) =>
+          measured.map(pick).sort((a, b) => a - b)[Math.floor(measured.length / 2)];
         const cpuKnown = measured.every((l) => l.cpuUs !== undefined);
         const result: Load = {
           rps: median((l) => l.rps),
@@ -370,7 +401,9 @@ async function main(): Promise<void> {
         const spread = byRps.length > 1 ? ` (${byRps[0].toFixed(0)}–${byRps[byRps.length - 1].toFixed(0)})` : '';
         const p99s = measured.map((l) => l.p99.toFixed(2)).join(', ');
         const cpu = result.cpuUs === undefined ? '–' : result.cpuUs.toFixed(0);
-        log(`| ${row.name} | ${concurrency} | ${result.rps.toFixed(0)}${spread} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} (${p99s}) | ${cpu} |`);
+        log(
+          `| ${row.name} | ${concurrency} | ${result.rps.toFixed(0)}${spread} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} (${p99s}) | ${cpu} |`,
+        );
       }
     }
     log();
@@ -393,7 +426,10 @@ async function main(): Promise<void> {
       );
       const cpuOf = (name: string) => results[name][concurrency].cpuUs;
       const ceilingCpu = cpuOf(ceiling.name);
-      if (ceilingCpu !== undefined && [emulator.name, DISTINCT, floor.name].every((name) => cpuOf(name) !== undefined)) {
+      if (
+        ceilingCpu !== undefined &&
+        [emulator.name, DISTINCT, floor.name].every((name) => cpuOf(name) !== undefined)
+      ) {
         const share = (name: string) => (ceilingCpu / cpuOf(name)!).toFixed(2);
         log(
           `- concurrency ${concurrency}, server CPU per request, the ceiling's / the server's (1: as cheap as a bare server): ` +
@@ -402,15 +438,21 @@ async function main(): Promise<void> {
       }
     }
     log();
-    log("What the client costs: the first figures' client (SigV4 signing of every request, every answer decoded to text) against the same ceiling.");
+    log(
+      "What the client costs: the first figures' client (SigV4 signing of every request, every answer decoded to text) against the same ceiling.",
+    );
     log();
     log('| client | concurrency | ceiling req/s | p50 ms | p99 ms |');
     log('|---|---|---|---|---|');
     for (const concurrency of [1, 16]) {
       const slow = await load(ceiling.url, concurrency, SECONDS, 'signing');
-      log(`| signing + decoding | ${concurrency} | ${slow.rps.toFixed(0)} | ${slow.p50.toFixed(2)} | ${slow.p99.toFixed(2)} |`);
+      log(
+        `| signing + decoding | ${concurrency} | ${slow.rps.toFixed(0)} | ${slow.p50.toFixed(2)} | ${slow.p99.toFixed(2)} |`,
+      );
       const fast = top[concurrency];
-      log(`| signed once, bytes counted | ${concurrency} | ${fast.rps.toFixed(0)} | ${fast.p50.toFixed(2)} | ${fast.p99.toFixed(2)} |`);
+      log(
+        `| signed once, bytes counted | ${concurrency} | ${fast.rps.toFixed(0)} | ${fast.p50.toFixed(2)} | ${fast.p99.toFixed(2)} |`,
+      );
     }
     sections.set(1, lines);
     lines = [];

@@ -57,17 +57,40 @@ interface Sample {
 }
 
 /** One redis-benchmark run: SET and GET, their throughput and latency percentiles (from its CSV). */
-async function benchmark(target: Target, pipeline: number, requests: number): Promise<Record<(typeof TESTS)[number], Sample>> {
-  const args = ['-h', target.host, '-p', String(target.port), '-t', 'set,get', '-c', String(CLIENTS), '-n', String(requests), '-P', String(pipeline), '--csv'];
+async function benchmark(
+  target: Target,
+  pipeline: number,
+  requests: number,
+): Promise<Record<(typeof TESTS)[number], Sample>> {
+  const args = [
+    '-h',
+    target.host,
+    '-p',
+    String(target.port),
+    '-t',
+    'set,get',
+    '-c',
+    String(CLIENTS),
+    '-n',
+    String(requests),
+    '-P',
+    String(pipeline),
+    '--csv',
+  ];
   const { stdout } = await run('redis-benchmark', args, { timeout: 300_000 });
   const result: Partial<Record<(typeof TESTS)[number], Sample>> = {};
   for (const line of stdout.split('\n')) {
     const fields = line.split(',').map((f) => f.replace(/"/g, ''));
     if (!TESTS.includes(fields[0] as (typeof TESTS)[number])) continue;
     // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    result[fields[0] as (typeof TESTS)[number]] = { rps: Number(fields[1]), p50: Number(fields[4]), p99: Number(fields[6]) };
+    result[fields[0] as (typeof TESTS)[number]] = {
+      rps: Number(fields[1]),
+      p50: Number(fields[4]),
+      p99: Number(fields[6]),
+    };
   }
-  if (!result.SET || !result.GET) throw new Error(`redis-benchmark against ${target.path}: no result in ${stdout.slice(0, 300)}`);
+  if (!result.SET || !result.GET)
+    throw new Error(`redis-benchmark against ${target.path}: no result in ${stdout.slice(0, 300)}`);
   return result as Record<(typeof TESTS)[number], Sample>;
 }
 
@@ -104,7 +127,10 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
   }
   const primaryEndpoint = elements(group, 'PrimaryEndpoint')[0];
   const member = tag(group, 'ClusterId') ?? `${id}-001`;
-  const cluster = await call(emulator.url, 'DescribeCacheClusters', { CacheClusterId: member, ShowCacheNodeInfo: true });
+  const cluster = await call(emulator.url, 'DescribeCacheClusters', {
+    CacheClusterId: member,
+    ShowCacheNodeInfo: true,
+  });
   const nodeEndpoint = elements(cluster, 'Endpoint')[0];
   const targets: Target[] = [];
   let nodePid: number;
@@ -113,17 +139,37 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
     nodePid = node.pid;
     // The node listens on its endpoint itself: straight to the node and through the node endpoint are one path.
     const own = node.host === tag(nodeEndpoint, 'Address') && node.port === Number(tag(nodeEndpoint, 'Port'));
-    targets.push({ path: own ? 'direct = node endpoint (the node listens on it)' : 'direct (process port)', host: node.host, port: node.port, viaEmulator: false });
+    targets.push({
+      path: own ? 'direct = node endpoint (the node listens on it)' : 'direct (process port)',
+      host: node.host,
+      port: node.port,
+      viaEmulator: false,
+    });
   } else {
     const node = (await containerNodes(emulator.options.network)).find((c) => c.clusterId === member)!;
     nodePid = node.pid;
     targets.push({ path: 'direct (published port)', host: '127.0.0.1', port: node.hostPort, viaEmulator: false });
-    targets.push({ path: 'direct (container IP)', host: node.ip, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: false });
+    targets.push({
+      path: 'direct (container IP)',
+      host: node.ip,
+      port: Number(tag(nodeEndpoint, 'Port')),
+      viaEmulator: false,
+    });
   }
   if (!targets.some((t) => t.host === tag(nodeEndpoint, 'Address') && t.port === Number(tag(nodeEndpoint, 'Port')))) {
-    targets.push({ path: 'node endpoint', host: tag(nodeEndpoint, 'Address')!, port: Number(tag(nodeEndpoint, 'Port')), viaEmulator: true });
+    targets.push({
+      path: 'node endpoint',
+      host: tag(nodeEndpoint, 'Address')!,
+      port: Number(tag(nodeEndpoint, 'Port')),
+      viaEmulator: true,
+    });
   }
-  targets.push({ path: 'primary endpoint', host: tag(primaryEndpoint, 'Address')!, port: Number(tag(primaryEndpoint, 'Port')), viaEmulator: true });
+  targets.push({
+    path: 'primary endpoint',
+    host: tag(primaryEndpoint, 'Address')!,
+    port: Number(tag(primaryEndpoint, 'Port')),
+    viaEmulator: true,
+  });
   for (const t of targets) await waitUntilPings(t.host, t.port);
 
   const samples: RuntimeResult['samples'] = new Map();
@@ -144,10 +190,19 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
         const nodeCpuBefore = cpuSecondsOf(nodePid);
         const machineBefore = machineCpu();
         const result = await benchmark(target, mode.pipeline, mode.requests);
-        cpu.get(mode.name)!.get(target.path)!.push(emulator.cpuSeconds() - cpuBefore);
-        nodeCpu.get(mode.name)!.get(target.path)!.push(cpuSecondsOf(nodePid) - nodeCpuBefore);
+        cpu
+          .get(mode.name)!
+          .get(target.path)!
+          .push(emulator.cpuSeconds() - cpuBefore);
+        nodeCpu
+          .get(mode.name)!
+          .get(target.path)!
+          .push(cpuSecondsOf(nodePid) - nodeCpuBefore);
         const machineAfter = machineCpu();
-        busy.get(mode.name)!.get(target.path)!.push((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total));
+        busy
+          .get(mode.name)!
+          .get(target.path)!
+          .push((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total));
         samples.get(mode.name)!.get(target.path)!.push(result);
         console.log(
           `${runtime} ${mode.name} round ${round + 1} ${target.path}: ` +
@@ -184,7 +239,9 @@ async function main_(): Promise<void> {
     report.log();
     report.log(`**${result.runtime} runtime** (baseline: ${direct})`);
     report.log();
-    report.log('| mode | test | path | req/s | p50 ms | p99 ms | / direct | added p50 ms | added p99 ms | CPU µs / req: emulator, redis-server | machine CPU busy |');
+    report.log(
+      '| mode | test | path | req/s | p50 ms | p99 ms | / direct | added p50 ms | added p99 ms | CPU µs / req: emulator, redis-server | machine CPU busy |',
+    );
     report.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const mode of MODES) {
       const byPath = result.samples.get(mode.name)!;

@@ -58,18 +58,37 @@ export function processStarter(): NodeStarter {
     let args: string[];
     let busPort: number | undefined;
     if (engine === 'memcached') {
-      args = ['-p', String(nodePort), '-l', '127.0.0.1', '-U', '0', '-m', '64', ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : [])];
+      args = [
+        '-p',
+        String(nodePort),
+        '-l',
+        '127.0.0.1',
+        '-U',
+        '0',
+        '-m',
+        '64',
+        ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []),
+      ];
     } else {
       args = ['--port', String(nodePort), '--bind', '127.0.0.1', '--dir', dir, ...REDIS_ARGS];
       if (options.cluster) {
         busPort = await port();
-        args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${nodePort}.conf`, '--cluster-port', String(busPort));
+        args.push(
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${nodePort}.conf`,
+          '--cluster-port',
+          String(busPort),
+        );
       }
     }
     const child = spawn(engine === 'memcached' ? 'memcached' : 'redis-server', args, { stdio: 'ignore' });
     live.add(child.pid!);
     // Another program may take the port between the check and the bind: the node then exits at once.
-    const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`${engine} on port ${nodePort} exited`))));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', () => reject(new Error(`${engine} on port ${nodePort} exited`))),
+    );
     exited.catch(() => {});
     await Promise.race([waitUntilPings('127.0.0.1', nodePort, engine), exited]);
     return {
@@ -100,7 +119,10 @@ export async function dockerStarter(): Promise<NodeStarter> {
   const label = `ecl-bench-floor-${process.pid}`;
   await dockerApi.request('POST', '/networks/create', { Name: network, Labels: { [label]: 'true' } });
   onCleanup(async () => {
-    const { json } = await dockerApi.request('GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`);
+    const { json } = await dockerApi.request(
+      'GET',
+      `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`,
+    );
     for (const c of json ?? []) await dockerApi.request('DELETE', `/containers/${c.Id}?force=1`);
     await dockerApi.request('DELETE', `/networks/${network}`);
   });
@@ -111,7 +133,17 @@ export async function dockerStarter(): Promise<NodeStarter> {
       const cmd =
         engine === 'memcached'
           ? ['memcached', '-p', String(port), '-U', '0', '-m', '64', '-u', 'nobody']
-          : ['redis-server', '--port', String(port), '--bind', '0.0.0.0', '--dir', '/data', ...REDIS_ARGS, ...(options.cluster ? ['--cluster-enabled', 'yes'] : [])];
+          : [
+              'redis-server',
+              '--port',
+              String(port),
+              '--bind',
+              '0.0.0.0',
+              '--dir',
+              '/data',
+              ...REDIS_ARGS,
+              ...(options.cluster ? ['--cluster-enabled', 'yes'] : []),
+            ];
       const key = `${port}/tcp`;
       const created = await dockerApi.request('POST', `/containers/create?name=${label}-${++count}`, {
         Image: engine === 'memcached' ? 'memcached:1.6' : 'redis:7.1',
@@ -169,13 +201,21 @@ export async function replicationFloor(starter: NodeStarter, replicas: number): 
 
 /** A Redis Cluster of `shards` primaries with `replicas` each: every node knows every other, state ok, replicas synced. */
 export async function clusterFloor(starter: NodeStarter, shards: number, replicas: number): Promise<FloorNode[]> {
-  const nodes = await Promise.all(Array.from({ length: shards * (replicas + 1) }, () => starter.start('redis', { cluster: true })));
+  const nodes = await Promise.all(
+    Array.from({ length: shards * (replicas + 1) }, () => starter.start('redis', { cluster: true })),
+  );
   const ids = await Promise.all(nodes.map(async (n) => ((await command(n, 'CLUSTER', 'MYID')) ?? '').split('\r\n')[1]));
   await Promise.all(nodes.map((n, i) => command(n, 'CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1))));
   const per = Math.floor(16384 / shards);
   await Promise.all(
     Array.from({ length: shards }, (_, s) =>
-      command(nodes[s * (replicas + 1)], 'CLUSTER', 'ADDSLOTSRANGE', String(s * per), String(s === shards - 1 ? 16383 : (s + 1) * per - 1)),
+      command(
+        nodes[s * (replicas + 1)],
+        'CLUSTER',
+        'ADDSLOTSRANGE',
+        String(s * per),
+        String(s === shards - 1 ? 16383 : (s + 1) * per - 1),
+      ),
     ),
   );
   // Every node meets every other directly: gossip alone takes seconds to introduce 9 nodes to each other.
@@ -184,7 +224,14 @@ export async function clusterFloor(starter: NodeStarter, shards: number, replica
       nodes.map(async (a, i) => {
         for (const [j, b] of nodes.entries()) {
           if (j === i || (pairs === 'one-way' && j < i)) continue;
-          await command(a, 'CLUSTER', 'MEET', b.peer.host, String(b.peer.port), ...(b.peer.busPort ? [String(b.peer.busPort)] : []));
+          await command(
+            a,
+            'CLUSTER',
+            'MEET',
+            b.peer.host,
+            String(b.peer.port),
+            ...(b.peer.busPort ? [String(b.peer.busPort)] : []),
+          );
         }
       }),
     );
@@ -204,12 +251,25 @@ export async function clusterFloor(starter: NodeStarter, shards: number, replica
   // Settled as the emulator defines it: every node reports cluster_state:ok, the replicas have synced, and every
   // node's view agrees with each node's own idea of its role and primary.
   const settled = async () => {
-    const views = await Promise.all(nodes.map(async (n) => ((await command(n, 'CLUSTER', 'NODES')) ?? '').split('\n').filter((l) => l.includes('@')).map((l) => l.split(' '))));
+    const views = await Promise.all(
+      nodes.map(async (n) =>
+        ((await command(n, 'CLUSTER', 'NODES')) ?? '')
+          .split('\n')
+          .filter((l) => l.includes('@'))
+          .map((l) => l.split(' ')),
+      ),
+    );
     const roleOf = (fields: string[]) => `${fields[2].includes('master') ? 'primary' : 'replica'} of ${fields[3]}`;
-    const truth = new Map(views.map((view) => view.find((f) => f[2].includes('myself'))!).map((f) => [f[0], roleOf(f)]));
+    const truth = new Map(
+      views.map((view) => view.find((f) => f[2].includes('myself'))!).map((f) => [f[0], roleOf(f)]),
+    );
     if (views.some((view) => view.some((f) => truth.get(f[0]) !== roleOf(f)))) return false;
     const ok = await Promise.all(
-      nodes.map(async (n, i) => /cluster_state:ok/.test((await command(n, 'CLUSTER', 'INFO')) ?? '') && (i % (replicas + 1) === 0 || (await linkUp(n)))),
+      nodes.map(
+        async (n, i) =>
+          /cluster_state:ok/.test((await command(n, 'CLUSTER', 'INFO')) ?? '') &&
+          (i % (replicas + 1) === 0 || (await linkUp(n))),
+      ),
     );
     return ok.every(Boolean);
   };

@@ -10,7 +10,16 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import { connect } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -57,15 +66,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** Runs a bench's main with clean-up whatever happens. */
 export function main(work: () => Promise<void>): void {
-  work()
-    .then(
-      () => cleanUp().then(() => process.exit(0)),
-      async (error) => {
-        console.error(error);
-        await cleanUp();
-        process.exit(1);
-      },
-    );
+  work().then(
+    () => cleanUp().then(() => process.exit(0)),
+    async (error) => {
+      console.error(error);
+      await cleanUp();
+      process.exit(1);
+    },
+  );
 }
 
 /** The built emulator must not be older than its sources (a stale dist measures old code). */
@@ -76,9 +84,13 @@ export function checkBuilt(): void {
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
       const path = join(dir, entry.name);
-      return Math.max(max, entry.isDirectory() ? newest(path) : entry.name.endsWith('.ts') ? statSync(path).mtimeMs : 0);
+      return Math.max(
+        max,
+        entry.isDirectory() ? newest(path) : entry.name.endsWith('.ts') ? statSync(path).mtimeMs : 0,
+      );
     }, 0);
-  if (newest(join(ROOT, 'src')) > built + 1000) console.warn(`warning: src/ is newer than ${CLI}; run \`npm run build\` to measure the current code`);
+  if (newest(join(ROOT, 'src')) > built + 1000)
+    console.warn(`warning: src/ is newer than ${CLI}; run \`npm run build\` to measure the current code`);
 }
 
 /** A scratch directory, removed at the end. */
@@ -169,13 +181,20 @@ export class EmulatorProcess {
     const args = [
       ...nodeArgs,
       full.cli,
-      '--port', String(port),
-      '--data-dir', full.dataDir,
-      '--runtime', full.runtime,
-      '--log-level', full.logLevel,
-      '--endpoint-base', full.endpointBase,
-      '--docker-network', full.network,
-      '--endpoint-mode', 'loopback',
+      '--port',
+      String(port),
+      '--data-dir',
+      full.dataDir,
+      '--runtime',
+      full.runtime,
+      '--log-level',
+      full.logLevel,
+      '--endpoint-base',
+      full.endpointBase,
+      '--docker-network',
+      full.network,
+      '--endpoint-mode',
+      'loopback',
     ];
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -394,13 +413,16 @@ export function machineCpu(): { busy: number; total: number } {
 }
 
 /** Every process whose command line matches, with its RSS. */
-export function processesMatching(test: (cmdline: string) => boolean): Array<{ pid: number; cmdline: string; rss: number; pss: number }> {
+export function processesMatching(
+  test: (cmdline: string) => boolean,
+): Array<{ pid: number; cmdline: string; rss: number; pss: number }> {
   const found = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1').replace(/\0/g, ' ');
-      if (test(cmdline)) found.push({ pid: Number(entry), cmdline, rss: rssOf(Number(entry)), pss: pssOf(Number(entry)) });
+      if (test(cmdline))
+        found.push({ pid: Number(entry), cmdline, rss: rssOf(Number(entry)), pss: pssOf(Number(entry)) });
     } catch {
       // gone meanwhile
     }
@@ -430,30 +452,43 @@ export async function post(url: string, body: string): Promise<{ status: number;
     body,
   });
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: hostname, port, method: 'POST', path: '/', headers: signed.headers, agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c) => chunks.push(c));
-      response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
-    });
+    const request = http.request(
+      { host: hostname, port, method: 'POST', path: '/', headers: signed.headers, agent },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c) => chunks.push(c));
+        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
 }
 
 /** Calls an ElastiCache action; a non-200 answer is an error carrying the AWS code. */
-export async function call(url: string, action: string, params: Record<string, string | number | boolean> = {}): Promise<string> {
+export async function call(
+  url: string,
+  action: string,
+  params: Record<string, string | number | boolean> = {},
+): Promise<string> {
   const form = new URLSearchParams({ Action: action, Version: '2015-02-02' });
   for (const [key, value] of Object.entries(params)) form.set(key, String(value));
   const answer = await post(url, form.toString());
   if (answer.status !== 200) {
     const code = /<Code>([^<]*)<\/Code>/.exec(answer.body)?.[1] ?? String(answer.status);
-    throw Object.assign(new Error(`${action}: ${code}: ${/<Message>([^<]*)<\/Message>/.exec(answer.body)?.[1] ?? answer.body.slice(0, 200)}`), { code });
+    throw Object.assign(
+      new Error(
+        `${action}: ${code}: ${/<Message>([^<]*)<\/Message>/.exec(answer.body)?.[1] ?? answer.body.slice(0, 200)}`,
+      ),
+      { code },
+    );
   }
   return answer.body;
 }
 
 /** The text of the first <name> element. */
-export const tag = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+export const tag = (xml: string, name: string): string | undefined =>
+  new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 
 /** The inner XML of every <name> element (not nested in one another). */
 export function elements(xml: string, name: string): string[] {
@@ -482,7 +517,11 @@ export async function describeAllClusters(url: string, showNodes = false): Promi
   const clusters: string[] = [];
   let marker: string | undefined;
   do {
-    const xml = await call(url, 'DescribeCacheClusters', { MaxRecords: 100, ShowCacheNodeInfo: showNodes, ...(marker ? { Marker: marker } : {}) });
+    const xml = await call(url, 'DescribeCacheClusters', {
+      MaxRecords: 100,
+      ShowCacheNodeInfo: showNodes,
+      ...(marker ? { Marker: marker } : {}),
+    });
     clusters.push(...elements(xml, 'CacheCluster'));
     // The result's own Marker, not one inside a cluster.
     marker = tag(xml.replace(/<CacheClusters>[\s\S]*<\/CacheClusters>/, ''), 'Marker');
@@ -529,7 +568,12 @@ export async function pings(host: string, port: number, engine: 'redis' | 'memca
 }
 
 /** Polls until the node answers (2 ms between attempts: the floor should not wait longer than it must). */
-export async function waitUntilPings(host: string, port: number, engine: 'redis' | 'memcached' = 'redis', timeoutMs = 30_000): Promise<void> {
+export async function waitUntilPings(
+  host: string,
+  port: number,
+  engine: 'redis' | 'memcached' = 'redis',
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (await pings(host, port, engine)) return;
@@ -539,7 +583,10 @@ export async function waitUntilPings(host: string, port: number, engine: 'redis'
 }
 
 /** INFO server's fields that tell one run of a server from another. */
-export async function serverIdentity(host: string, port: number): Promise<{ runId: string; uptime: number; pid: number } | undefined> {
+export async function serverIdentity(
+  host: string,
+  port: number,
+): Promise<{ runId: string; uptime: number; pid: number } | undefined> {
   const answer = await ask(host, port, 'INFO server\r\n');
   if (!answer) return undefined;
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(answer)?.[1]?.trim();
@@ -548,7 +595,11 @@ export async function serverIdentity(host: string, port: number): Promise<{ runI
 }
 
 /** Runs async work over items with at most `limit` at a time. */
-export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -589,7 +640,9 @@ export async function dockerVersion(): Promise<string> {
 
 /** The lines every section starts with after its title: how it was made, where, when. */
 export async function provenance(command: string): Promise<string[]> {
-  return [`Command: \`${command}\`. Date: ${new Date().toISOString()}. Machine: ${machine()}, ${await dockerVersion()}.`];
+  return [
+    `Command: \`${command}\`. Date: ${new Date().toISOString()}. Machine: ${machine()}, ${await dockerVersion()}.`,
+  ];
 }
 
 /**

@@ -9,7 +9,14 @@
  * hand without the emulator (bench/floor.ts), in the same run, alternating with the emulator's runs.
  * Rewrites section 2 of bench/RESULTS.md. Run: `npm run build && npm run bench:nodes` (BENCH_REPEAT=5).
  */
-import { clusterFloor, dockerStarter, processStarter, replicationFloor, type FloorNode, type NodeStarter } from './floor.js';
+import {
+  clusterFloor,
+  dockerStarter,
+  processStarter,
+  replicationFloor,
+  type FloorNode,
+  type NodeStarter,
+} from './floor.js';
 import {
   EmulatorProcess,
   Report,
@@ -90,20 +97,37 @@ function endpointsIn(xml: string, element: string): Array<{ host: string; port: 
   return elements(xml, element).map((e) => ({ host: tag(e, 'Address')!, port: Number(tag(e, 'Port')) }));
 }
 
-async function checkAnswers(endpoints: Array<{ host: string; port: number }>, engine: 'redis' | 'memcached'): Promise<void> {
+async function checkAnswers(
+  endpoints: Array<{ host: string; port: number }>,
+  engine: 'redis' | 'memcached',
+): Promise<void> {
   if (endpoints.length === 0) throw new Error('no endpoint shown');
-  for (const e of endpoints) if (!(await pings(e.host, e.port, engine))) throw new Error(`endpoint ${e.host}:${e.port} does not answer`);
+  for (const e of endpoints)
+    if (!(await pings(e.host, e.port, engine))) throw new Error(`endpoint ${e.host}:${e.port} does not answer`);
 }
 
-function cacheCluster(name: string, key: string, targetMs: number, engine: 'redis' | 'memcached', nodes: number): Scenario {
-  const describe = (url: string, id: string) => call(url, 'DescribeCacheClusters', { CacheClusterId: id, ShowCacheNodeInfo: true });
+function cacheCluster(
+  name: string,
+  key: string,
+  targetMs: number,
+  engine: 'redis' | 'memcached',
+  nodes: number,
+): Scenario {
+  const describe = (url: string, id: string) =>
+    call(url, 'DescribeCacheClusters', { CacheClusterId: id, ShowCacheNodeInfo: true });
   return {
     name,
     key,
     targetMs,
     async emulator(url, id) {
       const timing = await timeCreate(
-        () => call(url, 'CreateCacheCluster', { CacheClusterId: id, Engine: engine, CacheNodeType: 'cache.t3.micro', NumCacheNodes: nodes }),
+        () =>
+          call(url, 'CreateCacheCluster', {
+            CacheClusterId: id,
+            Engine: engine,
+            CacheNodeType: 'cache.t3.micro',
+            NumCacheNodes: nodes,
+          }),
         async () => tag(await describe(url, id), 'CacheClusterStatus'),
       );
       const xml = await describe(url, id);
@@ -118,7 +142,12 @@ function cacheCluster(name: string, key: string, targetMs: number, engine: 'redi
   };
 }
 
-function replicationGroup(name: string, key: string, targetMs: number, shape: { shards?: number; replicas: number }): Scenario {
+function replicationGroup(
+  name: string,
+  key: string,
+  targetMs: number,
+  shape: { shards?: number; replicas: number },
+): Scenario {
   const describe = (url: string, id: string) => call(url, 'DescribeReplicationGroups', { ReplicationGroupId: id });
   const clusterMode = shape.shards !== undefined;
   return {
@@ -133,7 +162,11 @@ function replicationGroup(name: string, key: string, targetMs: number, shape: { 
         CacheNodeType: 'cache.t3.micro',
       };
       if (clusterMode) {
-        Object.assign(params, { NumNodeGroups: shape.shards!, ReplicasPerNodeGroup: shape.replicas, CacheParameterGroupName: 'default.redis7.cluster.on' });
+        Object.assign(params, {
+          NumNodeGroups: shape.shards!,
+          ReplicasPerNodeGroup: shape.replicas,
+          CacheParameterGroupName: 'default.redis7.cluster.on',
+        });
       } else {
         Object.assign(params, { NumCacheClusters: shape.replicas + 1 });
       }
@@ -149,12 +182,22 @@ function replicationGroup(name: string, key: string, targetMs: number, shape: { 
       await call(url, 'DeleteReplicationGroup', { ReplicationGroupId: id });
       await until(gone(() => describe(url, id)));
     },
-    floor: (starter) => (clusterMode ? clusterFloor(starter, shape.shards!, shape.replicas) : replicationFloor(starter, shape.replicas)),
+    floor: (starter) =>
+      clusterMode ? clusterFloor(starter, shape.shards!, shape.replicas) : replicationFloor(starter, shape.replicas),
   };
 }
 
 const SCENARIOS: Scenario[] = [
-  { ...cacheCluster('single-node Redis cluster, the only cluster (creates the Docker network)', 'r1-alone', 500, 'redis', 1), alone: true },
+  {
+    ...cacheCluster(
+      'single-node Redis cluster, the only cluster (creates the Docker network)',
+      'r1-alone',
+      500,
+      'redis',
+      1,
+    ),
+    alone: true,
+  },
   cacheCluster('single-node Redis cluster', 'r1', 500, 'redis', 1),
   cacheCluster('3-node Memcached cluster', 'mc3', 1000, 'memcached', 3),
   replicationGroup('1+2 replication group', 'rg', 1500, { replicas: 2 }),
@@ -186,7 +229,12 @@ async function main_(): Promise<void> {
     for (const scenario of scenarios) {
       if (!scenario.alone && !keeper) {
         // From here on another cluster exists, as in most real use, so its Docker network does too.
-        await call(emulator.url, 'CreateCacheCluster', { CacheClusterId: 'keeper', Engine: 'memcached', CacheNodeType: 'cache.t3.micro', NumCacheNodes: 1 });
+        await call(emulator.url, 'CreateCacheCluster', {
+          CacheClusterId: 'keeper',
+          Engine: 'memcached',
+          CacheNodeType: 'cache.t3.micro',
+          NumCacheNodes: 1,
+        });
         keeper = true;
       }
       const cell: Cell = { emulator: [], floor: [] };
@@ -199,7 +247,9 @@ async function main_(): Promise<void> {
             const id = `b-${scenario.key}-${i}`;
             const timing = await scenario.emulator(emulator.url, id);
             cell.emulator.push(timing);
-            console.log(`${runtime} ${scenario.name} #${i}: emulator ${ms(timing.availableMs)} ms (create answered at ${ms(timing.createMs)} ms, ${timing.describes} describe)`);
+            console.log(
+              `${runtime} ${scenario.name} #${i}: emulator ${ms(timing.availableMs)} ms (create answered at ${ms(timing.createMs)} ms, ${timing.describes} describe)`,
+            );
             await scenario.remove(emulator.url, id);
           } else {
             const started = performance.now();
@@ -223,16 +273,18 @@ async function main_(): Promise<void> {
   report.log(
     `From sending the create call to the first Describe that shows the resource \`available\` (Describe polled every ` +
       `10 ms after the create answered), images present; median of ${REPEAT} (min–max), after one untimed warm-up round. ` +
-      "The create call holds its answer until the nodes answer (at most 5 s), so the first Describe normally shows it. " +
+      'The create call holds its answer until the nodes answer (at most 5 s), so the first Describe normally shows it. ' +
       'Floor: the same nodes started and wired by hand, without the emulator (processes spawned directly; containers ' +
-      "through the Docker Engine API calls dockerode makes; REPLICAOF / CLUSTER ADDSLOTSRANGE, MEET, REPLICATE polled every " +
+      'through the Docker Engine API calls dockerode makes; REPLICAOF / CLUSTER ADDSLOTSRANGE, MEET, REPLICATE polled every ' +
       '5 ms; Redis Cluster: every node MEETs every other, before and after the replicas attach), alternating with the emulator ' +
       'runs in the same run. Every emulator run also checks that the endpoint it shows answers. On docker, all but the first ' +
       'row run while another cluster exists (so the Docker network does; the first row pays for creating it, as the first ' +
       'create on a fresh emulator does).',
   );
   report.log();
-  report.log('| resource | runtime | create answered ms | available ms (min–max) | target | floor ms (min–max) | emulator / floor |');
+  report.log(
+    '| resource | runtime | create answered ms | available ms (min–max) | target | floor ms (min–max) | emulator / floor |',
+  );
   report.log('|---|---|---|---|---|---|---|');
   const verdicts: string[] = [];
   for (const scenario of SCENARIOS) {
@@ -243,7 +295,9 @@ async function main_(): Promise<void> {
       const m = median(available);
       const f = median(cell.floor);
       const met = m < scenario.targetMs;
-      verdicts.push(`${scenario.name} on ${runtime}: ${met ? 'met' : '**missed**'} (${ms(m)} ms vs < ${scenario.targetMs} ms)`);
+      verdicts.push(
+        `${scenario.name} on ${runtime}: ${met ? 'met' : '**missed**'} (${ms(m)} ms vs < ${scenario.targetMs} ms)`,
+      );
       report.log(
         `| ${scenario.name} | ${runtime} | ${ms(median(cell.emulator.map((t) => t.createMs)))} | ${ms(m)} (${ms(Math.min(...available))}–${ms(Math.max(...available))}) | ` +
           `< ${scenario.targetMs} ${met ? '✓' : '✗'} | ${ms(f)} (${ms(Math.min(...cell.floor))}–${ms(Math.max(...cell.floor))}) | ${(m / f).toFixed(2)} |`,

@@ -87,8 +87,18 @@ interface ScaleResult {
 async function nodeFacts(runtime: 'process' | 'docker', dataDir: string, network: string): Promise<NodeFacts[]> {
   const nodes: NodeFacts[] =
     runtime === 'process'
-      ? processNodes(dataDir).map((n) => ({ clusterId: n.clusterId, runtimeId: String(n.pid), host: n.host, port: n.port }))
-      : (await containerNodes(network)).map((c) => ({ clusterId: c.clusterId, runtimeId: c.id, host: '127.0.0.1', port: c.hostPort }));
+      ? processNodes(dataDir).map((n) => ({
+          clusterId: n.clusterId,
+          runtimeId: String(n.pid),
+          host: n.host,
+          port: n.port,
+        }))
+      : (await containerNodes(network)).map((c) => ({
+          clusterId: c.clusterId,
+          runtimeId: c.id,
+          host: '127.0.0.1',
+          port: c.hostPort,
+        }));
   await mapLimit(nodes, 32, async (node) => {
     const identity = await serverIdentity(node.host, node.port);
     node.runId = identity?.runId;
@@ -132,19 +142,29 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
   // ---- create them all
   const ids = Array.from({ length: count }, (_, i) => `scale-${String(i).padStart(3, '0')}`);
   const started = performance.now();
-  await mapLimit(ids, CONCURRENCY, (id) => call(emulator.url, 'CreateCacheCluster', { CacheClusterId: id, Engine: 'redis', CacheNodeType: 'cache.t3.micro', NumCacheNodes: 1 }));
+  await mapLimit(ids, CONCURRENCY, (id) =>
+    call(emulator.url, 'CreateCacheCluster', {
+      CacheClusterId: id,
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      NumCacheNodes: 1,
+    }),
+  );
   const createsAnsweredMs = performance.now() - started;
   let clusters: string[] = [];
   for (;;) {
     clusters = await describeAllClusters(emulator.url, true);
     const available = clusters.filter((c) => tag(c, 'CacheClusterStatus') === 'available').length;
     if (available === count) break;
-    if (clusters.some((c) => /failed/.test(tag(c, 'CacheClusterStatus') ?? ''))) throw new Error('a cluster failed to create');
+    if (clusters.some((c) => /failed/.test(tag(c, 'CacheClusterStatus') ?? '')))
+      throw new Error('a cluster failed to create');
     if (performance.now() - started > 600_000) throw new Error(`only ${available} of ${count} available after 600 s`);
     await sleep(100);
   }
   const allAvailableMs = performance.now() - started;
-  console.log(`${runtime}: ${count} clusters available in ${ms(allAvailableMs)} ms (creates answered in ${ms(createsAnsweredMs)} ms)`);
+  console.log(
+    `${runtime}: ${count} clusters available in ${ms(allAvailableMs)} ms (creates answered in ${ms(createsAnsweredMs)} ms)`,
+  );
   const endpoints = clusters.map((c) => {
     const e = elements(c, 'Endpoint')[0];
     return { host: tag(e, 'Address')!, port: Number(tag(e, 'Port')) };
@@ -163,15 +183,23 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
   const nodeMemory: ScaleResult['nodeMemory'] = [];
   if (runtime === 'process') {
     const pids = processNodes(dataDir).map((n) => n.pid);
-    nodeMemory.push({ what: 'redis-server RSS / PSS', bytesPerNode: pids.reduce((sum, pid) => sum + rssOf(pid), 0) / pids.length, pss: pids.reduce((sum, pid) => sum + pssOf(pid), 0) / pids.length });
+    nodeMemory.push({
+      what: 'redis-server RSS / PSS',
+      bytesPerNode: pids.reduce((sum, pid) => sum + rssOf(pid), 0) / pids.length,
+      pss: pids.reduce((sum, pid) => sum + pssOf(pid), 0) / pids.length,
+    });
   } else {
     const containers = await containerNodes(network);
     const ips = new Set(containers.map((c) => c.ip));
     const containerIds = new Set(containers.map((c) => c.id));
     const redis = containers.reduce((sum, c) => sum + rssOf(c.pid), 0);
     const redisPss = containers.reduce((sum, c) => sum + pssOf(c.pid), 0);
-    const shims = processesMatching((cmdline) => /containerd-shim/.test(cmdline) && containerIds.has(/-id ([0-9a-f]{64})/.exec(cmdline)?.[1] ?? ''));
-    const proxies = processesMatching((cmdline) => /docker-proxy/.test(cmdline) && ips.has(/-container-ip (\S+)/.exec(cmdline)?.[1] ?? ''));
+    const shims = processesMatching(
+      (cmdline) => /containerd-shim/.test(cmdline) && containerIds.has(/-id ([0-9a-f]{64})/.exec(cmdline)?.[1] ?? ''),
+    );
+    const proxies = processesMatching(
+      (cmdline) => /docker-proxy/.test(cmdline) && ips.has(/-container-ip (\S+)/.exec(cmdline)?.[1] ?? ''),
+    );
     const usage = await mapLimit(containers, 16, async (c) => {
       try {
         const { stdout } = await run('cat', [`/sys/fs/cgroup/memory/docker/${c.id}/memory.usage_in_bytes`]);
@@ -180,10 +208,28 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
         return NaN;
       }
     });
-    nodeMemory.push({ what: 'redis-server RSS / PSS', bytesPerNode: redis / containers.length, pss: redisPss / containers.length });
-    nodeMemory.push({ what: 'containerd-shim RSS / PSS', bytesPerNode: shims.reduce((s, p) => s + p.rss, 0) / containers.length, pss: shims.reduce((s, p) => s + p.pss, 0) / containers.length, found: shims.length });
-    nodeMemory.push({ what: 'docker-proxy RSS / PSS', bytesPerNode: proxies.reduce((s, p) => s + p.rss, 0) / containers.length, pss: proxies.reduce((s, p) => s + p.pss, 0) / containers.length, found: proxies.length });
-    if (usage.every(Number.isFinite)) nodeMemory.push({ what: "container cgroup memory.usage (incl. page cache)", bytesPerNode: usage.reduce((s, u) => s + u, 0) / usage.length });
+    nodeMemory.push({
+      what: 'redis-server RSS / PSS',
+      bytesPerNode: redis / containers.length,
+      pss: redisPss / containers.length,
+    });
+    nodeMemory.push({
+      what: 'containerd-shim RSS / PSS',
+      bytesPerNode: shims.reduce((s, p) => s + p.rss, 0) / containers.length,
+      pss: shims.reduce((s, p) => s + p.pss, 0) / containers.length,
+      found: shims.length,
+    });
+    nodeMemory.push({
+      what: 'docker-proxy RSS / PSS',
+      bytesPerNode: proxies.reduce((s, p) => s + p.rss, 0) / containers.length,
+      pss: proxies.reduce((s, p) => s + p.pss, 0) / containers.length,
+      found: proxies.length,
+    });
+    if (usage.every(Number.isFinite))
+      nodeMemory.push({
+        what: 'container cgroup memory.usage (incl. page cache)',
+        bytesPerNode: usage.reduce((s, u) => s + u, 0) / usage.length,
+      });
   }
   nodeMemory.push({ what: 'emulator RSS growth per node', bytesPerNode: (rssWithNodes - emptyRss) / count });
 
@@ -193,7 +239,13 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
   await emulator.stop();
   const stopMs = performance.now() - stopStarted;
   await sleep(1000);
-  const second = await EmulatorProcess.start({ runtime, dataDir, logLevel: 'info', endpointBase: emulator.options.endpointBase, network });
+  const second = await EmulatorProcess.start({
+    runtime,
+    dataDir,
+    logLevel: 'info',
+    endpointBase: emulator.options.endpointBase,
+    network,
+  });
   const again = second.emulator;
   const reconciled = await again.waitForLog((line) => line.msg === 'nodes reconciled with the runtime');
   const reconciledMs = reconciled.at - again.spawnedAt;
@@ -226,7 +278,9 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
     answeredMs: second.answeredMs,
     reconciledMs,
     endpointsMs,
-    reconcileLog: Object.fromEntries(Object.entries(reconciled).filter(([k]) => ['adopted', 'missing', 'orphansRemoved'].includes(k))),
+    reconcileLog: Object.fromEntries(
+      Object.entries(reconciled).filter(([k]) => ['adopted', 'missing', 'orphansRemoved'].includes(k)),
+    ),
     rss: again.rss(),
     sameRuntimeId,
     sameRunId,
@@ -234,7 +288,9 @@ async function measure(runtime: 'process' | 'docker', count: number): Promise<Sc
     restarted,
     nodesAfter: after.length,
   };
-  console.log(`${runtime}: restart answered ${ms(restart.answeredMs)} ms, reconciled ${ms(reconciledMs)} ms, endpoints ${ms(endpointsMs)} ms, restarted ${restarted.length}`);
+  console.log(
+    `${runtime}: restart answered ${ms(restart.answeredMs)} ms, reconciled ${ms(reconciledMs)} ms, endpoints ${ms(endpointsMs)} ms, restarted ${restarted.length}`,
+  );
   await again.stop();
   return {
     runtime,
@@ -269,20 +325,34 @@ async function main_(): Promise<void> {
       'spawned / containers through the Docker Engine API, published on 127.0.0.1), as many at a time, just before. RSS: VmRSS of the emulator process (`node dist/src/cli.js`, log level info); ' +
       `"empty" is the same process before the first create. Idle CPU: over ${IDLE_SECONDS} s with every node running (the ` +
       'supervisor checks every node every 2 s). Restart: SIGTERM, then the CLI again on the same data dir; times from the ' +
-      "new process's spawn. \"Restarted\" compares each node's pid / container id and redis `INFO server` run_id before and after.",
+      'new process\'s spawn. "Restarted" compares each node\'s pid / container id and redis `INFO server` run_id before and after.',
   );
   report.log();
   report.log(`| | ${results.map((r) => `${r.runtime}, ${r.count} clusters`).join(' | ')} |`);
   report.log(`|---|${results.map(() => '---').join('|')}|`);
-  const row = (label: string, cell: (r: ScaleResult) => string) => report.log(`| ${label} | ${results.map(cell).join(' | ')} |`);
+  const row = (label: string, cell: (r: ScaleResult) => string) =>
+    report.log(`| ${label} | ${results.map(cell).join(' | ')} |`);
   row('all create calls answered', (r) => `${(r.createsAnsweredMs / 1000).toFixed(1)} s`);
-  row('all available (Describe)', (r) => `**${(r.allAvailableMs / 1000).toFixed(1)} s** (${ms(r.allAvailableMs / r.count)} ms per cluster)`);
-  row(`floor: the same nodes started directly, ${CONCURRENCY} at a time`, (r) => `${(r.floorMs / 1000).toFixed(1)} s → emulator / floor **${(r.allAvailableMs / r.floorMs).toFixed(2)}**`);
+  row(
+    'all available (Describe)',
+    (r) => `**${(r.allAvailableMs / 1000).toFixed(1)} s** (${ms(r.allAvailableMs / r.count)} ms per cluster)`,
+  );
+  row(
+    `floor: the same nodes started directly, ${CONCURRENCY} at a time`,
+    (r) => `${(r.floorMs / 1000).toFixed(1)} s → emulator / floor **${(r.allAvailableMs / r.floorMs).toFixed(2)}**`,
+  );
   row('node endpoints answering PING', (r) => `${r.endpointsAnswering} / ${r.count}`);
   row('emulator RSS, empty', (r) => `${mb(r.emptyRss)} MB`);
-  row('emulator RSS with every cluster (target < 200 MB)', (r) => `**${mb(r.rssWithNodes)} MB** ${r.rssWithNodes < 200 * 2 ** 20 ? '✓' : '✗'} (${(r.rssWithNodes / r.emptyRss).toFixed(2)}× empty)`);
+  row(
+    'emulator RSS with every cluster (target < 200 MB)',
+    (r) =>
+      `**${mb(r.rssWithNodes)} MB** ${r.rssWithNodes < 200 * 2 ** 20 ? '✓' : '✗'} (${(r.rssWithNodes / r.emptyRss).toFixed(2)}× empty)`,
+  );
   row('emulator CPU while idle', (r) => `${r.idleCpuPercent.toFixed(1)} % of a core`);
-  if (results.some((r) => r.dockerdCpuPercent !== undefined)) row('dockerd CPU meanwhile', (r) => (r.dockerdCpuPercent === undefined ? '' : `${r.dockerdCpuPercent.toFixed(1)} % of a core`));
+  if (results.some((r) => r.dockerdCpuPercent !== undefined))
+    row('dockerd CPU meanwhile', (r) =>
+      r.dockerdCpuPercent === undefined ? '' : `${r.dockerdCpuPercent.toFixed(1)} % of a core`,
+    );
   const memoryLabels = [...new Set(results.flatMap((r) => r.nodeMemory.map((m) => m.what)))];
   for (const label of memoryLabels) {
     row(`memory per node: ${label}`, (r) => {
@@ -293,9 +363,16 @@ async function main_(): Promise<void> {
   }
   row('graceful stop (SIGTERM → exit)', (r) => `${ms(r.stopMs)} ms`);
   row('restart: until it answers', (r) => `**${ms(r.restart.answeredMs)} ms**`);
-  row('restart: until reconciled (log line)', (r) => `**${ms(r.restart.reconciledMs)} ms** (${JSON.stringify(r.restart.reconcileLog).replace(/"/g, '')})`);
+  row(
+    'restart: until reconciled (log line)',
+    (r) => `**${ms(r.restart.reconciledMs)} ms** (${JSON.stringify(r.restart.reconcileLog).replace(/"/g, '')})`,
+  );
   row('restart: until every endpoint answers', (r) => `${ms(r.restart.endpointsMs)} ms`);
-  row('restart: nodes restarted', (r) => `**${r.restart.restarted.length}** (same ${r.runtime === 'docker' ? 'container id' : 'pid'}: ${r.restart.sameRuntimeId}, same run_id: ${r.restart.sameRunId}, uptime grew: ${r.restart.uptimeGrew}, of ${r.count}; nodes after: ${r.restart.nodesAfter})`);
+  row(
+    'restart: nodes restarted',
+    (r) =>
+      `**${r.restart.restarted.length}** (same ${r.runtime === 'docker' ? 'container id' : 'pid'}: ${r.restart.sameRuntimeId}, same run_id: ${r.restart.sameRunId}, uptime grew: ${r.restart.uptimeGrew}, of ${r.count}; nodes after: ${r.restart.nodesAfter})`,
+  );
   row('emulator RSS after the restart', (r) => `${mb(r.restart.rss)} MB`);
   report.log();
   for (const r of results) {

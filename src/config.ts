@@ -124,17 +124,20 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
   const delay = pick('provision-delay', 'PROVISION_DELAY');
   if (delay !== undefined) {
     const ms = Number(delay);
-    if (!Number.isInteger(ms) || ms < 0) throw new ConfigError(`--provision-delay must be a number of ms, got "${delay}"`);
+    if (!Number.isInteger(ms) || ms < 0)
+      throw new ConfigError(`--provision-delay must be a number of ms, got "${delay}"`);
     config.provisionDelayMs = ms;
   }
   const mode = pick('endpoint-mode', 'ENDPOINT_MODE');
   if (mode !== undefined) {
-    if (!['auto', 'loopback', 'ports'].includes(mode)) throw new ConfigError(`--endpoint-mode must be auto, loopback or ports, got "${mode}"`);
+    if (!['auto', 'loopback', 'ports'].includes(mode))
+      throw new ConfigError(`--endpoint-mode must be auto, loopback or ports, got "${mode}"`);
     config.endpointMode = mode as Config['endpointMode'];
   }
   const network = pick('docker-network', 'DOCKER_NETWORK');
   if (network !== undefined) {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network)) throw new ConfigError(`--docker-network is not a valid network name: "${network}"`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network))
+      throw new ConfigError(`--docker-network is not a valid network name: "${network}"`);
     config.dockerNetwork = network;
   }
   const images = pick('images', 'IMAGES');

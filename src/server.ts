@@ -51,7 +51,8 @@ interface RuntimeChoice {
 
 async function chooseRuntime(config: Config, instanceId: string, log: FastifyBaseLogger): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
-  const workDir = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}`) : join(config.dataDir, 'nodes');
+  const workDir =
+    config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}`) : join(config.dataDir, 'nodes');
   // Loaded on demand: dockerode alone costs a fifth of a second of start-up.
   const docker = async () => {
     const { DockerRuntime, connectDocker } = await import('./runtime/docker.js');
@@ -81,8 +82,12 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
       const viaDocker = await docker();
       if (viaDocker) return { runtime: viaDocker, why: `a Docker daemon answers on ${daemon}` };
       const viaProcesses = await processes();
-      if (viaProcesses) return { runtime: viaProcesses, why: `no Docker daemon on ${daemon}; engine binaries are on PATH` };
-      return { runtime: new NoneRuntime(config.provisionDelayMs), why: 'no Docker daemon and no engine binaries on PATH' };
+      if (viaProcesses)
+        return { runtime: viaProcesses, why: `no Docker daemon on ${daemon}; engine binaries are on PATH` };
+      return {
+        runtime: new NoneRuntime(config.provisionDelayMs),
+        why: 'no Docker daemon and no engine binaries on PATH',
+      };
     }
   }
 }
@@ -92,8 +97,11 @@ export const PORTS_MODE_BASE = 16379;
 
 export async function startEmulator(config: Config): Promise<Emulator> {
   const loopback =
-    config.endpointMode === 'loopback' || (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase)));
-  const allocator = loopback ? new LoopbackAddressAllocator(config.endpointBase) : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
+    config.endpointMode === 'loopback' ||
+    (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase)));
+  const allocator = loopback
+    ? new LoopbackAddressAllocator(config.endpointBase)
+    : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
   const store = new Store(openDatabase(config.dataDir), allocator);
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
   const adminSecret = store.settings.getOrCreate('admin-secret', () => randomBytes(16).toString('hex'));
@@ -104,7 +112,12 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   };
   let runtimeName = 'starting';
   const apis = [
-    elastiCacheApi({ store, work, subnets: ec2SubnetDirectory(store), securityGroups: ec2SecurityGroupDirectory(store) }),
+    elastiCacheApi({
+      store,
+      work,
+      subnets: ec2SubnetDirectory(store),
+      securityGroups: ec2SecurityGroupDirectory(store),
+    }),
     ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }),
     stsApi(),
     iamApi(),
@@ -124,7 +137,9 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     runtimeName = runtime.name;
     calls.settleJobs = runtime.name !== 'none';
     if (!loopback) {
-      app.log.warn(`endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`);
+      app.log.warn(
+        `endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`,
+      );
     }
     if (runtime.name === 'none') {
       app.log.warn(`runtime none (${why}): clusters exist in the API only; no cache node runs and no endpoint answers`);
@@ -143,7 +158,9 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     const supervisor = new NodeSupervisor(store, nodes, work, app.log);
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.
     await supervisor.adopt().catch((error) => app.log.error({ err: error }, 'adopting running nodes failed'));
-    await adoptGroups(groups).catch((error) => app.log.error({ err: error }, 'reopening replication group endpoints failed'));
+    await adoptGroups(groups).catch((error) =>
+      app.log.error({ err: error }, 'reopening replication group endpoints failed'),
+    );
     reconciler.start();
     supervisor.start();
     const listening = new URL(address);

@@ -74,7 +74,11 @@ export class CallRunner {
     for (const api of apis) {
       if (api.usesStore && !store) throw new Error(`${api.title} uses the store: the call runner needs one`);
     }
-    this.apis = apis.map((api) => ({ ...api, parser: new QueryParser(api.model), serializer: new XmlSerializer(api.model) }));
+    this.apis = apis.map((api) => ({
+      ...api,
+      parser: new QueryParser(api.model),
+      serializer: new XmlSerializer(api.model),
+    }));
     this.store = store;
     this.jobs = options.jobs;
     this.settleJobs = options.settleJobs ?? false;

@@ -41,17 +41,22 @@ export function parseSlotRanges(text: string, options: { overlapping?: boolean }
   for (const part of text.split(',').map((p) => p.trim())) {
     // At most five digits: the API has always refused longer numbers, even zero-padded ones.
     const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
-    if (!match) throw new SlotRangesError(`"${text}" is not a list of slot ranges like "0-5461,5462-10922": "${part}" is not a slot or a range`);
+    if (!match)
+      throw new SlotRangesError(
+        `"${text}" is not a list of slot ranges like "0-5461,5462-10922": "${part}" is not a slot or a range`,
+      );
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
-    if (last >= SLOT_COUNT) throw new SlotRangesError(`slot ${last} in "${text}" is out of range: slots go from 0 to ${SLOT_COUNT - 1}`);
+    if (last >= SLOT_COUNT)
+      throw new SlotRangesError(`slot ${last} in "${text}" is out of range: slots go from 0 to ${SLOT_COUNT - 1}`);
     if (first > last) throw new SlotRangesError(`the slot range "${part}" in "${text}" ends before it starts`);
     ranges.push([first, last]);
   }
   if (!options.overlapping) {
     const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i][0] <= sorted[i - 1][1]) throw new SlotRangesError(`the slot ranges in "${text}" overlap at slot ${sorted[i][0]}`);
+      if (sorted[i][0] <= sorted[i - 1][1])
+        throw new SlotRangesError(`the slot ranges in "${text}" overlap at slot ${sorted[i][0]}`);
     }
   }
   return ranges;
@@ -88,7 +93,9 @@ export function slotsToRanges(slots: Iterable<number>): SlotRanges {
 export function rebalancedSlots(current: Record<string, number[]>, shardIds: string[]): Record<string, number[]> {
   const total = Object.values(current).reduce((sum, slots) => sum + slots.length, 0);
   const sizes = evenShares(total, shardIds.length);
-  const order = [...shardIds].sort((a, b) => (current[b]?.length ?? 0) - (current[a]?.length ?? 0) || a.localeCompare(b));
+  const order = [...shardIds].sort(
+    (a, b) => (current[b]?.length ?? 0) - (current[a]?.length ?? 0) || a.localeCompare(b),
+  );
   const target = new Map(order.map((id, i) => [id, sizes[i]]));
   const result: Record<string, number[]> = {};
   const freed: number[] = [];
@@ -147,7 +154,8 @@ export function slotMoves(owners: Record<string, number[]>, targets: Record<stri
  */
 export function planRebalance(owners: Record<string, SlotRanges>, targetIds: string[]): SlotMove[] {
   if (targetIds.length === 0) throw new Error('a cluster keeps at least one shard');
-  if (new Set(targetIds).size !== targetIds.length) throw new Error(`a shard is named twice in ${targetIds.join(', ')}`);
+  if (new Set(targetIds).size !== targetIds.length)
+    throw new Error(`a shard is named twice in ${targetIds.join(', ')}`);
   const held: Record<string, number[]> = {};
   const seen = new Set<number>();
   for (const [id, ranges] of Object.entries(owners)) {

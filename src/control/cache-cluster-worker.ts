@@ -25,9 +25,9 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
       if (!cluster || cluster.state.CacheClusterStatus !== 'creating') return;
       // Nodes start side by side: a many-node memcached cluster is ready about as soon as one node (bench/RESULTS.md §2).
       await Promise.all(
-        cluster.state.CacheNodes
-          .filter((n) => n.CacheNodeStatus === 'creating')
-          .map((n) => nodes.startNode(scope, id, n.CacheNodeId)),
+        cluster.state.CacheNodes.filter((n) => n.CacheNodeStatus === 'creating').map((n) =>
+          nodes.startNode(scope, id, n.CacheNodeId),
+        ),
       );
       const cfg = cluster.state.Engine === 'memcached' ? await nodes.openConfiguration(scope, id) : undefined;
       updateCluster(store, scope, id, ({ state }) => {
@@ -161,8 +161,14 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
       const scope = scopeOf(job);
       const cluster = findCluster(store, scope, job.resourceId);
       if (!cluster || cluster.state.Engine === 'memcached') return;
-      const { values, changeTypes } = effectiveParameters(store, scope, cluster.state.CacheParameterGroup.CacheParameterGroupName);
-      const immediate = Object.fromEntries(Object.entries(values).filter(([name]) => changeTypes[name] === 'immediate'));
+      const { values, changeTypes } = effectiveParameters(
+        store,
+        scope,
+        cluster.state.CacheParameterGroup.CacheParameterGroupName,
+      );
+      const immediate = Object.fromEntries(
+        Object.entries(values).filter(([name]) => changeTypes[name] === 'immediate'),
+      );
       for (const node of cluster.state.CacheNodes) {
         const handle = await nodes.inspect(scope, cluster, node.CacheNodeId);
         if (handle) await nodes.applyParameters(nodes.spec(scope, cluster, node.CacheNodeId), handle, immediate);
@@ -177,7 +183,8 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
       if (!cluster || cluster.state.CacheClusterStatus !== 'available') return;
       const dead: string[] = [];
       for (const node of cluster.state.CacheNodes) {
-        if (node.CacheNodeStatus === 'available' && !(await nodes.inspect(scope, cluster, node.CacheNodeId))) dead.push(node.CacheNodeId);
+        if (node.CacheNodeStatus === 'available' && !(await nodes.inspect(scope, cluster, node.CacheNodeId)))
+          dead.push(node.CacheNodeId);
       }
       if (dead.length === 0) return;
       recordClusterEvent(store, scope, id, `Recovering cache nodes ${dead.join(', ')}`);
@@ -189,13 +196,15 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
 
 /** What a cluster shows when its job fails for good: a status the waiters see, and an event that says why. */
 export function cacheClusterFailureHandlers(nodes: ClusterNodes): Record<string, JobFailureHandler> {
-  const failed = (status: string | undefined, what: string): JobFailureHandler => (job, error) => {
-    const scope = scopeOf(job);
-    nodes.update(scope, job.resourceId, (c) => {
-      if (status) c.state.CacheClusterStatus = status;
-      nodes.event(scope, job.resourceId, `Failed to ${what} cache cluster ${job.resourceId}: ${error.message}`);
-    });
-  };
+  const failed =
+    (status: string | undefined, what: string): JobFailureHandler =>
+    (job, error) => {
+      const scope = scopeOf(job);
+      nodes.update(scope, job.resourceId, (c) => {
+        if (status) c.state.CacheClusterStatus = status;
+        nodes.event(scope, job.resourceId, `Failed to ${what} cache cluster ${job.resourceId}: ${error.message}`);
+      });
+    };
   return failureTable(KIND.cacheCluster, {
     create: failed('create-failed', 'create'),
     modify: failed('available', 'modify'),

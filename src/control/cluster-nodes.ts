@@ -34,7 +34,9 @@ function adminTarget(spec: NodeSpec, target: { host: string; port: number }): Ad
   return {
     ...target,
     authToken: spec.authToken,
-    fallbackAuthTokens: [spec.previousAuthToken, ...(spec.retiredAuthTokens ?? []), undefined].filter((t, i, all) => t !== spec.authToken && all.indexOf(t) === i),
+    fallbackAuthTokens: [spec.previousAuthToken, ...(spec.retiredAuthTokens ?? []), undefined].filter(
+      (t, i, all) => t !== spec.authToken && all.indexOf(t) === i,
+    ),
     adminSecret: spec.adminSecret,
   };
 }
@@ -95,14 +97,18 @@ export class ClusterNodes {
       maxMemoryBytes: nodeType(state.CacheNodeType)?.memoryBytes ?? 0,
       port: (internal.clusterMode && endpoint?.port) || internal.port,
       endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
-      cluster: internal.clusterMode && endpoint ? { announceHost: endpoint.address, announcePort: endpoint.port } : undefined,
+      cluster:
+        internal.clusterMode && endpoint ? { announceHost: endpoint.address, announcePort: endpoint.port } : undefined,
       parameters,
       authToken: internal.authToken,
       previousAuthToken: internal.previousAuthToken,
       retiredAuthTokens: internal.retiredAuthTokens,
       adminSecret: this.identity.adminSecret,
       // As AWS names nodes: <cluster>.<hash>.<node>.<region code>.cache.amazonaws.com, plus the short forms.
-      aliases: [`${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`, `${id}-${nodeId}`],
+      aliases: [
+        `${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`,
+        `${id}-${nodeId}`,
+      ],
     };
   }
 
@@ -112,7 +118,11 @@ export class ClusterNodes {
    * in the ports endpoint mode it cannot, and the emulator's listener stays in front).
    */
   canHold(nodeEndpoint: EndpointAllocation, groupEndpoint: EndpointAllocation): boolean {
-    return Boolean(this.runtime.servesEndpoints) && groupEndpoint.port === nodeEndpoint.port && groupEndpoint.address !== nodeEndpoint.address;
+    return (
+      Boolean(this.runtime.servesEndpoints) &&
+      groupEndpoint.port === nodeEndpoint.port &&
+      groupEndpoint.address !== nodeEndpoint.address
+    );
   }
 
   /** The group endpoints a member's node listens on: its group's primary endpoint while it is the primary (cluster mode disabled). */
@@ -167,7 +177,8 @@ export class ClusterNodes {
       node.CacheNodeCreateTime ??= new Date();
       node.Endpoint = { Address: endpoint.address, Port: endpoint.port };
       internal.nodes[nodeId] = { runtimeId: handle.runtimeId };
-      if (added) this.event(scope, id, `Added cache node ${nodeId} in availability zone ${node.CustomerAvailabilityZone}`);
+      if (added)
+        this.event(scope, id, `Added cache node ${nodeId} in availability zone ${node.CustomerAvailabilityZone}`);
     });
     this.publishDiscovery(scope, id);
   }
@@ -197,7 +208,11 @@ export class ClusterNodes {
     const spec = this.spec(scope, cluster, nodeId);
     const handle = await this.runtime.inspectNode(spec, recorded);
     if (!handle?.target || !handle.peer) return undefined;
-    return { admin: adminTarget(spec, handle.target), peer: handle.peer, servesEndpoint: handle.servesEndpoint === true };
+    return {
+      admin: adminTarget(spec, handle.target),
+      peer: handle.peer,
+      servesEndpoint: handle.servesEndpoint === true,
+    };
   }
 
   /**
@@ -208,7 +223,13 @@ export class ClusterNodes {
   async startStandIn(scope: Scope, id: string): Promise<{ node: LiveNode; remove: () => Promise<void> }> {
     const cluster = this.load(scope, id);
     if (!cluster) throw new Error(`cache cluster ${id} is gone`);
-    const spec: NodeSpec = { ...this.spec(scope, cluster, STAND_IN), endpoint: undefined, heldAddresses: undefined, cluster: undefined, aliases: [] };
+    const spec: NodeSpec = {
+      ...this.spec(scope, cluster, STAND_IN),
+      endpoint: undefined,
+      heldAddresses: undefined,
+      cluster: undefined,
+      aliases: [],
+    };
     const handle = await this.runtime.createNode(spec);
     const remove = () => this.runtime.removeNode(spec, handle);
     if (!handle.target || !handle.peer) {
@@ -236,7 +257,11 @@ export class ClusterNodes {
   }
 
   /** Opens the emulator's listener on a node's endpoint, unless the node itself listens there. */
-  private async openEndpoint(spec: NodeSpec, handle: NodeHandle, endpoint: { address: string; port: number }): Promise<void> {
+  private async openEndpoint(
+    spec: NodeSpec,
+    handle: NodeHandle,
+    endpoint: { address: string; port: number },
+  ): Promise<void> {
     if (!handle.servesEndpoint) await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
   }
 
@@ -256,7 +281,10 @@ export class ClusterNodes {
     if (!handle.target) return;
     const refused = await applyRedisParameters(adminTarget(spec, handle.target), values);
     if (refused.length > 0) {
-      this.log.debug({ cluster: spec.clusterId, node: spec.nodeId, refused }, 'parameters this engine does not take at run time');
+      this.log.debug(
+        { cluster: spec.clusterId, node: spec.nodeId, refused },
+        'parameters this engine does not take at run time',
+      );
     }
   }
 

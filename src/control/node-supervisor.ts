@@ -38,7 +38,8 @@ export class NodeSupervisor {
     if (this.stopped) return;
     // One heal job per resource is enough: a new one replaces any still pending.
     const replacing = { replacing: true };
-    if (cluster.ReplicationGroupId) this.jobs.enqueue(scope, KIND.replicationGroup, cluster.ReplicationGroupId, 'heal', {}, replacing);
+    if (cluster.ReplicationGroupId)
+      this.jobs.enqueue(scope, KIND.replicationGroup, cluster.ReplicationGroupId, 'heal', {}, replacing);
     else this.jobs.enqueue(scope, KIND.cacheCluster, cluster.CacheClusterId, 'heal', {}, replacing);
   }
 
@@ -49,7 +50,8 @@ export class NodeSupervisor {
     let missing = 0;
     for (const { scope, cluster } of this.clusters()) {
       const id = cluster.state.CacheClusterId;
-      for (const node of cluster.state.CacheNodes) known.add(`${scope.account}/${scope.region}/${id}/${node.CacheNodeId}`);
+      for (const node of cluster.state.CacheNodes)
+        known.add(`${scope.account}/${scope.region}/${id}/${node.CacheNodeId}`);
       // A cluster still creating may have nodes that started before a crash: their endpoints open again too.
       if (cluster.state.CacheClusterStatus === 'deleting') continue;
       if (cluster.state.ConfigurationEndpoint) await this.nodes.openConfiguration(scope, id);
@@ -104,7 +106,10 @@ export class NodeSupervisor {
         for (const node of cluster.state.CacheNodes) {
           if (node.CacheNodeStatus !== 'available') continue;
           if (await this.nodes.inspect(scope, cluster, node.CacheNodeId)) continue;
-          this.log.warn({ cluster: cluster.state.CacheClusterId, node: node.CacheNodeId }, 'cache node is down; replacing it');
+          this.log.warn(
+            { cluster: cluster.state.CacheClusterId, node: node.CacheNodeId },
+            'cache node is down; replacing it',
+          );
           this.heal(scope, cluster.state);
           break;
         }

@@ -15,7 +15,6 @@ export type JobWorker = (job: Job) => Promise<void>;
 /** What to record when a job has failed for good (the resource's status, an event). */
 export type JobFailureHandler = (job: Job, error: Error) => void;
 
-
 const MAX_ATTEMPTS = 8;
 
 export interface ReconcilerOptions {
@@ -106,7 +105,9 @@ export class Reconciler implements WorkQueue {
     // Jobs end at their next poll. One stuck in a call that never looks at the signal is waited on no longer than
     // an attempt may run, so a shutdown cannot hang on it; it keeps its resource busy until it does end.
     let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), this.jobTimeoutMs)));
+    const gaveUp = new Promise<'gave up'>(
+      (resolve) => (timer = setTimeout(() => resolve('gave up'), this.jobTimeoutMs)),
+    );
     const waited = await Promise.race([Promise.allSettled([...this.running]), gaveUp]);
     clearTimeout(timer);
     if (waited === 'gave up') {
@@ -124,7 +125,7 @@ export class Reconciler implements WorkQueue {
       // timed-out job never runs beside the attempt it replaces.
       const run = this.run(job)
         // Recording an outcome fails when the store was closed under an attempt stop() gave up waiting for.
-        .catch((error) => this.log.error({ err: error, job: job.id }, 'recording the job\'s outcome failed'))
+        .catch((error) => this.log.error({ err: error, job: job.id }, "recording the job's outcome failed"))
         .finally(() => {
           this.busy.delete(key);
           this.running.delete(run);

@@ -31,7 +31,9 @@ async function myId(redis: Redis, target: AdminTarget): Promise<string> {
   try {
     return (await redis.call('CLUSTER', 'MYID')) as string;
   } catch (error) {
-    throw new Error(`${describeNode(target)} is not a cluster node (started without cluster-enabled yes?): ${(error as Error).message}`);
+    throw new Error(
+      `${describeNode(target)} is not a cluster node (started without cluster-enabled yes?): ${(error as Error).message}`,
+    );
   }
 }
 

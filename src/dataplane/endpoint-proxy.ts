@@ -26,7 +26,10 @@ export interface EndpointBehaviour {
 const key = (address: string, port: number) => `${address}:${port}`;
 
 export class EndpointProxy {
-  private readonly listeners = new Map<string, { server: Server; behaviour: EndpointBehaviour; sockets: Set<Socket> }>();
+  private readonly listeners = new Map<
+    string,
+    { server: Server; behaviour: EndpointBehaviour; sockets: Set<Socket> }
+  >();
 
   /** Opens (or re-targets) the listener of an endpoint. */
   async open(address: string, port: number, behaviour: EndpointBehaviour): Promise<void> {
@@ -67,10 +70,12 @@ export class EndpointProxy {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.listeners.keys()].map((k) => {
-      const [address, port] = [k.slice(0, k.lastIndexOf(':')), Number(k.slice(k.lastIndexOf(':') + 1))];
-      return this.close(address, port);
-    }));
+    await Promise.all(
+      [...this.listeners.keys()].map((k) => {
+        const [address, port] = [k.slice(0, k.lastIndexOf(':')), Number(k.slice(k.lastIndexOf(':') + 1))];
+        return this.close(address, port);
+      }),
+    );
   }
 
   private accept(entry: { behaviour: EndpointBehaviour; sockets: Set<Socket> }, client: Socket): void {

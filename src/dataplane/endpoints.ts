@@ -101,7 +101,12 @@ export class EndpointManager {
    * Opens a group endpoint: `primary` always reaches the current primary, `reader` spreads over the replicas,
    * `configuration` (cluster mode) reaches a live node, from which cluster clients learn the whole topology.
    */
-  async openGroupEndpoint(group: GroupAddress, role: 'primary' | 'reader' | 'configuration', address: string, port: number): Promise<void> {
+  async openGroupEndpoint(
+    group: GroupAddress,
+    role: 'primary' | 'reader' | 'configuration',
+    address: string,
+    port: number,
+  ): Promise<void> {
     if (!this.listening) return;
     const pick = role === 'configuration' ? 'any' : role;
     await this.proxy.open(address, port, { target: () => this.roleTarget(group, pick) });

@@ -11,7 +11,10 @@ import type { EndpointAllocation, EndpointAllocator } from '../common/endpoint-a
 export class LoopbackAddressAllocator implements EndpointAllocator {
   private readonly base: number;
 
-  constructor(firstAddress: string, private readonly size = 65_000) {
+  constructor(
+    firstAddress: string,
+    private readonly size = 65_000,
+  ) {
     this.base = firstAddress.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
   }
 

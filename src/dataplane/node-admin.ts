@@ -13,7 +13,16 @@ import { throwIfStopping } from './stopping.js';
 export type { Peer } from '../runtime/runtime.js';
 
 /** Parameters that exist only in ElastiCache's parameter groups, or that only a restart can change. */
-const NOT_SETTABLE = new Set(['cluster-enabled', 'databases', 'reserved-memory', 'reserved-memory-percent', 'rename-commands', 'close-on-slave-write', 'close-on-replica-write', 'maxmemory']);
+const NOT_SETTABLE = new Set([
+  'cluster-enabled',
+  'databases',
+  'reserved-memory',
+  'reserved-memory-percent',
+  'rename-commands',
+  'close-on-slave-write',
+  'close-on-replica-write',
+  'maxmemory',
+]);
 
 /**
  * How the emulator on the host reaches a node, as opposed to its Peer, which is how OTHER NODES reach it
@@ -41,7 +50,8 @@ export class NodeUnreachable extends Error {}
 export const describeNode = (target: Target): string => `${target.host}:${target.port}`;
 
 /** The name a restricted command has on this node. */
-export const adminCommand = (target: AdminTarget, command: string): string => renamedCommand(command, target.adminSecret);
+export const adminCommand = (target: AdminTarget, command: string): string =>
+  renamedCommand(command, target.adminSecret);
 
 /** An open admin connection; the caller disconnects it. Prefer withAdmin unless several stay open at once. */
 export async function connectAdmin(target: AdminTarget, options: AdminOptions = {}): Promise<Redis> {
@@ -106,7 +116,11 @@ export async function applyAuthTokens(target: AdminTarget, accepted: string[]): 
   });
 }
 
-export async function withAdmin<T>(target: AdminTarget, work: (redis: Redis) => Promise<T>, options?: AdminOptions): Promise<T> {
+export async function withAdmin<T>(
+  target: AdminTarget,
+  work: (redis: Redis) => Promise<T>,
+  options?: AdminOptions,
+): Promise<T> {
   const redis = await connectAdmin(target, options);
   try {
     return await work(redis);
@@ -127,14 +141,22 @@ export function parseInfo(text: string): Record<string, string> {
 
 /** A failure that a later attempt may not meet: the node restarts, loads its data, or a connection dropped. */
 export function isTransient(error: unknown): boolean {
-  return error instanceof NodeUnreachable || /Command timed out|Connection is closed|ECONNRESET|ECONNREFUSED|^LOADING/.test((error as Error)?.message ?? '');
+  return (
+    error instanceof NodeUnreachable ||
+    /Command timed out|Connection is closed|ECONNRESET|ECONNREFUSED|^LOADING/.test((error as Error)?.message ?? '')
+  );
 }
 
 /**
  * Calls check until it returns { value }; a string it returns is why it is still waiting, and ends up in the
  * timeout error, so a stuck wait says what it was waiting for. Transient failures count as waiting too.
  */
-export async function pollUntil<T>(check: () => Promise<{ value: T } | string>, timeoutMs: number, what: string, intervalMs = 50): Promise<T> {
+export async function pollUntil<T>(
+  check: () => Promise<{ value: T } | string>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let reason = 'not checked yet';
   for (;;) {
@@ -167,8 +189,12 @@ export function toEngineSettings(values: Record<string, string>): Record<string,
     else if (!NOT_SETTABLE.has(name)) settings[name] = value;
   }
   const classes = Object.entries(limits)
-    .filter(([, f]) => f['hard-limit'] !== undefined && f['soft-limit'] !== undefined && f['soft-seconds'] !== undefined)
-    .map(([cls, f]) => `${cls === 'slave' ? 'replica' : cls} ${f['hard-limit']} ${f['soft-limit']} ${f['soft-seconds']}`);
+    .filter(
+      ([, f]) => f['hard-limit'] !== undefined && f['soft-limit'] !== undefined && f['soft-seconds'] !== undefined,
+    )
+    .map(
+      ([cls, f]) => `${cls === 'slave' ? 'replica' : cls} ${f['hard-limit']} ${f['soft-limit']} ${f['soft-seconds']}`,
+    );
   if (classes.length > 0) settings['client-output-buffer-limit'] = classes.join(' ');
   return settings;
 }
@@ -205,6 +231,7 @@ export async function setListenAddresses(target: AdminTarget, addresses: string[
     const had = current.split(' ').filter((a) => a !== '');
     if (had.length === addresses.length && had.every((a) => addresses.includes(a))) return;
     await redis.call(config, 'SET', 'bind', addresses.join(' '));
-    for (const left of had.filter((a) => !addresses.includes(a))) await redis.call('CLIENT', 'KILL', 'LADDR', `${left}:${port}`);
+    for (const left of had.filter((a) => !addresses.includes(a)))
+      await redis.call('CLIENT', 'KILL', 'LADDR', `${left}:${port}`);
   });
 }

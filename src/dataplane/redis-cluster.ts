@@ -14,7 +14,15 @@ import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
 import { clusterState, memberIds, nodesOf, readClusterNodes, type ClusterMember } from './cluster-views.js';
-import { adminCommand, describeNode, NodeUnreachable, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import {
+  adminCommand,
+  describeNode,
+  NodeUnreachable,
+  pollUntil,
+  withAdmin,
+  type AdminTarget,
+  type Peer,
+} from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
 import { formatSlotRanges, rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
@@ -30,7 +38,8 @@ const shortId = (id: string) => id.slice(0, 8);
 function checkMeetable(members: ClusterMember[]): void {
   for (const { peer } of members) {
     // CLUSTER MEET takes an address, not a name (Redis 7.0 refuses names with "Invalid node address").
-    if (!isIP(peer.host)) throw new Error(`CLUSTER MEET needs an IP address, not "${peer.host}": give the node's peer address as an IP`);
+    if (!isIP(peer.host))
+      throw new Error(`CLUSTER MEET needs an IP address, not "${peer.host}": give the node's peer address as an IP`);
   }
 }
 
@@ -49,7 +58,8 @@ async function meetAll(members: ClusterMember[], ids: string[]): Promise<void> {
         for (const [j, other] of members.entries()) {
           if (j === i) continue;
           // An address already in handshake is not met twice.
-          if (view.some((node) => node.handshake && node.ip === other.peer.host && node.port === other.peer.port)) continue;
+          if (view.some((node) => node.handshake && node.ip === other.peer.host && node.port === other.peer.port))
+            continue;
           if (knows(view, ids[j]) && view.find((node) => node.id === ids[j])?.myself) continue;
           await meet(redis, other.peer);
         }
@@ -92,7 +102,8 @@ async function waitAllKnown(members: ClusterMember[], ids: string[], timeoutMs: 
             for (const id of unknown) {
               const peer = members[ids.indexOf(id)].peer;
               // An address already in handshake is not met twice.
-              if (!view.some((node) => node.handshake && node.ip === peer.host && node.port === peer.port)) await meet(redis, peer);
+              if (!view.some((node) => node.handshake && node.ip === peer.host && node.port === peer.port))
+                await meet(redis, peer);
             }
           });
         }),
@@ -133,7 +144,8 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
   const claimed = new Map<number, number>();
   shards.forEach((shard, i) => {
     for (const slot of rangesToSlots(shard.slots)) {
-      if (slot < 0 || slot >= SLOT_COUNT) throw new Error(`slot ${slot} of shard ${i + 1} is out of range 0-${SLOT_COUNT - 1}`);
+      if (slot < 0 || slot >= SLOT_COUNT)
+        throw new Error(`slot ${slot} of shard ${i + 1} is out of range 0-${SLOT_COUNT - 1}`);
       if (claimed.has(slot)) throw new Error(`slot ${slot} is given to shards ${claimed.get(slot)! + 1} and ${i + 1}`);
       claimed.set(slot, i);
     }
@@ -166,7 +178,10 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
         const missing: number[] = [];
         for (const slot of rangesToSlots(shard.slots)) {
           if (owners[slot] === me) continue;
-          if (owners[slot] !== undefined) throw new Error(`slot ${slot} is already served by node ${owners[slot]}, not by ${describeNode(shard.primary.admin)}`);
+          if (owners[slot] !== undefined)
+            throw new Error(
+              `slot ${slot} is already served by node ${owners[slot]}, not by ${describeNode(shard.primary.admin)}`,
+            );
           missing.push(slot);
         }
         const ranges = slotsToRanges(missing).flat().map(String);
@@ -186,7 +201,9 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
 
   const expectedOwners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
   for (const [slot, i] of claimed) expectedOwners[slot] = idOf(shards[i].primary);
-  const expectedMasters = new Map(shards.flatMap((shard) => shard.replicas.map((replica) => [idOf(replica), idOf(shard.primary)] as const)));
+  const expectedMasters = new Map(
+    shards.flatMap((shard) => shard.replicas.map((replica) => [idOf(replica), idOf(shard.primary)] as const)),
+  );
   await waitStable(members, timeoutMs, { owners: expectedOwners, masters: expectedMasters });
   return shards.map((shard) => ({ primaryId: idOf(shard.primary), replicaIds: shard.replicas.map(idOf) }));
 }
@@ -208,7 +225,9 @@ async function replicate(replica: ClusterMember, primaryId: string): Promise<voi
     try {
       await redis.call('CLUSTER', 'REPLICATE', primaryId);
     } catch (error) {
-      throw new Error(`cannot make ${describeNode(replica.admin)} a replica of node ${primaryId}: ${(error as Error).message}`);
+      throw new Error(
+        `cannot make ${describeNode(replica.admin)} a replica of node ${primaryId}: ${(error as Error).message}`,
+      );
     }
   });
 }
@@ -249,20 +268,31 @@ async function waitStable(members: ClusterMember[], timeoutMs: number, expected:
         const name = describeNode(members[i].admin);
         const me = myselfIn(view);
         if (state !== 'ok') problems.push(`${name} reports cluster_state:${state}`);
-        const unknown = ids.filter((id) => !view.some((node) => node.id === id && !node.handshake && !node.failed && !node.suspected));
-        if (unknown.length > 0) problems.push(`${name} does not see ${unknown.map(shortId).join(', ')} as healthy members`);
+        const unknown = ids.filter(
+          (id) => !view.some((node) => node.id === id && !node.handshake && !node.failed && !node.suspected),
+        );
+        if (unknown.length > 0)
+          problems.push(`${name} does not see ${unknown.map(shortId).join(', ')} as healthy members`);
         const owners = slotOwners(view);
         const differ = owners.findIndex((owner, slot) => owner !== referenceOwners[slot]);
-        if (differ >= 0) problems.push(`${name} has slot ${differ} served by ${owners[differ] ?? 'nobody'}, expected ${referenceOwners[differ] ?? 'nobody'}`);
-        if (me.migrating.length + me.importing.length > 0) problems.push(`${name} is still moving ${me.migrating.length + me.importing.length} slots`);
+        if (differ >= 0)
+          problems.push(
+            `${name} has slot ${differ} served by ${owners[differ] ?? 'nobody'}, expected ${referenceOwners[differ] ?? 'nobody'}`,
+          );
+        if (me.migrating.length + me.importing.length > 0)
+          problems.push(`${name} is still moving ${me.migrating.length + me.importing.length} slots`);
         for (const id of ids) {
           const seen = view.find((node) => node.id === id);
           const truth = reports[ids.indexOf(id)].view.find((node) => node.myself)!;
-          if (seen && (seen.role !== truth.role || seen.masterId !== truth.masterId)) problems.push(`${name} sees ${shortId(id)} as ${seen.role} of ${seen.masterId ?? '-'}, it is ${truth.role} of ${truth.masterId ?? '-'}`);
+          if (seen && (seen.role !== truth.role || seen.masterId !== truth.masterId))
+            problems.push(
+              `${name} sees ${shortId(id)} as ${seen.role} of ${seen.masterId ?? '-'}, it is ${truth.role} of ${truth.masterId ?? '-'}`,
+            );
         }
         const master = expected.masters?.get(me.id);
         if (master && me.masterId !== master) problems.push(`${name} does not replicate ${shortId(master)} yet`);
-        if (me.role === 'replica' && (!replication.linkUp || replication.syncInProgress)) problems.push(`${name} has not synced with its primary yet`);
+        if (me.role === 'replica' && (!replication.linkUp || replication.syncInProgress))
+          problems.push(`${name} has not synced with its primary yet`);
       });
       return problems.length === 0 ? { value: reference } : problems.slice(0, 6).join('; ');
     },
@@ -281,13 +311,18 @@ async function waitStable(members: ClusterMember[], timeoutMs: number, expected:
  * itself in a minority (Redis's rejoin delay, 5 s here), and refuses keys meanwhile. moveSlots waits for that on
  * its target, so attaching replicas (whose first sync takes as long) overlaps it.
  */
-export async function addMembers(anyLive: ClusterMember, newMembers: ClusterMember[], options: ClusterOptions = {}): Promise<string[]> {
+export async function addMembers(
+  anyLive: ClusterMember,
+  newMembers: ClusterMember[],
+  options: ClusterOptions = {},
+): Promise<string[]> {
   checkMeetable(newMembers);
   const ids = await memberIds(newMembers);
   await Promise.all(newMembers.map((member) => withAdmin(member.admin, (redis) => setMasterauth(redis, member.admin))));
   await withAdmin(anyLive.admin, async (redis) => {
     const view = await nodesOf(redis);
-    for (const [i, member] of newMembers.entries()) if (!view.some((node) => node.id === ids[i])) await meet(redis, member.peer);
+    for (const [i, member] of newMembers.entries())
+      if (!view.some((node) => node.id === ids[i])) await meet(redis, member.peer);
   });
   await pollUntil(
     async () => {
@@ -314,13 +349,24 @@ export async function addMembers(anyLive: ClusterMember, newMembers: ClusterMemb
 }
 
 /** Makes replica follow primary (meeting it first if need be) and resolves once it has synced. */
-export async function attachReplica(replica: ClusterMember, primary: ClusterMember, options: ClusterOptions = {}): Promise<void> {
+export async function attachReplica(
+  replica: ClusterMember,
+  primary: ClusterMember,
+  options: ClusterOptions = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const [primaryId] = await memberIds([primary]);
   await withAdmin(replica.admin, async (redis) => {
     if (!knows(await nodesOf(redis), primaryId)) await meet(redis, primary.peer);
   });
-  await pollUntil(async () => (knows(await readClusterNodes(replica), primaryId) ? { value: undefined } : `it does not know ${shortId(primaryId)} yet`), timeoutMs, `${describeNode(replica.admin)} did not meet its primary`);
+  await pollUntil(
+    async () =>
+      knows(await readClusterNodes(replica), primaryId)
+        ? { value: undefined }
+        : `it does not know ${shortId(primaryId)} yet`,
+    timeoutMs,
+    `${describeNode(replica.admin)} did not meet its primary`,
+  );
   await replicate(replica, primaryId);
   await pollUntil(
     async () => {
@@ -343,9 +389,14 @@ export async function forgetMembers(remaining: ClusterMember[], removedNodeIds: 
   const views = await Promise.all(remaining.map((member) => readClusterNodes(member)));
   views.forEach((view, i) => {
     const me = myselfIn(view);
-    if (removedNodeIds.includes(me.id)) throw new Error(`${describeNode(remaining[i].admin)} is node ${me.id} itself, it cannot be both removed and remaining`);
+    if (removedNodeIds.includes(me.id))
+      throw new Error(
+        `${describeNode(remaining[i].admin)} is node ${me.id} itself, it cannot be both removed and remaining`,
+      );
     if (me.masterId && removedNodeIds.includes(me.masterId)) {
-      throw new Error(`${describeNode(remaining[i].admin)} replicates the removed node ${me.masterId}: attach it to a remaining primary first`);
+      throw new Error(
+        `${describeNode(remaining[i].admin)} replicates the removed node ${me.masterId}: attach it to a remaining primary first`,
+      );
     }
   });
   const failures: string[] = [];
@@ -363,7 +414,10 @@ export async function forgetMembers(remaining: ClusterMember[], removedNodeIds: 
       }),
     ),
   );
-  if (failures.length > 0) throw new Error(`not every remaining node forgot ${removedNodeIds.map(shortId).join(', ')}: ${failures.join('; ')}`);
+  if (failures.length > 0)
+    throw new Error(
+      `not every remaining node forgot ${removedNodeIds.map(shortId).join(', ')}: ${failures.join('; ')}`,
+    );
 }
 
 // ---------------------------------------------------------------- failover
@@ -376,7 +430,12 @@ export type ClusterFailoverMode = 'graceful' | 'force' | 'takeover';
  * itself a primary and every other member that answers agrees; members that do not answer (a dead old primary)
  * are left out. Called on a replica that already is a primary, it only waits for the agreement.
  */
-export async function clusterFailover(replica: ClusterMember, mode: ClusterFailoverMode, others: ClusterMember[] = [], timeoutMs = 30_000): Promise<void> {
+export async function clusterFailover(
+  replica: ClusterMember,
+  mode: ClusterFailoverMode,
+  others: ClusterMember[] = [],
+  timeoutMs = 30_000,
+): Promise<void> {
   const id = await withAdmin(replica.admin, async (redis) => {
     const me = myselfIn(await nodesOf(redis));
     if (me.role === 'replica') {
@@ -385,7 +444,12 @@ export async function clusterFailover(replica: ClusterMember, mode: ClusterFailo
     }
     return me.id;
   });
-  const hint = mode === 'graceful' ? ' (a graceful failover needs the old primary to answer; use force or takeover without it)' : mode === 'force' ? ' (force needs a majority of primaries to vote; use takeover without one)' : '';
+  const hint =
+    mode === 'graceful'
+      ? ' (a graceful failover needs the old primary to answer; use force or takeover without it)'
+      : mode === 'force'
+        ? ' (force needs a majority of primaries to vote; use takeover without one)'
+        : '';
   await pollUntil(
     async () => {
       const own = myselfIn(await readClusterNodes(replica));

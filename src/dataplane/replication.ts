@@ -5,7 +5,16 @@
  * another), while the emulator talks to them by their AdminTarget.
  */
 import type { Redis } from 'ioredis';
-import { adminCommand, describeNode, isTransient, parseInfo, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import {
+  adminCommand,
+  describeNode,
+  isTransient,
+  parseInfo,
+  pollUntil,
+  withAdmin,
+  type AdminTarget,
+  type Peer,
+} from './node-admin.js';
 
 export type { AdminTarget, Peer } from './node-admin.js';
 
@@ -43,7 +52,13 @@ export function parseReplicationInfo(text: string): ReplicationState {
   for (const [name, value] of Object.entries(info)) {
     if (!/^slave\d+$/.test(name)) continue;
     const fields = Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string]));
-    connectedReplicas.push({ ip: fields.ip, port: Number(fields.port), state: fields.state, offset: Number(fields.offset), lag: Number(fields.lag) });
+    connectedReplicas.push({
+      ip: fields.ip,
+      port: Number(fields.port),
+      state: fields.state,
+      offset: Number(fields.offset),
+      lag: Number(fields.lag),
+    });
   }
   const replica = info.role === 'slave';
   return {
@@ -84,11 +99,14 @@ export async function replicaOf(node: AdminTarget, primary: Peer | undefined): P
       return true;
     }
     await redis.call(adminCommand(node, 'CONFIG'), 'SET', 'masterauth', node.authToken ?? '');
-    if (state.role === 'replica' && state.masterHost === primary.host && state.masterPort === primary.port) return false;
+    if (state.role === 'replica' && state.masterHost === primary.host && state.masterPort === primary.port)
+      return false;
     await redis.call(adminCommand(node, 'REPLICAOF'), primary.host, String(primary.port));
     return true;
   }).catch((error: Error) => {
-    throw new Error(`cannot make ${describeNode(node)} ${primary ? `a replica of ${describeNode(primary)}` : 'a primary'}: ${error.message}`);
+    throw new Error(
+      `cannot make ${describeNode(node)} ${primary ? `a replica of ${describeNode(primary)}` : 'a primary'}: ${error.message}`,
+    );
   });
 }
 
@@ -97,7 +115,8 @@ export async function waitForSync(replica: AdminTarget, timeoutMs = 60_000): Pro
   return pollUntil(
     async () => {
       const state = await replicationState(replica);
-      if (state.role !== 'replica') throw new Error(`${describeNode(replica)} is not a replica, it has nothing to sync`);
+      if (state.role !== 'replica')
+        throw new Error(`${describeNode(replica)} is not a replica, it has nothing to sync`);
       if (state.linkUp && !state.syncInProgress) return { value: state };
       return `link to ${state.masterHost}:${state.masterPort} is ${state.linkUp ? 'up' : 'down'}${state.syncInProgress ? ', initial sync in progress' : ''}`;
     },
@@ -155,7 +174,9 @@ export async function failover(request: FailoverRequest): Promise<FailoverResult
   }
   const before = await replicationState(candidate);
   if (before.role === 'replica' && !before.linkUp) {
-    throw new Error(`cannot fail over to ${describeNode(candidate)}: its link to the primary is down, it could not catch up`);
+    throw new Error(
+      `cannot fail over to ${describeNode(candidate)}: its link to the primary is down, it could not catch up`,
+    );
   }
   await withAdmin(oldPrimary, async (primary) => {
     await primary.call('CLIENT', 'PAUSE', String(catchUpMs + 10_000), 'WRITE');

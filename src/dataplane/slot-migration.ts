@@ -27,7 +27,12 @@ export interface MoveResult {
 
 type PipelineResult = Array<[Error | null, unknown]>;
 
-async function pipelined(redis: Redis, commands: string[][], context: (i: number) => string, ignore?: RegExp): Promise<unknown[]> {
+async function pipelined(
+  redis: Redis,
+  commands: string[][],
+  context: (i: number) => string,
+  ignore?: RegExp,
+): Promise<unknown[]> {
   if (commands.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const [name, ...args] of commands) pipeline.call(name, ...args);
@@ -46,26 +51,39 @@ async function pipelined(redis: Redis, commands: string[][], context: (i: number
  * announced again, and keys that reached the target before a crash are replaced by the source's copy, the one
  * clients were still served.
  */
-export async function moveSlots(from: ClusterMember, to: ClusterMember, slots: number[], everyone: ClusterMember[], options: MoveOptions = {}): Promise<MoveResult> {
+export async function moveSlots(
+  from: ClusterMember,
+  to: ClusterMember,
+  slots: number[],
+  everyone: ClusterMember[],
+  options: MoveOptions = {},
+): Promise<MoveResult> {
   const batchSize = options.slotsPerBatch ?? 512;
   const keysPerMigrate = options.keysPerMigrate ?? 200;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const [fromId, toId] = await memberIds([from, to]);
   if (fromId === toId) throw new Error(`cannot move slots from ${describeNode(from.admin)} to itself`);
-  const others = everyone.filter((member) => ![from, to].some((end) => describeNode(end.admin) === describeNode(member.admin)));
+  const others = everyone.filter(
+    (member) => ![from, to].some((end) => describeNode(end.admin) === describeNode(member.admin)),
+  );
 
   // Every primary must know the target by id before it can be told that the target serves a slot.
   await pollUntil(
     async () => {
-      const views = await Promise.all([from, to, ...others].map((member) => readClusterNodes(member).catch(() => undefined)));
+      const views = await Promise.all(
+        [from, to, ...others].map((member) => readClusterNodes(member).catch(() => undefined)),
+      );
       const [fromView, toView] = views;
       if (!fromView || !toView) return 'the source or the target does not answer';
-      if (myselfIn(toView).role !== 'primary') throw new Error(`cannot move slots to ${describeNode(to.admin)}: it is a replica`);
+      if (myselfIn(toView).role !== 'primary')
+        throw new Error(`cannot move slots to ${describeNode(to.admin)}: it is a replica`);
       // A target that still reports the cluster down refuses the keys (CLUSTERDOWN), typically a node just added.
       const state = await withAdmin(to.admin, clusterState);
       if (state !== 'ok') return `${describeNode(to.admin)} reports cluster_state:${state}`;
       const blind = views.findIndex((view) => view && (!knows(view, toId) || !knows(view, fromId)));
-      return blind < 0 ? { value: undefined } : `${describeNode([from, to, ...others][blind].admin)} does not know both nodes yet`;
+      return blind < 0
+        ? { value: undefined }
+        : `${describeNode([from, to, ...others][blind].admin)} does not know both nodes yet`;
     },
     timeoutMs,
     `cannot move slots from ${describeNode(from.admin)} to ${describeNode(to.admin)}`,
@@ -86,11 +104,25 @@ export async function moveSlots(from: ClusterMember, to: ClusterMember, slots: n
       // The target is told first, so a target that already serves the slot means its keys have all gone over.
       if (toOwners[slot] === toId || fromOwners[slot] === toId) toAnnounce.push(slot);
       else if (fromOwners[slot] === fromId) toMove.push(slot);
-      else throw new Error(`slot ${slot} is served by ${fromOwners[slot] ?? 'no node'}, not by ${describeNode(from.admin)}`);
+      else
+        throw new Error(
+          `slot ${slot} is served by ${fromOwners[slot] ?? 'no node'}, not by ${describeNode(from.admin)}`,
+        );
     }
     const migrate = (slot: number, keys: string[]) => {
       const auth = to.admin.authToken ? ['AUTH', to.admin.authToken] : [];
-      return [adminCommand(from.admin, 'MIGRATE'), to.peer.host, String(to.peer.port), '', '0', String(options.migrateTimeoutMs ?? 10_000), 'REPLACE', ...auth, 'KEYS', ...keys];
+      return [
+        adminCommand(from.admin, 'MIGRATE'),
+        to.peer.host,
+        String(to.peer.port),
+        '',
+        '0',
+        String(options.migrateTimeoutMs ?? 10_000),
+        'REPLACE',
+        ...auth,
+        'KEYS',
+        ...keys,
+      ];
     };
     const done = { slots: 0, keys: 0 };
     const announce = async (batch: number[]) => {
@@ -112,14 +144,30 @@ export async function moveSlots(from: ClusterMember, to: ClusterMember, slots: n
     if (toAnnounce.length > 0) await announce(toAnnounce);
     for (let start = 0; start < toMove.length; start += batchSize) {
       const batch = toMove.slice(start, start + batchSize);
-      await pipelined(target, batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId]), (i) => `${describeNode(to.admin)} cannot import slot ${batch[i]}`);
-      await pipelined(source, batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId]), (i) => `${describeNode(from.admin)} cannot migrate slot ${batch[i]}`);
+      await pipelined(
+        target,
+        batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId]),
+        (i) => `${describeNode(to.admin)} cannot import slot ${batch[i]}`,
+      );
+      await pipelined(
+        source,
+        batch.map((slot) => ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId]),
+        (i) => `${describeNode(from.admin)} cannot migrate slot ${batch[i]}`,
+      );
       let pending = batch;
       while (pending.length > 0) {
-        const keys = (await pipelined(source, pending.map((slot) => ['CLUSTER', 'GETKEYSINSLOT', String(slot), String(keysPerMigrate)]), (i) => `reading the keys of slot ${pending[i]}`)) as string[][];
+        const keys = (await pipelined(
+          source,
+          pending.map((slot) => ['CLUSTER', 'GETKEYSINSLOT', String(slot), String(keysPerMigrate)]),
+          (i) => `reading the keys of slot ${pending[i]}`,
+        )) as string[][];
         pending = pending.filter((_, i) => keys[i].length > 0);
         const loaded = keys.filter((list) => list.length > 0);
-        await pipelined(source, pending.map((slot, i) => migrate(slot, loaded[i])), (i) => `MIGRATE of slot ${pending[i]} from ${describeNode(from.admin)} to ${describeNode(to.peer)} failed`);
+        await pipelined(
+          source,
+          pending.map((slot, i) => migrate(slot, loaded[i])),
+          (i) => `MIGRATE of slot ${pending[i]} from ${describeNode(from.admin)} to ${describeNode(to.peer)} failed`,
+        );
         done.keys += loaded.reduce((sum, list) => sum + list.length, 0);
       }
       await announce(batch);

@@ -106,14 +106,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Query APIs answer on any path with GET or POST; anything else is refused the AWS way, not with a JSON 404.
   app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, defaultApi, new AwsError('InvalidAction', `The HTTP method ${request.method} is not supported.`, 405)),
+    sendError(
+      request,
+      reply,
+      defaultApi,
+      new AwsError('InvalidAction', `The HTTP method ${request.method} is not supported.`, 405),
+    ),
   );
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     // Framework faults (body too large, unreadable body): the client's doing when Fastify says 4xx.
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
     const awsError =
-      status < 500 ? new AwsError(error.code ?? 'InvalidRequest', error.message, status) : commonErrors.internalFailure();
+      status < 500
+        ? new AwsError(error.code ?? 'InvalidRequest', error.message, status)
+        : commonErrors.internalFailure();
     return sendError(request, reply, defaultApi, awsError);
   });
 

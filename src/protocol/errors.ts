@@ -34,10 +34,7 @@ export const commonErrors = {
   invalidAction: (action: string) =>
     new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`),
   notImplemented: (action: string, service: string) =>
-    new AwsError(
-      'InvalidAction',
-      `The action ${action} of ${service} is not implemented by elasticache-local yet.`,
-    ),
+    new AwsError('InvalidAction', `The action ${action} of ${service} is not implemented by elasticache-local yet.`),
   malformedQueryString: (detail: string) => new AwsError('MalformedQueryString', detail, 404),
   invalidParameterValue: (message: string) => new AwsError('InvalidParameterValue', message),
   missingParameter: (name: string) =>

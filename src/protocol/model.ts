@@ -17,7 +17,18 @@ export interface ShapeRef {
 }
 
 export interface Shape {
-  type: 'structure' | 'list' | 'map' | 'string' | 'integer' | 'long' | 'double' | 'float' | 'boolean' | 'timestamp' | 'blob';
+  type:
+    | 'structure'
+    | 'list'
+    | 'map'
+    | 'string'
+    | 'integer'
+    | 'long'
+    | 'double'
+    | 'float'
+    | 'boolean'
+    | 'timestamp'
+    | 'blob';
   members?: Record<string, ShapeRef>;
   required?: string[];
   member?: ShapeRef;
@@ -54,7 +65,13 @@ export interface Paginator {
 }
 
 export interface ServiceModel {
-  metadata: { apiVersion: string; xmlNamespace?: string; protocol: string; endpointPrefix: string; signingName?: string };
+  metadata: {
+    apiVersion: string;
+    xmlNamespace?: string;
+    protocol: string;
+    endpointPrefix: string;
+    signingName?: string;
+  };
   operations: Record<string, Operation>;
   shapes: Record<string, Shape>;
   paginators: Record<string, Paginator>;

@@ -25,7 +25,9 @@ function decode(part: string): string {
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {
-    throw commonErrors.malformedQueryString(`The query string contains a malformed escape sequence: ${part.slice(0, 64)}`);
+    throw commonErrors.malformedQueryString(
+      `The query string contains a malformed escape sequence: ${part.slice(0, 64)}`,
+    );
   }
 }
 
@@ -72,7 +74,13 @@ export class QueryParser {
     for (const [member, ref] of Object.entries(shape.members ?? {})) {
       const target = this.shape(ref.shape);
       let value = this.value(target, join(prefix, this.wireName(member, ref)), params);
-      if (value === undefined && !this.ec2 && !ref.locationName && target.locationName && target.locationName !== member) {
+      if (
+        value === undefined &&
+        !this.ec2 &&
+        !ref.locationName &&
+        target.locationName &&
+        target.locationName !== member
+      ) {
         // botocore names a member by its target shape's locationName when the member has none (see xml-serializer).
         value = this.value(target, join(prefix, target.locationName), params);
       }
@@ -112,7 +120,11 @@ export class QueryParser {
       return params.get(key) === '' ? checkLength(shape, key, []) : undefined;
     }
     const items = [...indices].sort((a, b) => a - b).map((i) => this.value(memberShape, `${itemPrefix}${i}`, params));
-    return checkLength(shape, key, items.filter((item) => item !== undefined));
+    return checkLength(
+      shape,
+      key,
+      items.filter((item) => item !== undefined),
+    );
   }
 }
 
@@ -142,7 +154,8 @@ function scalar(shape: Shape, key: string, raw: string, checkEnum: boolean): unk
     commonErrors.invalidParameterValue(`Value '${raw.slice(0, 256)}' for parameter ${key} is invalid. ${expected}`);
   switch (shape.type) {
     case 'string': {
-      if (checkEnum && shape.enum && !shape.enum.includes(raw)) throw invalid(`Valid values: ${shape.enum.join(', ')}.`);
+      if (checkEnum && shape.enum && !shape.enum.includes(raw))
+        throw invalid(`Valid values: ${shape.enum.join(', ')}.`);
       if (raw !== '') checkLength(shape, key, raw);
       if (shape.pattern && raw !== '') {
         let re = patterns.get(shape.pattern);

@@ -53,7 +53,8 @@ function shapeLevelName(
 ): string | undefined {
   const alias = target.locationName;
   if (!alias || ref.locationName || alias === member || ref.flattened || target.flattened) return undefined;
-  if (members.some(([other, otherRef]) => other !== member && (otherRef.locationName ?? other) === alias)) return undefined;
+  if (members.some(([other, otherRef]) => other !== member && (otherRef.locationName ?? other) === alias))
+    return undefined;
   return alias;
 }
 

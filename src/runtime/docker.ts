@@ -10,7 +10,14 @@ import type { Logger } from '../common/logger.js';
 import { createHash } from 'node:crypto';
 import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
 import { imageFor, type ImageOverrides } from './images.js';
-import { NodeUnavailable, type NodeAddress, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
+import {
+  NodeUnavailable,
+  type NodeAddress,
+  type NodeHandle,
+  type NodeRuntime,
+  type NodeSpec,
+  type RunningNode,
+} from './runtime.js';
 
 export const LABEL = {
   managed: 'io.elasticache-local.managed',
@@ -31,7 +38,6 @@ export interface DockerRuntimeOptions {
   log: Logger;
   readinessTimeoutMs?: number;
 }
-
 
 /**
  * ElastiCache allows 65000 connections; a container inherits the daemon's file descriptor limit (often far
@@ -96,7 +102,10 @@ export class DockerRuntime implements NodeRuntime {
       name,
       Image: image,
       // The binary by name: official images' entrypoints and the offline images both find it on PATH.
-      Cmd: [engineBinary(spec.engine), ...engineCommand(spec, { port: spec.port, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS })],
+      Cmd: [
+        engineBinary(spec.engine),
+        ...engineCommand(spec, { port: spec.port, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS }),
+      ],
       Labels: {
         [LABEL.managed]: 'true',
         [LABEL.instance]: this.options.instanceId,
@@ -213,7 +222,11 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   /** Decided once, on a node that answers on its published port (one still starting would tell nothing). */
-  private async reachesContainers(spec: NodeSpec, published: { host: string; port: number }, direct: { host: string; port: number }): Promise<boolean> {
+  private async reachesContainers(
+    spec: NodeSpec,
+    published: { host: string; port: number },
+    direct: { host: string; port: number },
+  ): Promise<boolean> {
     if (this.containersReachable !== undefined) return this.containersReachable;
     if (!(await probe(spec.engine, published.host, published.port, 1000))) return false;
     const reachable = await probe(spec.engine, direct.host, direct.port, 1000);
@@ -222,7 +235,7 @@ export class DockerRuntime implements NodeRuntime {
       this.options.log.info(
         reachable
           ? 'endpoints forward straight to the containers (the host reaches their addresses)'
-          : 'endpoints forward to the containers\' published ports (the host does not reach their addresses)',
+          : "endpoints forward to the containers' published ports (the host does not reach their addresses)",
       );
     }
     return this.containersReachable;
@@ -233,11 +246,9 @@ export class DockerRuntime implements NodeRuntime {
     this.networkReady ??= (async () => {
       const existing = await this.docker.listNetworks({ filters: { name: [this.network] } });
       if (existing.some((n) => n.Name === this.network)) return;
-      await this.docker
-        .createNetwork({ Name: this.network, Labels: { [LABEL.managed]: 'true' } })
-        .catch((error) => {
-          if (error.statusCode !== 409) throw error;
-        });
+      await this.docker.createNetwork({ Name: this.network, Labels: { [LABEL.managed]: 'true' } }).catch((error) => {
+        if (error.statusCode !== 409) throw error;
+      });
     })().finally(() => {
       this.networkReady = undefined;
     });
@@ -277,7 +288,10 @@ export class DockerRuntime implements NodeRuntime {
           (event: { status?: string; progress?: string; id?: string }) => {
             // Layer milestones at info; the byte-by-byte ticks only at debug.
             const milestone = !event.progress;
-            log[milestone ? 'info' : 'debug']({ image, layer: event.id, status: event.status, progress: event.progress }, 'pulling');
+            log[milestone ? 'info' : 'debug'](
+              { image, layer: event.id, status: event.status, progress: event.progress },
+              'pulling',
+            );
           },
         ),
       );

@@ -7,7 +7,18 @@ import { connect } from 'node:net';
 import type { NodeSpec } from './runtime.js';
 
 /** Commands ElastiCache does not let clients run. Replication's own PSYNC / SYNC stay, replicas need them. */
-export const RESTRICTED_COMMANDS = ['CONFIG', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'DEBUG', 'SHUTDOWN', 'REPLICAOF', 'SLAVEOF', 'MIGRATE', 'MODULE'];
+export const RESTRICTED_COMMANDS = [
+  'CONFIG',
+  'SAVE',
+  'BGSAVE',
+  'BGREWRITEAOF',
+  'DEBUG',
+  'SHUTDOWN',
+  'REPLICAOF',
+  'SLAVEOF',
+  'MIGRATE',
+  'MODULE',
+];
 
 export function renamedCommand(command: string, adminSecret: string): string {
   return `${command}-${adminSecret}`;
@@ -39,7 +50,8 @@ export interface Listen {
   maxConnections?: number;
 }
 
-const capped = (value: string, max: number | undefined) => (max !== undefined && Number(value) > max ? String(max) : value);
+const capped = (value: string, max: number | undefined) =>
+  max !== undefined && Number(value) > max ? String(max) : value;
 
 export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
   const memoryMb = spec.parameters.max_cache_memory ?? String(Math.max(16, Math.floor(spec.maxMemoryBytes / 2 ** 20)));
@@ -48,7 +60,8 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
   if (process.getuid?.() === 0 || listen.bind === '0.0.0.0') args.push('-u', 'nobody');
   for (const [name, value] of Object.entries(spec.parameters)) {
     const flag = MEMCACHED_FLAGS[name];
-    if (flag) args.push(...flag(name === 'max_simultaneous_connections' ? capped(value, listen.maxConnections) : value));
+    if (flag)
+      args.push(...flag(name === 'max_simultaneous_connections' ? capped(value, listen.maxConnections) : value));
   }
   return args;
 }
@@ -67,7 +80,8 @@ export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
     // A new replica syncs at once: Redis would otherwise wait 5 s for more replicas to share the transfer.
     '--repl-diskless-sync-delay', '0',
   ];
-  for (const command of RESTRICTED_COMMANDS) args.push('--rename-command', command, renamedCommand(command, spec.adminSecret));
+  for (const command of RESTRICTED_COMMANDS)
+    args.push('--rename-command', command, renamedCommand(command, spec.adminSecret));
   if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
   if (spec.authToken) args.push('--requirepass', spec.authToken, '--masterauth', spec.authToken);
   if (spec.cluster) {
@@ -86,10 +100,16 @@ export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
       '--cluster-preferred-endpoint-type', 'hostname',
     );
     if (listen.announceIp) {
-      args.push('--cluster-announce-ip', listen.announceIp, '--cluster-announce-port', String(spec.cluster.announcePort));
+      args.push(
+        '--cluster-announce-ip',
+        listen.announceIp,
+        '--cluster-announce-port',
+        String(spec.cluster.announcePort),
+      );
     }
     const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? listen.port - 10000 : undefined);
-    if (busPort !== undefined) args.push('--cluster-port', String(busPort), '--cluster-announce-bus-port', String(busPort));
+    if (busPort !== undefined)
+      args.push('--cluster-port', String(busPort), '--cluster-announce-bus-port', String(busPort));
   }
   return args;
 }
@@ -120,7 +140,11 @@ export function probe(engine: NodeSpec['engine'], host: string, port: number, ti
       answer += chunk.toString('latin1');
       if (!answer.includes('\r\n')) return;
       // A server that wants AUTH is up all the same.
-      done(engine === 'memcached' ? answer.startsWith('VERSION') : answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
+      done(
+        engine === 'memcached'
+          ? answer.startsWith('VERSION')
+          : answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'),
+      );
     });
   });
 }

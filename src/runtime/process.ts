@@ -17,7 +17,14 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { engineBinary, engineCommand, probe, waitUntilReady, type Listen } from './engines.js';
-import { NodeUnavailable, type NodeAddress, type NodeHandle, type NodeRuntime, type NodeSpec, type RunningNode } from './runtime.js';
+import {
+  NodeUnavailable,
+  type NodeAddress,
+  type NodeHandle,
+  type NodeRuntime,
+  type NodeSpec,
+  type RunningNode,
+} from './runtime.js';
 
 const NODE_FILE = 'node.json';
 
@@ -123,7 +130,9 @@ export class ProcessRuntime implements NodeRuntime {
   async createNode(spec: NodeSpec): Promise<NodeHandle> {
     const binary = this.binaries[spec.engine];
     if (!binary) {
-      throw new NodeUnavailable(`No ${engineBinary(spec.engine)} on PATH: install it (Debian: apt-get install ${spec.engine === 'memcached' ? 'memcached' : 'redis-server'}) or use the docker runtime.`);
+      throw new NodeUnavailable(
+        `No ${engineBinary(spec.engine)} on PATH: install it (Debian: apt-get install ${spec.engine === 'memcached' ? 'memcached' : 'redis-server'}) or use the docker runtime.`,
+      );
     }
     if (spec.engine === 'valkey' && binary === 'redis-server' && !this.warnedValkey) {
       this.warnedValkey = true;
@@ -137,8 +146,12 @@ export class ProcessRuntime implements NodeRuntime {
     for (let attempt = 1; ; attempt++) {
       const started = await this.spawnNode(spec, binary, dir);
       if (started.handle) return started.handle;
-      if (attempt >= 3) throw new Error(`${binary} exited before answering, ${attempt} times (see ${join(dir, 'node.log')})`);
-      this.options.log.debug({ cluster: spec.clusterId, node: spec.nodeId, attempt }, 'node exited before answering; starting it again');
+      if (attempt >= 3)
+        throw new Error(`${binary} exited before answering, ${attempt} times (see ${join(dir, 'node.log')})`);
+      this.options.log.debug(
+        { cluster: spec.clusterId, node: spec.nodeId, attempt },
+        'node exited before answering; starting it again',
+      );
     }
   }
 
@@ -148,7 +161,11 @@ export class ProcessRuntime implements NodeRuntime {
     const port = spec.endpoint?.port ?? (await freePort());
     const logFile = openSync(join(dir, 'node.log'), 'a');
     // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
-    const listen: Listen = { port, bind: [host, ...(spec.endpoint ? (spec.heldAddresses ?? []) : [])].join(' '), maxConnections: 1000 };
+    const listen: Listen = {
+      port,
+      bind: [host, ...(spec.endpoint ? (spec.heldAddresses ?? []) : [])].join(' '),
+      maxConnections: 1000,
+    };
     if (spec.cluster) {
       // The bus listens on the node's address too; other nodes meet it there.
       listen.busPort = await freePort();
@@ -170,7 +187,9 @@ export class ProcessRuntime implements NodeRuntime {
     const deadline = new AbortController();
     try {
       const outcome = await Promise.race([
-        waitUntilReady(spec.engine, host, port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(() => 'ready' as const),
+        waitUntilReady(spec.engine, host, port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(
+          () => 'ready' as const,
+        ),
         exited,
       ]);
       return outcome === 'ready' ? { handle: this.handleOf(spec, recorded) } : {};
@@ -187,7 +206,8 @@ export class ProcessRuntime implements NodeRuntime {
     const peer = spec.cluster
       ? { host: spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
       : { host, port: node.port };
-    const servesEndpoint = spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;
+    const servesEndpoint =
+      spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;
     return { runtimeId: `${node.pid}:${node.port}`, target: { host, port: node.port }, peer, servesEndpoint };
   }
 
@@ -217,7 +237,8 @@ export class ProcessRuntime implements NodeRuntime {
     const parsed = parseHandle(handle.runtimeId);
     if (!parsed || !alive(parsed.pid, this.binaries[spec.engine])) return undefined;
     const recorded = this.readNodeFile(this.nodeDir(spec));
-    const node: NodeFile = recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
+    const node: NodeFile =
+      recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
     if (!(await probe(spec.engine, node.host ?? '127.0.0.1', node.port))) return undefined;
     return this.handleOf(spec, node);
   }
@@ -251,6 +272,7 @@ export class ProcessRuntime implements NodeRuntime {
     } catch {
       return; // already gone
     }
-    for (let waited = 0; waited < 2000 && !ended(pid); waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let waited = 0; waited < 2000 && !ended(pid); waited += 5)
+      await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

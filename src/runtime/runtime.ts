@@ -5,7 +5,6 @@
 
 import type { Engine } from '../common/engines.js';
 
-
 /** Which node: enough to find it again, whatever runs it. */
 export interface NodeAddress {
   account: string;

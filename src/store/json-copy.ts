@@ -65,7 +65,9 @@ function copierFor(value: object): Copier {
         const name = JSON.stringify(key);
         return `${name}: ${holdsObject[i] ? `copy(v[${name}])` : `v[${name}]`}`;
       });
-      copier = new Function('copy', `return function copyObject(v) { return { ${members.join(', ')} }; };`)(copyJson) as Copier;
+      copier = new Function('copy', `return function copyObject(v) { return { ${members.join(', ')} }; };`)(
+        copyJson,
+      ) as Copier;
       copiers.set(layout, copier);
     }
   }

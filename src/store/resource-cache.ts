@@ -29,7 +29,12 @@ export class CachedResource {
     const { id, state, internal, createdAt } = this.resource;
     this.copyState ??= deepCopierFor(state);
     this.copyInternal ??= deepCopierFor(internal);
-    return { id, state: this.copyState(state) as T, internal: this.copyInternal(internal) as Record<string, any>, createdAt };
+    return {
+      id,
+      state: this.copyState(state) as T,
+      internal: this.copyInternal(internal) as Record<string, any>,
+      createdAt,
+    };
   }
 }
 

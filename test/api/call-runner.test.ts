@@ -80,12 +80,19 @@ async function text(answer: XmlBytes | Promise<XmlBytes>): Promise<string> {
 
 t.test('a write runs as one transaction, a Describe outside one; a call that throws leaves nothing', async (t) => {
   const { store, runner, api, seen } = setUp(t);
-  t.match(await text(runner.answer(call(api, 'CreateCacheCluster', { CacheClusterId: 'a' }))), /<CacheClusterId>a<\/CacheClusterId>/);
+  t.match(
+    await text(runner.answer(call(api, 'CreateCacheCluster', { CacheClusterId: 'a' }))),
+    /<CacheClusterId>a<\/CacheClusterId>/,
+  );
   t.match(await text(runner.answer(call(api, 'DescribeCacheClusters'))), /<CacheClusterId>a<\/CacheClusterId>/);
   t.same(seen.inTransaction, [true, false]);
   t.throws(() => runner.answer(call(api, 'CreateCacheCluster', { CacheClusterId: 'fails' })), /the handler failed/);
   t.equal(store.resources.get(context(), KIND, 'fails'), undefined, 'rolled back');
-  t.throws(() => runner.answer(call(api, 'CreateCacheCluster')), { code: 'InvalidParameterValue', message: /CacheClusterId/ }, 'parsed against the model');
+  t.throws(
+    () => runner.answer(call(api, 'CreateCacheCluster')),
+    { code: 'InvalidParameterValue', message: /CacheClusterId/ },
+    'parsed against the model',
+  );
 });
 
 t.test('a polled Describe is answered from its kept answer until what it read changes', async (t) => {

@@ -71,28 +71,31 @@ function assertRetriedOnceAfterTheFirstEnded(
   t.notMatch(log, 'failed for good', 'and the retry succeeded');
 }
 
-t.test('a job polling a node that never answers is cancelled at the timeout and retried once it has unwound', async (t) => {
-  const attempts = new AttemptLog();
-  let polls = 0;
-  let cancelledAfterMs = 0;
-  const worker = attempts.worker(async (attempt) => {
-    if (attempt > 0) return;
-    const started = Date.now();
-    try {
-      await pollUntil(async () => (polls++, 'the node does not answer'), 60_000, 'a node that never syncs');
-    } finally {
-      cancelledAfterMs = Date.now() - started;
-      await sleep(UNWIND_MS);
-    }
-  });
-  const outcome = setUp(t, worker);
-  await outcome.reconciler.settle([outcome.jobId], 10_000);
-  t.ok(cancelledAfterMs >= JOB_TIMEOUT_MS && cancelledAfterMs < 5_000, `the poll ended ${cancelledAfterMs} ms in`);
-  const pollsAfter = polls;
-  await sleep(200);
-  t.equal(polls, pollsAfter, 'the cancelled poll polls no more');
-  assertRetriedOnceAfterTheFirstEnded(t, attempts, outcome);
-});
+t.test(
+  'a job polling a node that never answers is cancelled at the timeout and retried once it has unwound',
+  async (t) => {
+    const attempts = new AttemptLog();
+    let polls = 0;
+    let cancelledAfterMs = 0;
+    const worker = attempts.worker(async (attempt) => {
+      if (attempt > 0) return;
+      const started = Date.now();
+      try {
+        await pollUntil(async () => (polls++, 'the node does not answer'), 60_000, 'a node that never syncs');
+      } finally {
+        cancelledAfterMs = Date.now() - started;
+        await sleep(UNWIND_MS);
+      }
+    });
+    const outcome = setUp(t, worker);
+    await outcome.reconciler.settle([outcome.jobId], 10_000);
+    t.ok(cancelledAfterMs >= JOB_TIMEOUT_MS && cancelledAfterMs < 5_000, `the poll ended ${cancelledAfterMs} ms in`);
+    const pollsAfter = polls;
+    await sleep(200);
+    t.equal(polls, pollsAfter, 'the cancelled poll polls no more');
+    assertRetriedOnceAfterTheFirstEnded(t, attempts, outcome);
+  },
+);
 
 t.test('a job waiting on its signal is cancelled at the timeout and retried once it has unwound', async (t) => {
   const attempts = new AttemptLog();
@@ -130,10 +133,14 @@ t.test('stop() does not wait longer than the job timeout for a job that ignores 
   const released = new Promise<void>((resolve) => (release = resolve));
   let started!: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
-  const outcome = setUp(t, async () => {
-    started();
-    await released;
-  }, 1_000);
+  const outcome = setUp(
+    t,
+    async () => {
+      started();
+      await released;
+    },
+    1_000,
+  );
   await running;
   const before = Date.now();
   await outcome.reconciler.stop();

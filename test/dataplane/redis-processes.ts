@@ -54,10 +54,14 @@ export async function startRedis(options: { cluster?: boolean; authToken?: strin
     const node = await spawnRedis(options);
     const exited = new Promise<'exited'>((resolve) => node.process.once('exit', () => resolve('exited')));
     const stop = new AbortController();
-    const outcome = await Promise.race([waitUntilReady('redis', '127.0.0.1', node.admin.port, 20_000, stop.signal).then(() => 'ready' as const), exited]);
+    const outcome = await Promise.race([
+      waitUntilReady('redis', '127.0.0.1', node.admin.port, 20_000, stop.signal).then(() => 'ready' as const),
+      exited,
+    ]);
     stop.abort();
     if (outcome === 'ready') return node;
-    if (attempt >= 3) throw new Error(`redis-server exited before answering, ${attempt} times (see ${node.dir}/node.log)`);
+    if (attempt >= 3)
+      throw new Error(`redis-server exited before answering, ${attempt} times (see ${node.dir}/node.log)`);
   }
 }
 
@@ -66,16 +70,49 @@ async function spawnRedis(options: { cluster?: boolean; authToken?: string }): P
   let busPort = await freePort();
   while (busPort === port) busPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-topology-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'node.log')];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--logfile',
+    join(dir, 'node.log'),
+  ];
   // As the runtimes start nodes: a replica's first sync starts at once instead of after Redis's 5 s default.
   args.push('--repl-diskless-sync-delay', '0');
-  for (const command of RESTRICTED_COMMANDS) args.push('--rename-command', command, renamedCommand(command, ADMIN_SECRET));
+  for (const command of RESTRICTED_COMMANDS)
+    args.push('--rename-command', command, renamedCommand(command, ADMIN_SECRET));
   if (options.authToken) args.push('--requirepass', options.authToken);
   if (options.cluster) {
     args.push(
-      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
-      '--cluster-require-full-coverage', 'no', '--cluster-announce-hostname', '127.0.0.1', '--cluster-preferred-endpoint-type', 'hostname',
-      '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1', '--cluster-announce-port', String(port), '--cluster-announce-bus-port', String(busPort),
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      '5000',
+      '--cluster-require-full-coverage',
+      'no',
+      '--cluster-announce-hostname',
+      '127.0.0.1',
+      '--cluster-preferred-endpoint-type',
+      'hostname',
+      '--cluster-port',
+      String(busPort),
+      '--cluster-announce-ip',
+      '127.0.0.1',
+      '--cluster-announce-port',
+      String(port),
+      '--cluster-announce-bus-port',
+      String(busPort),
     );
   }
   const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });

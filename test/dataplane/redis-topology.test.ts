@@ -9,17 +9,37 @@ import t from 'tap';
 import { parseClusterNodes, slotOwners } from '../../src/dataplane/cluster-nodes-parser.js';
 import { parseInfo } from '../../src/dataplane/node-admin.js';
 import {
-  addMembers, attachReplica, clusterFailover, createCluster, forgetMembers, readClusterNodes, waitClusterStable, type ClusterMember,
+  addMembers,
+  attachReplica,
+  clusterFailover,
+  createCluster,
+  forgetMembers,
+  readClusterNodes,
+  waitClusterStable,
+  type ClusterMember,
 } from '../../src/dataplane/redis-cluster.js';
 import { bestCandidate, failover, replicaOf, replicationState, waitForSync } from '../../src/dataplane/replication.js';
 import { moveSlots } from '../../src/dataplane/slot-migration.js';
-import { evenSlots, formatSlotRanges, planRebalance, rangesToSlots, type SlotRanges } from '../../src/common/slot-ranges.js';
+import {
+  evenSlots,
+  formatSlotRanges,
+  planRebalance,
+  rangesToSlots,
+  type SlotRanges,
+} from '../../src/common/slot-ranges.js';
 import { ADMIN_SECRET, redisAvailable, startMany, stopAll, type TestNode } from './redis-processes.js';
 
 const KEYS = 10_000;
 
 function client(node: TestNode): Redis {
-  return new Redis({ host: node.admin.host, port: node.admin.port, password: node.admin.authToken, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  return new Redis({
+    host: node.admin.host,
+    port: node.admin.port,
+    password: node.admin.authToken,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
 }
 
 async function withClient<T>(node: TestNode, work: (redis: Redis) => Promise<T>): Promise<T> {
@@ -33,7 +53,8 @@ async function withClient<T>(node: TestNode, work: (redis: Redis) => Promise<T>)
   }
 }
 
-const stat = (node: TestNode, name: string) => withClient(node, async (redis) => Number(parseInfo(await redis.info('stats'))[name]));
+const stat = (node: TestNode, name: string) =>
+  withClient(node, async (redis) => Number(parseInfo(await redis.info('stats'))[name]));
 
 const clusterClients: Cluster[] = [];
 
@@ -41,7 +62,11 @@ const clusterClients: Cluster[] = [];
 function clusterClient(nodes: TestNode[], autoPipelining = true): Cluster {
   const cluster = new Cluster(
     nodes.map((node) => ({ host: node.admin.host, port: node.admin.port })),
-    { enableAutoPipelining: autoPipelining, clusterRetryStrategy: () => null, redisOptions: { password: nodes[0].admin.authToken } },
+    {
+      enableAutoPipelining: autoPipelining,
+      clusterRetryStrategy: () => null,
+      redisOptions: { password: nodes[0].admin.authToken },
+    },
   );
   cluster.on('error', () => {});
   clusterClients.push(cluster);
@@ -74,7 +99,8 @@ async function primaryKeyCount(members: TestNode[]): Promise<number> {
 
 async function ownersById(member: ClusterMember): Promise<Record<string, SlotRanges>> {
   const owners: Record<string, SlotRanges> = {};
-  for (const node of await readClusterNodes(member)) if (node.role === 'primary' && node.slots.length > 0) owners[node.id] = node.slots;
+  for (const node of await readClusterNodes(member))
+    if (node.role === 'primary' && node.slots.length > 0) owners[node.id] = node.slots;
   return owners;
 }
 
@@ -88,7 +114,21 @@ t.test('CLUSTER NODES parsing (pure)', async (t) => {
       'cccc :0@0 master,fail?,noaddr - 1700000000000 0 1 disconnected',
     ].join('\n'),
   );
-  t.match(nodes[0], { id: 'aaaa', ip: '127.0.0.1', port: 7000, busPort: 17000, hostname: 'node-a', myself: true, role: 'primary', slots: [[0, 100], [200, 200]], migrating: [{ slot: 101, to: 'bbbb' }], importing: [{ slot: 300, from: 'cccc' }] });
+  t.match(nodes[0], {
+    id: 'aaaa',
+    ip: '127.0.0.1',
+    port: 7000,
+    busPort: 17000,
+    hostname: 'node-a',
+    myself: true,
+    role: 'primary',
+    slots: [
+      [0, 100],
+      [200, 200],
+    ],
+    migrating: [{ slot: 101, to: 'bbbb' }],
+    importing: [{ slot: 300, from: 'cccc' }],
+  });
   t.match(nodes[1], { role: 'replica', masterId: 'aaaa', busPort: 7101, hostname: 'node-b', linkState: 'connected' });
   t.match(nodes[2], { ip: '', suspected: true, failed: false, linkState: 'disconnected', hostname: undefined });
   t.equal(slotOwners(nodes)[200], 'aaaa');
@@ -100,86 +140,122 @@ if (redisAvailable(t)) {
     stopAll();
   });
 
-  t.test('replication (cluster mode disabled, requirepass): replicaOf, failover with a live and a dead primary', async (t) => {
-    const [primary, r1, r2] = await startMany(3, { authToken: 'replication-token-0123456789' });
+  t.test(
+    'replication (cluster mode disabled, requirepass): replicaOf, failover with a live and a dead primary',
+    async (t) => {
+      const [primary, r1, r2] = await startMany(3, { authToken: 'replication-token-0123456789' });
 
-    t.equal(await replicaOf(primary.admin, undefined), false, 'a primary asked to be a primary changes nothing');
-    const [changed1, changed2] = await Promise.all([replicaOf(r1.admin, primary.peer), replicaOf(r2.admin, primary.peer)]);
-    t.ok(changed1 && changed2);
-    let started = Date.now();
-    await Promise.all([waitForSync(r1.admin), waitForSync(r2.admin)]);
-    t.comment(`initial sync of two replicas: ${Date.now() - started} ms`);
-    t.equal(await replicaOf(r1.admin, primary.peer), false, 'asking again does not re-issue REPLICAOF');
-    t.equal(await stat(primary, 'sync_full'), 2, 'and forces no second full sync');
+      t.equal(await replicaOf(primary.admin, undefined), false, 'a primary asked to be a primary changes nothing');
+      const [changed1, changed2] = await Promise.all([
+        replicaOf(r1.admin, primary.peer),
+        replicaOf(r2.admin, primary.peer),
+      ]);
+      t.ok(changed1 && changed2);
+      let started = Date.now();
+      await Promise.all([waitForSync(r1.admin), waitForSync(r2.admin)]);
+      t.comment(`initial sync of two replicas: ${Date.now() - started} ms`);
+      t.equal(await replicaOf(r1.admin, primary.peer), false, 'asking again does not re-issue REPLICAOF');
+      t.equal(await stat(primary, 'sync_full'), 2, 'and forces no second full sync');
 
-    t.match(await replicationState(r1.admin), { role: 'replica', masterHost: '127.0.0.1', masterPort: primary.admin.port, linkUp: true, syncInProgress: false });
-    await withClient(primary, async (redis) => {
-      await redis.set('greeting', 'hello');
-      t.equal(await redis.wait(2, 2000), 2);
-    });
-    // Only now: after a diskless sync the primary lists a replica as online once its first ACK arrives.
-    t.match(await replicationState(primary.admin), { role: 'primary', connectedReplicas: [{ state: 'online' }, { state: 'online' }] });
-    for (const replica of [r1, r2]) t.equal(await withClient(replica, (redis) => redis.get('greeting')), 'hello', 'a write on the primary reads on the replica');
+      t.match(await replicationState(r1.admin), {
+        role: 'replica',
+        masterHost: '127.0.0.1',
+        masterPort: primary.admin.port,
+        linkUp: true,
+        syncInProgress: false,
+      });
+      await withClient(primary, async (redis) => {
+        await redis.set('greeting', 'hello');
+        t.equal(await redis.wait(2, 2000), 2);
+      });
+      // Only now: after a diskless sync the primary lists a replica as online once its first ACK arrives.
+      t.match(await replicationState(primary.admin), {
+        role: 'primary',
+        connectedReplicas: [{ state: 'online' }, { state: 'online' }],
+      });
+      for (const replica of [r1, r2])
+        t.equal(
+          await withClient(replica, (redis) => redis.get('greeting')),
+          'hello',
+          'a write on the primary reads on the replica',
+        );
 
-    // Failover with the old primary alive, while a client keeps writing: no acknowledged write may be lost.
-    const writer = client(primary);
-    writer.on('error', () => {});
-    await writer.connect();
-    let acknowledged = 0;
-    let refusal = '';
-    const writing = (async () => {
-      for (;;) {
-        try {
-          acknowledged = await writer.incr('counter');
-        } catch (error) {
-          refusal = (error as Error).message;
-          return;
+      // Failover with the old primary alive, while a client keeps writing: no acknowledged write may be lost.
+      const writer = client(primary);
+      writer.on('error', () => {});
+      await writer.connect();
+      let acknowledged = 0;
+      let refusal = '';
+      const writing = (async () => {
+        for (;;) {
+          try {
+            acknowledged = await writer.incr('counter');
+          } catch (error) {
+            refusal = (error as Error).message;
+            return;
+          }
         }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      started = Date.now();
+      await failover({ candidate: r1.admin, candidatePeer: r1.peer, oldPrimary: primary.admin, others: [r2.admin] });
+      t.comment(`failover with a live primary: ${Date.now() - started} ms, after ${acknowledged} writes`);
+      await writing;
+      writer.disconnect();
+      t.match(refusal, /READONLY/, 'writes that waited out the pause are refused by the old primary, now a replica');
+      t.ok(acknowledged > 100, `the writer got ${acknowledged} writes in`);
+      t.equal(
+        Number(await withClient(r1, (redis) => redis.get('counter'))),
+        acknowledged,
+        'the new primary has every acknowledged write',
+      );
+      t.match(await replicationState(r1.admin), { role: 'primary' });
+      for (const follower of [primary, r2]) {
+        t.match(await replicationState(follower.admin), { role: 'replica', masterPort: r1.admin.port });
+        await waitForSync(follower.admin);
+        t.equal(Number(await withClient(follower, (redis) => redis.get('counter'))), acknowledged);
       }
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    started = Date.now();
-    await failover({ candidate: r1.admin, candidatePeer: r1.peer, oldPrimary: primary.admin, others: [r2.admin] });
-    t.comment(`failover with a live primary: ${Date.now() - started} ms, after ${acknowledged} writes`);
-    await writing;
-    writer.disconnect();
-    t.match(refusal, /READONLY/, 'writes that waited out the pause are refused by the old primary, now a replica');
-    t.ok(acknowledged > 100, `the writer got ${acknowledged} writes in`);
-    t.equal(Number(await withClient(r1, (redis) => redis.get('counter'))), acknowledged, 'the new primary has every acknowledged write');
-    t.match(await replicationState(r1.admin), { role: 'primary' });
-    for (const follower of [primary, r2]) {
-      t.match(await replicationState(follower.admin), { role: 'replica', masterPort: r1.admin.port });
-      await waitForSync(follower.admin);
-      t.equal(Number(await withClient(follower, (redis) => redis.get('counter'))), acknowledged);
-    }
-    t.equal(await stat(r1, 'sync_partial_ok'), 2, 'the others continued from the new primary without a full sync');
-    await failover({ candidate: r1.admin, candidatePeer: r1.peer, oldPrimary: primary.admin, others: [r2.admin] });
-    t.equal(await stat(r1, 'sync_full') + (await stat(r1, 'sync_partial_ok')), 2, 'a repeated failover changes nothing');
+      t.equal(await stat(r1, 'sync_partial_ok'), 2, 'the others continued from the new primary without a full sync');
+      await failover({ candidate: r1.admin, candidatePeer: r1.peer, oldPrimary: primary.admin, others: [r2.admin] });
+      t.equal(
+        (await stat(r1, 'sync_full')) + (await stat(r1, 'sync_partial_ok')),
+        2,
+        'a repeated failover changes nothing',
+      );
 
-    // The primary dies: the best reachable replica takes over.
-    await withClient(r1, async (redis) => {
-      await redis.set('last-words', 'kept');
-      t.equal(await redis.wait(2, 2000), 2);
-    });
-    r1.kill();
-    const candidate = await bestCandidate([r1.admin, primary.admin, r2.admin]);
-    t.ok(candidate && candidate !== r1.admin, 'the dead node is not a candidate');
-    const other = candidate === primary.admin ? r2 : primary;
-    const promoted = candidate === primary.admin ? primary : r2;
-    started = Date.now();
-    const result = await failover({ candidate: promoted.admin, candidatePeer: promoted.peer, others: [other.admin, r1.admin] });
-    t.comment(`failover with a dead primary: ${Date.now() - started} ms`);
-    t.same(result.unreachable, [r1.admin], 'a dead replica among the others is reported, not fatal');
-    await waitForSync(other.admin);
-    t.equal(await withClient(other, (redis) => redis.get('last-words')), 'kept');
-    await withClient(promoted, async (redis) => {
-      await redis.set('after', 'crash');
-      t.equal(await redis.wait(1, 2000), 1);
-    });
-    t.equal(await withClient(other, (redis) => redis.get('after')), 'crash', 'the other replica follows the new primary');
-    await t.rejects(waitForSync(promoted.admin, 500), /is not a replica/);
-    await t.rejects(replicationState(r1.admin), /does not answer/);
-  });
+      // The primary dies: the best reachable replica takes over.
+      await withClient(r1, async (redis) => {
+        await redis.set('last-words', 'kept');
+        t.equal(await redis.wait(2, 2000), 2);
+      });
+      r1.kill();
+      const candidate = await bestCandidate([r1.admin, primary.admin, r2.admin]);
+      t.ok(candidate && candidate !== r1.admin, 'the dead node is not a candidate');
+      const other = candidate === primary.admin ? r2 : primary;
+      const promoted = candidate === primary.admin ? primary : r2;
+      started = Date.now();
+      const result = await failover({
+        candidate: promoted.admin,
+        candidatePeer: promoted.peer,
+        others: [other.admin, r1.admin],
+      });
+      t.comment(`failover with a dead primary: ${Date.now() - started} ms`);
+      t.same(result.unreachable, [r1.admin], 'a dead replica among the others is reported, not fatal');
+      await waitForSync(other.admin);
+      t.equal(await withClient(other, (redis) => redis.get('last-words')), 'kept');
+      await withClient(promoted, async (redis) => {
+        await redis.set('after', 'crash');
+        t.equal(await redis.wait(1, 2000), 1);
+      });
+      t.equal(
+        await withClient(other, (redis) => redis.get('after')),
+        'crash',
+        'the other replica follows the new primary',
+      );
+      await t.rejects(waitForSync(promoted.admin, 500), /is not a replica/);
+      await t.rejects(replicationState(r1.admin), /does not answer/);
+    },
+  );
 
   t.test('cluster mode: create, 10,000 keys, add and remove a shard, fail over, forget', async (t) => {
     const nodes = await startMany(8, { cluster: true });
@@ -196,8 +272,14 @@ if (redisAvailable(t)) {
 
     const view = await readClusterNodes(r2);
     t.equal(view.length, 6);
-    t.match(view.find((node) => node.id === id2), { role: 'primary', slots: [[5462, 10922]], hostname: '127.0.0.1', port: p2.peer.port, busPort: p2.peer.busPort });
-    t.match(view.find((node) => node.myself), { role: 'replica', masterId: id2 });
+    t.match(
+      view.find((node) => node.id === id2),
+      { role: 'primary', slots: [[5462, 10922]], hostname: '127.0.0.1', port: p2.peer.port, busPort: p2.peer.busPort },
+    );
+    t.match(
+      view.find((node) => node.myself),
+      { role: 'replica', masterId: id2 },
+    );
 
     const cluster = clusterClient(nodes.slice(0, 3));
     started = Date.now();
@@ -211,7 +293,12 @@ if (redisAvailable(t)) {
     const all = [...nodes];
     const moves = planRebalance(await ownersById(p1), [id1, id2, id3, id4]);
     t.equal(moves.length, 3);
-    const byId = new Map([[id1, p1], [id2, p2], [id3, p3], [id4, p4]]);
+    const byId = new Map([
+      [id1, p1],
+      [id2, p2],
+      [id3, p3],
+      [id4, p4],
+    ]);
     // A client keeps reading while slots move: ASK / MOVED redirections must always find the key.
     const readerClient = clusterClient(nodes.slice(0, 3), false);
     let reading = true;
@@ -228,14 +315,22 @@ if (redisAvailable(t)) {
     const progress: number[] = [];
     started = Date.now();
     let migrated = 0;
-    for (const move of moves) migrated += (await moveSlots(byId.get(move.from)!, byId.get(move.to)!, move.slots, all, { onProgress: (p) => progress.push(p) })).keys;
+    for (const move of moves)
+      migrated += (
+        await moveSlots(byId.get(move.from)!, byId.get(move.to)!, move.slots, all, {
+          onProgress: (p) => progress.push(p),
+        })
+      ).keys;
     t.comment(`4096 slots (${migrated} keys) moved to the new shard in ${Date.now() - started} ms`);
     reading = false;
     await reader;
     readerClient.disconnect();
     t.same(misses.slice(0, 5), [], `no read missed its key during the move (${reads} reads, ${misses.length} misses)`);
     t.equal(progress[progress.length - 1], 100);
-    t.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1] || p < 50), 'progress climbs per move');
+    t.ok(
+      progress.every((p, i) => i === 0 || p >= progress[i - 1] || p < 50),
+      'progress climbs per move',
+    );
     await waitClusterStable(all);
     const grown = await ownersById(p1);
     t.same(Object.values(grown).map(slotCount).sort(), [4096, 4096, 4096, 4096]);
@@ -259,17 +354,28 @@ if (redisAvailable(t)) {
     r3.kill();
     for (const member of remaining) {
       const known = (await readClusterNodes(member)).map((node) => node.id);
-      t.notOk(known.includes(id3) || known.includes(ids[2].replicaIds[0]), `${member.admin.port} forgot the removed shard`);
+      t.notOk(
+        known.includes(id3) || known.includes(ids[2].replicaIds[0]),
+        `${member.admin.port} forgot the removed shard`,
+      );
     }
     await waitClusterStable(remaining);
-    t.same(Object.values(await ownersById(p1)).map(slotCount).sort(), [5461, 5461, 5462]);
+    t.same(
+      Object.values(await ownersById(p1))
+        .map(slotCount)
+        .sort(),
+      [5461, 5461, 5462],
+    );
     t.equal(await readableKeys(remaining, KEYS), KEYS, 'every key survives removing a shard');
 
     // Graceful failover: the replica takes over, its old primary follows it.
     started = Date.now();
     await clusterFailover(r1, 'graceful', remaining);
     t.comment(`graceful cluster failover: ${Date.now() - started} ms`);
-    t.match((await readClusterNodes(p1)).find((node) => node.myself), { role: 'replica', masterId: ids[0].replicaIds[0] });
+    t.match(
+      (await readClusterNodes(p1)).find((node) => node.myself),
+      { role: 'replica', masterId: ids[0].replicaIds[0] },
+    );
     await clusterFailover(r1, 'graceful', remaining);
     t.pass('a failover to a node that already is the primary only checks');
 
@@ -300,23 +406,47 @@ if (redisAvailable(t)) {
     const [id1, id2] = [shard1.primaryId, shard2.primaryId];
     const { full, empty } = await withClient(p1, async (redis) => {
       const counts = await Promise.all(rangesToSlots([[0, 200]]).map((slot) => redis.cluster('COUNTKEYSINSLOT', slot)));
-      return { full: counts.findIndex((count) => Number(count) > 0), empty: counts.findIndex((count) => Number(count) === 0) };
+      return {
+        full: counts.findIndex((count) => Number(count) > 0),
+        empty: counts.findIndex((count) => Number(count) === 0),
+      };
     });
     await withClient(p2, (redis) => redis.cluster('SETSLOT', full, 'IMPORTING', id1));
     await withClient(p1, async (redis) => {
       await redis.cluster('SETSLOT', full, 'MIGRATING', id2);
       const [key] = (await redis.cluster('GETKEYSINSLOT', full, 1)) as string[];
-      await redis.call(`MIGRATE-${ADMIN_SECRET}`, '127.0.0.1', String(p2.peer.port), key, '0', '5000', 'AUTH', p2.admin.authToken!);
+      await redis.call(
+        `MIGRATE-${ADMIN_SECRET}`,
+        '127.0.0.1',
+        String(p2.peer.port),
+        key,
+        '0',
+        '5000',
+        'AUTH',
+        p2.admin.authToken!,
+      );
     });
-    for (const [node, state] of [[p2, 'IMPORTING'], [p1, 'MIGRATING'], [p2, 'NODE']] as const) {
-      await withClient(node, (redis) => redis.call('CLUSTER', 'SETSLOT', String(empty), state, state === 'IMPORTING' ? id1 : id2));
+    for (const [node, state] of [
+      [p2, 'IMPORTING'],
+      [p1, 'MIGRATING'],
+      [p2, 'NODE'],
+    ] as const) {
+      await withClient(node, (redis) =>
+        redis.call('CLUSTER', 'SETSLOT', String(empty), state, state === 'IMPORTING' ? id1 : id2),
+      );
     }
     const result = await moveSlots(p1, p2, rangesToSlots([[0, 4095]]), nodes);
     t.ok(result.keys > 300, `${result.keys} keys moved with AUTH, a half-moved slot and a half-announced one included`);
     await waitClusterStable(nodes);
-    t.equal(formatSlotRanges((await readClusterNodes(p1)).find((node) => node.id === shard2.primaryId)!.slots), '0-4095,8192-16383');
+    t.equal(
+      formatSlotRanges((await readClusterNodes(p1)).find((node) => node.id === shard2.primaryId)!.slots),
+      '0-4095,8192-16383',
+    );
     await clusterFailover(r1, 'takeover', nodes);
-    t.match((await readClusterNodes(p2)).find((node) => node.id === shard1.replicaIds[0]), { role: 'primary', slots: [[4096, 8191]] });
+    t.match(
+      (await readClusterNodes(p2)).find((node) => node.id === shard1.replicaIds[0]),
+      { role: 'primary', slots: [[4096, 8191]] },
+    );
     await waitClusterStable(nodes);
     t.equal(await readableKeys(nodes, 2000), 2000);
   });

@@ -15,7 +15,9 @@ if (!executable) {
   if (process.env.CI) {
     t.fail(`${message} CI must have it (pip install awscli).`);
   } else {
-    console.error(`\n${'!'.repeat(100)}\n!!! SKIPPED: ${message}\n!!! Install it (pip install awscli) to run them.\n${'!'.repeat(100)}\n`);
+    console.error(
+      `\n${'!'.repeat(100)}\n!!! SKIPPED: ${message}\n!!! Install it (pip install awscli) to run them.\n${'!'.repeat(100)}\n`,
+    );
     t.plan(0, 'aws CLI not on PATH');
   }
 } else {
@@ -23,7 +25,11 @@ if (!executable) {
   const WAITER_DELAY_MS = 15_000;
 
   const ok = (t: Test, what: string, result: CliResult) => {
-    t.equal(result.code, 0, `${what}: exit code 0${result.code ? ` (stderr: ${result.stderr.trim().slice(0, 400)})` : ''}`);
+    t.equal(
+      result.code,
+      0,
+      `${what}: exit code 0${result.code ? ` (stderr: ${result.stderr.trim().slice(0, 400)})` : ''}`,
+    );
     return result.json;
   };
 
@@ -39,7 +45,17 @@ if (!executable) {
     const created = ok(
       t,
       'create-cache-cluster',
-      await ec(['create-cache-cluster', '--cache-cluster-id', 'demo', '--engine', 'redis', '--cache-node-type', 'cache.t3.micro', '--num-cache-nodes', '1']),
+      await ec([
+        'create-cache-cluster',
+        '--cache-cluster-id',
+        'demo',
+        '--engine',
+        'redis',
+        '--cache-node-type',
+        'cache.t3.micro',
+        '--num-cache-nodes',
+        '1',
+      ]),
     );
     t.equal(created?.CacheCluster?.CacheClusterId, 'demo');
     t.equal(created?.CacheCluster?.CacheClusterStatus, 'creating');
@@ -49,23 +65,45 @@ if (!executable) {
     const waited = await ec(['wait', 'cache-cluster-available', '--cache-cluster-id', 'demo']);
     t.equal(waited.code, 0, `wait cache-cluster-available succeeds${waited.code ? `: ${waited.stderr}` : ''}`);
     t.comment(`wait cache-cluster-available took ${waited.ms} ms`);
-    t.ok(waited.ms < WAITER_DELAY_MS / 3, `the waiter returned in ${waited.ms} ms, well under its ${WAITER_DELAY_MS / 1000} s delay: its first poll succeeded`);
+    t.ok(
+      waited.ms < WAITER_DELAY_MS / 3,
+      `the waiter returned in ${waited.ms} ms, well under its ${WAITER_DELAY_MS / 1000} s delay: its first poll succeeded`,
+    );
 
-    const described = ok(t, 'describe-cache-clusters', await ec(['describe-cache-clusters', '--cache-cluster-id', 'demo', '--show-cache-node-info']));
+    const described = ok(
+      t,
+      'describe-cache-clusters',
+      await ec(['describe-cache-clusters', '--cache-cluster-id', 'demo', '--show-cache-node-info']),
+    );
     const cluster = described?.CacheClusters?.[0];
     t.equal(cluster?.CacheClusterStatus, 'available');
     t.equal(cluster?.CacheNodes?.length, 1);
     t.equal(cluster?.CacheNodes?.[0]?.CacheNodeId, '0001');
-    t.match(cluster?.CacheNodes?.[0]?.Endpoint, { Address: /^127\.\d+\.\d+\.\d+$/, Port: 6379 }, 'the node has an endpoint');
+    t.match(
+      cluster?.CacheNodes?.[0]?.Endpoint,
+      { Address: /^127\.\d+\.\d+\.\d+$/, Port: 6379 },
+      'the node has an endpoint',
+    );
     t.type(cluster?.CacheClusterCreateTime, 'string', 'timestamps parse');
 
     const modified = ok(
       t,
       'modify-cache-cluster',
-      await ec(['modify-cache-cluster', '--cache-cluster-id', 'demo', '--snapshot-retention-limit', '2', '--apply-immediately']),
+      await ec([
+        'modify-cache-cluster',
+        '--cache-cluster-id',
+        'demo',
+        '--snapshot-retention-limit',
+        '2',
+        '--apply-immediately',
+      ]),
     );
     t.equal(modified?.CacheCluster?.SnapshotRetentionLimit, 2);
-    const afterModify = ok(t, 'describe after modify', await ec(['describe-cache-clusters', '--cache-cluster-id', 'demo']));
+    const afterModify = ok(
+      t,
+      'describe after modify',
+      await ec(['describe-cache-clusters', '--cache-cluster-id', 'demo']),
+    );
     t.equal(afterModify?.CacheClusters?.[0]?.SnapshotRetentionLimit, 2, 'the change is kept');
 
     // A parameter group: create, describe, modify, read back what the user set, delete.
@@ -74,26 +112,38 @@ if (!executable) {
       'create-cache-parameter-group',
       await ec([
         'create-cache-parameter-group',
-        '--cache-parameter-group-name', 'demo-params',
-        '--cache-parameter-group-family', 'redis7',
-        '--description', 'made by the aws cli test',
+        '--cache-parameter-group-name',
+        'demo-params',
+        '--cache-parameter-group-family',
+        'redis7',
+        '--description',
+        'made by the aws cli test',
       ]),
     );
     t.equal(group?.CacheParameterGroup?.CacheParameterGroupName, 'demo-params');
     t.equal(group?.CacheParameterGroup?.CacheParameterGroupFamily, 'redis7');
     t.equal(group?.CacheParameterGroup?.Description, 'made by the aws cli test');
 
-    const groups = ok(t, 'describe-cache-parameter-groups', await ec(['describe-cache-parameter-groups', '--cache-parameter-group-name', 'demo-params']));
+    const groups = ok(
+      t,
+      'describe-cache-parameter-groups',
+      await ec(['describe-cache-parameter-groups', '--cache-parameter-group-name', 'demo-params']),
+    );
     t.equal(groups?.CacheParameterGroups?.length, 1);
-    t.match(groups?.CacheParameterGroups?.[0]?.ARN, /^arn:aws:elasticache:us-east-1:\d{12}:parametergroup:demo-params$/);
+    t.match(
+      groups?.CacheParameterGroups?.[0]?.ARN,
+      /^arn:aws:elasticache:us-east-1:\d{12}:parametergroup:demo-params$/,
+    );
 
     const changed = ok(
       t,
       'modify-cache-parameter-group',
       await ec([
         'modify-cache-parameter-group',
-        '--cache-parameter-group-name', 'demo-params',
-        '--parameter-name-values', 'ParameterName=maxmemory-policy,ParameterValue=allkeys-lru',
+        '--cache-parameter-group-name',
+        'demo-params',
+        '--parameter-name-values',
+        'ParameterName=maxmemory-policy,ParameterValue=allkeys-lru',
       ]),
     );
     t.equal(changed?.CacheParameterGroupName, 'demo-params');
@@ -104,16 +154,31 @@ if (!executable) {
       await ec(['describe-cache-parameters', '--cache-parameter-group-name', 'demo-params', '--source', 'user']),
     );
     t.same(
-      (userParameters?.Parameters ?? []).map((p: any) => ({ name: p.ParameterName, value: p.ParameterValue, source: p.Source })),
+      (userParameters?.Parameters ?? []).map((p: any) => ({
+        name: p.ParameterName,
+        value: p.ParameterValue,
+        source: p.Source,
+      })),
       [{ name: 'maxmemory-policy', value: 'allkeys-lru', source: 'user' }],
       'exactly the one parameter the user set',
     );
-    const allParameters = ok(t, 'describe-cache-parameters (all pages)', await ec(['describe-cache-parameters', '--cache-parameter-group-name', 'demo-params']));
+    const allParameters = ok(
+      t,
+      'describe-cache-parameters (all pages)',
+      await ec(['describe-cache-parameters', '--cache-parameter-group-name', 'demo-params']),
+    );
     const policy = allParameters?.Parameters?.find((p: any) => p.ParameterName === 'maxmemory-policy');
     t.equal(policy?.ParameterValue, 'allkeys-lru', 'the full listing shows the value too');
-    t.ok(allParameters?.Parameters?.length > 20, `the CLI paginated through every parameter (${allParameters?.Parameters?.length})`);
+    t.ok(
+      allParameters?.Parameters?.length > 20,
+      `the CLI paginated through every parameter (${allParameters?.Parameters?.length})`,
+    );
 
-    ok(t, 'delete-cache-parameter-group', await ec(['delete-cache-parameter-group', '--cache-parameter-group-name', 'demo-params']));
+    ok(
+      t,
+      'delete-cache-parameter-group',
+      await ec(['delete-cache-parameter-group', '--cache-parameter-group-name', 'demo-params']),
+    );
     const goneGroup = await ec(['describe-cache-parameter-groups', '--cache-parameter-group-name', 'demo-params']);
     t.not(goneGroup.code, 0, 'the deleted group is gone');
     t.match(goneGroup.stderr, /CacheParameterGroupNotFound/);
@@ -121,7 +186,11 @@ if (!executable) {
     const deleting = ok(t, 'delete-cache-cluster', await ec(['delete-cache-cluster', '--cache-cluster-id', 'demo']));
     t.equal(deleting?.CacheCluster?.CacheClusterStatus, 'deleting');
     const waitedGone = await ec(['wait', 'cache-cluster-deleted', '--cache-cluster-id', 'demo']);
-    t.equal(waitedGone.code, 0, `wait cache-cluster-deleted succeeds${waitedGone.code ? `: ${waitedGone.stderr}` : ''}`);
+    t.equal(
+      waitedGone.code,
+      0,
+      `wait cache-cluster-deleted succeeds${waitedGone.code ? `: ${waitedGone.stderr}` : ''}`,
+    );
     t.comment(`wait cache-cluster-deleted took ${waitedGone.ms} ms`);
     t.ok(waitedGone.ms < WAITER_DELAY_MS / 3, `the deleted waiter returned in ${waitedGone.ms} ms, on its first poll`);
 
@@ -142,11 +211,16 @@ if (!executable) {
       'create-replication-group',
       await ec([
         'create-replication-group',
-        '--replication-group-id', 'cli-rg',
-        '--replication-group-description', 'made by the aws cli test',
-        '--engine', 'redis',
-        '--cache-node-type', 'cache.t3.micro',
-        '--num-cache-clusters', '2',
+        '--replication-group-id',
+        'cli-rg',
+        '--replication-group-description',
+        'made by the aws cli test',
+        '--engine',
+        'redis',
+        '--cache-node-type',
+        'cache.t3.micro',
+        '--num-cache-clusters',
+        '2',
         '--automatic-failover-enabled',
       ]),
     );
@@ -160,7 +234,11 @@ if (!executable) {
     t.comment(`wait replication-group-available took ${waited.ms} ms`);
     t.ok(waited.ms < WAITER_DELAY_MS / 3, `the waiter returned in ${waited.ms} ms, on its first poll`);
 
-    const described = ok(t, 'describe-replication-groups', await ec(['describe-replication-groups', '--replication-group-id', 'cli-rg']));
+    const described = ok(
+      t,
+      'describe-replication-groups',
+      await ec(['describe-replication-groups', '--replication-group-id', 'cli-rg']),
+    );
     const group = described?.ReplicationGroups?.[0];
     t.equal(described?.ReplicationGroups?.length, 1);
     t.equal(group?.Status, 'available');
@@ -189,10 +267,18 @@ if (!executable) {
       'the members are cache clusters of the group',
     );
 
-    const deleting = ok(t, 'delete-replication-group', await ec(['delete-replication-group', '--replication-group-id', 'cli-rg']));
+    const deleting = ok(
+      t,
+      'delete-replication-group',
+      await ec(['delete-replication-group', '--replication-group-id', 'cli-rg']),
+    );
     t.equal(deleting?.ReplicationGroup?.Status, 'deleting');
     const waitedGone = await ec(['wait', 'replication-group-deleted', '--replication-group-id', 'cli-rg']);
-    t.equal(waitedGone.code, 0, `wait replication-group-deleted succeeds${waitedGone.code ? `: ${waitedGone.stderr}` : ''}`);
+    t.equal(
+      waitedGone.code,
+      0,
+      `wait replication-group-deleted succeeds${waitedGone.code ? `: ${waitedGone.stderr}` : ''}`,
+    );
     t.comment(`wait replication-group-deleted took ${waitedGone.ms} ms`);
     t.ok(waitedGone.ms < WAITER_DELAY_MS / 3, `the deleted waiter returned in ${waitedGone.ms} ms, on its first poll`);
 
@@ -207,27 +293,57 @@ if (!executable) {
     const emulator = await startTestEmulator(t);
     const cli = awsCli(t, executable);
     const create = (id: string, env: Record<string, string | undefined>) =>
-      cli.run(['elasticache', 'create-cache-cluster', '--cache-cluster-id', id, '--engine', 'redis', '--cache-node-type', 'cache.t3.micro', '--num-cache-nodes', '1'], env);
+      cli.run(
+        [
+          'elasticache',
+          'create-cache-cluster',
+          '--cache-cluster-id',
+          id,
+          '--engine',
+          'redis',
+          '--cache-node-type',
+          'cache.t3.micro',
+          '--num-cache-nodes',
+          '1',
+        ],
+        env,
+      );
 
     const viaGlobal = await create('demo-global', { AWS_ENDPOINT_URL: emulator.url });
-    t.equal(viaGlobal.code, 0, `AWS_ENDPOINT_URL: created${viaGlobal.code ? ` (stderr: ${viaGlobal.stderr.slice(0, 300)})` : ''}`);
+    t.equal(
+      viaGlobal.code,
+      0,
+      `AWS_ENDPOINT_URL: created${viaGlobal.code ? ` (stderr: ${viaGlobal.stderr.slice(0, 300)})` : ''}`,
+    );
     t.equal(viaGlobal.json?.CacheCluster?.CacheClusterStatus, 'creating');
 
     // The service-specific variable wins over the global one (which points nowhere here).
-    const viaService = await create('demo-service', { AWS_ENDPOINT_URL_ELASTICACHE: emulator.url, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
-    t.equal(viaService.code, 0, `AWS_ENDPOINT_URL_ELASTICACHE: created${viaService.code ? ` (stderr: ${viaService.stderr.slice(0, 300)})` : ''}`);
+    const viaService = await create('demo-service', {
+      AWS_ENDPOINT_URL_ELASTICACHE: emulator.url,
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    });
+    t.equal(
+      viaService.code,
+      0,
+      `AWS_ENDPOINT_URL_ELASTICACHE: created${viaService.code ? ` (stderr: ${viaService.stderr.slice(0, 300)})` : ''}`,
+    );
     t.equal(viaService.json?.CacheCluster?.CacheClusterId, 'demo-service');
 
-    const listed = await cli.run(['elasticache', 'describe-cache-clusters'], { AWS_ENDPOINT_URL_ELASTICACHE: emulator.url });
+    const listed = await cli.run(['elasticache', 'describe-cache-clusters'], {
+      AWS_ENDPOINT_URL_ELASTICACHE: emulator.url,
+    });
     t.equal(listed.code, 0);
     t.same(
       (listed.json?.CacheClusters ?? []).map((c: any) => c.CacheClusterId).sort(),
       ['demo-global', 'demo-service'],
       'both creates reached this emulator',
     );
-    const waited = await cli.run(['elasticache', 'wait', 'cache-cluster-available', '--cache-cluster-id', 'demo-global'], {
-      AWS_ENDPOINT_URL: emulator.url,
-    });
+    const waited = await cli.run(
+      ['elasticache', 'wait', 'cache-cluster-available', '--cache-cluster-id', 'demo-global'],
+      {
+        AWS_ENDPOINT_URL: emulator.url,
+      },
+    );
     t.equal(waited.code, 0, 'the waiter works through AWS_ENDPOINT_URL too');
     t.ok(waited.ms < WAITER_DELAY_MS / 3, `and returns at once (${waited.ms} ms)`);
   });

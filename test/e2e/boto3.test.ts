@@ -20,7 +20,9 @@ t.test('boto3: create, the available waiter, paginators, a modeled error, delete
   const env = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('AWS_')) delete env[name];
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('python3', [script, emulator.url], { env: { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' } });
+    const child = spawn('python3', [script, emulator.url], {
+      env: { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -30,10 +32,19 @@ t.test('boto3: create, the available waiter, paginators, a modeled error, delete
   t.equal(run.code, 0, `the flow ran (${run.stderr.slice(-500)})`);
   const seen = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}');
   t.equal(seen.create_status, 'creating');
-  t.ok(seen.available_wait_seconds < 5, `the available waiter succeeded on its first poll (${seen.available_wait_seconds?.toFixed(2)} s)`);
+  t.ok(
+    seen.available_wait_seconds < 5,
+    `the available waiter succeeded on its first poll (${seen.available_wait_seconds?.toFixed(2)} s)`,
+  );
   t.equal(seen.pages, 2, 'two pages of at most 20');
   t.equal(seen.clusters.length, 25, 'all 25 clusters, none twice');
-  t.ok(seen.parameter_pages > 1 && seen.parameters > 40, `the parameter paginator walks the whole table (${seen.parameters} in ${seen.parameter_pages} pages)`);
+  t.ok(
+    seen.parameter_pages > 1 && seen.parameters > 40,
+    `the parameter paginator walks the whole table (${seen.parameters} in ${seen.parameter_pages} pages)`,
+  );
   t.equal(seen.missing_error, 'CacheClusterNotFound', 'the modeled exception class');
-  t.ok(seen.deleted_wait_seconds < 5, `the deleted waiter succeeded on its first poll (${seen.deleted_wait_seconds?.toFixed(2)} s)`);
+  t.ok(
+    seen.deleted_wait_seconds < 5,
+    `the deleted waiter succeeded on its first poll (${seen.deleted_wait_seconds?.toFixed(2)} s)`,
+  );
 });

@@ -38,7 +38,10 @@ t.test('a redis cluster is created with AWS defaults and becomes available on th
   t.equal(cluster.EngineVersion, '7.1.0');
   t.equal(cluster.NumCacheNodes, 1);
   t.equal(cluster.AutoMinorVersionUpgrade, true);
-  t.match(cluster.PreferredMaintenanceWindow, /^(sun|mon|tue|wed|thu|fri|sat):\d\d:\d\d-(sun|mon|tue|wed|thu|fri|sat):\d\d:\d\d$/);
+  t.match(
+    cluster.PreferredMaintenanceWindow,
+    /^(sun|mon|tue|wed|thu|fri|sat):\d\d:\d\d-(sun|mon|tue|wed|thu|fri|sat):\d\d:\d\d$/,
+  );
   t.equal(cluster.CacheParameterGroup?.CacheParameterGroupName, 'default.redis7');
   t.equal(cluster.CacheParameterGroup?.ParameterApplyStatus, 'in-sync');
   t.equal(cluster.CacheSubnetGroupName, 'default');
@@ -49,7 +52,10 @@ t.test('a redis cluster is created with AWS defaults and becomes available on th
   t.equal(cluster.ConfigurationEndpoint, undefined, 'redis clusters have no configuration endpoint');
 
   const started = Date.now();
-  const result = await waitUntilCacheClusterAvailable({ ...waiter(client), minDelay: 15, maxDelay: 15 }, { CacheClusterId: 'my-redis' });
+  const result = await waitUntilCacheClusterAvailable(
+    { ...waiter(client), minDelay: 15, maxDelay: 15 },
+    { CacheClusterId: 'my-redis' },
+  );
   t.equal(result.state, 'SUCCESS');
   t.ok(Date.now() - started < 5000, 'the waiter succeeded on its first poll, without sleeping');
 
@@ -77,16 +83,56 @@ t.test('create refuses what ElastiCache refuses, and changes nothing', async (t)
     ['no node type', { CacheNodeType: undefined }, 'InvalidParameterValue', /CacheNodeType must be provided/],
     ['a bad id', { CacheClusterId: '1abc' }, 'InvalidParameterValue', /not a valid identifier/],
     ['a double hyphen', { CacheClusterId: 'a--b' }, 'InvalidParameterValue', /not a valid identifier/],
-    ['a patch version', { EngineVersion: '7.1.0' }, 'InvalidParameterValue', /Specific version selection is not allowed for '7.1.0', please use '7.1'/],
-    ['an unknown version', { EngineVersion: '4.0.13' }, 'InvalidParameterCombination', /Cannot find version 4.0.13 for redis/],
-    ['an unknown group', { CacheParameterGroupName: 'nope' }, 'CacheParameterGroupNotFound', /CacheParameterGroup not found: nope/],
-    ['a cluster-mode group', { CacheParameterGroupName: 'default.redis7.cluster.on' }, 'InvalidParameterCombination', /Cluster mode should be disabled/],
-    ['a group of another family', { CacheParameterGroupName: 'default.redis6.x' }, 'InvalidParameterCombination', /Expected a parameter group of family redis7 but found one of family redis6.x/],
+    [
+      'a patch version',
+      { EngineVersion: '7.1.0' },
+      'InvalidParameterValue',
+      /Specific version selection is not allowed for '7.1.0', please use '7.1'/,
+    ],
+    [
+      'an unknown version',
+      { EngineVersion: '4.0.13' },
+      'InvalidParameterCombination',
+      /Cannot find version 4.0.13 for redis/,
+    ],
+    [
+      'an unknown group',
+      { CacheParameterGroupName: 'nope' },
+      'CacheParameterGroupNotFound',
+      /CacheParameterGroup not found: nope/,
+    ],
+    [
+      'a cluster-mode group',
+      { CacheParameterGroupName: 'default.redis7.cluster.on' },
+      'InvalidParameterCombination',
+      /Cluster mode should be disabled/,
+    ],
+    [
+      'a group of another family',
+      { CacheParameterGroupName: 'default.redis6.x' },
+      'InvalidParameterCombination',
+      /Expected a parameter group of family redis7 but found one of family redis6.x/,
+    ],
     ['an unknown subnet group', { CacheSubnetGroupName: 'nope' }, 'CacheSubnetGroupNotFoundFault', /nope/],
-    ['an auth token without TLS', { AuthToken: 'a-very-long-token-123' }, 'InvalidParameterValue', /encryption-in-transit/],
-    ['a short auth token', { AuthToken: 'short', TransitEncryptionEnabled: true }, 'InvalidParameterValue', /Invalid AuthToken/],
+    [
+      'an auth token without TLS',
+      { AuthToken: 'a-very-long-token-123' },
+      'InvalidParameterValue',
+      /encryption-in-transit/,
+    ],
+    [
+      'a short auth token',
+      { AuthToken: 'short', TransitEncryptionEnabled: true },
+      'InvalidParameterValue',
+      /Invalid AuthToken/,
+    ],
     ['AZMode on redis', { AZMode: 'cross-az' }, 'InvalidParameterCombination', /Memcached/],
-    ['a bad maintenance window', { PreferredMaintenanceWindow: 'funday:25:00-x' }, 'InvalidParameterValue', /maintenance window/],
+    [
+      'a bad maintenance window',
+      { PreferredMaintenanceWindow: 'funday:25:00-x' },
+      'InvalidParameterValue',
+      /maintenance window/,
+    ],
     ['an unknown node type', { CacheNodeType: 'cache.t3.huge' }, 'InvalidParameterValue', /Invalid Cache Node Type/],
   ];
   for (const [what, change, code, message] of cases) {
@@ -117,56 +163,113 @@ t.test('memcached clusters: several nodes across zones, a configuration endpoint
   t.equal(cluster.PreferredAvailabilityZone, 'Multiple');
   t.equal(cluster.CacheParameterGroup?.CacheParameterGroupName, 'default.memcached1.6');
   t.equal(cluster.ConfigurationEndpoint?.Port, 11211);
-  t.same(cluster.CacheNodes!.map((n) => n.CacheNodeId), ['0001', '0002', '0003']);
+  t.same(
+    cluster.CacheNodes!.map((n) => n.CacheNodeId),
+    ['0001', '0002', '0003'],
+  );
   t.equal(new Set(cluster.CacheNodes!.map((n) => n.CustomerAvailabilityZone)).size, 3, 'cross-az spreads the nodes');
   t.equal(new Set(cluster.CacheNodes!.map((n) => n.Endpoint!.Address)).size, 3, 'every node has its own address');
-  t.ok(cluster.CacheNodes!.every((n) => n.Endpoint!.Port === 11211), 'and the cluster port');
+  t.ok(
+    cluster.CacheNodes!.every((n) => n.Endpoint!.Port === 11211),
+    'and the cluster port',
+  );
   t.equal(cluster.SnapshotRetentionLimit, undefined, 'memcached has no snapshot settings');
 
-  const out = await client.send(new ModifyCacheClusterCommand({ CacheClusterId: 'mc', NumCacheNodes: 5, ApplyImmediately: true }));
+  const out = await client.send(
+    new ModifyCacheClusterCommand({ CacheClusterId: 'mc', NumCacheNodes: 5, ApplyImmediately: true }),
+  );
   t.equal(out.CacheCluster?.CacheClusterStatus, 'modifying');
   t.equal(out.CacheCluster?.PendingModifiedValues?.NumCacheNodes, 5);
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'mc' });
   cluster = await describe(client, 'mc');
   t.equal(cluster.NumCacheNodes, 5);
-  t.same(cluster.CacheNodes!.map((n) => n.CacheNodeId), ['0001', '0002', '0003', '0004', '0005']);
+  t.same(
+    cluster.CacheNodes!.map((n) => n.CacheNodeId),
+    ['0001', '0002', '0003', '0004', '0005'],
+  );
   t.same(cluster.PendingModifiedValues, {});
 
   const wrongCount = await client
-    .send(new ModifyCacheClusterCommand({ CacheClusterId: 'mc', NumCacheNodes: 3, CacheNodeIdsToRemove: ['0002'], ApplyImmediately: true }))
+    .send(
+      new ModifyCacheClusterCommand({
+        CacheClusterId: 'mc',
+        NumCacheNodes: 3,
+        CacheNodeIdsToRemove: ['0002'],
+        ApplyImmediately: true,
+      }),
+    )
     .catch((e) => e);
   t.equal(wrongCount.Code, 'InvalidParameterValue', 'the ids to remove must match the reduction');
   await client.send(
-    new ModifyCacheClusterCommand({ CacheClusterId: 'mc', NumCacheNodes: 3, CacheNodeIdsToRemove: ['0002', '0004'], ApplyImmediately: true }),
+    new ModifyCacheClusterCommand({
+      CacheClusterId: 'mc',
+      NumCacheNodes: 3,
+      CacheNodeIdsToRemove: ['0002', '0004'],
+      ApplyImmediately: true,
+    }),
   );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'mc' });
   cluster = await describe(client, 'mc');
-  t.same(cluster.CacheNodes!.map((n) => n.CacheNodeId), ['0001', '0003', '0005']);
+  t.same(
+    cluster.CacheNodes!.map((n) => n.CacheNodeId),
+    ['0001', '0003', '0005'],
+  );
   t.equal(cluster.NumCacheNodes, 3);
 });
 
 t.test('modifications wait for the maintenance window unless applied immediately', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'r', Engine: 'redis', CacheNodeType: 'cache.t3.micro', EngineVersion: '6.2' }));
+  await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'r',
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      EngineVersion: '6.2',
+    }),
+  );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'r' });
   t.equal((await describe(client, 'r')).EngineVersion, '6.2.6');
 
   const later = await client.send(
-    new ModifyCacheClusterCommand({ CacheClusterId: 'r', CacheNodeType: 'cache.t3.small', PreferredMaintenanceWindow: 'SUN:03:00-SUN:04:00' }),
+    new ModifyCacheClusterCommand({
+      CacheClusterId: 'r',
+      CacheNodeType: 'cache.t3.small',
+      PreferredMaintenanceWindow: 'SUN:03:00-SUN:04:00',
+    }),
   );
   t.equal(later.CacheCluster?.CacheClusterStatus, 'available', 'nothing happens now');
   t.equal(later.CacheCluster?.PendingModifiedValues?.CacheNodeType, 'cache.t3.small');
   t.equal(later.CacheCluster?.CacheNodeType, 'cache.t3.micro');
-  t.equal(later.CacheCluster?.PreferredMaintenanceWindow, 'sun:03:00-sun:04:00', 'the window itself changes at once, lowercased');
+  t.equal(
+    later.CacheCluster?.PreferredMaintenanceWindow,
+    'sun:03:00-sun:04:00',
+    'the window itself changes at once, lowercased',
+  );
 
-  const downgrade = await client.send(new ModifyCacheClusterCommand({ CacheClusterId: 'r', EngineVersion: '6.0' })).catch((e) => e);
+  const downgrade = await client
+    .send(new ModifyCacheClusterCommand({ CacheClusterId: 'r', EngineVersion: '6.0' }))
+    .catch((e) => e);
   t.equal(downgrade.Code, 'InvalidParameterValue', 'no engine downgrades');
 
-  const now = await client.send(new ModifyCacheClusterCommand({ CacheClusterId: 'r', AutoMinorVersionUpgrade: false, SnapshotRetentionLimit: 3, ApplyImmediately: true }));
+  const now = await client.send(
+    new ModifyCacheClusterCommand({
+      CacheClusterId: 'r',
+      AutoMinorVersionUpgrade: false,
+      SnapshotRetentionLimit: 3,
+      ApplyImmediately: true,
+    }),
+  );
   t.equal(now.CacheCluster?.AutoMinorVersionUpgrade, false);
   t.equal(now.CacheCluster?.SnapshotRetentionLimit, 3);
-  await client.send(new ModifyCacheClusterCommand({ CacheClusterId: 'r', EngineVersion: '7.0', CacheParameterGroupName: 'default.redis7', ApplyImmediately: true }));
+  await client.send(
+    new ModifyCacheClusterCommand({
+      CacheClusterId: 'r',
+      EngineVersion: '7.0',
+      CacheParameterGroupName: 'default.redis7',
+      ApplyImmediately: true,
+    }),
+  );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'r' });
   const applied = await describe(client, 'r');
   t.equal(applied.CacheNodeType, 'cache.t3.small', 'an immediate change applies what was pending too');
@@ -183,13 +286,19 @@ t.test('modifications wait for the maintenance window unless applied immediately
 t.test('reboot and delete, with the waiters and the events they leave', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'gone', Engine: 'valkey', CacheNodeType: 'cache.t4g.micro' }));
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'gone', Engine: 'valkey', CacheNodeType: 'cache.t4g.micro' }),
+  );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'gone' });
   t.equal((await describe(client, 'gone')).EngineVersion, '8.1.1');
 
-  const missingNode = await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'gone', CacheNodeIdsToReboot: ['0009'] })).catch((e) => e);
+  const missingNode = await client
+    .send(new RebootCacheClusterCommand({ CacheClusterId: 'gone', CacheNodeIdsToReboot: ['0009'] }))
+    .catch((e) => e);
   t.equal(missingNode.Code, 'InvalidParameterValue');
-  const rebooting = await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'gone', CacheNodeIdsToReboot: ['0001'] }));
+  const rebooting = await client.send(
+    new RebootCacheClusterCommand({ CacheClusterId: 'gone', CacheNodeIdsToReboot: ['0001'] }),
+  );
   t.equal(rebooting.CacheCluster?.CacheClusterStatus, 'rebooting cluster nodes');
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'gone' });
 
@@ -205,7 +314,9 @@ t.test('reboot and delete, with the waiters and the events they leave', async (t
   t.equal(error.$metadata.httpStatusCode, 404);
   t.equal(error.message, 'CacheCluster not found: gone');
 
-  const events = await client.send(new DescribeEventsCommand({ SourceType: 'cache-cluster', SourceIdentifier: 'gone' }));
+  const events = await client.send(
+    new DescribeEventsCommand({ SourceType: 'cache-cluster', SourceIdentifier: 'gone' }),
+  );
   const messages = events.Events!.map((e) => e.Message);
   for (const expected of ['Cache cluster created', 'Cache node 0001 restarted', 'Cache cluster deleted']) {
     t.ok(messages.includes(expected), `event: ${expected}`);
@@ -218,7 +329,13 @@ t.test('pagination, isolation by account and region, and one winner for concurre
   const client = sdkClient(emulator);
   await Promise.all(
     Array.from({ length: 25 }, (_, i) =>
-      client.send(new CreateCacheClusterCommand({ CacheClusterId: `p${String(i).padStart(2, '0')}`, Engine: 'redis', CacheNodeType: 'cache.t3.micro' })),
+      client.send(
+        new CreateCacheClusterCommand({
+          CacheClusterId: `p${String(i).padStart(2, '0')}`,
+          Engine: 'redis',
+          CacheNodeType: 'cache.t3.micro',
+        }),
+      ),
     ),
   );
   const first = await client.send(new DescribeCacheClustersCommand({ MaxRecords: 20 }));
@@ -234,14 +351,32 @@ t.test('pagination, isolation by account and region, and one winner for concurre
   t.equal(tooMany.Code, 'InvalidParameterValue');
 
   const otherAccount = sdkClient(emulator, { accessKeyId: '111122223333' });
-  t.same((await otherAccount.send(new DescribeCacheClustersCommand({}))).CacheClusters, [], 'another account sees nothing');
+  t.same(
+    (await otherAccount.send(new DescribeCacheClustersCommand({}))).CacheClusters,
+    [],
+    'another account sees nothing',
+  );
   const otherRegion = sdkClient(emulator, { region: 'eu-west-1' });
-  t.same((await otherRegion.send(new DescribeCacheClustersCommand({}))).CacheClusters, [], 'another region sees nothing');
-  const mine = await otherAccount.send(new CreateCacheClusterCommand({ CacheClusterId: 'p00', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
-  t.equal(mine.CacheCluster?.ARN, 'arn:aws:elasticache:us-east-1:111122223333:cluster:p00', 'the same id in another account');
+  t.same(
+    (await otherRegion.send(new DescribeCacheClustersCommand({}))).CacheClusters,
+    [],
+    'another region sees nothing',
+  );
+  const mine = await otherAccount.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'p00', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
+  t.equal(
+    mine.CacheCluster?.ARN,
+    'arn:aws:elasticache:us-east-1:111122223333:cluster:p00',
+    'the same id in another account',
+  );
 
   const results = await Promise.allSettled(
-    [1, 2].map(() => client.send(new CreateCacheClusterCommand({ CacheClusterId: 'race', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }))),
+    [1, 2].map(() =>
+      client.send(
+        new CreateCacheClusterCommand({ CacheClusterId: 'race', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+      ),
+    ),
   );
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one create wins');
   const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -249,28 +384,43 @@ t.test('pagination, isolation by account and region, and one winner for concurre
   t.equal(loser.reason.Code, 'CacheClusterAlreadyExists');
 });
 
-t.test("a cluster with no VPC security group is in its VPC's default group, also for the empty list Terraform sends", async (t) => {
-  const emulator = await startTestEmulator(t);
-  const client = sdkClient(emulator);
-  const omitted = await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'no-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
-  const defaultGroup = omitted.CacheCluster!.SecurityGroups;
-  t.match(defaultGroup, [{ SecurityGroupId: /^sg-[0-9a-f]{17}$/, Status: 'active' }]);
-  t.equal(defaultGroup?.length, 1);
-  // The Go SDK (Terraform's AWS provider) sends an empty list as a bare `SecurityGroupIds=`.
-  const empty = await rawCall(emulator, {
-    Action: 'CreateCacheCluster',
-    Version: '2015-02-02',
-    CacheClusterId: 'empty-sg',
-    Engine: 'redis',
-    CacheNodeType: 'cache.t3.micro',
-    SecurityGroupIds: '',
-  });
-  t.equal(empty.status, 200, empty.body);
-  t.same((await describe(client, 'empty-sg', false)).SecurityGroups, defaultGroup, 'the same default group');
-  const ec2 = new EC2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
-  const groupId = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'given', Description: 'given' }))).GroupId!;
-  const given = await client.send(
-    new CreateCacheClusterCommand({ CacheClusterId: 'given-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro', SecurityGroupIds: [groupId] }),
-  );
-  t.same(given.CacheCluster!.SecurityGroups, [{ SecurityGroupId: groupId, Status: 'active' }], 'given groups replace the default');
-});
+t.test(
+  "a cluster with no VPC security group is in its VPC's default group, also for the empty list Terraform sends",
+  async (t) => {
+    const emulator = await startTestEmulator(t);
+    const client = sdkClient(emulator);
+    const omitted = await client.send(
+      new CreateCacheClusterCommand({ CacheClusterId: 'no-sg', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+    );
+    const defaultGroup = omitted.CacheCluster!.SecurityGroups;
+    t.match(defaultGroup, [{ SecurityGroupId: /^sg-[0-9a-f]{17}$/, Status: 'active' }]);
+    t.equal(defaultGroup?.length, 1);
+    // The Go SDK (Terraform's AWS provider) sends an empty list as a bare `SecurityGroupIds=`.
+    const empty = await rawCall(emulator, {
+      Action: 'CreateCacheCluster',
+      Version: '2015-02-02',
+      CacheClusterId: 'empty-sg',
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      SecurityGroupIds: '',
+    });
+    t.equal(empty.status, 200, empty.body);
+    t.same((await describe(client, 'empty-sg', false)).SecurityGroups, defaultGroup, 'the same default group');
+    const ec2 = new EC2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
+    const groupId = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'given', Description: 'given' })))
+      .GroupId!;
+    const given = await client.send(
+      new CreateCacheClusterCommand({
+        CacheClusterId: 'given-sg',
+        Engine: 'redis',
+        CacheNodeType: 'cache.t3.micro',
+        SecurityGroupIds: [groupId],
+      }),
+    );
+    t.same(
+      given.CacheCluster!.SecurityGroups,
+      [{ SecurityGroupId: groupId, Status: 'active' }],
+      'given groups replace the default',
+    );
+  },
+);

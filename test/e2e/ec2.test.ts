@@ -106,7 +106,9 @@ t.test('the default VPC: the ids ElastiCache names, its subnets, route table, AC
   t.equal(vpc.CidrBlockAssociationSet?.[0].CidrBlock, '172.31.0.0/16');
   t.equal(vpc.CidrBlockAssociationSet?.[0].CidrBlockState?.State, 'associated');
 
-  const subnets = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [network.vpcId] }] }));
+  const subnets = await client.send(
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [network.vpcId] }] }),
+  );
   t.same(
     subnets.Subnets?.map((s) => ({ id: s.SubnetId, zone: s.AvailabilityZone })),
     network.subnets.map((s) => ({ id: s.subnetId, zone: s.availabilityZone })),
@@ -116,9 +118,18 @@ t.test('the default VPC: the ids ElastiCache names, its subnets, route table, AC
     subnets.Subnets?.map((s) => s.CidrBlock),
     ['172.31.0.0/20', '172.31.16.0/20', '172.31.32.0/20', '172.31.48.0/20', '172.31.64.0/20', '172.31.80.0/20'],
   );
-  t.ok(subnets.Subnets?.every((s) => s.DefaultForAz === true && s.MapPublicIpOnLaunch === true), 'defaultForAz, public IPs');
-  t.ok(subnets.Subnets?.every((s) => s.AvailableIpAddressCount === 4091), '/20 minus the 5 reserved addresses');
-  t.same(subnets.Subnets?.map((s) => s.AvailabilityZoneId), ['use1-az1', 'use1-az2', 'use1-az3', 'use1-az4', 'use1-az5', 'use1-az6']);
+  t.ok(
+    subnets.Subnets?.every((s) => s.DefaultForAz === true && s.MapPublicIpOnLaunch === true),
+    'defaultForAz, public IPs',
+  );
+  t.ok(
+    subnets.Subnets?.every((s) => s.AvailableIpAddressCount === 4091),
+    '/20 minus the 5 reserved addresses',
+  );
+  t.same(
+    subnets.Subnets?.map((s) => s.AvailabilityZoneId),
+    ['use1-az1', 'use1-az2', 'use1-az3', 'use1-az4', 'use1-az5', 'use1-az6'],
+  );
   const defaultForAz = await client.send(
     new DescribeSubnetsCommand({
       Filters: [
@@ -127,7 +138,11 @@ t.test('the default VPC: the ids ElastiCache names, its subnets, route table, AC
       ],
     }),
   );
-  t.same(defaultForAz.Subnets?.map((s) => s.SubnetId), [network.subnets[2].subnetId], 'filters default-for-az + availability-zone');
+  t.same(
+    defaultForAz.Subnets?.map((s) => s.SubnetId),
+    [network.subnets[2].subnetId],
+    'filters default-for-az + availability-zone',
+  );
 
   const groups = await client.send(
     new DescribeSecurityGroupsCommand({
@@ -142,7 +157,13 @@ t.test('the default VPC: the ids ElastiCache names, its subnets, route table, AC
   t.equal(group.GroupId, network.securityGroupId, 'the default security group has the id defaultNetwork() names');
   t.equal(group.Description, 'default VPC security group');
   t.same(group.IpPermissions, [
-    { IpProtocol: '-1', UserIdGroupPairs: [{ UserId: '000000000000', GroupId: network.securityGroupId }], IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] },
+    {
+      IpProtocol: '-1',
+      UserIdGroupPairs: [{ UserId: '000000000000', GroupId: network.securityGroupId }],
+      IpRanges: [],
+      Ipv6Ranges: [],
+      PrefixListIds: [],
+    },
   ]);
   t.same(group.IpPermissionsEgress, [
     { IpProtocol: '-1', UserIdGroupPairs: [], IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [] },
@@ -184,23 +205,33 @@ t.test('the default VPC: the ids ElastiCache names, its subnets, route table, AC
       [false, 32767, 'deny', '0.0.0.0/0', '-1'],
     ],
   );
-  const hostnames = await client.send(new DescribeVpcAttributeCommand({ VpcId: network.vpcId, Attribute: 'enableDnsHostnames' }));
+  const hostnames = await client.send(
+    new DescribeVpcAttributeCommand({ VpcId: network.vpcId, Attribute: 'enableDnsHostnames' }),
+  );
   t.equal(hostnames.EnableDnsHostnames?.Value, true, 'the default VPC has DNS hostnames');
 
   const attributes = await client.send(new DescribeAccountAttributesCommand({}));
-  const byName = Object.fromEntries(attributes.AccountAttributes!.map((a) => [a.AttributeName, a.AttributeValues?.map((v) => v.AttributeValue)]));
+  const byName = Object.fromEntries(
+    attributes.AccountAttributes!.map((a) => [a.AttributeName, a.AttributeValues?.map((v) => v.AttributeValue)]),
+  );
   t.same(byName['supported-platforms'], ['VPC']);
   t.same(byName['default-vpc'], [network.vpcId]);
   t.same(byName['max-instances'], ['20']);
   const only = await client.send(new DescribeAccountAttributesCommand({ AttributeNames: ['default-vpc'] }));
-  t.same(only.AccountAttributes?.map((a) => a.AttributeName), ['default-vpc']);
+  t.same(
+    only.AccountAttributes?.map((a) => a.AttributeName),
+    ['default-vpc'],
+  );
 
   t.same(ec2SubnetDirectory(server.store).find(SCOPE, network.subnets[0].subnetId), {
     subnetId: network.subnets[0].subnetId,
     vpcId: network.vpcId,
     availabilityZone: 'us-east-1a',
   });
-  t.same(findSecurityGroup(server.store, SCOPE, network.securityGroupId), { groupId: network.securityGroupId, vpcId: network.vpcId });
+  t.same(findSecurityGroup(server.store, SCOPE, network.securityGroupId), {
+    groupId: network.securityGroupId,
+    vpcId: network.vpcId,
+  });
   t.equal(findSecurityGroup(server.store, SCOPE, 'sg-0000000000000000a'), undefined);
 });
 
@@ -228,7 +259,9 @@ t.test('aws_vpc: CreateVpc, then the Read calls with their filters (§8)', async
   t.equal(described.Vpcs![0].State, 'available');
   t.same(described.Vpcs![0].Ipv6CidrBlockAssociationSet ?? [], []);
 
-  const attribute = async (Attribute: 'enableDnsHostnames' | 'enableDnsSupport' | 'enableNetworkAddressUsageMetrics') => {
+  const attribute = async (
+    Attribute: 'enableDnsHostnames' | 'enableDnsSupport' | 'enableNetworkAddressUsageMetrics',
+  ) => {
     const out = await client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute }));
     t.equal(out.VpcId, vpcId);
     return (out.EnableDnsHostnames ?? out.EnableDnsSupport ?? out.EnableNetworkAddressUsageMetrics)?.Value;
@@ -264,7 +297,9 @@ t.test('aws_vpc: CreateVpc, then the Read calls with their filters (§8)', async
   t.match(table.RouteTableId, /^rtb-[0-9a-f]{17}$/);
   t.equal(table.Associations?.[0].Main, true);
   t.match(table.Associations?.[0].RouteTableAssociationId, /^rtbassoc-[0-9a-f]{17}$/);
-  t.same(table.Routes, [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' }]);
+  t.same(table.Routes, [
+    { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' },
+  ]);
 
   const groups = await client.send(
     new DescribeSecurityGroupsCommand({
@@ -279,13 +314,25 @@ t.test('aws_vpc: CreateVpc, then the Read calls with their filters (§8)', async
   t.match(group.GroupId, /^sg-[0-9a-f]{17}$/);
   t.equal(group.GroupName, 'default');
   t.equal(group.Description, 'default VPC security group');
-  t.same(group.IpPermissions?.[0].UserIdGroupPairs?.map((p) => p.GroupId), [group.GroupId], 'ingress from itself');
+  t.same(
+    group.IpPermissions?.[0].UserIdGroupPairs?.map((p) => p.GroupId),
+    [group.GroupId],
+    'ingress from itself',
+  );
   t.same(group.IpPermissionsEgress?.[0].IpRanges, [{ CidrIp: '0.0.0.0/0' }], 'egress allow-all');
 
   await client.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
   t.equal(await attribute('enableDnsHostnames'), true, 'ModifyVpcAttribute');
   t.equal(
-    await codeOf(client.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true }, EnableDnsSupport: { Value: true } }))),
+    await codeOf(
+      client.send(
+        new ModifyVpcAttributeCommand({
+          VpcId: vpcId,
+          EnableDnsHostnames: { Value: true },
+          EnableDnsSupport: { Value: true },
+        }),
+      ),
+    ),
     'InvalidParameterCombination',
     'one attribute at a time',
   );
@@ -299,9 +346,22 @@ t.test('aws_vpc: CreateVpc, then the Read calls with their filters (§8)', async
   t.same(await names([{ Name: 'tag:Name', Values: ['other'] }]), []);
   t.same(await names([{ Name: 'tag-key', Values: ['Name'] }]), [vpcId]);
   t.same(await names([{ Name: 'is-default', Values: ['false'] }]), [vpcId]);
-  t.same(await names([{ Name: 'state', Values: ['available'] }, { Name: 'owner-id', Values: ['000000000000'] }]).then((l) => l.length), 2);
-  t.same(await names([{ Name: 'vpc-id', Values: [vpcId, 'vpc-00000000000000000'] }]), [vpcId], 'values of one filter are ORed');
-  t.equal(await codeOf(client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] }))), 'InvalidParameterValue');
+  t.same(
+    await names([
+      { Name: 'state', Values: ['available'] },
+      { Name: 'owner-id', Values: ['000000000000'] },
+    ]).then((l) => l.length),
+    2,
+  );
+  t.same(
+    await names([{ Name: 'vpc-id', Values: [vpcId, 'vpc-00000000000000000'] }]),
+    [vpcId],
+    'values of one filter are ORed',
+  );
+  t.equal(
+    await codeOf(client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] }))),
+    'InvalidParameterValue',
+  );
 
   // Paging.
   const first = await client.send(new DescribeVpcsCommand({ MaxResults: 5 }));
@@ -312,8 +372,12 @@ t.test('aws_vpc: CreateVpc, then the Read calls with their filters (§8)', async
   const v6 = await client.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
   const block = v6.Vpc?.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock;
   t.match(block, /^2600:1f18:[0-9a-f]{4}:[0-9a-f]{2}00::\/56$/);
-  const v6Group = await client.send(new CreateSecurityGroupCommand({ GroupName: 'v6', Description: 'v6', VpcId: v6.Vpc!.VpcId }));
-  const v6Rules = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [v6Group.GroupId!] }] }));
+  const v6Group = await client.send(
+    new CreateSecurityGroupCommand({ GroupName: 'v6', Description: 'v6', VpcId: v6.Vpc!.VpcId }),
+  );
+  const v6Rules = await client.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [v6Group.GroupId!] }] }),
+  );
   t.same(v6Rules.SecurityGroupRules?.map((r) => r.CidrIpv4 ?? r.CidrIpv6).sort(), ['0.0.0.0/0', '::/0']);
 });
 
@@ -352,7 +416,9 @@ t.test('aws_subnet: CreateSubnet then DescribeSubnets twice (§8), filters, attr
   const defaultZone = await client.send(new CreateSubnetCommand({ CidrBlock: '10.0.2.0/28', VpcId: vpcId }));
   t.equal(defaultZone.Subnet?.AvailabilityZone, 'us-east-1a', 'no zone given: the first one');
   t.equal(defaultZone.Subnet?.AvailableIpAddressCount, 11);
-  const byZoneId = await client.send(new CreateSubnetCommand({ CidrBlock: '10.0.3.0/24', VpcId: vpcId, AvailabilityZoneId: 'use1-az6' }));
+  const byZoneId = await client.send(
+    new CreateSubnetCommand({ CidrBlock: '10.0.3.0/24', VpcId: vpcId, AvailabilityZoneId: 'use1-az6' }),
+  );
   t.equal(byZoneId.Subnet?.AvailabilityZone, 'us-east-1f', 'AvailabilityZoneId');
 
   const codes = {
@@ -361,8 +427,12 @@ t.test('aws_subnet: CreateSubnet then DescribeSubnets twice (§8), filters, attr
     outside: await codeOf(client.send(new CreateSubnetCommand({ CidrBlock: '10.1.0.0/24', VpcId: vpcId }))),
     tooSmall: await codeOf(client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.0/29', VpcId: vpcId }))),
     malformed: await codeOf(client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.1/24', VpcId: vpcId }))),
-    zone: await codeOf(client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.0/24', VpcId: vpcId, AvailabilityZone: 'eu-west-1a' }))),
-    vpc: await codeOf(client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.0/24', VpcId: 'vpc-00000000000000000' }))),
+    zone: await codeOf(
+      client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.0/24', VpcId: vpcId, AvailabilityZone: 'eu-west-1a' })),
+    ),
+    vpc: await codeOf(
+      client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.0/24', VpcId: 'vpc-00000000000000000' })),
+    ),
     missingVpc: await codeOf(client.send(new CreateSubnetCommand({ CidrBlock: '10.0.9.0/24' } as any))),
     missingCidr: await codeOf(client.send(new CreateSubnetCommand({ VpcId: vpcId }))),
     describe: await codeOf(client.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-00000000000000000'] }))),
@@ -385,29 +455,55 @@ t.test('aws_subnet: CreateSubnet then DescribeSubnets twice (§8), filters, attr
 
   const filtered = async (Filters: { Name: string; Values: string[] }[]) =>
     (await client.send(new DescribeSubnetsCommand({ Filters }))).Subnets!.map((s) => s.SubnetId);
-  t.same(await filtered([{ Name: 'vpc-id', Values: [vpcId] }]), [subnetId, defaultZone.Subnet!.SubnetId, byZoneId.Subnet!.SubnetId]);
+  t.same(await filtered([{ Name: 'vpc-id', Values: [vpcId] }]), [
+    subnetId,
+    defaultZone.Subnet!.SubnetId,
+    byZoneId.Subnet!.SubnetId,
+  ]);
   t.same(await filtered([{ Name: 'subnet-id', Values: [subnetId] }]), [subnetId]);
   t.same(await filtered([{ Name: 'cidr-block', Values: ['10.0.1.0/24'] }]), [subnetId]);
-  t.same(await filtered([{ Name: 'availability-zone', Values: ['us-east-1b'] }, { Name: 'vpc-id', Values: [vpcId] }]), [subnetId]);
+  t.same(
+    await filtered([
+      { Name: 'availability-zone', Values: ['us-east-1b'] },
+      { Name: 'vpc-id', Values: [vpcId] },
+    ]),
+    [subnetId],
+  );
   t.same(await filtered([{ Name: 'tag:tier', Values: ['cache'] }]), [subnetId]);
   t.same(await filtered([{ Name: 'default-for-az', Values: ['false'] }]).then((l) => l.length), 3);
 
   await client.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } }));
   const modified = await client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
   t.equal(modified.Subnets![0].MapPublicIpOnLaunch, true, 'ModifySubnetAttribute MapPublicIpOnLaunch');
-  await client.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, PrivateDnsHostnameTypeOnLaunch: 'resource-name' }));
+  await client.send(
+    new ModifySubnetAttributeCommand({ SubnetId: subnetId, PrivateDnsHostnameTypeOnLaunch: 'resource-name' }),
+  );
   t.equal(
-    (await client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets![0].PrivateDnsNameOptionsOnLaunch?.HostnameType,
+    (await client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets![0].PrivateDnsNameOptionsOnLaunch
+      ?.HostnameType,
     'resource-name',
   );
 
-  const acl = await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  const acl = await client.send(
+    new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }),
+  );
   t.equal(acl.NetworkAcls?.[0]?.VpcId, vpcId, 'the subnet is associated with its VPC default ACL');
-  t.match(acl.NetworkAcls?.[0]?.Associations?.find((a) => a.SubnetId === subnetId)?.NetworkAclAssociationId, /^aclassoc-/);
+  t.match(
+    acl.NetworkAcls?.[0]?.Associations?.find((a) => a.SubnetId === subnetId)?.NetworkAclAssociationId,
+    /^aclassoc-/,
+  );
 
-  t.same(ec2SubnetDirectory(server.store).find(SCOPE, subnetId), { subnetId, vpcId, availabilityZone: 'us-east-1b' }, 'the directory');
+  t.same(
+    ec2SubnetDirectory(server.store).find(SCOPE, subnetId),
+    { subnetId, vpcId, availabilityZone: 'us-east-1b' },
+    'the directory',
+  );
 
-  t.equal(await codeOf(client.send(new DeleteVpcCommand({ VpcId: vpcId }))), 'DependencyViolation', 'a VPC with subnets');
+  t.equal(
+    await codeOf(client.send(new DeleteVpcCommand({ VpcId: vpcId }))),
+    'DependencyViolation',
+    'a VPC with subnets',
+  );
   await client.send(new DeleteSubnetCommand({ SubnetId: subnetId }));
   t.equal(await codeOf(client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))), 'InvalidSubnetID.NotFound');
   t.equal(await codeOf(client.send(new DeleteSubnetCommand({ SubnetId: subnetId }))), 'InvalidSubnetID.NotFound');
@@ -426,15 +522,26 @@ t.test('aws_security_group: create, revoke the default egress rules, authorize, 
   t.match(groupId, /^sg-[0-9a-f]{17}$/);
   t.equal(created.SecurityGroupArn, `arn:aws:ec2:us-east-1:000000000000:security-group/${groupId}`);
 
-  const describe = async () => (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0];
+  const describe = async () =>
+    (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0];
   const fresh = await describe();
   t.equal(fresh.GroupName, 'cache');
   t.equal(fresh.VpcId, vpcId);
   t.equal(fresh.OwnerId, '000000000000');
   t.same(fresh.IpPermissions, []);
-  t.same(fresh.IpPermissionsEgress, [
-    { IpProtocol: '-1', UserIdGroupPairs: [], IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [] },
-  ], 'the default egress rule');
+  t.same(
+    fresh.IpPermissionsEgress,
+    [
+      {
+        IpProtocol: '-1',
+        UserIdGroupPairs: [],
+        IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+        Ipv6Ranges: [],
+        PrefixListIds: [],
+      },
+    ],
+    'the default egress rule',
+  );
 
   // Terraform's two revokes: IPv4 must succeed, IPv6 may answer InvalidPermission.NotFound.
   const revoked = await client.send(
@@ -462,7 +569,14 @@ t.test('aws_security_group: create, revoke the default egress rules, authorize, 
   const ingress = await client.send(
     new AuthorizeSecurityGroupIngressCommand({
       GroupId: groupId,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, IpRanges: [{ CidrIp: '10.0.0.0/16', Description: 'redis' }] }],
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 6379,
+          ToPort: 6379,
+          IpRanges: [{ CidrIp: '10.0.0.0/16', Description: 'redis' }],
+        },
+      ],
     }),
   );
   t.equal(ingress.Return, true);
@@ -480,7 +594,10 @@ t.test('aws_security_group: create, revoke the default egress rules, authorize, 
   });
   t.match(ingressRule.SecurityGroupRuleId, /^sgr-[0-9a-f]{17}$/);
   const egress = await client.send(
-    new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+    new AuthorizeSecurityGroupEgressCommand({
+      GroupId: groupId,
+      IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    }),
   );
   t.equal(egress.SecurityGroupRules?.[0]?.IsEgress, true);
   t.equal(egress.SecurityGroupRules?.[0]?.FromPort, -1);
@@ -519,35 +636,61 @@ t.test('aws_security_group: create, revoke the default egress rules, authorize, 
   );
   const grouped = (await describe()).IpPermissions!;
   t.equal(grouped.length, 1, 'one permission per protocol and port range');
-  t.same(grouped[0].IpRanges?.map((r) => r.CidrIp), ['10.0.0.0/16', '192.168.0.0/24']);
+  t.same(
+    grouped[0].IpRanges?.map((r) => r.CidrIp),
+    ['10.0.0.0/16', '192.168.0.0/24'],
+  );
   t.same(grouped[0].Ipv6Ranges, [{ CidrIpv6: '2001:db8::/32', Description: 'v6' }]);
   t.same(grouped[0].PrefixListIds, [{ PrefixListId: 'pl-0123456789abcdef0' }]);
 
   // A rule referencing another group.
-  const other = await client.send(new CreateSecurityGroupCommand({ GroupName: 'clients', Description: 'clients', VpcId: vpcId }));
+  const other = await client.send(
+    new CreateSecurityGroupCommand({ GroupName: 'clients', Description: 'clients', VpcId: vpcId }),
+  );
   const pair = await client.send(
     new AuthorizeSecurityGroupIngressCommand({
       GroupId: groupId,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6380, UserIdGroupPairs: [{ GroupId: other.GroupId, Description: 'app' }] }],
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 6379,
+          ToPort: 6380,
+          UserIdGroupPairs: [{ GroupId: other.GroupId, Description: 'app' }],
+        },
+      ],
     }),
   );
   t.same(pair.SecurityGroupRules?.[0]?.ReferencedGroupInfo, { GroupId: other.GroupId, UserId: '000000000000' });
   const withPair = (await describe()).IpPermissions!.find((p) => p.ToPort === 6380);
   t.same(withPair?.UserIdGroupPairs, [{ UserId: '000000000000', GroupId: other.GroupId, Description: 'app' }]);
 
-  const rules = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
+  const rules = await client.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+  );
   t.equal(rules.SecurityGroupRules?.length, 6, 'tcp 10/8, egress all, tcp 192.168, v6, prefix list, group pair');
   const one = await client.send(
-    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'security-group-rule-id', Values: [ingressRule.SecurityGroupRuleId!] }] }),
+    new DescribeSecurityGroupRulesCommand({
+      Filters: [{ Name: 'security-group-rule-id', Values: [ingressRule.SecurityGroupRuleId!] }],
+    }),
   );
-  t.same(one.SecurityGroupRules?.map((r) => r.CidrIpv4), ['10.0.0.0/16']);
+  t.same(
+    one.SecurityGroupRules?.map((r) => r.CidrIpv4),
+    ['10.0.0.0/16'],
+  );
 
   // Errors.
   const tcp = (cidr: string) => [{ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, IpRanges: [{ CidrIp: cidr }] }];
   const codes = {
-    duplicate: await codeOf(client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: tcp('10.0.0.0/16') }))),
+    duplicate: await codeOf(
+      client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: tcp('10.0.0.0/16') })),
+    ),
     duplicateInCall: await codeOf(
-      client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [...tcp('1.2.3.0/24'), ...tcp('1.2.3.0/24')] })),
+      client.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: groupId,
+          IpPermissions: [...tcp('1.2.3.0/24'), ...tcp('1.2.3.0/24')],
+        }),
+      ),
     ),
     missingPair: await codeOf(
       client.send(
@@ -558,20 +701,56 @@ t.test('aws_security_group: create, revoke the default egress rules, authorize, 
       ),
     ),
     noPorts: await codeOf(
-      client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', IpRanges: [{ CidrIp: '1.0.0.0/8' }] }] })),
+      client.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: groupId,
+          IpPermissions: [{ IpProtocol: 'tcp', IpRanges: [{ CidrIp: '1.0.0.0/8' }] }],
+        }),
+      ),
     ),
-    badProtocol: await codeOf(client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcpx', IpRanges: [{ CidrIp: '1.0.0.0/8' }] }] }))),
-    badCidr: await codeOf(client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: tcp('1.0.0.0/33') }))),
-    revokeMissing: await codeOf(client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: tcp('8.8.8.8/32') }))),
-    revokeRuleId: await codeOf(client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ['sgr-00000000000000000'] }))),
-    unknownGroup: await codeOf(client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-00000000000000000', IpPermissions: tcp('1.0.0.0/8') }))),
+    badProtocol: await codeOf(
+      client.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: groupId,
+          IpPermissions: [{ IpProtocol: 'tcpx', IpRanges: [{ CidrIp: '1.0.0.0/8' }] }],
+        }),
+      ),
+    ),
+    badCidr: await codeOf(
+      client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: tcp('1.0.0.0/33') })),
+    ),
+    revokeMissing: await codeOf(
+      client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: tcp('8.8.8.8/32') })),
+    ),
+    revokeRuleId: await codeOf(
+      client.send(
+        new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ['sgr-00000000000000000'] }),
+      ),
+    ),
+    unknownGroup: await codeOf(
+      client.send(
+        new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-00000000000000000', IpPermissions: tcp('1.0.0.0/8') }),
+      ),
+    ),
     noGroup: await codeOf(client.send(new AuthorizeSecurityGroupIngressCommand({ IpPermissions: tcp('1.0.0.0/8') }))),
-    describeMissing: await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-00000000000000000'] }))),
-    describeRuleMissing: await codeOf(client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ['sgr-00000000000000000'] }))),
-    nameDuplicate: await codeOf(client.send(new CreateSecurityGroupCommand({ GroupName: 'cache', Description: 'again', VpcId: vpcId }))),
-    nameDefault: await codeOf(client.send(new CreateSecurityGroupCommand({ GroupName: 'default', Description: 'again', VpcId: vpcId }))),
-    nameSg: await codeOf(client.send(new CreateSecurityGroupCommand({ GroupName: 'sg-mine', Description: 'x', VpcId: vpcId }))),
-    nameVpc: await codeOf(client.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x', VpcId: 'vpc-00000000000000000' }))),
+    describeMissing: await codeOf(
+      client.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-00000000000000000'] })),
+    ),
+    describeRuleMissing: await codeOf(
+      client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ['sgr-00000000000000000'] })),
+    ),
+    nameDuplicate: await codeOf(
+      client.send(new CreateSecurityGroupCommand({ GroupName: 'cache', Description: 'again', VpcId: vpcId })),
+    ),
+    nameDefault: await codeOf(
+      client.send(new CreateSecurityGroupCommand({ GroupName: 'default', Description: 'again', VpcId: vpcId })),
+    ),
+    nameSg: await codeOf(
+      client.send(new CreateSecurityGroupCommand({ GroupName: 'sg-mine', Description: 'x', VpcId: vpcId })),
+    ),
+    nameVpc: await codeOf(
+      client.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x', VpcId: 'vpc-00000000000000000' })),
+    ),
     deleteReferenced: await codeOf(client.send(new DeleteSecurityGroupCommand({ GroupId: other.GroupId }))),
     deleteMissing: await codeOf(client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-00000000000000000' }))),
     deleteVpc: await codeOf(client.send(new DeleteVpcCommand({ VpcId: vpcId }))),
@@ -597,32 +776,74 @@ t.test('aws_security_group: create, revoke the default egress rules, authorize, 
     deleteMissing: 'InvalidGroup.NotFound',
     deleteVpc: 'DependencyViolation',
   });
-  t.equal((await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules?.length, 6, 'failed calls changed nothing');
+  t.equal(
+    (await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] })))
+      .SecurityGroupRules?.length,
+    6,
+    'failed calls changed nothing',
+  );
 
   // Revoking by rule id and by permission; a partly unknown revoke reports the unknown part.
   const partly = await client.send(
-    new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ ...tcp('192.168.0.0/24')[0], IpRanges: [{ CidrIp: '192.168.0.0/24' }, { CidrIp: '9.9.9.9/32' }] }] }),
+    new RevokeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      IpPermissions: [
+        { ...tcp('192.168.0.0/24')[0], IpRanges: [{ CidrIp: '192.168.0.0/24' }, { CidrIp: '9.9.9.9/32' }] },
+      ],
+    }),
   );
   t.equal(partly.Return, true);
   t.same(partly.UnknownIpPermissions?.[0]?.IpRanges, [{ CidrIp: '9.9.9.9/32' }]);
-  await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [pair.SecurityGroupRules![0].SecurityGroupRuleId!] }));
+  await client.send(
+    new RevokeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      SecurityGroupRuleIds: [pair.SecurityGroupRules![0].SecurityGroupRuleId!],
+    }),
+  );
   await client.send(new DeleteSecurityGroupCommand({ GroupId: other.GroupId }));
-  t.equal(await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupIds: [other.GroupId!] }))), 'InvalidGroup.NotFound', 'deleted once unreferenced');
+  t.equal(
+    await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupIds: [other.GroupId!] }))),
+    'InvalidGroup.NotFound',
+    'deleted once unreferenced',
+  );
 
   // The default group cannot be deleted; a VPC's groups go before the VPC, which takes its default group along.
   const defaultGroup = (
-    await client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }))
+    await client.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'group-name', Values: ['default'] },
+        ],
+      }),
+    )
   ).SecurityGroups![0];
   t.equal(await codeOf(client.send(new DeleteSecurityGroupCommand({ GroupId: defaultGroup.GroupId }))), 'CannotDelete');
   const deleted = await client.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
   t.equal(deleted.Return, true);
   t.equal(deleted.GroupId, groupId);
-  t.same((await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules, []);
+  t.same(
+    (await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] })))
+      .SecurityGroupRules,
+    [],
+  );
   await client.send(new DeleteVpcCommand({ VpcId: vpcId }));
   t.equal(await codeOf(client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))), 'InvalidVpcID.NotFound');
-  t.equal(await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupIds: [defaultGroup.GroupId!] }))), 'InvalidGroup.NotFound', 'its default group went with it');
-  t.same((await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables, [], 'its route table too');
-  t.same((await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).NetworkAcls, [], 'and its ACL');
+  t.equal(
+    await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupIds: [defaultGroup.GroupId!] }))),
+    'InvalidGroup.NotFound',
+    'its default group went with it',
+  );
+  t.same(
+    (await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables,
+    [],
+    'its route table too',
+  );
+  t.same(
+    (await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).NetworkAcls,
+    [],
+    'and its ACL',
+  );
   t.equal(await codeOf(client.send(new DeleteVpcCommand({ VpcId: vpcId }))), 'InvalidVpcID.NotFound');
 });
 
@@ -634,25 +855,56 @@ t.test('security groups in the default VPC: by name, the older top-level paramet
   const byName = await client.send(new DescribeSecurityGroupsCommand({ GroupNames: ['web'] }));
   t.equal(byName.SecurityGroups?.[0]?.GroupId, created.GroupId);
   t.equal(byName.SecurityGroups?.[0]?.VpcId, network.vpcId, 'no VpcId: the default VPC');
-  t.equal(await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupNames: ['nope'] }))), 'InvalidGroup.NotFound');
+  t.equal(
+    await codeOf(client.send(new DescribeSecurityGroupsCommand({ GroupNames: ['nope'] }))),
+    'InvalidGroup.NotFound',
+  );
 
-  await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'web', IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0' }));
+  await client.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupName: 'web',
+      IpProtocol: 'tcp',
+      FromPort: 80,
+      ToPort: 80,
+      CidrIp: '0.0.0.0/0',
+    }),
+  );
   await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'web', SourceSecurityGroupName: 'default' }));
-  const group = (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [created.GroupId!] }))).SecurityGroups![0];
+  const group = (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [created.GroupId!] })))
+    .SecurityGroups![0];
   t.same(
-    group.IpPermissions?.map((p) => [p.IpProtocol, p.FromPort, p.IpRanges?.[0]?.CidrIp, p.UserIdGroupPairs?.[0]?.GroupId]),
+    group.IpPermissions?.map((p) => [
+      p.IpProtocol,
+      p.FromPort,
+      p.IpRanges?.[0]?.CidrIp,
+      p.UserIdGroupPairs?.[0]?.GroupId,
+    ]),
     [
       ['tcp', 80, '0.0.0.0/0', undefined],
       ['-1', undefined, undefined, network.securityGroupId],
     ],
   );
-  await client.send(new RevokeSecurityGroupIngressCommand({ GroupName: 'web', IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0' }));
+  await client.send(
+    new RevokeSecurityGroupIngressCommand({
+      GroupName: 'web',
+      IpProtocol: 'tcp',
+      FromPort: 80,
+      ToPort: 80,
+      CidrIp: '0.0.0.0/0',
+    }),
+  );
   await client.send(new DeleteSecurityGroupCommand({ GroupName: 'web' }));
   t.equal(await codeOf(client.send(new DeleteSecurityGroupCommand({ GroupName: 'default' }))), 'CannotDelete');
   const filtered = await client.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'ip-permission.group-id', Values: [network.securityGroupId] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [{ Name: 'ip-permission.group-id', Values: [network.securityGroupId] }],
+    }),
   );
-  t.same(filtered.SecurityGroups?.map((g) => g.GroupId), [network.securityGroupId], 'ip-permission.* filters');
+  t.same(
+    filtered.SecurityGroups?.map((g) => g.GroupId),
+    [network.securityGroupId],
+    'ip-permission.* filters',
+  );
 });
 
 t.test('VPC errors, DryRun, deleting the default VPC', async (t) => {
@@ -666,7 +918,9 @@ t.test('VPC errors, DryRun, deleting the default VPC', async (t) => {
     missing: await codeOf(client.send(new CreateVpcCommand({}))),
     describe: await codeOf(client.send(new DescribeVpcsCommand({ VpcIds: ['vpc-00000000000000000'] }))),
     malformedId: await codeOf(client.send(new DescribeVpcsCommand({ VpcIds: ['subnet-00000000000000000'] }))),
-    attribute: await codeOf(client.send(new DescribeVpcAttributeCommand({ VpcId: 'vpc-00000000000000000', Attribute: 'enableDnsSupport' }))),
+    attribute: await codeOf(
+      client.send(new DescribeVpcAttributeCommand({ VpcId: 'vpc-00000000000000000', Attribute: 'enableDnsSupport' })),
+    ),
     routeTable: await codeOf(client.send(new DescribeRouteTablesCommand({ RouteTableIds: ['rtb-00000000000000000'] }))),
     acl: await codeOf(client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: ['acl-00000000000000000'] }))),
     dryRun: await codeOf(client.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16', DryRun: true }))),
@@ -686,7 +940,11 @@ t.test('VPC errors, DryRun, deleting the default VPC', async (t) => {
     dryRun: 'DryRunOperation',
     dryRunInvalid: 'InvalidVpc.Range',
   });
-  t.same((await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: ['10.9.0.0/16'] }] }))).Vpcs, [], 'the dry run created nothing');
+  t.same(
+    (await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: ['10.9.0.0/16'] }] }))).Vpcs,
+    [],
+    'the dry run created nothing',
+  );
 
   // AWS lets you delete the default VPC once its subnets are gone; it then stays gone.
   const network = defaultNetwork(SCOPE);
@@ -696,7 +954,10 @@ t.test('VPC errors, DryRun, deleting the default VPC', async (t) => {
   t.same((await client.send(new DescribeVpcsCommand({}))).Vpcs, [], 'no VPC left');
   const attributes = await client.send(new DescribeAccountAttributesCommand({ AttributeNames: ['default-vpc'] }));
   t.same(attributes.AccountAttributes?.[0]?.AttributeValues, [{ AttributeValue: 'none' }]);
-  t.equal(await codeOf(client.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x' }))), 'VPCIdNotSpecified');
+  t.equal(
+    await codeOf(client.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x' }))),
+    'VPCIdNotSpecified',
+  );
   t.equal(findSecurityGroup(server.store, SCOPE, network.securityGroupId), undefined);
 });
 
@@ -704,7 +965,8 @@ t.test('tags: TagSpecifications, CreateTags, DeleteTags, DescribeTags on every t
   const server = await startEc2(t);
   const client = ec2(server);
   const vpcId = (await client.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
-  const subnetId = (await client.send(new CreateSubnetCommand({ CidrBlock: '10.0.0.0/24', VpcId: vpcId }))).Subnet!.SubnetId!;
+  const subnetId = (await client.send(new CreateSubnetCommand({ CidrBlock: '10.0.0.0/24', VpcId: vpcId }))).Subnet!
+    .SubnetId!;
   const groupId = (
     await client.send(
       new CreateSecurityGroupCommand({
@@ -715,13 +977,25 @@ t.test('tags: TagSpecifications, CreateTags, DeleteTags, DescribeTags on every t
       }),
     )
   ).GroupId!;
-  const rtb = (await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables![0].RouteTableId!;
-  const acl = (await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).NetworkAcls![0].NetworkAclId!;
+  const rtb = (await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] })))
+    .RouteTables![0].RouteTableId!;
+  const acl = (await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] })))
+    .NetworkAcls![0].NetworkAclId!;
 
-  await client.send(new CreateTagsCommand({ Resources: [vpcId, subnetId, rtb, acl], Tags: [{ Key: 'env', Value: 'dev' }, { Key: 'empty' }] }));
+  await client.send(
+    new CreateTagsCommand({
+      Resources: [vpcId, subnetId, rtb, acl],
+      Tags: [{ Key: 'env', Value: 'dev' }, { Key: 'empty' }],
+    }),
+  );
   const vpcTags = (await client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0].Tags;
-  t.same(vpcTags, [{ Key: 'env', Value: 'dev' }, { Key: 'empty', Value: '' }]);
-  t.same((await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0].Tags, [{ Key: 'team', Value: 'cache' }]);
+  t.same(vpcTags, [
+    { Key: 'env', Value: 'dev' },
+    { Key: 'empty', Value: '' },
+  ]);
+  t.same((await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0].Tags, [
+    { Key: 'team', Value: 'cache' },
+  ]);
   t.same((await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [rtb] }))).RouteTables![0].Tags?.length, 2);
   t.same((await client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [acl] }))).NetworkAcls![0].Tags?.length, 2);
 
@@ -735,12 +1009,22 @@ t.test('tags: TagSpecifications, CreateTags, DeleteTags, DescribeTags on every t
       ['vpc', vpcId],
     ].sort(),
   );
-  const byResource = await client.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [groupId] }] }));
+  const byResource = await client.send(
+    new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [groupId] }] }),
+  );
   t.same(byResource.Tags, [{ ResourceId: groupId, ResourceType: 'security-group', Key: 'team', Value: 'cache' }]);
   const byType = await client.send(
-    new DescribeTagsCommand({ Filters: [{ Name: 'resource-type', Values: ['vpc'] }, { Name: 'value', Values: ['d*'] }] }),
+    new DescribeTagsCommand({
+      Filters: [
+        { Name: 'resource-type', Values: ['vpc'] },
+        { Name: 'value', Values: ['d*'] },
+      ],
+    }),
   );
-  t.same(byType.Tags?.map((tag) => tag.Key), ['env']);
+  t.same(
+    byType.Tags?.map((tag) => tag.Key),
+    ['env'],
+  );
   const paged = await client.send(new DescribeTagsCommand({ MaxResults: 5 }));
   t.equal(paged.Tags?.length, 5);
   t.ok(paged.NextToken, 'a next token');
@@ -749,25 +1033,53 @@ t.test('tags: TagSpecifications, CreateTags, DeleteTags, DescribeTags on every t
 
   // DeleteTags: by key, by key and value (only when it matches), all of them.
   await client.send(new DeleteTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'env', Value: 'prod' }] }));
-  t.equal((await client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0].Tags?.length, 2, 'another value: kept');
+  t.equal(
+    (await client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0].Tags?.length,
+    2,
+    'another value: kept',
+  );
   await client.send(new DeleteTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'env' }] }));
-  t.same((await client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0].Tags, [{ Key: 'empty', Value: '' }]);
+  t.same((await client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0].Tags, [
+    { Key: 'empty', Value: '' },
+  ]);
   await client.send(new DeleteTagsCommand({ Resources: [subnetId] }));
   t.same((await client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets![0].Tags, []);
 
   const codes = {
-    vpc: await codeOf(client.send(new CreateTagsCommand({ Resources: ['vpc-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))),
-    subnet: await codeOf(client.send(new CreateTagsCommand({ Resources: ['subnet-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))),
-    group: await codeOf(client.send(new CreateTagsCommand({ Resources: ['sg-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))),
-    rtb: await codeOf(client.send(new CreateTagsCommand({ Resources: ['rtb-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))),
+    vpc: await codeOf(
+      client.send(new CreateTagsCommand({ Resources: ['vpc-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] })),
+    ),
+    subnet: await codeOf(
+      client.send(new CreateTagsCommand({ Resources: ['subnet-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] })),
+    ),
+    group: await codeOf(
+      client.send(new CreateTagsCommand({ Resources: ['sg-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] })),
+    ),
+    rtb: await codeOf(
+      client.send(new CreateTagsCommand({ Resources: ['rtb-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] })),
+    ),
     acl: await codeOf(client.send(new DeleteTagsCommand({ Resources: ['acl-00000000000000000'] }))),
-    unknown: await codeOf(client.send(new CreateTagsCommand({ Resources: ['i-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))),
-    reserved: await codeOf(client.send(new CreateTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'aws:x', Value: 'b' }] }))),
+    unknown: await codeOf(
+      client.send(new CreateTagsCommand({ Resources: ['i-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] })),
+    ),
+    reserved: await codeOf(
+      client.send(new CreateTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'aws:x', Value: 'b' }] })),
+    ),
     wrongType: await codeOf(
-      client.send(new CreateVpcCommand({ CidrBlock: '10.5.0.0/16', TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'a', Value: 'b' }] }] })),
+      client.send(
+        new CreateVpcCommand({
+          CidrBlock: '10.5.0.0/16',
+          TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'a', Value: 'b' }] }],
+        }),
+      ),
     ),
     tooMany: await codeOf(
-      client.send(new CreateTagsCommand({ Resources: [vpcId], Tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) })),
+      client.send(
+        new CreateTagsCommand({
+          Resources: [vpcId],
+          Tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })),
+        }),
+      ),
     ),
   };
   t.same(codes, {
@@ -795,15 +1107,42 @@ t.test('availability zones, account attributes, network interfaces', async (t) =
     ],
   );
   const client = ec2(server);
-  t.equal((await client.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones?.length, 6, 'us-east-1 has six');
-  const named = await client.send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'zone-name', Values: ['us-east-1d'] }, { Name: 'state', Values: ['available'] }] }));
-  t.same(named.AvailabilityZones?.map((z) => z.ZoneId), ['use1-az4']);
-  t.same((await client.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ['us-east-1b'] }))).AvailabilityZones?.map((z) => z.ZoneName), ['us-east-1b']);
-  t.equal(await codeOf(client.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ['us-east-1z'] }))), 'InvalidParameterValue');
+  t.equal(
+    (await client.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones?.length,
+    6,
+    'us-east-1 has six',
+  );
+  const named = await client.send(
+    new DescribeAvailabilityZonesCommand({
+      Filters: [
+        { Name: 'zone-name', Values: ['us-east-1d'] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    }),
+  );
+  t.same(
+    named.AvailabilityZones?.map((z) => z.ZoneId),
+    ['use1-az4'],
+  );
+  t.same(
+    (await client.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ['us-east-1b'] }))).AvailabilityZones?.map(
+      (z) => z.ZoneName,
+    ),
+    ['us-east-1b'],
+  );
+  t.equal(
+    await codeOf(client.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ['us-east-1z'] }))),
+    'InvalidParameterValue',
+  );
 
-  const interfaces = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: ['vpc-1'] }] }));
+  const interfaces = await client.send(
+    new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: ['vpc-1'] }] }),
+  );
   t.same(interfaces.NetworkInterfaces, []);
-  t.equal(await codeOf(client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'bogus', Values: ['x'] }] }))), 'InvalidParameterValue');
+  t.equal(
+    await codeOf(client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'bogus', Values: ['x'] }] }))),
+    'InvalidParameterValue',
+  );
   t.equal(
     await codeOf(client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ['eni-00000000000000000'] }))),
     'InvalidNetworkInterfaceID.NotFound',
@@ -821,14 +1160,29 @@ t.test('every account and region has its own network', async (t) => {
     ['another account', otherAccount, { account: '111122223333', region: 'us-east-1' }],
     ['another region', otherRegion, { account: '000000000000', region: 'eu-west-1' }],
   ] as const) {
-    t.equal(await codeOf(client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))), 'InvalidVpcID.NotFound', `${what} does not see the VPC`);
-    t.equal(await codeOf(client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.0.0/24' }))), 'InvalidVpcID.NotFound');
+    t.equal(
+      await codeOf(client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))),
+      'InvalidVpcID.NotFound',
+      `${what} does not see the VPC`,
+    );
+    t.equal(
+      await codeOf(client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.0.0/24' }))),
+      'InvalidVpcID.NotFound',
+    );
     const vpcs = (await client.send(new DescribeVpcsCommand({}))).Vpcs!;
-    t.same(vpcs.map((v) => v.VpcId), [defaultNetwork(scope).vpcId], `${what} has only its own default VPC`);
+    t.same(
+      vpcs.map((v) => v.VpcId),
+      [defaultNetwork(scope).vpcId],
+      `${what} has only its own default VPC`,
+    );
     t.equal(vpcs[0].OwnerId, scope.account);
   }
   t.not(defaultNetwork({ account: '111122223333', region: 'us-east-1' }).vpcId, defaultNetwork(SCOPE).vpcId);
-  t.equal((await otherRegion.send(new DescribeSubnetsCommand({}))).Subnets?.length, 3, 'eu-west-1 has three default subnets');
+  t.equal(
+    (await otherRegion.send(new DescribeSubnetsCommand({}))).Subnets?.length,
+    3,
+    'eu-west-1 has three default subnets',
+  );
 });
 
 t.test('ids survive a restart on the same data directory', async (t) => {
@@ -836,12 +1190,19 @@ t.test('ids survive a restart on the same data directory', async (t) => {
   const first = await startEc2(t, dir);
   let client = ec2(first);
   const vpcId = (await client.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
-  const groupId = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'g', Description: 'g', VpcId: vpcId }))).GroupId!;
+  const groupId = (
+    await client.send(new CreateSecurityGroupCommand({ GroupName: 'g', Description: 'g', VpcId: vpcId }))
+  ).GroupId!;
   const snapshot = async () => ({
     tables: (await client.send(new DescribeRouteTablesCommand({}))).RouteTables!.map((r) => r.RouteTableId),
-    acls: (await client.send(new DescribeNetworkAclsCommand({}))).NetworkAcls!.map((a) => [a.NetworkAclId, a.Associations]),
+    acls: (await client.send(new DescribeNetworkAclsCommand({}))).NetworkAcls!.map((a) => [
+      a.NetworkAclId,
+      a.Associations,
+    ]),
     groups: (await client.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((g) => g.GroupId),
-    rules: (await client.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules!.map((r) => r.SecurityGroupRuleId),
+    rules: (await client.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules!.map(
+      (r) => r.SecurityGroupRuleId,
+    ),
     vpcs: (await client.send(new DescribeVpcsCommand({}))).Vpcs,
   });
   const before = await snapshot();
@@ -854,28 +1215,35 @@ t.test('ids survive a restart on the same data directory', async (t) => {
 });
 
 const executable = findOnPath('aws');
-t.test('the AWS CLI: describe-vpcs and a security group rule', { skip: executable ? false : 'the AWS CLI (`aws`) is not on PATH' }, async (t) => {
-  const server = await startEc2(t);
-  const cli = awsCli(t, executable!);
-  const run = (args: string[]) => cli.run(['--endpoint-url', server.url, 'ec2', ...args]);
-  const vpcs = await run(['describe-vpcs']);
-  t.equal(vpcs.code, 0, vpcs.stderr);
-  t.same(vpcs.json?.Vpcs?.map((v: any) => [v.VpcId, v.IsDefault, v.CidrBlock]), [[defaultNetwork(SCOPE).vpcId, true, '172.31.0.0/16']]);
-  const filtered = await run(['describe-vpcs', '--filters', 'Name=is-default,Values=false']);
-  t.same(filtered.json?.Vpcs, []);
-  const group = await run(['create-security-group', '--group-name', 'cli', '--description', 'from the CLI']);
-  t.equal(group.code, 0, group.stderr);
-  const rule = await run([
-    'authorize-security-group-ingress',
-    '--group-id',
-    group.json.GroupId,
-    '--ip-permissions',
-    'IpProtocol=tcp,FromPort=6379,ToPort=6379,IpRanges=[{CidrIp=10.0.0.0/8,Description=cli}]',
-  ]);
-  t.equal(rule.code, 0, rule.stderr);
-  t.equal(rule.json?.Return, true);
-  t.match(rule.json?.SecurityGroupRules?.[0]?.SecurityGroupRuleId, /^sgr-/);
-  const missing = await run(['describe-subnets', '--subnet-ids', 'subnet-00000000000000000']);
-  t.not(missing.code, 0);
-  t.match(missing.stderr, /InvalidSubnetID\.NotFound/);
-});
+t.test(
+  'the AWS CLI: describe-vpcs and a security group rule',
+  { skip: executable ? false : 'the AWS CLI (`aws`) is not on PATH' },
+  async (t) => {
+    const server = await startEc2(t);
+    const cli = awsCli(t, executable!);
+    const run = (args: string[]) => cli.run(['--endpoint-url', server.url, 'ec2', ...args]);
+    const vpcs = await run(['describe-vpcs']);
+    t.equal(vpcs.code, 0, vpcs.stderr);
+    t.same(
+      vpcs.json?.Vpcs?.map((v: any) => [v.VpcId, v.IsDefault, v.CidrBlock]),
+      [[defaultNetwork(SCOPE).vpcId, true, '172.31.0.0/16']],
+    );
+    const filtered = await run(['describe-vpcs', '--filters', 'Name=is-default,Values=false']);
+    t.same(filtered.json?.Vpcs, []);
+    const group = await run(['create-security-group', '--group-name', 'cli', '--description', 'from the CLI']);
+    t.equal(group.code, 0, group.stderr);
+    const rule = await run([
+      'authorize-security-group-ingress',
+      '--group-id',
+      group.json.GroupId,
+      '--ip-permissions',
+      'IpProtocol=tcp,FromPort=6379,ToPort=6379,IpRanges=[{CidrIp=10.0.0.0/8,Description=cli}]',
+    ]);
+    t.equal(rule.code, 0, rule.stderr);
+    t.equal(rule.json?.Return, true);
+    t.match(rule.json?.SecurityGroupRules?.[0]?.SecurityGroupRuleId, /^sgr-/);
+    const missing = await run(['describe-subnets', '--subnet-ids', 'subnet-00000000000000000']);
+    t.not(missing.code, 0);
+    t.match(missing.stderr, /InvalidSubnetID\.NotFound/);
+  },
+);

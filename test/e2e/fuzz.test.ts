@@ -75,7 +75,8 @@ function problemsWith(op: string | undefined, request: { mustFail?: boolean }, a
   if (envelope.type !== 'Sender') problems.push(`error Type ${envelope.type}, not Sender`);
   if (!envelope.code) problems.push('empty error Code');
   if (!envelope.message) problems.push('empty error Message');
-  if (envelope.requestId !== headerId) problems.push(`RequestId ${envelope.requestId} differs from the header's ${headerId}`);
+  if (envelope.requestId !== headerId)
+    problems.push(`RequestId ${envelope.requestId} differs from the header's ${headerId}`);
   if (envelope.code === 'InvalidAction' && op && !envelope.message.includes(op)) {
     problems.push(`InvalidAction whose message does not name ${op}`);
   }
@@ -120,12 +121,29 @@ async function ensureFixtures(emulator: Emulator, client: ElastiCacheClient): Pr
   const ok = (e: any) => {
     if (!/AlreadyExist/.test(e?.name ?? '')) throw e;
   };
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'fuzz-redis', Engine: 'redis', CacheNodeType: 'cache.t3.micro' })).catch(ok);
   await client
-    .send(new CreateCacheClusterCommand({ CacheClusterId: 'fuzz-mc', Engine: 'memcached', CacheNodeType: 'cache.t3.micro', NumCacheNodes: 2 }))
+    .send(
+      new CreateCacheClusterCommand({ CacheClusterId: 'fuzz-redis', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+    )
+    .catch(ok);
+  await client
+    .send(
+      new CreateCacheClusterCommand({
+        CacheClusterId: 'fuzz-mc',
+        Engine: 'memcached',
+        CacheNodeType: 'cache.t3.micro',
+        NumCacheNodes: 2,
+      }),
+    )
     .catch(ok);
   const pg = await client
-    .send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'fuzz-pg', CacheParameterGroupFamily: 'redis7', Description: 'fuzz' }))
+    .send(
+      new CreateCacheParameterGroupCommand({
+        CacheParameterGroupName: 'fuzz-pg',
+        CacheParameterGroupFamily: 'redis7',
+        Description: 'fuzz',
+      }),
+    )
     .then(() => true, ok);
   if (pg) {
     await client.send(
@@ -135,21 +153,38 @@ async function ensureFixtures(emulator: Emulator, client: ElastiCacheClient): Pr
       }),
     );
   }
-  await client.send(new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'fuzz-sg', Description: 'fuzz' })).catch(ok);
+  await client
+    .send(new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'fuzz-sg', Description: 'fuzz' }))
+    .catch(ok);
   const subnets = await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' }));
   const subnetId = subnets.CacheSubnetGroups![0].Subnets![0].SubnetIdentifier!;
   await client
-    .send(new CreateCacheSubnetGroupCommand({ CacheSubnetGroupName: 'fuzz-subnets', CacheSubnetGroupDescription: 'fuzz', SubnetIds: [subnetId] }))
+    .send(
+      new CreateCacheSubnetGroupCommand({
+        CacheSubnetGroupName: 'fuzz-subnets',
+        CacheSubnetGroupDescription: 'fuzz',
+        SubnetIds: [subnetId],
+      }),
+    )
     .catch(ok);
-  const offerings = await client.send(new DescribeReservedCacheNodesOfferingsCommand({ CacheNodeType: 'cache.t3.micro', MaxRecords: 20 }));
+  const offerings = await client.send(
+    new DescribeReservedCacheNodesOfferingsCommand({ CacheNodeType: 'cache.t3.micro', MaxRecords: 20 }),
+  );
   const offeringId = offerings.ReservedCacheNodesOfferings![0].ReservedCacheNodesOfferingId!;
   const reserved = await client.send(new DescribeReservedCacheNodesCommand({}));
   if (!reserved.ReservedCacheNodes?.some((r) => r.ReservedCacheNodeId === 'fuzz-ri')) {
-    await client.send(new PurchaseReservedCacheNodesOfferingCommand({ ReservedCacheNodesOfferingId: offeringId, ReservedCacheNodeId: 'fuzz-ri' }));
+    await client.send(
+      new PurchaseReservedCacheNodesOfferingCommand({
+        ReservedCacheNodesOfferingId: offeringId,
+        ReservedCacheNodeId: 'fuzz-ri',
+      }),
+    );
   }
   await waitStable(emulator, client);
-  const cluster = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'fuzz-redis' }))).CacheClusters![0];
-  const group = (await client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'fuzz-pg' }))).CacheParameterGroups![0];
+  const cluster = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'fuzz-redis' })))
+    .CacheClusters![0];
+  const group = (await client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'fuzz-pg' })))
+    .CacheParameterGroups![0];
   await client.send(new AddTagsToResourceCommand({ ResourceName: cluster.ARN, Tags: [{ Key: 'fuzz', Value: 'yes' }] }));
   await client.send(new DescribeCacheSecurityGroupsCommand({ CacheSecurityGroupName: 'fuzz-sg' }));
   return { clusterArn: cluster.ARN!, parameterGroupArn: group.ARN!, offeringId, subnetId };
@@ -233,7 +268,9 @@ t.test(`every operation survives a fuzzed batch (seed ${SEED}, ${PER_OP} per ope
     if (okOnes.length > 0 && !readOnly(op)) {
       const list = okOnes.map((r) => `${r.strategy}: ${shorten(r.body, 160)}`);
       accepted.push(...list.map((l) => `${op} ← ${l}`));
-      t.comment(`${op}: ${okOnes.length} fuzz request(s) were valid and accepted (200); state may have changed:\n  ${list.join('\n  ')}`);
+      t.comment(
+        `${op}: ${okOnes.length} fuzz request(s) were valid and accepted (200); state may have changed:\n  ${list.join('\n  ')}`,
+      );
       fixtures = await ensureFixtures(emulator, client);
       plausible.ResourceName = fixtures.clusterArn;
       baseline = await snapshot(emulator, fixtures);
@@ -245,7 +282,9 @@ t.test(`every operation survives a fuzzed batch (seed ${SEED}, ${PER_OP} per ope
     }
   }
   const seconds = (Date.now() - started) / 1000;
-  t.comment(`${total} fuzz requests over ${operations.length} operations in ${seconds.toFixed(1)} s; ${accepted.length} mutating ones accepted`);
+  t.comment(
+    `${total} fuzz requests over ${operations.length} operations in ${seconds.toFixed(1)} s; ${accepted.length} mutating ones accepted`,
+  );
   t.ok(seconds < 60, 'the fuzzing stays under a minute');
 });
 
@@ -274,22 +313,44 @@ t.test('protocol basics: MissingAction, InvalidAction, GET like POST, request id
   t.equal(check('a lowercase action', lower)?.code, 'InvalidAction', 'action names are case-sensitive');
 
   // The same query as GET and as POST: same status, same body but for the request id.
-  const query = new URLSearchParams({ Action: 'DescribeCacheEngineVersions', Version: VERSION, Engine: 'redis', MaxRecords: '20' }).toString();
+  const query = new URLSearchParams({
+    Action: 'DescribeCacheEngineVersions',
+    Version: VERSION,
+    Engine: 'redis',
+    MaxRecords: '20',
+  }).toString();
   const viaGet = await fetch(`${emulator.url}/?${query}`);
   const getBody = await viaGet.text();
   const viaPost = await rawCall(emulator, query);
   t.equal(viaGet.status, 200, 'GET with a query string works');
-  t.same(problemsWith('DescribeCacheEngineVersions', {}, { status: viaGet.status, body: getBody, headers: viaGet.headers }), []);
+  t.same(
+    problemsWith('DescribeCacheEngineVersions', {}, { status: viaGet.status, body: getBody, headers: viaGet.headers }),
+    [],
+  );
   t.equal(stripRequestIds(getBody), stripRequestIds(viaPost.body), 'GET answers exactly what POST answers');
-  t.not(viaGet.headers.get('x-amzn-requestid'), viaPost.headers.get('x-amzn-requestid'), 'every request has its own id');
+  t.not(
+    viaGet.headers.get('x-amzn-requestid'),
+    viaPost.headers.get('x-amzn-requestid'),
+    'every request has its own id',
+  );
 
   const getError = await fetch(`${emulator.url}/?Action=DescribeCacheClusters&Version=${VERSION}&CacheClusterId=nope`);
   const getErrorBody = await getError.text();
   t.equal(getError.status, 404);
-  t.equal(check('GET of a missing cluster', { status: getError.status, body: getErrorBody, headers: getError.headers })?.code, 'CacheClusterNotFound');
+  t.equal(
+    check('GET of a missing cluster', { status: getError.status, body: getErrorBody, headers: getError.headers })?.code,
+    'CacheClusterNotFound',
+  );
 
   const getMissing = await fetch(`${emulator.url}/?Version=${VERSION}`);
-  t.equal(check('GET without Action', { status: getMissing.status, body: await getMissing.text(), headers: getMissing.headers })?.code, 'MissingAction');
+  t.equal(
+    check('GET without Action', {
+      status: getMissing.status,
+      body: await getMissing.text(),
+      headers: getMissing.headers,
+    })?.code,
+    'MissingAction',
+  );
 
   // Query string and body together: parameters from both are read.
   const mixed = await fetch(`${emulator.url}/?Action=DescribeCacheClusters`, {
@@ -305,37 +366,79 @@ t.test('protocol basics: MissingAction, InvalidAction, GET like POST, request id
   t.equal(check('a broken escape', broken)?.code, 'MalformedQueryString');
 
   const other = await fetch(`${emulator.url}/some/other/path?Action=DescribeCacheClusters&Version=${VERSION}`);
-  t.same(problemsWith('DescribeCacheClusters', {}, { status: other.status, body: await other.text(), headers: other.headers }), [], 'any path is the endpoint');
+  t.same(
+    problemsWith(
+      'DescribeCacheClusters',
+      {},
+      { status: other.status, body: await other.text(), headers: other.headers },
+    ),
+    [],
+    'any path is the endpoint',
+  );
 
   const bodies = ['{"Action":"DescribeCacheClusters"}', `Action=DescribeCacheClusters&Version=${VERSION}`];
   for (const contentType of ['application/json', 'text/plain', 'application/octet-stream']) {
     for (const body of bodies) {
       const answer = await rawCall(emulator, body, { 'content-type': contentType });
-      t.same(problemsWith('DescribeCacheClusters', { mustFail: false }, answer), [], `content-type ${contentType}, body ${body.slice(0, 20)}…: well formed`);
+      t.same(
+        problemsWith('DescribeCacheClusters', { mustFail: false }, answer),
+        [],
+        `content-type ${contentType}, body ${body.slice(0, 20)}…: well formed`,
+      );
     }
   }
-  const noType = await fetch(`${emulator.url}/`, { method: 'POST', body: new Blob([`Action=DescribeCacheClusters&Version=${VERSION}`]) });
-  t.same(problemsWith('DescribeCacheClusters', {}, { status: noType.status, body: await noType.text(), headers: noType.headers }), [], 'no content-type: well formed');
+  const noType = await fetch(`${emulator.url}/`, {
+    method: 'POST',
+    body: new Blob([`Action=DescribeCacheClusters&Version=${VERSION}`]),
+  });
+  t.same(
+    problemsWith(
+      'DescribeCacheClusters',
+      {},
+      { status: noType.status, body: await noType.text(), headers: noType.headers },
+    ),
+    [],
+    'no content-type: well formed',
+  );
 
-  const huge = await rawCall(emulator, `Action=DescribeCacheClusters&Version=${VERSION}&Junk=${'x'.repeat(5 * 1024 * 1024)}`);
+  const huge = await rawCall(
+    emulator,
+    `Action=DescribeCacheClusters&Version=${VERSION}&Junk=${'x'.repeat(5 * 1024 * 1024)}`,
+  );
   t.ok(huge.status >= 400 && huge.status < 500, `a 5 MB body is a client error (${huge.status})`);
   check('a 5 MB body', huge);
 
   const burst = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => rawCall(emulator, { Action: i % 2 ? 'DescribeCacheClusters' : 'Nope', Version: VERSION })),
+    Array.from({ length: 50 }, (_, i) =>
+      rawCall(emulator, { Action: i % 2 ? 'DescribeCacheClusters' : 'Nope', Version: VERSION }),
+    ),
   );
   const ids = burst.map((a) => a.headers.get('x-amzn-requestid'));
   t.ok(ids.every(Boolean), 'a burst: every answer has a request id');
   t.equal(new Set(ids).size, ids.length, 'a burst: all request ids differ');
-  t.ok(burst.every((a) => a.status === 200 || a.status === 400), 'a burst: no failure under concurrency');
+  t.ok(
+    burst.every((a) => a.status === 200 || a.status === 400),
+    'a burst: no failure under concurrency',
+  );
 });
 
 t.test('Action names that are Object.prototype members are unknown actions', async (t) => {
   const emulator = await startTestEmulator(t);
-  for (const action of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__']) {
+  for (const action of [
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'isPrototypeOf',
+    '__defineGetter__',
+  ]) {
     const answer = await rawCall(emulator, { Action: action, Version: VERSION });
     const problems = problemsWith(undefined, { mustFail: true }, answer);
-    t.same(problems, [], `Action=${action}: a well-formed client error`, { status: answer.status, body: shorten(answer.body, 200) });
+    t.same(problems, [], `Action=${action}: a well-formed client error`, {
+      status: answer.status,
+      body: shorten(answer.body, 200),
+    });
     t.equal(parseErrorEnvelope(answer.body)?.code, 'InvalidAction', `Action=${action}: InvalidAction`);
   }
   const alive = await rawCall(emulator, { Action: 'DescribeCacheClusters', Version: VERSION });

@@ -10,8 +10,16 @@ t.test('STS GetCallerIdentity and IAM GetUser answer with the account of the acc
   const me = await sts.send(new GetCallerIdentityCommand({}));
   t.equal(me.Account, '000000000000', 'a non-numeric key maps to the default account');
   t.equal(me.Arn, 'arn:aws:iam::000000000000:root');
-  const other = new STSClient({ endpoint: emulator.url, region: 'eu-west-1', credentials: { ...CREDENTIALS, accessKeyId: '123456789012' } });
-  t.equal((await other.send(new GetCallerIdentityCommand({}))).Account, '123456789012', 'a 12-digit key is its account');
+  const other = new STSClient({
+    endpoint: emulator.url,
+    region: 'eu-west-1',
+    credentials: { ...CREDENTIALS, accessKeyId: '123456789012' },
+  });
+  t.equal(
+    (await other.send(new GetCallerIdentityCommand({}))).Account,
+    '123456789012',
+    'a 12-digit key is its account',
+  );
 
   const iam = new IAMClient({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
   const user = await iam.send(new GetUserCommand({}));

@@ -30,7 +30,9 @@ async function polled<T>(call: () => Promise<T>): Promise<T> {
 t.test('the same Describe again: the same answer, with its own request id', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
   const params = { Action: 'DescribeCacheClusters', Version: '2015-02-02', ShowCacheNodeInfo: 'true' };
   const first = await rawCall(emulator, params);
   const second = await polled(() => rawCall(emulator, params)); // from the kept answer
@@ -53,21 +55,42 @@ t.test('every change shows at the next call', async (t) => {
     (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: id }))).CacheClusters ?? [];
   // The third answer comes from the kept one, and so must the next unless something changed.
   const describe = (id?: string) => polled(() => describeOnce(id));
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
-  t.same((await describe()).map((c) => c.CacheClusterId), ['a']);
-  t.same((await describe()).map((c) => c.CacheClusterId), ['a'], 'again');
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
+  t.same(
+    (await describe()).map((c) => c.CacheClusterId),
+    ['a'],
+  );
+  t.same(
+    (await describe()).map((c) => c.CacheClusterId),
+    ['a'],
+    'again',
+  );
 
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'b', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
-  t.same((await describe()).map((c) => c.CacheClusterId), ['a', 'b'], 'a created cluster');
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'b', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
+  t.same(
+    (await describe()).map((c) => c.CacheClusterId),
+    ['a', 'b'],
+    'a created cluster',
+  );
 
   t.equal((await describe('a'))[0].SnapshotRetentionLimit, 0);
-  await client.send(new ModifyCacheClusterCommand({ CacheClusterId: 'a', SnapshotRetentionLimit: 3, ApplyImmediately: true }));
+  await client.send(
+    new ModifyCacheClusterCommand({ CacheClusterId: 'a', SnapshotRetentionLimit: 3, ApplyImmediately: true }),
+  );
   t.equal((await describe('a'))[0].SnapshotRetentionLimit, 3, 'a modification');
 
   // The reconciler's own writes: the delete answers "deleting", then the cluster goes.
   await client.send(new DeleteCacheClusterCommand({ CacheClusterId: 'b' }));
   await emulator.reconciler.idle();
-  t.same((await describe()).map((c) => c.CacheClusterId), ['a'], 'a deleted cluster');
+  t.same(
+    (await describe()).map((c) => c.CacheClusterId),
+    ['a'],
+    'a deleted cluster',
+  );
   t.equal((await failure(describe('b')))?.name, 'CacheClusterNotFoundFault');
 
   // Another connection to the data file (a tool repairing it): its commit is seen too.
@@ -75,18 +98,30 @@ t.test('every change shows at the next call', async (t) => {
   const file = emulator.store.db.name;
   const outside = new Database(file);
   t.teardown(() => outside.close());
-  const row = outside.prepare("SELECT state FROM resources WHERE kind = 'cache-cluster' AND id = 'a'").get() as { state: string };
+  const row = outside.prepare("SELECT state FROM resources WHERE kind = 'cache-cluster' AND id = 'a'").get() as {
+    state: string;
+  };
   const state = JSON.parse(row.state);
   state.CacheClusterStatus = 'incompatible-parameters';
-  outside.prepare("UPDATE resources SET state = ? WHERE kind = 'cache-cluster' AND id = 'a'").run(JSON.stringify(state));
+  outside
+    .prepare("UPDATE resources SET state = ? WHERE kind = 'cache-cluster' AND id = 'a'")
+    .run(JSON.stringify(state));
   t.equal((await describe('a'))[0].CacheClusterStatus, 'incompatible-parameters', 'a commit by another connection');
 
   // Another kind: parameter groups are answered apart from clusters.
   const groupsOnce = async () =>
-    ((await client.send(new DescribeCacheParameterGroupsCommand({}))).CacheParameterGroups ?? []).map((g) => g.CacheParameterGroupName);
+    ((await client.send(new DescribeCacheParameterGroupsCommand({}))).CacheParameterGroups ?? []).map(
+      (g) => g.CacheParameterGroupName,
+    );
   const groups = () => polled(groupsOnce);
   const before = await groups();
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'mine', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'mine',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
   const after = await groups();
   t.ok(after.includes('mine'), 'a created parameter group');
   t.equal(after.length, before.length + 1);
@@ -97,7 +132,9 @@ t.test('a kept answer never crosses accounts or regions', async (t) => {
   const mine = sdkClient(emulator);
   const otherAccount = sdkClient(emulator, { accessKeyId: '111111111111' });
   const otherRegion = sdkClient(emulator, { region: 'eu-west-1' });
-  await mine.send(new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
+  await mine.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'a', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
   const idsOnce = async (client: typeof mine) =>
     ((await client.send(new DescribeCacheClustersCommand({}))).CacheClusters ?? []).map((c) => c.CacheClusterId);
   const ids = (client: typeof mine) => polled(() => idsOnce(client));
@@ -105,7 +142,9 @@ t.test('a kept answer never crosses accounts or regions', async (t) => {
   t.same(await ids(mine), ['a']);
   t.same(await ids(otherAccount), []);
   t.same(await ids(otherRegion), []);
-  await otherAccount.send(new CreateCacheClusterCommand({ CacheClusterId: 'b', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
+  await otherAccount.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'b', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
   t.same(await ids(otherAccount), ['b']);
   t.same(await ids(mine), ['a'], 'the first account still sees its own');
 });

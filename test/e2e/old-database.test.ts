@@ -18,7 +18,7 @@ import { failure, sdkClient, startTestEmulator, tempDir } from '../fixtures/emul
 const FIXTURE = new URL('../fixtures/databases/0b1b278-pending-jobs.sqlite', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-t.test('an earlier build\'s database resumes its pending jobs', async (t) => {
+t.test("an earlier build's database resumes its pending jobs", async (t) => {
   const dataDir = tempDir(t);
   copyFileSync(FIXTURE, join(dataDir, 'elasticache-local.sqlite'));
   const pendingBefore = new Database(join(dataDir, 'elasticache-local.sqlite'), { readonly: true })
@@ -26,7 +26,13 @@ t.test('an earlier build\'s database resumes its pending jobs', async (t) => {
     .all() as { kind: string; action: string }[];
   t.same(
     pendingBefore.map((j) => `${j.kind}:${j.action}`),
-    ['cache-cluster:create', 'replication-group:converge', 'cache-cluster:reboot', 'cache-cluster:delete', 'cache-cluster:modify'],
+    [
+      'cache-cluster:create',
+      'replication-group:converge',
+      'cache-cluster:reboot',
+      'cache-cluster:delete',
+      'cache-cluster:modify',
+    ],
     'the fixture holds the pending jobs it was made with',
   );
 
@@ -35,14 +41,21 @@ t.test('an earlier build\'s database resumes its pending jobs', async (t) => {
   await emulator.reconciler.idle();
 
   const status = async (id: string) =>
-    (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: id }))).CacheClusters?.[0]?.CacheClusterStatus;
+    (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: id }))).CacheClusters?.[0]
+      ?.CacheClusterStatus;
   for (let i = 0; i < 50 && (await status('fresh')) !== 'available'; i++) await sleep(100);
   t.equal(await status('fresh'), 'available', 'the pending create finished');
-  const group = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'fresh-group' }))).ReplicationGroups?.[0];
+  const group = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'fresh-group' })))
+    .ReplicationGroups?.[0];
   t.equal(group?.Status, 'available', 'the pending converge finished');
   t.equal(await status('mc'), 'available', 'the pending reboot finished');
-  const events = await client.send(new DescribeEventsCommand({ SourceIdentifier: 'mc', SourceType: 'cache-cluster', Duration: 60 * 24 * 14 }));
-  t.ok(events.Events?.some((e) => e.Message === 'Cache node 0001 restarted'), 'the reboot restarted the node it named (its payload was read)');
+  const events = await client.send(
+    new DescribeEventsCommand({ SourceIdentifier: 'mc', SourceType: 'cache-cluster', Duration: 60 * 24 * 14 }),
+  );
+  t.ok(
+    events.Events?.some((e) => e.Message === 'Cache node 0001 restarted'),
+    'the reboot restarted the node it named (its payload was read)',
+  );
   t.match(await failure(status('doomed')), { name: 'CacheClusterNotFoundFault' }, 'the pending delete finished');
   const steady = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'steady' }))).CacheClusters?.[0];
   t.equal(steady?.PendingModifiedValues?.CacheNodeType, 'cache.t3.small', 'the maintenance-window change still waits');

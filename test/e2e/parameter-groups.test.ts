@@ -24,10 +24,12 @@ import {
 import t from 'tap';
 import { failure, sdkClient, startTestEmulator, waiter, type Client } from '../fixtures/emulator.js';
 
-
 async function allParameters(client: Client, name: string, source?: string): Promise<Parameter[]> {
   const all: Parameter[] = [];
-  for await (const page of paginateDescribeCacheParameters({ client, pageSize: 20 }, { CacheParameterGroupName: name, Source: source })) {
+  for await (const page of paginateDescribeCacheParameters(
+    { client, pageSize: 20 },
+    { CacheParameterGroupName: name, Source: source },
+  )) {
     all.push(...(page.Parameters ?? []));
   }
   return all;
@@ -46,7 +48,11 @@ t.test('the default groups exist in every region, with AWS descriptions, and can
       ['default.redis7', 'redis7', 'Default parameter group for redis7'],
       ['default.redis7.cluster.on', 'redis7', 'Customized default parameter group for redis7 with cluster mode on'],
       ['default.redis6.x', 'redis6.x', 'Default parameter group for redis6.x'],
-      ['default.redis6.x.cluster.on', 'redis6.x', 'Customized default parameter group for redis6.x with cluster mode on'],
+      [
+        'default.redis6.x.cluster.on',
+        'redis6.x',
+        'Customized default parameter group for redis6.x with cluster mode on',
+      ],
       ['default.redis5.0', 'redis5.0', 'Default parameter group for redis5.0'],
       ['default.redis2.8', 'redis2.8', 'Default parameter group for redis2.8'],
       ['default.valkey8', 'valkey8', 'Default parameter group for valkey8'],
@@ -64,25 +70,60 @@ t.test('the default groups exist in every region, with AWS descriptions, and can
       t.equal(group.IsGlobal, false, `${region} ${name}: not global`);
       t.equal(group.ARN, `arn:aws:elasticache:${region}:000000000000:parametergroup:${name}`, `${region} ${name}: ARN`);
     }
-    const byUpperCase = await client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'DEFAULT.REDIS7' }));
-    t.equal(byUpperCase.CacheParameterGroups?.[0].CacheParameterGroupName, 'default.redis7', 'names match without regard to case');
-    const none = await failure(client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'default.memcached1.6.cluster.on' })));
+    const byUpperCase = await client.send(
+      new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'DEFAULT.REDIS7' }),
+    );
+    t.equal(
+      byUpperCase.CacheParameterGroups?.[0].CacheParameterGroupName,
+      'default.redis7',
+      'names match without regard to case',
+    );
+    const none = await failure(
+      client.send(
+        new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'default.memcached1.6.cluster.on' }),
+      ),
+    );
     t.equal(none?.Code, 'CacheParameterGroupNotFound', 'memcached has no cluster-mode group');
   }
   const client = sdkClient(emulator);
-  const clusterOn = await client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'default.redis7.cluster.on', MaxRecords: 100 }));
-  t.equal(clusterOn.Parameters?.find((p) => p.ParameterName === 'cluster-enabled')?.ParameterValue, 'yes', 'the .cluster.on group has cluster-enabled=yes');
-  const clusterOff = await client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'default.redis7', MaxRecords: 100 }));
+  const clusterOn = await client.send(
+    new DescribeCacheParametersCommand({ CacheParameterGroupName: 'default.redis7.cluster.on', MaxRecords: 100 }),
+  );
+  t.equal(
+    clusterOn.Parameters?.find((p) => p.ParameterName === 'cluster-enabled')?.ParameterValue,
+    'yes',
+    'the .cluster.on group has cluster-enabled=yes',
+  );
+  const clusterOff = await client.send(
+    new DescribeCacheParametersCommand({ CacheParameterGroupName: 'default.redis7', MaxRecords: 100 }),
+  );
   t.equal(clusterOff.Parameters?.find((p) => p.ParameterName === 'cluster-enabled')?.ParameterValue, 'no');
 
   const modify = await failure(
-    client.send(new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'default.redis7', ParameterNameValues: [{ ParameterName: 'timeout', ParameterValue: '30' }] })),
+    client.send(
+      new ModifyCacheParameterGroupCommand({
+        CacheParameterGroupName: 'default.redis7',
+        ParameterNameValues: [{ ParameterName: 'timeout', ParameterValue: '30' }],
+      }),
+    ),
   );
-  t.ok(['InvalidParameterValue', 'InvalidCacheParameterGroupState'].includes(modify?.Code), `a default group cannot be modified (${modify?.Code})`);
+  t.ok(
+    ['InvalidParameterValue', 'InvalidCacheParameterGroupState'].includes(modify?.Code),
+    `a default group cannot be modified (${modify?.Code})`,
+  );
   t.equal(modify?.$metadata.httpStatusCode, 400);
-  const reset = await failure(client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'default.redis7', ResetAllParameters: true })));
-  t.ok(['InvalidParameterValue', 'InvalidCacheParameterGroupState'].includes(reset?.Code), `a default group cannot be reset (${reset?.Code})`);
-  const del = await failure(client.send(new DeleteCacheParameterGroupCommand({ CacheParameterGroupName: 'default.redis7' })));
+  const reset = await failure(
+    client.send(
+      new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'default.redis7', ResetAllParameters: true }),
+    ),
+  );
+  t.ok(
+    ['InvalidParameterValue', 'InvalidCacheParameterGroupState'].includes(reset?.Code),
+    `a default group cannot be reset (${reset?.Code})`,
+  );
+  const del = await failure(
+    client.send(new DeleteCacheParameterGroupCommand({ CacheParameterGroupName: 'default.redis7' })),
+  );
   t.equal(del?.Code, 'InvalidCacheParameterGroupState', 'a default group cannot be deleted');
   t.equal(del?.name, 'InvalidCacheParameterGroupStateFault');
 });
@@ -91,7 +132,11 @@ t.test('create: name rules, lowercase, known families, no duplicates', async (t)
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
   const created = await client.send(
-    new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'My-Params', CacheParameterGroupFamily: 'redis7', Description: 'mine' }),
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'My-Params',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'mine',
+    }),
   );
   t.same(created.CacheParameterGroup, {
     CacheParameterGroupName: 'my-params',
@@ -101,7 +146,13 @@ t.test('create: name rules, lowercase, known families, no duplicates', async (t)
     ARN: 'arn:aws:elasticache:us-east-1:000000000000:parametergroup:my-params',
   });
   const duplicate = await failure(
-    client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'MY-PARAMS', CacheParameterGroupFamily: 'redis7', Description: 'again' })),
+    client.send(
+      new CreateCacheParameterGroupCommand({
+        CacheParameterGroupName: 'MY-PARAMS',
+        CacheParameterGroupFamily: 'redis7',
+        Description: 'again',
+      }),
+    ),
   );
   t.equal(duplicate?.Code, 'CacheParameterGroupAlreadyExists', 'a duplicate, whatever its case');
   t.equal(duplicate?.name, 'CacheParameterGroupAlreadyExistsFault');
@@ -113,7 +164,12 @@ t.test('create: name rules, lowercase, known families, no duplicates', async (t)
     ['a double hyphen', { CacheParameterGroupName: 'a--b' }, 'InvalidParameterValue', /CacheParameterGroupName/],
     ['a trailing hyphen', { CacheParameterGroupName: 'abc-' }, 'InvalidParameterValue', /CacheParameterGroupName/],
     ['an underscore', { CacheParameterGroupName: 'a_b' }, 'InvalidParameterValue', /CacheParameterGroupName/],
-    ['256 characters', { CacheParameterGroupName: 'a'.repeat(256) }, 'InvalidParameterValue', /CacheParameterGroupName/],
+    [
+      '256 characters',
+      { CacheParameterGroupName: 'a'.repeat(256) },
+      'InvalidParameterValue',
+      /CacheParameterGroupName/,
+    ],
     ['an unknown family', { CacheParameterGroupFamily: 'redis9' }, 'InvalidParameterValue', /redis9/],
     ['a blank description', { Description: '' }, 'InvalidParameterValue', /Description/],
   ];
@@ -128,8 +184,13 @@ t.test('create: name rules, lowercase, known families, no duplicates', async (t)
   t.equal(longest.CacheParameterGroup?.CacheParameterGroupName?.length, 255, '255 characters are fine');
   const listed = await client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'my-params' }));
   t.equal(listed.CacheParameterGroups?.[0].Description, 'mine');
-  const other = await client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'my-params' }))
-    .then(() => sdkClient(emulator, { region: 'eu-west-1' }).send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'my-params' })))
+  const other = await client
+    .send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'my-params' }))
+    .then(() =>
+      sdkClient(emulator, { region: 'eu-west-1' }).send(
+        new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'my-params' }),
+      ),
+    )
     .catch((e) => e);
   t.equal(other?.Code, 'CacheParameterGroupNotFound', 'a group lives in one region');
   t.equal(other?.$metadata.httpStatusCode, 404);
@@ -141,7 +202,11 @@ t.test('describe: one, all, and pages of 20 with a marker', async (t) => {
   const client = sdkClient(emulator);
   for (let i = 0; i < 15; i++) {
     await client.send(
-      new CreateCacheParameterGroupCommand({ CacheParameterGroupName: `pg-${String(i).padStart(2, '0')}`, CacheParameterGroupFamily: 'valkey8', Description: `group ${i}` }),
+      new CreateCacheParameterGroupCommand({
+        CacheParameterGroupName: `pg-${String(i).padStart(2, '0')}`,
+        CacheParameterGroupFamily: 'valkey8',
+        Description: `group ${i}`,
+      }),
     );
   }
   const all = await client.send(new DescribeCacheParameterGroupsCommand({}));
@@ -166,7 +231,9 @@ t.test('describe: one, all, and pages of 20 with a marker', async (t) => {
   t.same(paged, names, 'the pages add up to the whole list, in the same order');
   const tooFew = await failure(client.send(new DescribeCacheParameterGroupsCommand({ MaxRecords: 19 })));
   t.equal(tooFew?.Code, 'InvalidParameterValue', 'MaxRecords below 20');
-  const missing = await failure(client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'nope' })));
+  const missing = await failure(
+    client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'nope' })),
+  );
   t.equal(missing?.name, 'CacheParameterGroupNotFoundFault');
   t.equal(missing?.$metadata.httpStatusCode, 404);
 });
@@ -174,14 +241,33 @@ t.test('describe: one, all, and pages of 20 with a marker', async (t) => {
 t.test('parameters: the full table, the user-set ones, paged through the SDK paginator', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'p7', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'p7',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
 
-  const defaults = await client.send(new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis7', MaxRecords: 100 }));
+  const defaults = await client.send(
+    new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis7', MaxRecords: 100 }),
+  );
   const table = defaults.EngineDefaults!.Parameters!;
   const parameters = await allParameters(client, 'p7');
-  t.equal(parameters.length, table.length, `a new group is a copy of the family's defaults (${table.length} parameters)`);
-  t.same(parameters.map((p) => p.ParameterName), table.map((p) => p.ParameterName), 'same parameters, same order');
-  t.ok(parameters.every((p) => p.Source === 'system'), 'all from the system');
+  t.equal(
+    parameters.length,
+    table.length,
+    `a new group is a copy of the family's defaults (${table.length} parameters)`,
+  );
+  t.same(
+    parameters.map((p) => p.ParameterName),
+    table.map((p) => p.ParameterName),
+    'same parameters, same order',
+  );
+  t.ok(
+    parameters.every((p) => p.Source === 'system'),
+    'all from the system',
+  );
   const policy = parameters.find((p) => p.ParameterName === 'maxmemory-policy')!;
   t.match(policy, {
     ParameterValue: 'volatile-lru',
@@ -194,8 +280,16 @@ t.test('parameters: the full table, the user-set ones, paged through the SDK pag
   const first = await client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'p7' }));
   const maxmemory = first.CacheNodeTypeSpecificParameters?.find((p) => p.ParameterName === 'maxmemory');
   t.ok(maxmemory, 'node-type-specific parameters are listed');
-  t.equal(maxmemory?.CacheNodeTypeSpecificValues?.find((v) => v.CacheNodeType === 'cache.r6g.large')?.Value, '14037181030');
-  t.equal((await client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'p7', Source: 'user' }))).Parameters?.length, 0, 'nothing set yet');
+  t.equal(
+    maxmemory?.CacheNodeTypeSpecificValues?.find((v) => v.CacheNodeType === 'cache.r6g.large')?.Value,
+    '14037181030',
+  );
+  t.equal(
+    (await client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'p7', Source: 'user' })))
+      .Parameters?.length,
+    0,
+    'nothing set yet',
+  );
 
   const modified = await client.send(
     new ModifyCacheParameterGroupCommand({
@@ -225,8 +319,14 @@ t.test('parameters: the full table, the user-set ones, paged through the SDK pag
   t.equal(everything.length, table.length);
   t.equal(everything.find((p) => p.ParameterName === 'timeout')?.ParameterValue, '300');
   const defaultsAfter = await allParameters(client, 'default.redis7');
-  t.equal(defaultsAfter.find((p) => p.ParameterName === 'timeout')?.ParameterValue, '0', 'the default group is untouched');
-  const badSource = await failure(client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'p7', Source: 'nobody' })));
+  t.equal(
+    defaultsAfter.find((p) => p.ParameterName === 'timeout')?.ParameterValue,
+    '0',
+    'the default group is untouched',
+  );
+  const badSource = await failure(
+    client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'p7', Source: 'nobody' })),
+  );
   t.equal(badSource?.Code, 'InvalidParameterValue');
   const missing = await failure(client.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: 'nope' })));
   t.equal(missing?.Code, 'CacheParameterGroupNotFound');
@@ -253,11 +353,16 @@ t.test('engine defaults: every family has its real table, paged by EngineDefault
     const names: string[] = [];
     const nodeTypeSpecific: string[] = [];
     let pages = 0;
-    for await (const page of paginateDescribeEngineDefaultParameters({ client, pageSize: 20 }, { CacheParameterGroupFamily: family })) {
+    for await (const page of paginateDescribeEngineDefaultParameters(
+      { client, pageSize: 20 },
+      { CacheParameterGroupFamily: family },
+    )) {
       pages++;
       t.equal(page.EngineDefaults?.CacheParameterGroupFamily, family, `${family}: family named in every page`);
       names.push(...page.EngineDefaults!.Parameters!.map((p) => p.ParameterName!));
-      nodeTypeSpecific.push(...(page.EngineDefaults!.CacheNodeTypeSpecificParameters ?? []).map((p) => p.ParameterName!));
+      nodeTypeSpecific.push(
+        ...(page.EngineDefaults!.CacheNodeTypeSpecificParameters ?? []).map((p) => p.ParameterName!),
+      );
     }
     t.ok(pages > 1, `${family}: ${names.length} parameters over ${pages} pages`);
     t.equal(new Set(names).size, names.length, `${family}: no parameter twice`);
@@ -265,18 +370,34 @@ t.test('engine defaults: every family has its real table, paged by EngineDefault
     for (const name of absent) t.notOk(names.includes(name), `${family}: has no ${name}`);
     const expectedNodeTypeSpecific = family.startsWith('memcached')
       ? ['max_cache_memory', 'num_threads']
-      : ['client-output-buffer-limit-' + (/redis(2|3|4)/.test(family) ? 'slave' : 'replica') + '-hard-limit', 'maxmemory'];
-    for (const name of expectedNodeTypeSpecific) t.ok(nodeTypeSpecific.includes(name), `${family}: node-type-specific ${name}`);
+      : [
+          'client-output-buffer-limit-' + (/redis(2|3|4)/.test(family) ? 'slave' : 'replica') + '-hard-limit',
+          'maxmemory',
+        ];
+    for (const name of expectedNodeTypeSpecific)
+      t.ok(nodeTypeSpecific.includes(name), `${family}: node-type-specific ${name}`);
     t.equal(new Set(nodeTypeSpecific).size, nodeTypeSpecific.length, `${family}: node-type-specific parameters once`);
   }
-  const first = await client.send(new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis7', MaxRecords: 20 }));
+  const first = await client.send(
+    new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis7', MaxRecords: 20 }),
+  );
   t.equal(first.EngineDefaults?.Parameters?.length, 20);
   t.ok(first.EngineDefaults?.Marker, 'the marker is inside EngineDefaults');
   const second = await client.send(
-    new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis7', MaxRecords: 20, Marker: first.EngineDefaults!.Marker }),
+    new DescribeEngineDefaultParametersCommand({
+      CacheParameterGroupFamily: 'redis7',
+      MaxRecords: 20,
+      Marker: first.EngineDefaults!.Marker,
+    }),
   );
-  t.not(second.EngineDefaults?.Parameters?.[0].ParameterName, first.EngineDefaults?.Parameters?.[0].ParameterName, 'the marker moves on');
-  const unknown = await failure(client.send(new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis9' })));
+  t.not(
+    second.EngineDefaults?.Parameters?.[0].ParameterName,
+    first.EngineDefaults?.Parameters?.[0].ParameterName,
+    'the marker moves on',
+  );
+  const unknown = await failure(
+    client.send(new DescribeEngineDefaultParametersCommand({ CacheParameterGroupFamily: 'redis9' })),
+  );
   t.equal(unknown?.Code, 'InvalidParameterValue', 'an unknown family');
   t.equal(unknown?.$metadata.httpStatusCode, 400);
 });
@@ -284,8 +405,20 @@ t.test('engine defaults: every family has its real table, paged by EngineDefault
 t.test('modify: 1 to 20 known, modifiable parameters with valid values', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'm', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'mc', CacheParameterGroupFamily: 'memcached1.6', Description: 'd' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'm',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'mc',
+      CacheParameterGroupFamily: 'memcached1.6',
+      Description: 'd',
+    }),
+  );
   const modify = (name: string, values: [string, string][]) =>
     failure(
       client.send(
@@ -296,18 +429,39 @@ t.test('modify: 1 to 20 known, modifiable parameters with valid values', async (
       ),
     );
   const twenty: [string, string][] = [
-    'hash-max-listpack-entries', 'hash-max-listpack-value', 'zset-max-listpack-entries', 'zset-max-listpack-value',
-    'set-max-intset-entries', 'slowlog-max-len', 'tcp-keepalive', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time',
-    'stream-node-max-bytes', 'stream-node-max-entries', 'acllog-max-len', 'repl-backlog-ttl', 'min-replicas-to-write',
-    'min-replicas-max-lag', 'client-output-buffer-limit-normal-hard-limit', 'client-output-buffer-limit-normal-soft-limit',
-    'client-output-buffer-limit-pubsub-soft-seconds', 'list-compress-depth',
+    'hash-max-listpack-entries',
+    'hash-max-listpack-value',
+    'zset-max-listpack-entries',
+    'zset-max-listpack-value',
+    'set-max-intset-entries',
+    'slowlog-max-len',
+    'tcp-keepalive',
+    'maxmemory-samples',
+    'lfu-log-factor',
+    'lfu-decay-time',
+    'stream-node-max-bytes',
+    'stream-node-max-entries',
+    'acllog-max-len',
+    'repl-backlog-ttl',
+    'min-replicas-to-write',
+    'min-replicas-max-lag',
+    'client-output-buffer-limit-normal-hard-limit',
+    'client-output-buffer-limit-normal-soft-limit',
+    'client-output-buffer-limit-pubsub-soft-seconds',
+    'list-compress-depth',
   ].map((name) => [name, '5']);
   t.equal(await modify('m', twenty), undefined, '20 parameters in one call');
   t.equal((await allParameters(client, 'm', 'user')).length, 20);
   const cases: [string, string, [string, string][], string, RegExp][] = [
     ['21 parameters', 'm', [...twenty, ['timeout', '0']], 'InvalidParameterValue', /20/],
     ['an unknown parameter', 'm', [['no-such-thing', '1']], 'InvalidParameterValue', /no-such-thing/],
-    ['a parameter of another family', 'm', [['hash-max-ziplist-entries', '1']], 'InvalidParameterValue', /hash-max-ziplist-entries/],
+    [
+      'a parameter of another family',
+      'm',
+      [['hash-max-ziplist-entries', '1']],
+      'InvalidParameterValue',
+      /hash-max-ziplist-entries/,
+    ],
     ['a non-modifiable parameter', 'm', [['maxclients', '100']], 'InvalidParameterValue', /maxclients/],
     ['a node-type-specific parameter', 'm', [['maxmemory', '100']], 'InvalidParameterValue', /maxmemory/],
     ['a value not allowed', 'm', [['maxmemory-policy', 'bogus']], 'InvalidParameterValue', /bogus/],
@@ -317,7 +471,13 @@ t.test('modify: 1 to 20 known, modifiable parameters with valid values', async (
     ['a value in neither alternative', 'm', [['timeout', '5']], 'InvalidParameterValue', /timeout/],
     ['yes/no spelled otherwise', 'm', [['activedefrag', 'true']], 'InvalidParameterValue', /activedefrag/],
     ['a memcached boolean as a word', 'mc', [['cas_disabled', 'true']], 'InvalidParameterValue', /cas_disabled/],
-    ['a memcached float out of range', 'mc', [['chunk_size_growth_factor', '3.5']], 'InvalidParameterValue', /chunk_size_growth_factor/],
+    [
+      'a memcached float out of range',
+      'mc',
+      [['chunk_size_growth_factor', '3.5']],
+      'InvalidParameterValue',
+      /chunk_size_growth_factor/,
+    ],
     ['an unknown group', 'nope', [['timeout', '0']], 'CacheParameterGroupNotFound', /nope/],
   ];
   for (const [what, group, values, code, message] of cases) {
@@ -325,7 +485,9 @@ t.test('modify: 1 to 20 known, modifiable parameters with valid values', async (
     t.equal(error?.Code, code, `${what}: ${code}`);
     t.match(error?.message, message, `${what}: message`);
   }
-  const empty = await failure(client.send(new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'm', ParameterNameValues: [] })));
+  const empty = await failure(
+    client.send(new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'm', ParameterNameValues: [] })),
+  );
   t.equal(empty?.Code, 'InvalidParameterValue', 'no parameters at all');
   const user = await allParameters(client, 'm', 'user');
   t.equal(user.length, 20, 'refused calls changed nothing');
@@ -340,31 +502,77 @@ t.test('modify: 1 to 20 known, modifiable parameters with valid values', async (
   ] as [string, string][]) {
     t.equal(await modify('m', [[name, value]]), undefined, `${name}=${value} is allowed`);
   }
-  t.equal(await modify('mc', [['cas_disabled', '1'], ['chunk_size_growth_factor', '1.5']]), undefined, 'memcached booleans and floats');
+  t.equal(
+    await modify('mc', [
+      ['cas_disabled', '1'],
+      ['chunk_size_growth_factor', '1.5'],
+    ]),
+    undefined,
+    'memcached booleans and floats',
+  );
   const mc = await allParameters(client, 'mc', 'user');
-  t.same(mc.map((p) => `${p.ParameterName}=${p.ParameterValue}`).sort(), ['cas_disabled=1', 'chunk_size_growth_factor=1.5']);
+  t.same(mc.map((p) => `${p.ParameterName}=${p.ParameterValue}`).sort(), [
+    'cas_disabled=1',
+    'chunk_size_growth_factor=1.5',
+  ]);
 });
 
 t.test('custom groups not yet in use may change conditionally modifiable parameters (cluster-enabled)', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'cme', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
-  const engineDefault = (await allParameters(client, 'default.redis7')).find((p) => p.ParameterName === 'cluster-enabled');
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'cme',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
+  const engineDefault = (await allParameters(client, 'default.redis7')).find(
+    (p) => p.ParameterName === 'cluster-enabled',
+  );
   t.equal(engineDefault?.IsModifiable, false, 'the default group reports cluster-enabled as not modifiable');
   const custom = (await allParameters(client, 'cme')).find((p) => p.ParameterName === 'cluster-enabled');
   t.equal(custom?.IsModifiable, true, 'an unattached custom group reports it modifiable');
   await client.send(
-    new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'cme', ParameterNameValues: [{ ParameterName: 'cluster-enabled', ParameterValue: 'yes' }] }),
+    new ModifyCacheParameterGroupCommand({
+      CacheParameterGroupName: 'cme',
+      ParameterNameValues: [{ ParameterName: 'cluster-enabled', ParameterValue: 'yes' }],
+    }),
   );
   const refused = await failure(
-    client.send(new CreateCacheClusterCommand({ CacheClusterId: 'c', Engine: 'redis', CacheNodeType: 'cache.t3.micro', CacheParameterGroupName: 'cme' })),
+    client.send(
+      new CreateCacheClusterCommand({
+        CacheClusterId: 'c',
+        Engine: 'redis',
+        CacheNodeType: 'cache.t3.micro',
+        CacheParameterGroupName: 'cme',
+      }),
+    ),
   );
   t.equal(refused?.Code, 'InvalidParameterCombination', 'a cluster-mode group cannot serve a single-node cluster');
 
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'used', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'c', Engine: 'redis', CacheNodeType: 'cache.t3.micro', CacheParameterGroupName: 'used' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'used',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
+  await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'c',
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      CacheParameterGroupName: 'used',
+    }),
+  );
   const attached = await failure(
-    client.send(new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'used', ParameterNameValues: [{ ParameterName: 'databases', ParameterValue: '32' }] })),
+    client.send(
+      new ModifyCacheParameterGroupCommand({
+        CacheParameterGroupName: 'used',
+        ParameterNameValues: [{ ParameterName: 'databases', ParameterValue: '32' }],
+      }),
+    ),
   );
   t.equal(attached?.Code, 'InvalidParameterValue', 'once in use, databases is not modifiable');
 });
@@ -372,7 +580,13 @@ t.test('custom groups not yet in use may change conditionally modifiable paramet
 t.test('reset: everything, or the named parameters, never both', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'r', CacheParameterGroupFamily: 'valkey8', Description: 'd' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'r',
+      CacheParameterGroupFamily: 'valkey8',
+      Description: 'd',
+    }),
+  );
   await client.send(
     new ModifyCacheParameterGroupCommand({
       CacheParameterGroupName: 'r',
@@ -384,31 +598,73 @@ t.test('reset: everything, or the named parameters, never both', async (t) => {
     }),
   );
   const both = await failure(
-    client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'r', ResetAllParameters: true, ParameterNameValues: [{ ParameterName: 'timeout' }] })),
+    client.send(
+      new ResetCacheParameterGroupCommand({
+        CacheParameterGroupName: 'r',
+        ResetAllParameters: true,
+        ParameterNameValues: [{ ParameterName: 'timeout' }],
+      }),
+    ),
   );
   t.equal(both?.Code, 'InvalidParameterCombination', 'ResetAllParameters with names');
   t.equal(both?.name, 'InvalidParameterCombinationException');
   const neither = await failure(client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'r' })));
   t.equal(neither?.Code, 'InvalidParameterValue', 'neither ResetAllParameters nor names');
-  const unknown = await failure(client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'r', ParameterNameValues: [{ ParameterName: 'bogus' }] })));
+  const unknown = await failure(
+    client.send(
+      new ResetCacheParameterGroupCommand({
+        CacheParameterGroupName: 'r',
+        ParameterNameValues: [{ ParameterName: 'bogus' }],
+      }),
+    ),
+  );
   t.equal(unknown?.Code, 'InvalidParameterValue', 'an unknown name');
   t.equal((await allParameters(client, 'r', 'user')).length, 3, 'refused resets changed nothing');
 
-  const one = await client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'R', ParameterNameValues: [{ ParameterName: 'timeout' }] }));
+  const one = await client.send(
+    new ResetCacheParameterGroupCommand({
+      CacheParameterGroupName: 'R',
+      ParameterNameValues: [{ ParameterName: 'timeout' }],
+    }),
+  );
   t.equal(one.CacheParameterGroupName, 'r');
   const left = await allParameters(client, 'r', 'user');
-  t.same(left.map((p) => p.ParameterName).sort(), ['maxmemory-policy', 'tcp-keepalive'], 'only the named one went back');
-  t.equal((await allParameters(client, 'r')).find((p) => p.ParameterName === 'timeout')?.ParameterValue, '0', 'to its default');
+  t.same(
+    left.map((p) => p.ParameterName).sort(),
+    ['maxmemory-policy', 'tcp-keepalive'],
+    'only the named one went back',
+  );
+  t.equal(
+    (await allParameters(client, 'r')).find((p) => p.ParameterName === 'timeout')?.ParameterValue,
+    '0',
+    'to its default',
+  );
   await client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'r', ResetAllParameters: true }));
   t.same(await allParameters(client, 'r', 'user'), [], 'ResetAllParameters clears every change');
-  t.equal((await allParameters(client, 'r')).find((p) => p.ParameterName === 'maxmemory-policy')?.ParameterValue, 'volatile-lru');
+  t.equal(
+    (await allParameters(client, 'r')).find((p) => p.ParameterName === 'maxmemory-policy')?.ParameterValue,
+    'volatile-lru',
+  );
 });
 
 t.test('delete: refused while a cluster uses the group, fine once it is gone', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'inuse', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'user', Engine: 'redis', CacheNodeType: 'cache.t3.micro', CacheParameterGroupName: 'InUse' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'inuse',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
+  await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'user',
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      CacheParameterGroupName: 'InUse',
+    }),
+  );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'user' });
   t.equal((await cluster(client, 'user')).CacheParameterGroup?.CacheParameterGroupName, 'inuse');
 
@@ -419,13 +675,19 @@ t.test('delete: refused while a cluster uses the group, fine once it is gone', a
   const result = await waitUntilCacheClusterDeleted(waiter(client), { CacheClusterId: 'user' });
   t.equal(result.state, 'SUCCESS', 'the cluster is gone');
   await client.send(new DeleteCacheParameterGroupCommand({ CacheParameterGroupName: 'INUSE' }));
-  const gone = await failure(client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'inuse' })));
+  const gone = await failure(
+    client.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'inuse' })),
+  );
   t.equal(gone?.Code, 'CacheParameterGroupNotFound', 'deleted');
   const again = await failure(client.send(new DeleteCacheParameterGroupCommand({ CacheParameterGroupName: 'inuse' })));
   t.equal(again?.Code, 'CacheParameterGroupNotFound', 'a second delete');
   t.equal(again?.$metadata.httpStatusCode, 404);
   const recreated = await client.send(
-    new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'inuse', CacheParameterGroupFamily: 'redis6.x', Description: 'again' }),
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'inuse',
+      CacheParameterGroupFamily: 'redis6.x',
+      Description: 'again',
+    }),
   );
   t.equal(recreated.CacheParameterGroup?.CacheParameterGroupFamily, 'redis6.x', 'the name is free again');
 });
@@ -433,21 +695,43 @@ t.test('delete: refused while a cluster uses the group, fine once it is gone', a
 t.test('a requires-reboot change leaves the cluster pending-reboot until its nodes are rebooted', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'mcp', CacheParameterGroupFamily: 'memcached1.6', Description: 'd' }));
   await client.send(
-    new CreateCacheClusterCommand({ CacheClusterId: 'mc', Engine: 'memcached', CacheNodeType: 'cache.t3.micro', NumCacheNodes: 2, CacheParameterGroupName: 'mcp' }),
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'mcp',
+      CacheParameterGroupFamily: 'memcached1.6',
+      Description: 'd',
+    }),
+  );
+  await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'mc',
+      Engine: 'memcached',
+      CacheNodeType: 'cache.t3.micro',
+      NumCacheNodes: 2,
+      CacheParameterGroupName: 'mcp',
+    }),
   );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'mc' });
   let state = await cluster(client, 'mc');
-  t.same(state.CacheParameterGroup, { CacheParameterGroupName: 'mcp', ParameterApplyStatus: 'in-sync', CacheNodeIdsToReboot: [] });
+  t.same(state.CacheParameterGroup, {
+    CacheParameterGroupName: 'mcp',
+    ParameterApplyStatus: 'in-sync',
+    CacheNodeIdsToReboot: [],
+  });
 
   await client.send(
-    new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'mcp', ParameterNameValues: [{ ParameterName: 'chunk_size', ParameterValue: '96' }] }),
+    new ModifyCacheParameterGroupCommand({
+      CacheParameterGroupName: 'mcp',
+      ParameterNameValues: [{ ParameterName: 'chunk_size', ParameterValue: '96' }],
+    }),
   );
   state = await cluster(client, 'mc');
   t.equal(state.CacheParameterGroup?.ParameterApplyStatus, 'pending-reboot');
   t.same(state.CacheParameterGroup?.CacheNodeIdsToReboot, ['0001', '0002']);
-  t.same(state.CacheNodes?.map((n) => n.ParameterGroupStatus), ['pending-reboot', 'pending-reboot']);
+  t.same(
+    state.CacheNodes?.map((n) => n.ParameterGroupStatus),
+    ['pending-reboot', 'pending-reboot'],
+  );
   t.equal(state.CacheClusterStatus, 'available', 'the cluster itself stays available');
 
   await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'mc', CacheNodeIdsToReboot: ['0001'] }));
@@ -458,35 +742,92 @@ t.test('a requires-reboot change leaves the cluster pending-reboot until its nod
   await client.send(new RebootCacheClusterCommand({ CacheClusterId: 'mc', CacheNodeIdsToReboot: ['0002'] }));
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'mc' });
   state = await cluster(client, 'mc');
-  t.same(state.CacheParameterGroup, { CacheParameterGroupName: 'mcp', ParameterApplyStatus: 'in-sync', CacheNodeIdsToReboot: [] });
-  t.same(state.CacheNodes?.map((n) => n.ParameterGroupStatus), ['in-sync', 'in-sync']);
+  t.same(state.CacheParameterGroup, {
+    CacheParameterGroupName: 'mcp',
+    ParameterApplyStatus: 'in-sync',
+    CacheNodeIdsToReboot: [],
+  });
+  t.same(
+    state.CacheNodes?.map((n) => n.ParameterGroupStatus),
+    ['in-sync', 'in-sync'],
+  );
 
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'rp', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'r', Engine: 'redis', CacheNodeType: 'cache.t3.micro', CacheParameterGroupName: 'rp' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'rp',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
+  await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'r',
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      CacheParameterGroupName: 'rp',
+    }),
+  );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'r' });
   await client.send(
-    new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: 'rp', ParameterNameValues: [{ ParameterName: 'maxmemory-policy', ParameterValue: 'allkeys-lru' }] }),
+    new ModifyCacheParameterGroupCommand({
+      CacheParameterGroupName: 'rp',
+      ParameterNameValues: [{ ParameterName: 'maxmemory-policy', ParameterValue: 'allkeys-lru' }],
+    }),
   );
-  t.equal((await cluster(client, 'r')).CacheParameterGroup?.ParameterApplyStatus, 'in-sync', 'an immediate parameter needs no reboot');
+  t.equal(
+    (await cluster(client, 'r')).CacheParameterGroup?.ParameterApplyStatus,
+    'in-sync',
+    'an immediate parameter needs no reboot',
+  );
 
   await client.send(new ResetCacheParameterGroupCommand({ CacheParameterGroupName: 'mcp', ResetAllParameters: true }));
   state = await cluster(client, 'mc');
-  t.equal(state.CacheParameterGroup?.ParameterApplyStatus, 'pending-reboot', 'resetting a requires-reboot parameter also waits for a reboot');
+  t.equal(
+    state.CacheParameterGroup?.ParameterApplyStatus,
+    'pending-reboot',
+    'resetting a requires-reboot parameter also waits for a reboot',
+  );
 });
 
 t.test('every family accepts its own defaults back through Modify', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  const families = ['memcached1.4', 'memcached1.5', 'memcached1.6', 'redis2.6', 'redis2.8', 'redis3.2', 'redis4.0', 'redis5.0', 'redis6.x', 'redis7', 'valkey7', 'valkey8'];
+  const families = [
+    'memcached1.4',
+    'memcached1.5',
+    'memcached1.6',
+    'redis2.6',
+    'redis2.8',
+    'redis3.2',
+    'redis4.0',
+    'redis5.0',
+    'redis6.x',
+    'redis7',
+    'valkey7',
+    'valkey8',
+  ];
   for (const family of families) {
     const name = `all-${family.replace(/\./g, '-')}`;
-    await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: name, CacheParameterGroupFamily: family, Description: 'd' }));
+    await client.send(
+      new CreateCacheParameterGroupCommand({
+        CacheParameterGroupName: name,
+        CacheParameterGroupFamily: family,
+        Description: 'd',
+      }),
+    );
     const values = (await allParameters(client, name))
       .filter((p) => p.IsModifiable && p.ParameterValue !== undefined && p.ParameterValue !== '')
       .map((p) => ({ ParameterName: p.ParameterName, ParameterValue: p.ParameterValue }));
     const refused: string[] = [];
     for (let i = 0; i < values.length; i += 20) {
-      const error = await failure(client.send(new ModifyCacheParameterGroupCommand({ CacheParameterGroupName: name, ParameterNameValues: values.slice(i, i + 20) })));
+      const error = await failure(
+        client.send(
+          new ModifyCacheParameterGroupCommand({
+            CacheParameterGroupName: name,
+            ParameterNameValues: values.slice(i, i + 20),
+          }),
+        ),
+      );
       if (error) refused.push(error.message);
     }
     t.same(refused, [], `${family}: all ${values.length} modifiable defaults are valid values`);

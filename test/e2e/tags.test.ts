@@ -22,7 +22,8 @@ import t from 'tap';
 import { failure, sdkClient, startTestEmulator, waiter, type Client } from '../fixtures/emulator.js';
 
 const ARN = 'arn:aws:elasticache:us-east-1:000000000000';
-const tags = async (client: Client, arn: string) => (await client.send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList;
+const tags = async (client: Client, arn: string) =>
+  (await client.send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList;
 
 t.test('tags given at create time, on every kind of resource', async (t) => {
   const emulator = await startTestEmulator(t);
@@ -31,13 +32,35 @@ t.test('tags given at create time, on every kind of resource', async (t) => {
     { Key: 'team', Value: 'cache' },
     { Key: 'env', Value: 'test' },
   ];
-  const subnet = (await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' }))).CacheSubnetGroups![0].Subnets![0];
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'tagged', Engine: 'redis', CacheNodeType: 'cache.t3.micro', Tags: given }));
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'tagged', CacheParameterGroupFamily: 'redis7', Description: 'd', Tags: given }));
+  const subnet = (await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' })))
+    .CacheSubnetGroups![0].Subnets![0];
   await client.send(
-    new CreateCacheSubnetGroupCommand({ CacheSubnetGroupName: 'tagged', CacheSubnetGroupDescription: 'd', SubnetIds: [subnet.SubnetIdentifier!], Tags: given }),
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'tagged',
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      Tags: given,
+    }),
   );
-  await client.send(new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'tagged', Description: 'd', Tags: given }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'tagged',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+      Tags: given,
+    }),
+  );
+  await client.send(
+    new CreateCacheSubnetGroupCommand({
+      CacheSubnetGroupName: 'tagged',
+      CacheSubnetGroupDescription: 'd',
+      SubnetIds: [subnet.SubnetIdentifier!],
+      Tags: given,
+    }),
+  );
+  await client.send(
+    new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'tagged', Description: 'd', Tags: given }),
+  );
   for (const type of ['cluster', 'parametergroup', 'subnetgroup', 'securitygroup']) {
     t.same(await tags(client, `${ARN}:${type}:tagged`), given, `${type}: the tags given at create, in order`);
   }
@@ -45,14 +68,28 @@ t.test('tags given at create time, on every kind of resource', async (t) => {
   t.same(await tags(client, `${ARN}:subnetgroup:default`), [], 'nor the default subnet group');
 
   const refused = await failure(
-    client.send(new CreateCacheClusterCommand({ CacheClusterId: 'refused', Engine: 'redis', CacheNodeType: 'cache.t3.micro', Tags: [{ Key: 'aws:x', Value: '1' }] })),
+    client.send(
+      new CreateCacheClusterCommand({
+        CacheClusterId: 'refused',
+        Engine: 'redis',
+        CacheNodeType: 'cache.t3.micro',
+        Tags: [{ Key: 'aws:x', Value: '1' }],
+      }),
+    ),
   );
   t.equal(refused?.Code, 'InvalidParameterValue', 'an aws: tag at create');
   const notCreated = await failure(tags(client, `${ARN}:cluster:refused`));
   t.equal(notCreated?.Code, 'CacheClusterNotFound', 'and the create left nothing behind');
   const tooMany = Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
   const quota = await failure(
-    client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'too-many', CacheParameterGroupFamily: 'redis7', Description: 'd', Tags: tooMany })),
+    client.send(
+      new CreateCacheParameterGroupCommand({
+        CacheParameterGroupName: 'too-many',
+        CacheParameterGroupFamily: 'redis7',
+        Description: 'd',
+        Tags: tooMany,
+      }),
+    ),
   );
   t.equal(quota?.Code, 'TagQuotaPerResourceExceeded', '51 tags at create');
   const noGroup = await failure(tags(client, `${ARN}:parametergroup:too-many`));
@@ -62,29 +99,64 @@ t.test('tags given at create time, on every kind of resource', async (t) => {
 t.test('add, overwrite, remove, and the limits', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'pg', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
+  await client.send(
+    new CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: 'pg',
+      CacheParameterGroupFamily: 'redis7',
+      Description: 'd',
+    }),
+  );
   const arn = `${ARN}:parametergroup:pg`;
-  const add = (list: Tag[], resource = arn) => client.send(new AddTagsToResourceCommand({ ResourceName: resource, Tags: list }));
-  const remove = (keys: string[], resource = arn) => client.send(new RemoveTagsFromResourceCommand({ ResourceName: resource, TagKeys: keys }));
+  const add = (list: Tag[], resource = arn) =>
+    client.send(new AddTagsToResourceCommand({ ResourceName: resource, Tags: list }));
+  const remove = (keys: string[], resource = arn) =>
+    client.send(new RemoveTagsFromResourceCommand({ ResourceName: resource, TagKeys: keys }));
 
   t.same((await add([{ Key: 'a', Value: '1' }])).TagList, [{ Key: 'a', Value: '1' }]);
   t.same(
-    (await add([{ Key: 'b', Value: '2' }, { Key: 'c', Value: '' }])).TagList,
-    [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }, { Key: 'c', Value: '' }],
+    (
+      await add([
+        { Key: 'b', Value: '2' },
+        { Key: 'c', Value: '' },
+      ])
+    ).TagList,
+    [
+      { Key: 'a', Value: '1' },
+      { Key: 'b', Value: '2' },
+      { Key: 'c', Value: '' },
+    ],
     'Add answers with the full list, empty values kept',
   );
   t.same(
     (await add([{ Key: 'a', Value: 'one' }])).TagList,
-    [{ Key: 'a', Value: 'one' }, { Key: 'b', Value: '2' }, { Key: 'c', Value: '' }],
+    [
+      { Key: 'a', Value: 'one' },
+      { Key: 'b', Value: '2' },
+      { Key: 'c', Value: '' },
+    ],
     'an existing key is overwritten in place',
   );
   t.same((await add([{ Key: 'A', Value: 'upper' }])).TagList?.length, 4, 'keys are case-sensitive');
-  t.same((await remove(['b', 'A'])).TagList, [{ Key: 'a', Value: 'one' }, { Key: 'c', Value: '' }], 'Remove answers with the rest');
+  t.same(
+    (await remove(['b', 'A'])).TagList,
+    [
+      { Key: 'a', Value: 'one' },
+      { Key: 'c', Value: '' },
+    ],
+    'Remove answers with the rest',
+  );
   const missing = await failure(remove(['a', 'zzz']));
   t.equal(missing?.Code, 'TagNotFound', 'removing a key that is not there');
   t.equal(missing?.name, 'TagNotFoundFault');
   t.equal(missing?.$metadata.httpStatusCode, 404);
-  t.same(await tags(client, arn), [{ Key: 'a', Value: 'one' }, { Key: 'c', Value: '' }], 'a refused remove removed nothing');
+  t.same(
+    await tags(client, arn),
+    [
+      { Key: 'a', Value: 'one' },
+      { Key: 'c', Value: '' },
+    ],
+    'a refused remove removed nothing',
+  );
 
   const fill = Array.from({ length: 48 }, (_, i) => ({ Key: `k${i}`, Value: `${i}` }));
   t.equal((await add(fill)).TagList?.length, 50, '50 tags are fine');
@@ -107,15 +179,26 @@ t.test('add, overwrite, remove, and the limits', async (t) => {
     const error = await failure(add([tag]));
     t.equal(error?.Code, 'InvalidParameterValue', `${what} is refused`);
   }
-  t.equal((await add([{ Key: 'k'.repeat(128), Value: 'v'.repeat(256) }])).TagList?.length, 3, 'the longest key and value');
-  t.equal((await add([{ Key: 'with space_.:/=+-@', Value: 'Ünïcode ok' }])).TagList?.length, 4, 'the allowed punctuation and letters');
+  t.equal(
+    (await add([{ Key: 'k'.repeat(128), Value: 'v'.repeat(256) }])).TagList?.length,
+    3,
+    'the longest key and value',
+  );
+  t.equal(
+    (await add([{ Key: 'with space_.:/=+-@', Value: 'Ünïcode ok' }])).TagList?.length,
+    4,
+    'the allowed punctuation and letters',
+  );
 });
 
 t.test('ARNs: malformed, missing resources, other accounts and regions', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'mine', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }));
-  const add = (arn: string) => failure(client.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'k', Value: 'v' }] })));
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'mine', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
+  const add = (arn: string) =>
+    failure(client.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'k', Value: 'v' }] })));
   for (const arn of [
     'not-an-arn',
     'arn:aws:s3:::bucket',
@@ -140,8 +223,18 @@ t.test('ARNs: malformed, missing resources, other accounts and regions', async (
     [`${ARN}:user:missing`, 'UserNotFound', 'UserNotFoundFault', 404],
     [`${ARN}:usergroup:missing`, 'UserGroupNotFound', 'UserGroupNotFoundFault', 404],
     [`${ARN}:serverlesscache:missing`, 'ServerlessCacheNotFoundFault', 'ServerlessCacheNotFoundFault', 404],
-    ['arn:aws:elasticache:eu-west-1:000000000000:cluster:mine', 'CacheClusterNotFound', 'CacheClusterNotFoundFault', 404],
-    ['arn:aws:elasticache:us-east-1:111122223333:cluster:mine', 'CacheClusterNotFound', 'CacheClusterNotFoundFault', 404],
+    [
+      'arn:aws:elasticache:eu-west-1:000000000000:cluster:mine',
+      'CacheClusterNotFound',
+      'CacheClusterNotFoundFault',
+      404,
+    ],
+    [
+      'arn:aws:elasticache:us-east-1:111122223333:cluster:mine',
+      'CacheClusterNotFound',
+      'CacheClusterNotFoundFault',
+      404,
+    ],
   ];
   for (const [arn, code, name, status] of notFound) {
     const error = await add(arn);
@@ -155,10 +248,20 @@ t.test('ARNs: malformed, missing resources, other accounts and regions', async (
   const theirs = await failure(other.send(new ListTagsForResourceCommand({ ResourceName: `${ARN}:cluster:mine` })));
   t.equal(theirs?.Code, 'CacheClusterNotFound', 'another account cannot see my cluster by its ARN');
   t.same(await tags(client, `${ARN}:cluster:MINE`), [], 'the name in an ARN matches without regard to case');
-  const upper = await client.send(new AddTagsToResourceCommand({ ResourceName: `${ARN}:cluster:MINE`, Tags: [{ Key: 'k', Value: 'v' }] }));
+  const upper = await client.send(
+    new AddTagsToResourceCommand({ ResourceName: `${ARN}:cluster:MINE`, Tags: [{ Key: 'k', Value: 'v' }] }),
+  );
   t.same(upper.TagList, [{ Key: 'k', Value: 'v' }]);
-  t.same(await tags(client, `${ARN}:cluster:mine`), [{ Key: 'k', Value: 'v' }], 'tags added by an upper-case ARN are the same resource\'s tags');
-  t.same((await client.send(new RemoveTagsFromResourceCommand({ ResourceName: `${ARN}:cluster:Mine`, TagKeys: ['k'] }))).TagList, []);
+  t.same(
+    await tags(client, `${ARN}:cluster:mine`),
+    [{ Key: 'k', Value: 'v' }],
+    "tags added by an upper-case ARN are the same resource's tags",
+  );
+  t.same(
+    (await client.send(new RemoveTagsFromResourceCommand({ ResourceName: `${ARN}:cluster:Mine`, TagKeys: ['k'] })))
+      .TagList,
+    [],
+  );
   const wrongPartition = await add('arn:aws-cn:elasticache:us-east-1:000000000000:cluster:mine');
   t.equal(wrongPartition?.Code, 'CacheClusterNotFound', 'the partition must match the region');
 });
@@ -167,32 +270,63 @@ t.test('tags vanish with their resource', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
   const tagged = [{ Key: 'keep', Value: 'no' }];
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'phoenix', Engine: 'valkey', CacheNodeType: 'cache.t4g.micro', Tags: tagged }));
+  await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: 'phoenix',
+      Engine: 'valkey',
+      CacheNodeType: 'cache.t4g.micro',
+      Tags: tagged,
+    }),
+  );
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'phoenix' });
-  await client.send(new AddTagsToResourceCommand({ ResourceName: `${ARN}:cluster:phoenix`, Tags: [{ Key: 'more', Value: 'x' }] }));
+  await client.send(
+    new AddTagsToResourceCommand({ ResourceName: `${ARN}:cluster:phoenix`, Tags: [{ Key: 'more', Value: 'x' }] }),
+  );
   t.equal((await tags(client, `${ARN}:cluster:phoenix`))?.length, 2);
   await client.send(new DeleteCacheClusterCommand({ CacheClusterId: 'phoenix' }));
   await waitUntilCacheClusterDeleted(waiter(client), { CacheClusterId: 'phoenix' });
   const gone = await failure(tags(client, `${ARN}:cluster:phoenix`));
   t.equal(gone?.Code, 'CacheClusterNotFound', 'a deleted cluster has no tags to list');
-  await client.send(new CreateCacheClusterCommand({ CacheClusterId: 'phoenix', Engine: 'valkey', CacheNodeType: 'cache.t4g.micro' }));
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'phoenix', Engine: 'valkey', CacheNodeType: 'cache.t4g.micro' }),
+  );
   t.same(await tags(client, `${ARN}:cluster:phoenix`), [], 'a new cluster of the same id starts without tags');
 
-  const subnet = (await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' }))).CacheSubnetGroups![0].Subnets![0];
+  const subnet = (await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' })))
+    .CacheSubnetGroups![0].Subnets![0];
   const groups: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
     [
       'parametergroup',
-      () => client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'g', CacheParameterGroupFamily: 'redis7', Description: 'd', Tags: tagged })),
+      () =>
+        client.send(
+          new CreateCacheParameterGroupCommand({
+            CacheParameterGroupName: 'g',
+            CacheParameterGroupFamily: 'redis7',
+            Description: 'd',
+            Tags: tagged,
+          }),
+        ),
       () => client.send(new DeleteCacheParameterGroupCommand({ CacheParameterGroupName: 'g' })),
     ],
     [
       'subnetgroup',
-      () => client.send(new CreateCacheSubnetGroupCommand({ CacheSubnetGroupName: 'g', CacheSubnetGroupDescription: 'd', SubnetIds: [subnet.SubnetIdentifier!], Tags: tagged })),
+      () =>
+        client.send(
+          new CreateCacheSubnetGroupCommand({
+            CacheSubnetGroupName: 'g',
+            CacheSubnetGroupDescription: 'd',
+            SubnetIds: [subnet.SubnetIdentifier!],
+            Tags: tagged,
+          }),
+        ),
       () => client.send(new DeleteCacheSubnetGroupCommand({ CacheSubnetGroupName: 'g' })),
     ],
     [
       'securitygroup',
-      () => client.send(new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'g', Description: 'd', Tags: tagged })),
+      () =>
+        client.send(
+          new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'g', Description: 'd', Tags: tagged }),
+        ),
       () => client.send(new DeleteCacheSecurityGroupCommand({ CacheSecurityGroupName: 'g' })),
     ],
   ];
@@ -203,9 +337,21 @@ t.test('tags vanish with their resource', async (t) => {
     const error = await failure(tags(client, `${ARN}:${type}:g`));
     t.ok(error?.Code?.includes('NotFound'), `${type}: gone with its tags (${error?.Code})`);
     if (type === 'parametergroup') {
-      await client.send(new CreateCacheParameterGroupCommand({ CacheParameterGroupName: 'g', CacheParameterGroupFamily: 'redis7', Description: 'd' }));
+      await client.send(
+        new CreateCacheParameterGroupCommand({
+          CacheParameterGroupName: 'g',
+          CacheParameterGroupFamily: 'redis7',
+          Description: 'd',
+        }),
+      );
     } else if (type === 'subnetgroup') {
-      await client.send(new CreateCacheSubnetGroupCommand({ CacheSubnetGroupName: 'g', CacheSubnetGroupDescription: 'd', SubnetIds: [subnet.SubnetIdentifier!] }));
+      await client.send(
+        new CreateCacheSubnetGroupCommand({
+          CacheSubnetGroupName: 'g',
+          CacheSubnetGroupDescription: 'd',
+          SubnetIds: [subnet.SubnetIdentifier!],
+        }),
+      );
     } else {
       await client.send(new CreateCacheSecurityGroupCommand({ CacheSecurityGroupName: 'g', Description: 'd' }));
     }

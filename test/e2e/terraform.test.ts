@@ -30,7 +30,14 @@ import { connectDocker } from '../../src/runtime/docker.js';
 import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 import { answersPing, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { awsProviderBlock, tail, terraformMissing, terraformWorkspace, type Terraform, type TerraformResult } from '../fixtures/terraform.js';
+import {
+  awsProviderBlock,
+  tail,
+  terraformMissing,
+  terraformWorkspace,
+  type Terraform,
+  type TerraformResult,
+} from '../fixtures/terraform.js';
 
 /** Whether a TCP connection to the endpoint is refused (or fails otherwise) rather than accepted. */
 function refusesConnections(endpoint: { Address: string; Port: number }): Promise<boolean> {
@@ -64,7 +71,9 @@ async function clusterSlots(endpoint: { Address: string; Port: number }): Promis
   const redis = redisAt(endpoint);
   try {
     await redis.connect();
-    return ((await redis.call('CLUSTER', 'SHARDS')) as unknown[][]).filter((shard) => (shard[1] as unknown[]).length > 0).length;
+    return ((await redis.call('CLUSTER', 'SHARDS')) as unknown[][]).filter(
+      (shard) => (shard[1] as unknown[]).length > 0,
+    ).length;
   } finally {
     redis.disconnect();
   }
@@ -319,12 +328,18 @@ if (missing) {
   if (process.env.CI) {
     t.fail(`${message} CI must have Terraform 1.11 and the AWS provider 5.100 in /opt/tf-plugins.`);
   } else {
-    console.error(`\n${'!'.repeat(100)}\n!!! SKIPPED: ${message}\n!!! Install Terraform and mirror hashicorp/aws into /opt/tf-plugins to run them.\n${'!'.repeat(100)}\n`);
+    console.error(
+      `\n${'!'.repeat(100)}\n!!! SKIPPED: ${message}\n!!! Install Terraform and mirror hashicorp/aws into /opt/tf-plugins to run them.\n${'!'.repeat(100)}\n`,
+    );
     t.plan(0, missing);
   }
 } else {
   const succeeded = (t: Test, what: string, result: TerraformResult) => {
-    t.equal(result.code, 0, `${what}: exit code 0 in ${(result.ms / 1000).toFixed(1)} s${result.code ? `\n${tail(result)}` : ''}`);
+    t.equal(
+      result.code,
+      0,
+      `${what}: exit code 0 in ${(result.ms / 1000).toFixed(1)} s${result.code ? `\n${tail(result)}` : ''}`,
+    );
     return result.code === 0;
   };
   /** `plan -detailed-exitcode`: 0 means no changes, 2 means drift (the plan says what), 1 an error. */
@@ -334,145 +349,213 @@ if (missing) {
   };
   const adminOf = (emulator: Emulator) => emulator.store.settings.getOrCreate('admin-secret', () => '');
 
-  t.test('terraform: parameter group, subnet group, redis and memcached clusters: apply, modify, destroy', async (t) => {
-    // Docker where a daemon answers, else local processes; ELASTICACHE_LOCAL_TF_RUNTIME=process|docker picks one.
-    const asked = process.env.ELASTICACHE_LOCAL_TF_RUNTIME;
-    const runtime = asked === 'process' || asked === 'docker' ? asked : (await connectDocker()) ? 'docker' : 'process';
-    if (!(await runtimeAvailable(t, runtime))) return;
-    const started = Date.now();
-    const emulator = await startTestEmulator(t, { runtime });
-    t.teardown(() => removeAllNodes(emulator));
-    const client = sdkClient(emulator);
-    const tf = terraformWorkspace(t);
+  t.test(
+    'terraform: parameter group, subnet group, redis and memcached clusters: apply, modify, destroy',
+    async (t) => {
+      // Docker where a daemon answers, else local processes; ELASTICACHE_LOCAL_TF_RUNTIME=process|docker picks one.
+      const asked = process.env.ELASTICACHE_LOCAL_TF_RUNTIME;
+      const runtime =
+        asked === 'process' || asked === 'docker' ? asked : (await connectDocker()) ? 'docker' : 'process';
+      if (!(await runtimeAvailable(t, runtime))) return;
+      const started = Date.now();
+      const emulator = await startTestEmulator(t, { runtime });
+      t.teardown(() => removeAllNodes(emulator));
+      const client = sdkClient(emulator);
+      const tf = terraformWorkspace(t);
 
-    const defaults = await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' }));
-    const subnetIds = defaults.CacheSubnetGroups![0].Subnets!.map((s) => s.SubnetIdentifier!);
-    t.ok(subnetIds.length >= 2, 'the default VPC has a subnet in several zones');
+      const defaults = await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'default' }));
+      const subnetIds = defaults.CacheSubnetGroups![0].Subnets!.map((s) => s.SubnetIdentifier!);
+      t.ok(subnetIds.length >= 2, 'the default VPC has a subnet in several zones');
 
-    tf.writeConfig(awsProviderBlock(emulator.url) + STACK);
-    const vars = {
-      subnet_ids: subnetIds,
-      stage: 'one',
-      parameters: { 'maxmemory-policy': 'allkeys-lru', timeout: '300' },
-      node_type: 'cache.t3.micro',
-      // Mixed case on purpose: ElastiCache and the provider both lowercase it.
-      maintenance_window: 'SUN:05:00-sun:06:00',
-      extra_tags: { owner: 'terraform-suite' },
-      snapshot_retention_limit: 1,
-      memcached_nodes: 2,
-      rg_clusters: 2,
-      cm_shards: 2,
-    };
-    tf.writeVars(vars);
-    const version = await tf.run(['version']);
-    t.comment(version.stdout.trim().split('\n')[0]);
-    if (!succeeded(t, 'terraform init', await tf.run(['init', '-input=false', '-backend=false']))) return;
+      tf.writeConfig(awsProviderBlock(emulator.url) + STACK);
+      const vars = {
+        subnet_ids: subnetIds,
+        stage: 'one',
+        parameters: { 'maxmemory-policy': 'allkeys-lru', timeout: '300' },
+        node_type: 'cache.t3.micro',
+        // Mixed case on purpose: ElastiCache and the provider both lowercase it.
+        maintenance_window: 'SUN:05:00-sun:06:00',
+        extra_tags: { owner: 'terraform-suite' },
+        snapshot_retention_limit: 1,
+        memcached_nodes: 2,
+        rg_clusters: 2,
+        cm_shards: 2,
+      };
+      tf.writeVars(vars);
+      const version = await tf.run(['version']);
+      t.comment(version.stdout.trim().split('\n')[0]);
+      if (!succeeded(t, 'terraform init', await tf.run(['init', '-input=false', '-backend=false']))) return;
 
-    // 1. Create everything.
-    if (!succeeded(t, 'apply (create)', await tf.run(['apply', '-auto-approve', '-input=false']))) return;
-    await noDrift(t, tf, 'after the create');
+      // 1. Create everything.
+      if (!succeeded(t, 'apply (create)', await tf.run(['apply', '-auto-approve', '-input=false']))) return;
+      await noDrift(t, tf, 'after the create');
 
-    let out = await tf.outputs();
-    t.equal(out.parameter_group_id, 'tf-redis7', 'the parameter group name is lowercased');
-    t.equal(out.redis_port, 6379);
-    t.match(out.redis_engine_version_actual, /^\d+\.\d+\.\d+$/, 'the actual engine version is a full version');
-    t.match(out.redis_arn, /^arn:aws:elasticache:us-east-1:\d{12}:cluster:tf-redis$/);
-    t.ok(out.subnet_group_vpc_id, 'the subnet group has a VPC id');
-    t.equal(out.redis_security_group_ids.length, 1, "with no security_group_ids, the cluster is in the VPC's default security group");
-    t.match(out.redis_security_group_ids[0], /^sg-[0-9a-f]{17}$/);
-    t.equal(out.app_subnet_group_vpc_id, out.app_vpc_id, 'the app subnet group is in the aws_vpc Terraform created');
-    t.same(out.app_cluster_security_group_ids, [out.app_security_group_id], 'the app cluster is in the aws_security_group');
-    t.ok(await answersPing({ Address: out.app_address, Port: out.app_port }), 'the app cluster answers PING');
-    const redisEndpoint = { Address: out.redis_address, Port: out.redis_port };
-    t.ok(await answersPing(redisEndpoint), `redis answers PING at ${out.redis_address}:${out.redis_port}`);
-    const admin = { host: out.redis_address, port: out.redis_port, adminSecret: adminOf(emulator) };
-    t.equal(await readRedisParameter(admin, 'maxmemory-policy'), 'allkeys-lru', "the parameter group's values are on the node");
-    t.equal(await readRedisParameter(admin, 'timeout'), '300');
+      let out = await tf.outputs();
+      t.equal(out.parameter_group_id, 'tf-redis7', 'the parameter group name is lowercased');
+      t.equal(out.redis_port, 6379);
+      t.match(out.redis_engine_version_actual, /^\d+\.\d+\.\d+$/, 'the actual engine version is a full version');
+      t.match(out.redis_arn, /^arn:aws:elasticache:us-east-1:\d{12}:cluster:tf-redis$/);
+      t.ok(out.subnet_group_vpc_id, 'the subnet group has a VPC id');
+      t.equal(
+        out.redis_security_group_ids.length,
+        1,
+        "with no security_group_ids, the cluster is in the VPC's default security group",
+      );
+      t.match(out.redis_security_group_ids[0], /^sg-[0-9a-f]{17}$/);
+      t.equal(out.app_subnet_group_vpc_id, out.app_vpc_id, 'the app subnet group is in the aws_vpc Terraform created');
+      t.same(
+        out.app_cluster_security_group_ids,
+        [out.app_security_group_id],
+        'the app cluster is in the aws_security_group',
+      );
+      t.ok(await answersPing({ Address: out.app_address, Port: out.app_port }), 'the app cluster answers PING');
+      const redisEndpoint = { Address: out.redis_address, Port: out.redis_port };
+      t.ok(await answersPing(redisEndpoint), `redis answers PING at ${out.redis_address}:${out.redis_port}`);
+      const admin = { host: out.redis_address, port: out.redis_port, adminSecret: adminOf(emulator) };
+      t.equal(
+        await readRedisParameter(admin, 'maxmemory-policy'),
+        'allkeys-lru',
+        "the parameter group's values are on the node",
+      );
+      t.equal(await readRedisParameter(admin, 'timeout'), '300');
 
-    const [cfgHost, cfgPort] = String(out.memcached_configuration_endpoint).split(':');
-    t.equal(out.memcached_cluster_address, cfgHost, 'cluster_address is the configuration endpoint address');
-    t.equal(Number(cfgPort), 11211);
-    t.match(await memcached({ Address: cfgHost, Port: Number(cfgPort) }, 'version\r\n'), /^VERSION /, 'the configuration endpoint answers `version`');
-    t.equal(out.memcached_nodes.length, 2, 'two memcached nodes');
-    t.equal(new Set(out.memcached_nodes.map((n: any) => n.az)).size, 2, 'in two zones (cross-az)');
-    for (const node of out.memcached_nodes) {
-      t.match(await memcached({ Address: node.address, Port: node.port }, 'version\r\n'), /^VERSION /, `memcached node ${node.id} answers \`version\``);
-    }
+      const [cfgHost, cfgPort] = String(out.memcached_configuration_endpoint).split(':');
+      t.equal(out.memcached_cluster_address, cfgHost, 'cluster_address is the configuration endpoint address');
+      t.equal(Number(cfgPort), 11211);
+      t.match(
+        await memcached({ Address: cfgHost, Port: Number(cfgPort) }, 'version\r\n'),
+        /^VERSION /,
+        'the configuration endpoint answers `version`',
+      );
+      t.equal(out.memcached_nodes.length, 2, 'two memcached nodes');
+      t.equal(new Set(out.memcached_nodes.map((n: any) => n.az)).size, 2, 'in two zones (cross-az)');
+      for (const node of out.memcached_nodes) {
+        t.match(
+          await memcached({ Address: node.address, Port: node.port }, 'version\r\n'),
+          /^VERSION /,
+          `memcached node ${node.id} answers \`version\``,
+        );
+      }
 
-    t.same([...out.rg_members].sort(), ['tf-rg-001', 'tf-rg-002'], 'the replication group has two members');
-    const rgPrimary = { Address: out.rg_primary, Port: out.rg_port };
-    t.equal(await roleAt(rgPrimary), 'master', 'the primary endpoint Terraform outputs reaches the primary');
-    t.equal(await roleAt({ Address: out.rg_reader, Port: out.rg_port }), 'slave', 'the reader endpoint reaches the replica');
-    const cm = await clusterSlots({ Address: out.cm_configuration, Port: out.cm_port });
-    t.equal(cm, 2, 'the cluster-mode group is a Redis Cluster of two shards');
+      t.same([...out.rg_members].sort(), ['tf-rg-001', 'tf-rg-002'], 'the replication group has two members');
+      const rgPrimary = { Address: out.rg_primary, Port: out.rg_port };
+      t.equal(await roleAt(rgPrimary), 'master', 'the primary endpoint Terraform outputs reaches the primary');
+      t.equal(
+        await roleAt({ Address: out.rg_reader, Port: out.rg_port }),
+        'slave',
+        'the reader endpoint reaches the replica',
+      );
+      const cm = await clusterSlots({ Address: out.cm_configuration, Port: out.cm_port });
+      t.equal(cm, 2, 'the cluster-mode group is a Redis Cluster of two shards');
 
-    // 2. Change a parameter value and remove another (a reset), change and remove tags, a description, the node
-    //    type, the maintenance window, the snapshot retention and the memcached node count.
-    tf.writeVars({
-      ...vars,
-      stage: 'two',
-      // One subnet fewer, in a zone no node of the clusters using the group is in.
-      subnet_ids: subnetIds.slice(0, -1),
-      parameters: { 'maxmemory-policy': 'volatile-lfu' },
-      node_type: 'cache.t3.small',
-      maintenance_window: 'mon:07:00-mon:08:00',
-      extra_tags: {},
-      snapshot_retention_limit: 3,
-      memcached_nodes: 3,
-      rg_clusters: 3,
-      cm_shards: 3,
-    });
-    if (!succeeded(t, 'apply (modify)', await tf.run(['apply', '-auto-approve', '-input=false']))) return;
-    // The provider does not mark cache_nodes as changing when num_cache_nodes does, so the outputs Terraform computed
-    // during that apply still list the old nodes (against AWS too), and a plan would offer to update them. A
-    // refresh-only apply saves them; the plan after it must then find nothing to do.
-    if (!succeeded(t, 'apply -refresh-only', await tf.run(['apply', '-refresh-only', '-auto-approve', '-input=false']))) return;
-    await noDrift(t, tf, 'after the modify');
+      // 2. Change a parameter value and remove another (a reset), change and remove tags, a description, the node
+      //    type, the maintenance window, the snapshot retention and the memcached node count.
+      tf.writeVars({
+        ...vars,
+        stage: 'two',
+        // One subnet fewer, in a zone no node of the clusters using the group is in.
+        subnet_ids: subnetIds.slice(0, -1),
+        parameters: { 'maxmemory-policy': 'volatile-lfu' },
+        node_type: 'cache.t3.small',
+        maintenance_window: 'mon:07:00-mon:08:00',
+        extra_tags: {},
+        snapshot_retention_limit: 3,
+        memcached_nodes: 3,
+        rg_clusters: 3,
+        cm_shards: 3,
+      });
+      if (!succeeded(t, 'apply (modify)', await tf.run(['apply', '-auto-approve', '-input=false']))) return;
+      // The provider does not mark cache_nodes as changing when num_cache_nodes does, so the outputs Terraform computed
+      // during that apply still list the old nodes (against AWS too), and a plan would offer to update them. A
+      // refresh-only apply saves them; the plan after it must then find nothing to do.
+      if (
+        !succeeded(t, 'apply -refresh-only', await tf.run(['apply', '-refresh-only', '-auto-approve', '-input=false']))
+      )
+        return;
+      await noDrift(t, tf, 'after the modify');
 
-    out = await tf.outputs();
-    t.equal(out.redis_address, redisEndpoint.Address, 'the redis endpoint stays');
-    t.ok(await answersPing(redisEndpoint), 'redis answers on the same endpoint after the node type change');
-    t.equal(await readRedisParameter(admin, 'maxmemory-policy'), 'volatile-lfu', 'the new value reached the running node');
-    t.equal(await readRedisParameter(admin, 'timeout'), '0', "the removed parameter is back at the family's default");
-    t.equal(await readRedisParameter(admin, 'maxmemory'), '1471026299', "cache.t3.small's memory");
-    const redis = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'tf-redis' }))).CacheClusters![0];
-    t.equal(redis.CacheNodeType, 'cache.t3.small', 'the node type changed');
-    t.equal(redis.PreferredMaintenanceWindow, 'mon:07:00-mon:08:00', 'the maintenance window changed');
-    t.equal(redis.SnapshotRetentionLimit, 3, 'the snapshot retention changed');
-    const tags = await client.send(new ListTagsForResourceCommand({ ResourceName: redis.ARN }));
-    t.same(
-      Object.fromEntries(tags.TagList!.map((tag) => [tag.Key, tag.Value])),
-      { stage: 'two', engine: 'redis' },
-      'the tags changed',
-    );
-    const subnetGroup = (await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'tf-subnets' }))).CacheSubnetGroups![0];
-    t.equal(subnetGroup.CacheSubnetGroupDescription, 'default VPC subnets (two)', 'the subnet group description changed');
-    t.same(subnetGroup.Subnets!.map((s) => s.SubnetIdentifier).sort(), subnetIds.slice(0, -1).sort(), 'and its subnets');
-    t.equal(out.memcached_nodes.length, 3, 'three memcached nodes');
-    for (const node of out.memcached_nodes) {
-      t.match(await memcached({ Address: node.address, Port: node.port }, 'version\r\n'), /^VERSION /, `memcached node ${node.id} answers \`version\``);
-    }
-    const discovered = await memcached({ Address: cfgHost, Port: Number(cfgPort) }, 'config get cluster\r\n');
-    t.equal(/\n(.*)\n\r\nEND\r\n$/.exec(discovered)?.[1].split(' ').length, 3, 'Auto Discovery lists the three nodes');
+      out = await tf.outputs();
+      t.equal(out.redis_address, redisEndpoint.Address, 'the redis endpoint stays');
+      t.ok(await answersPing(redisEndpoint), 'redis answers on the same endpoint after the node type change');
+      t.equal(
+        await readRedisParameter(admin, 'maxmemory-policy'),
+        'volatile-lfu',
+        'the new value reached the running node',
+      );
+      t.equal(await readRedisParameter(admin, 'timeout'), '0', "the removed parameter is back at the family's default");
+      t.equal(await readRedisParameter(admin, 'maxmemory'), '1471026299', "cache.t3.small's memory");
+      const redis = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'tf-redis' })))
+        .CacheClusters![0];
+      t.equal(redis.CacheNodeType, 'cache.t3.small', 'the node type changed');
+      t.equal(redis.PreferredMaintenanceWindow, 'mon:07:00-mon:08:00', 'the maintenance window changed');
+      t.equal(redis.SnapshotRetentionLimit, 3, 'the snapshot retention changed');
+      const tags = await client.send(new ListTagsForResourceCommand({ ResourceName: redis.ARN }));
+      t.same(
+        Object.fromEntries(tags.TagList!.map((tag) => [tag.Key, tag.Value])),
+        { stage: 'two', engine: 'redis' },
+        'the tags changed',
+      );
+      const subnetGroup = (
+        await client.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: 'tf-subnets' }))
+      ).CacheSubnetGroups![0];
+      t.equal(
+        subnetGroup.CacheSubnetGroupDescription,
+        'default VPC subnets (two)',
+        'the subnet group description changed',
+      );
+      t.same(
+        subnetGroup.Subnets!.map((s) => s.SubnetIdentifier).sort(),
+        subnetIds.slice(0, -1).sort(),
+        'and its subnets',
+      );
+      t.equal(out.memcached_nodes.length, 3, 'three memcached nodes');
+      for (const node of out.memcached_nodes) {
+        t.match(
+          await memcached({ Address: node.address, Port: node.port }, 'version\r\n'),
+          /^VERSION /,
+          `memcached node ${node.id} answers \`version\``,
+        );
+      }
+      const discovered = await memcached({ Address: cfgHost, Port: Number(cfgPort) }, 'config get cluster\r\n');
+      t.equal(
+        /\n(.*)\n\r\nEND\r\n$/.exec(discovered)?.[1].split(' ').length,
+        3,
+        'Auto Discovery lists the three nodes',
+      );
 
-    t.same([...out.rg_members].sort(), ['tf-rg-001', 'tf-rg-002', 'tf-rg-003'], 'a third member joined the replication group');
-    t.equal(await roleAt({ Address: out.rg_primary, Port: out.rg_port }), 'master');
-    t.equal(await clusterSlots({ Address: out.cm_configuration, Port: out.cm_port }), 3, 'the cluster-mode group was resharded to three shards');
+      t.same(
+        [...out.rg_members].sort(),
+        ['tf-rg-001', 'tf-rg-002', 'tf-rg-003'],
+        'a third member joined the replication group',
+      );
+      t.equal(await roleAt({ Address: out.rg_primary, Port: out.rg_port }), 'master');
+      t.equal(
+        await clusterSlots({ Address: out.cm_configuration, Port: out.cm_port }),
+        3,
+        'the cluster-mode group was resharded to three shards',
+      );
 
-    // 3. Destroy: nothing is left but the defaults, and no node runs.
-    if (!succeeded(t, 'destroy', await tf.run(['destroy', '-auto-approve', '-input=false']))) return;
-    const clusters = await client.send(new DescribeCacheClustersCommand({}));
-    t.same(clusters.CacheClusters ?? [], [], 'no cache cluster is left');
-    const groups = await client.send(new DescribeCacheParameterGroupsCommand({}));
-    t.same(
-      (groups.CacheParameterGroups ?? []).filter((g) => !g.CacheParameterGroupName!.startsWith('default.')).map((g) => g.CacheParameterGroupName),
-      [],
-      'only the default parameter groups are left',
-    );
-    const subnetGroups = await client.send(new DescribeCacheSubnetGroupsCommand({}));
-    t.same(subnetGroups.CacheSubnetGroups!.map((g) => g.CacheSubnetGroupName), ['default'], 'only the default subnet group is left');
-    t.same(await emulator.runtime.listNodes(), [], `no ${runtime} node is left`);
-    t.ok(await refusesConnections(redisEndpoint), 'nothing listens on the redis endpoint any more');
-    t.comment(`the Terraform suite took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  });
+      // 3. Destroy: nothing is left but the defaults, and no node runs.
+      if (!succeeded(t, 'destroy', await tf.run(['destroy', '-auto-approve', '-input=false']))) return;
+      const clusters = await client.send(new DescribeCacheClustersCommand({}));
+      t.same(clusters.CacheClusters ?? [], [], 'no cache cluster is left');
+      const groups = await client.send(new DescribeCacheParameterGroupsCommand({}));
+      t.same(
+        (groups.CacheParameterGroups ?? [])
+          .filter((g) => !g.CacheParameterGroupName!.startsWith('default.'))
+          .map((g) => g.CacheParameterGroupName),
+        [],
+        'only the default parameter groups are left',
+      );
+      const subnetGroups = await client.send(new DescribeCacheSubnetGroupsCommand({}));
+      t.same(
+        subnetGroups.CacheSubnetGroups!.map((g) => g.CacheSubnetGroupName),
+        ['default'],
+        'only the default subnet group is left',
+      );
+      t.same(await emulator.runtime.listNodes(), [], `no ${runtime} node is left`);
+      t.ok(await refusesConnections(redisEndpoint), 'nothing listens on the redis endpoint any more');
+      t.comment(`the Terraform suite took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    },
+  );
 }

@@ -35,7 +35,8 @@ type Path = (string | number)[];
 function paths(value: unknown, path: Path = [], out: Path[] = []): Path[] {
   if (path.length > 0) out.push(path);
   if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
-    for (const key of Object.keys(value)) paths((value as any)[key], [...path, Array.isArray(value) ? Number(key) : key], out);
+    for (const key of Object.keys(value))
+      paths((value as any)[key], [...path, Array.isArray(value) ? Number(key) : key], out);
   }
   return out;
 }
@@ -155,13 +156,35 @@ t.test('results that differ only in where a value sits are told apart', async (t
   }
   // Absent (undefined, null) against text that reads the same, and objects where a string belongs.
   const engine = (value: unknown) => ({
-    CacheClusters: Array.from({ length: 300 }, (_, i) => ({ CacheClusterId: `cluster-${i}`, Engine: i === 150 ? value : 'redis' })),
+    CacheClusters: Array.from({ length: 300 }, (_, i) => ({
+      CacheClusterId: `cluster-${i}`,
+      Engine: i === 150 ? value : 'redis',
+    })),
   });
-  for (const value of [null, 'null', null, undefined, 'undefined', undefined, { toString: () => 'x' }, 'x', ['x'], 'x', 0, '0', false, 'false']) {
+  for (const value of [
+    null,
+    'null',
+    null,
+    undefined,
+    'undefined',
+    undefined,
+    { toString: () => 'x' },
+    'x',
+    ['x'],
+    'x',
+    0,
+    '0',
+    false,
+    'false',
+  ]) {
     for (let twice = 0; twice < 2; twice++) {
       const result = engine(value);
       const answer = serializer.responseBytes(operation, result, 'r', pool);
-      t.equal(answer.bytes.toString(), serializer.response(operation, result, 'r'), `Engine ${typeof value} ${String(value)}`);
+      t.equal(
+        answer.bytes.toString(),
+        serializer.response(operation, result, 'r'),
+        `Engine ${typeof value} ${String(value)}`,
+      );
       answer.release();
     }
   }
@@ -171,7 +194,11 @@ t.test('results that differ only in where a value sits are told apart', async (t
       PendingModifiedValues: { CacheNodeIdsToRemove: i === 0 ? first : second },
     })),
   });
-  for (const value of [nodes(['0001', '0002'], ['0003']), nodes(['0001', '0002'], ['0003']), nodes(['0001'], ['0002', '0003'])]) {
+  for (const value of [
+    nodes(['0001', '0002'], ['0003']),
+    nodes(['0001', '0002'], ['0003']),
+    nodes(['0001'], ['0002', '0003']),
+  ]) {
     const answer = serializer.responseBytes(operation, value, 'r', pool);
     t.equal(answer.bytes.toString(), serializer.response(operation, value, 'r'));
     answer.release();
@@ -187,7 +214,13 @@ t.test('items that move from one list to the next are told apart', async (t) => 
   const groups = (ipv4: string[], ipv6: string[]) => ({
     SecurityGroups: Array.from({ length: 200 }, (_, i) => ({
       GroupId: `sg-${i}`,
-      IpPermissions: [{ IpProtocol: 'tcp', IpRanges: ipv4.map((CidrIp) => ({ CidrIp })), Ipv6Ranges: ipv6.map((CidrIpv6) => ({ CidrIpv6 })) }],
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          IpRanges: ipv4.map((CidrIp) => ({ CidrIp })),
+          Ipv6Ranges: ipv6.map((CidrIpv6) => ({ CidrIpv6 })),
+        },
+      ],
     })),
   });
   for (const value of [groups(['a', 'b'], []), groups(['a', 'b'], []), groups(['a'], ['b']), groups([], ['a', 'b'])]) {
@@ -203,13 +236,29 @@ t.test('a timestamp traces by its time, whatever form it takes', async (t) => {
   const pool = new OutputBuffers();
   const operation = model.operations.DescribeEvents;
   const events = (date: unknown) => ({
-    Events: Array.from({ length: 400 }, (_, i) => ({ SourceIdentifier: `cluster-${i}`, SourceType: 'cache-cluster', Message: 'Cache cluster created', Date: date })),
+    Events: Array.from({ length: 400 }, (_, i) => ({
+      SourceIdentifier: `cluster-${i}`,
+      SourceType: 'cache-cluster',
+      Message: 'Cache cluster created',
+      Date: date,
+    })),
   });
   const time = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
-  for (const date of [new Date(time), new Date(time), time, new Date(time + 1), '2026-01-02T03:04:05.006Z', new Date(time)]) {
+  for (const date of [
+    new Date(time),
+    new Date(time),
+    time,
+    new Date(time + 1),
+    '2026-01-02T03:04:05.006Z',
+    new Date(time),
+  ]) {
     const value = events(date);
     const answer = serializer.responseBytes(operation, value, 'r', pool);
-    t.equal(answer.bytes.toString(), serializer.response(operation, value, 'r'), `Date as ${typeof date}: ${String(date)}`);
+    t.equal(
+      answer.bytes.toString(),
+      serializer.response(operation, value, 'r'),
+      `Date as ${typeof date}: ${String(date)}`,
+    );
     answer.release();
   }
 });

@@ -61,7 +61,10 @@ const emptyInputLists = emptyListCases('input');
 
 const outputValues = new ShapeValues(model);
 const outputs = new Map(
-  operations.map((op) => [op.name, op.output ? (outputValues.value(op.output.shape) as Record<string, unknown>) : undefined]),
+  operations.map((op) => [
+    op.name,
+    op.output ? (outputValues.value(op.output.shape) as Record<string, unknown>) : undefined,
+  ]),
 );
 const responses = new Map(operations.map((op) => [op.name, serializer.response(op, outputs.get(op.name), REQUEST_ID)]));
 const emptyOutputLists = emptyListCases('output').map((c) => ({
@@ -102,9 +105,16 @@ function checkEmptyList(t: Test, c: EmptyListCase, body: string): void {
   const key = queryKey(model, model.operations[c.operation].input!.shape, c.path);
   const params = parseQueryString(body);
   t.equal(params.get(key), '', `the client sends ${key}=`);
-  t.notOk([...params.keys()].some((name) => name.startsWith(`${key}.`)), `and no ${key}.* item`);
+  t.notOk(
+    [...params.keys()].some((name) => name.startsWith(`${key}.`)),
+    `and no ${key}.* item`,
+  );
   if (c.min > 0) {
-    t.throws(() => parseBody(body), { code: 'InvalidParameterValue' }, `an empty ${c.list} at ${key} is refused: min ${c.min}`);
+    t.throws(
+      () => parseBody(body),
+      { code: 'InvalidParameterValue' },
+      `an empty ${c.list} at ${key} is refused: min ${c.min}`,
+    );
     return;
   }
   const parsed = parseBody(body);
@@ -144,10 +154,7 @@ t.test('inputs: the JS SDK serializes, QueryParser reads back the same input', a
   }
   t.test('a nested list of a list item is named as the model says', async (t) => {
     const body = await sdkRequestBody('CreateReplicationGroup', inputs.get('CreateReplicationGroup'));
-    t.match(
-      body,
-      /&NodeGroupConfiguration\.NodeGroupConfiguration\.2\.ReplicaAvailabilityZones\.AvailabilityZone\.2=/,
-    );
+    t.match(body, /&NodeGroupConfiguration\.NodeGroupConfiguration\.2\.ReplicaAvailabilityZones\.AvailabilityZone\.2=/);
   });
 });
 
@@ -246,7 +253,12 @@ t.test('errors: the JS SDK raises the modeled exception', async (t) => {
 
 t.test('outputs and errors: botocore parses what XmlSerializer writes', async (t) => {
   const cases = [
-    ...operations.map((op) => ({ id: `output:${op.name}`, operation: op.name, status: 200, xml: responses.get(op.name) })),
+    ...operations.map((op) => ({
+      id: `output:${op.name}`,
+      operation: op.name,
+      status: 200,
+      xml: responses.get(op.name),
+    })),
     ...emptyOutputLists.map((c) => ({ id: c.id, operation: c.operation, status: 200, xml: c.xml })),
     ...errorCases.map((c) => ({ id: c.id, operation: c.operation, status: c.error.httpStatus, xml: c.xml })),
   ];
@@ -299,25 +311,28 @@ t.test('outputs and errors: botocore parses what XmlSerializer writes', async (t
 
 // ---- a member whose target shape names itself: the clients disagree, both namings must work ----
 
-t.test('a member named by its target shape (botocore) or by itself (Smithy SDKs) reads and writes both ways', async (t) => {
-  const list = 'PendingLogDeliveryConfigurationList';
-  t.equal(model.shapes[list].locationName, 'PendingLogDeliveryConfiguration', 'the model still has the quirk');
-  // An input shape using it, which the real model does not have: the parser must accept both names.
-  const synthetic: ServiceModel = {
-    ...model,
-    shapes: { ...model.shapes, AliasInput: { type: 'structure', members: { Pending: { shape: list } } } },
-  };
-  const aliasParser = new QueryParser(synthetic);
-  const expected = { Pending: [{ LogType: 'slow-log', LogFormat: 'json' }] };
-  for (const name of ['Pending', 'PendingLogDeliveryConfiguration']) {
-    const params = parseQueryString(`${name}.member.1.LogType=slow-log&${name}.member.1.LogFormat=json`);
-    t.strictSame(aliasParser.parse('AliasInput', params), expected, `read as ${name}`);
-  }
-  const xml = new XmlSerializer(synthetic).response(
-    { name: 'Alias', output: { shape: 'AliasInput' } },
-    expected,
-    REQUEST_ID,
-  );
-  t.match(xml, /<Pending><member><LogType>slow-log<\/LogType>/, 'written under the member name');
-  t.match(xml, /<PendingLogDeliveryConfiguration><member><LogType>slow-log<\/LogType>/, "and under the shape's name");
-});
+t.test(
+  'a member named by its target shape (botocore) or by itself (Smithy SDKs) reads and writes both ways',
+  async (t) => {
+    const list = 'PendingLogDeliveryConfigurationList';
+    t.equal(model.shapes[list].locationName, 'PendingLogDeliveryConfiguration', 'the model still has the quirk');
+    // An input shape using it, which the real model does not have: the parser must accept both names.
+    const synthetic: ServiceModel = {
+      ...model,
+      shapes: { ...model.shapes, AliasInput: { type: 'structure', members: { Pending: { shape: list } } } },
+    };
+    const aliasParser = new QueryParser(synthetic);
+    const expected = { Pending: [{ LogType: 'slow-log', LogFormat: 'json' }] };
+    for (const name of ['Pending', 'PendingLogDeliveryConfiguration']) {
+      const params = parseQueryString(`${name}.member.1.LogType=slow-log&${name}.member.1.LogFormat=json`);
+      t.strictSame(aliasParser.parse('AliasInput', params), expected, `read as ${name}`);
+    }
+    const xml = new XmlSerializer(synthetic).response(
+      { name: 'Alias', output: { shape: 'AliasInput' } },
+      expected,
+      REQUEST_ID,
+    );
+    t.match(xml, /<Pending><member><LogType>slow-log<\/LogType>/, 'written under the member name');
+    t.match(xml, /<PendingLogDeliveryConfiguration><member><LogType>slow-log<\/LogType>/, "and under the shape's name");
+  },
+);

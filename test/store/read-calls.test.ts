@@ -42,7 +42,11 @@ t.test('a read-only call runs outside a transaction; its first write opens one f
   t.equal(store.db.inTransaction, false);
   t.equal(store.resources.get(scope, 'thing', 'b'), undefined, 'the write of a failed call is rolled back');
   t.same(store.events.query(scope, 0, Date.now() + 1000), [], 'every write of it');
-  t.same(store.resources.list(scope, 'thing').map((r) => r.id), ['a'], 'and the cache agrees');
+  t.same(
+    store.resources.list(scope, 'thing').map((r) => r.id),
+    ['a'],
+    'and the cache agrees',
+  );
 });
 
 t.test('inside a transaction, a read-only call is part of it', async (t) => {
@@ -90,7 +94,10 @@ t.test('a stamp changes with writes to the kinds the call read, in its scope, an
       throw new Error('rolled back');
     }),
   );
-  t.notOk(store.unchanged(rolledBack.stamp!), 'even a rolled-back write counts (a needless miss, never a stale answer)');
+  t.notOk(
+    store.unchanged(rolledBack.stamp!),
+    'even a rolled-back write counts (a needless miss, never a stale answer)',
+  );
 });
 
 t.test('a call that read anything but resources, or wrote, gets no stamp', async (t) => {

@@ -53,8 +53,15 @@ t.test('reads are copies: editing what was read changes nothing until it is writ
   const listed = store.resources.list<Thing>(scope, KIND);
   listed[0].state.Nested.List.push({ Value: 3 });
   listed.pop();
-  t.same(store.resources.list<Thing>(scope, KIND).map((r) => r.state), [thing('a')]);
-  t.not(store.resources.list(scope, KIND)[0].state, store.resources.list(scope, KIND)[0].state, 'a new object every time');
+  t.same(
+    store.resources.list<Thing>(scope, KIND).map((r) => r.state),
+    [thing('a')],
+  );
+  t.not(
+    store.resources.list(scope, KIND)[0].state,
+    store.resources.list(scope, KIND)[0].state,
+    'a new object every time',
+  );
 });
 
 t.test('what the cache serves equals what SQLite holds, through inserts, updates and deletes', async (t) => {
@@ -93,7 +100,11 @@ t.test('a rolled-back transaction leaves nothing in memory', async (t) => {
     }),
   );
   t.equal(store.resources.get<Thing>(scope, KIND, 'a')?.state.Status, 'available', 'the update is gone');
-  t.same(store.resources.list<Thing>(scope, KIND).map((r) => r.state.Name), ['a'], 'the insert is gone');
+  t.same(
+    store.resources.list<Thing>(scope, KIND).map((r) => r.state.Name),
+    ['a'],
+    'the insert is gone',
+  );
   t.same(inTable(store, scope, 'a'), thing('a'));
 });
 
@@ -110,10 +121,17 @@ t.test('a rolled-back savepoint inside a committed transaction leaves nothing in
         throw new Error('inner fails');
       }),
     );
-    t.equal(store.resources.get<Thing>(scope, KIND, 'a')?.state.Status, 'available', 'the outer call sees the savepoint undone');
+    t.equal(
+      store.resources.get<Thing>(scope, KIND, 'a')?.state.Status,
+      'available',
+      'the outer call sees the savepoint undone',
+    );
     store.resources.insert(scope, KIND, 'c', thing('c'));
   });
-  t.same(store.resources.list<Thing>(scope, KIND).map((r) => `${r.state.Name}:${r.state.Status}`), ['a:available', 'c:available']);
+  t.same(
+    store.resources.list<Thing>(scope, KIND).map((r) => `${r.state.Name}:${r.state.Status}`),
+    ['a:available', 'c:available'],
+  );
 });
 
 t.test('a commit by another connection to the same file is seen at once', async (t) => {
@@ -126,9 +144,7 @@ t.test('a commit by another connection to the same file is seen at once', async 
 
   const outside = new Database(join(dir, 'elasticache-local.sqlite'));
   t.teardown(() => outside.close());
-  outside
-    .prepare("UPDATE resources SET state = ? WHERE id = 'a'")
-    .run(JSON.stringify(thing('a', 'repaired')));
+  outside.prepare("UPDATE resources SET state = ? WHERE id = 'a'").run(JSON.stringify(thing('a', 'repaired')));
   t.equal(store.resources.get<Thing>(scope, KIND, 'a')?.state.Status, 'repaired');
   t.equal(store.resources.list<Thing>(scope, KIND)[0].state.Status, 'repaired');
 });
@@ -157,14 +173,18 @@ t.test('copies keep what JSON.parse would give, whatever the layout', async (t) 
     const listed = store.resources.list<unknown>(scope, KIND).map((r) => r.state);
     t.equal(JSON.stringify(listed), JSON.stringify(states), 'same values, same key order');
     t.same(listed, states);
-    states.forEach((state, i) => t.equal(JSON.stringify(store.resources.get(scope, KIND, `s${i}`)!.state), JSON.stringify(state)));
+    states.forEach((state, i) =>
+      t.equal(JSON.stringify(store.resources.get(scope, KIND, `s${i}`)!.state), JSON.stringify(state)),
+    );
   }
 });
 
 t.test('copies keep what JSON.parse would give, odd keys included', async (t) => {
   const store = newStore();
   t.teardown(() => store.close());
-  const state = JSON.parse('{"__proto__":{"polluted":true},"constructor":"x","List":[null,1,"s",true,{"a":[]}],"Empty":{}}');
+  const state = JSON.parse(
+    '{"__proto__":{"polluted":true},"constructor":"x","List":[null,1,"s",true,{"a":[]}],"Empty":{}}',
+  );
   store.resources.insert(scope, KIND, 'odd', state);
   store.resources.get(scope, KIND, 'odd'); // fills the cache
   const copy = store.resources.get<any>(scope, KIND, 'odd')!.state;

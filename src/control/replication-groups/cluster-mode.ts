@@ -32,7 +32,8 @@ export async function convergeCluster(ctx: GroupContext, scope: Scope, id: strin
       for (const ng of g.state.NodeGroups) if (target[ng.NodeGroupId] !== undefined) ng.Slots = target[ng.NodeGroupId];
     });
     await dropLeavingShards(ctx, scope, id, []);
-    for (const memberId of ctx.load(scope, id).internal.removingMembers ?? []) await dropMember(ctx, scope, id, memberId);
+    for (const memberId of ctx.load(scope, id).internal.removingMembers ?? [])
+      await dropMember(ctx, scope, id, memberId);
     return;
   }
   const leavingShards = new Set(internal.removingShards ?? []);
@@ -55,7 +56,9 @@ export async function convergeCluster(ctx: GroupContext, scope: Scope, id: strin
   const anyLive = await live(ctx, scope, primaryIdOf(anyShard));
   for (const ng of shards) {
     const primaryId = primaryIdOf(ng);
-    const joining = membersOf(ng).filter((m) => ctx.member(scope, m.CacheClusterId)?.state.CacheClusterStatus === 'creating');
+    const joining = membersOf(ng).filter(
+      (m) => ctx.member(scope, m.CacheClusterId)?.state.CacheClusterStatus === 'creating',
+    );
     if (joining.length === 0) continue;
     const primary = await live(ctx, scope, primaryId);
     const joiners = await Promise.all(joining.map((m) => live(ctx, scope, m.CacheClusterId)));
@@ -90,7 +93,9 @@ async function clusterIdsOf(ctx: GroupContext, scope: Scope, members: string[]):
 async function syncClusterRoles(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const { state } = ctx.load(scope, id);
   const members = state.MemberClusters.filter((m) => ctx.member(scope, m)?.state.CacheClusterStatus === 'available');
-  const found = await Promise.all(members.map(async (m) => ({ m, node: await ctx.nodes.liveNode(scope, m, MEMBER_NODE) })));
+  const found = await Promise.all(
+    members.map(async (m) => ({ m, node: await ctx.nodes.liveNode(scope, m, MEMBER_NODE) })),
+  );
   const running = found.flatMap(({ m, node }) => (node ? [{ m, node }] : []));
   if (running.length === 0) return;
   const ids = await memberIds(running.map((x) => x.node));
@@ -121,7 +126,9 @@ async function moveSlotsToTargets(ctx: GroupContext, scope: Scope, id: string): 
   const total = moves.reduce((sum, move) => sum + move.slots.length, 0);
   let done = 0;
   const primaries = await Promise.all(
-    ctx.load(scope, id).state.NodeGroups.map(async (ng) => [ng.NodeGroupId, await live(ctx, scope, primaryIdOf(ng))] as const),
+    ctx
+      .load(scope, id)
+      .state.NodeGroups.map(async (ng) => [ng.NodeGroupId, await live(ctx, scope, primaryIdOf(ng))] as const),
   );
   const primaryOfShard = new Map(primaries);
   const everyone = primaries.map(([, p]) => p);
@@ -130,7 +137,11 @@ async function moveSlotsToTargets(ctx: GroupContext, scope: Scope, id: string): 
       onProgress: (percentage) => {
         const overall = Math.round(((done + (slots.length * percentage) / 100) / total) * 1000) / 10;
         const Resharding = { SlotMigration: { ProgressPercentage: overall } };
-        ctx.update(scope, id, (g) => (g.state.PendingModifiedValues = { ...g.state.PendingModifiedValues, Resharding }));
+        ctx.update(
+          scope,
+          id,
+          (g) => (g.state.PendingModifiedValues = { ...g.state.PendingModifiedValues, Resharding }),
+        );
       },
     });
     done += slots.length;
@@ -154,9 +165,9 @@ async function dropLeavingShards(ctx: GroupContext, scope: Scope, id: string, sh
   const group = ctx.load(scope, id);
   const leaving = shardIds.length ? shardIds : (group.internal.removingShards ?? []);
   if (leaving.length === 0) return;
-  const leavingMembers = group.state.NodeGroups
-    .filter((ng) => leaving.includes(ng.NodeGroupId))
-    .flatMap((ng) => membersOf(ng).map((m) => m.CacheClusterId));
+  const leavingMembers = group.state.NodeGroups.filter((ng) => leaving.includes(ng.NodeGroupId)).flatMap((ng) =>
+    membersOf(ng).map((m) => m.CacheClusterId),
+  );
   if (ctx.real) {
     const ids = await clusterIdsOf(ctx, scope, leavingMembers);
     const remaining = await liveMembers(ctx, scope, id, (m) => !leavingMembers.includes(m));

@@ -24,7 +24,9 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
   const creating = group.state.Status === 'creating';
 
   // Members whose nodes do not run yet start side by side.
-  const starting = group.state.MemberClusters.filter((m) => ctx.member(scope, m)?.state.CacheNodes[0]?.CacheNodeStatus === 'creating');
+  const starting = group.state.MemberClusters.filter(
+    (m) => ctx.member(scope, m)?.state.CacheNodes[0]?.CacheNodeStatus === 'creating',
+  );
   await Promise.all(starting.map((m) => ctx.nodes.startNode(scope, m, MEMBER_NODE)));
 
   group = ctx.load(scope, id);

@@ -29,7 +29,9 @@ export async function failover(ctx: GroupContext, scope: Scope, id: string): Pro
   let newPrimaryId = request.to;
   if (ctx.real) {
     const replicas = replicasOf(nodeGroup).map((m) => m.CacheClusterId);
-    const found = await Promise.all(replicas.map(async (m) => ({ id: m, node: await ctx.nodes.liveNode(scope, m, MEMBER_NODE) })));
+    const found = await Promise.all(
+      replicas.map(async (m) => ({ id: m, node: await ctx.nodes.liveNode(scope, m, MEMBER_NODE) })),
+    );
     const reachable = found.flatMap(({ id: memberId, node }) => (node ? [{ id: memberId, node }] : []));
     if (!newPrimaryId) {
       const best = await bestCandidate(reachable.map((r) => ({ ...r.node.admin, memberId: r.id })));
@@ -42,7 +44,12 @@ export async function failover(ctx: GroupContext, scope: Scope, id: string): Pro
       await clusterFailover(candidate, oldPrimary ? 'graceful' : 'force', others);
     } else {
       const others = reachable.filter((r) => r.id !== newPrimaryId).map((r) => r.node.admin);
-      await promote({ candidate: candidate.admin, candidatePeer: candidate.peer, oldPrimary: oldPrimary?.admin, others });
+      await promote({
+        candidate: candidate.admin,
+        candidatePeer: candidate.peer,
+        oldPrimary: oldPrimary?.admin,
+        others,
+      });
     }
   } else {
     newPrimaryId ??= replicasOf(nodeGroup)[0]?.CacheClusterId;
@@ -87,9 +94,18 @@ export async function promoteBestReplica(
   if (isClusterMode(state)) {
     const view = await readClusterNodes(chosen).catch(() => []);
     const promoted = view.find((n) => n.myself)?.role === 'primary';
-    if (!promoted) await clusterFailover(chosen, 'takeover', alive.filter((a) => a !== chosen));
+    if (!promoted)
+      await clusterFailover(
+        chosen,
+        'takeover',
+        alive.filter((a) => a !== chosen),
+      );
   } else {
-    await promote({ candidate: chosen.admin, candidatePeer: chosen.peer, others: alive.filter((a) => a !== chosen).map((a) => a.admin) });
+    await promote({
+      candidate: chosen.admin,
+      candidatePeer: chosen.peer,
+      others: alive.filter((a) => a !== chosen).map((a) => a.admin),
+    });
   }
   await switchRoles(ctx, scope, id, nodeGroup.NodeGroupId, deadPrimaryId, chosen.memberId);
   recordFailover(ctx, scope, id, deadPrimaryId, chosen.memberId);
@@ -127,16 +143,17 @@ export async function switchRoles(
   oldPrimaryId: string,
   newPrimaryId: string,
 ): Promise<void> {
-  const group = ctx.update(scope, id, (g) => {
-    const ng = shardById(g.state, nodeGroupId);
-    for (const m of membersOf(ng)) {
-      if (m.CacheClusterId === newPrimaryId) m.CurrentRole = 'primary';
-      else if (m.CacheClusterId === oldPrimaryId) m.CurrentRole = 'replica';
-    }
-    // The new primary first, as AWS lists the shard's members.
-    const primaries = membersOf(ng).filter((m) => m.CurrentRole === 'primary');
-    ng.NodeGroupMembers = [...primaries, ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
-  }) ?? gone(id);
+  const group =
+    ctx.update(scope, id, (g) => {
+      const ng = shardById(g.state, nodeGroupId);
+      for (const m of membersOf(ng)) {
+        if (m.CacheClusterId === newPrimaryId) m.CurrentRole = 'primary';
+        else if (m.CacheClusterId === oldPrimaryId) m.CurrentRole = 'replica';
+      }
+      // The new primary first, as AWS lists the shard's members.
+      const primaries = membersOf(ng).filter((m) => m.CurrentRole === 'primary');
+      ng.NodeGroupMembers = [...primaries, ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
+    }) ?? gone(id);
   publishRoles(ctx, scope, group);
   // Where a node holds the primary endpoint itself, the old primary lets go of it, cutting its clients there, and
   // the new one takes it; otherwise the emulator's listener drops them.

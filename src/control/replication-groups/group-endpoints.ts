@@ -5,7 +5,13 @@
 import { setListenAddresses } from '../../dataplane/node-admin.js';
 import type { EndpointAllocation, Scope } from '../../store/store.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
-import { MEMBER_NODE, isClusterMode, primaryOf, replicasOf, type StoredGroup } from '../../domain/elasticache/records.js';
+import {
+  MEMBER_NODE,
+  isClusterMode,
+  primaryOf,
+  replicasOf,
+  type StoredGroup,
+} from '../../domain/elasticache/records.js';
 import type { LiveNode } from '../cluster-nodes.js';
 import { groupAddress, type GroupContext } from './group-context.js';
 

@@ -58,11 +58,17 @@ export async function remove(ctx: GroupContext, scope: Scope, id: string): Promi
   if (!group) return;
   const { state, internal } = group;
   const retained = internal.retainPrimaryCluster ? primaryOf(state.NodeGroups[0])?.CacheClusterId : undefined;
-  for (const endpoint of [state.ConfigurationEndpoint, state.NodeGroups[0]?.PrimaryEndpoint, state.NodeGroups[0]?.ReaderEndpoint]) {
+  for (const endpoint of [
+    state.ConfigurationEndpoint,
+    state.NodeGroups[0]?.PrimaryEndpoint,
+    state.NodeGroups[0]?.ReaderEndpoint,
+  ]) {
     if (endpoint?.Address) await ctx.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!);
   }
   ctx.endpoints.forgetGroup(groupAddress(scope, id));
-  await Promise.all(state.MemberClusters.filter((m) => m !== retained).map((memberId) => stopMemberNodes(ctx, scope, memberId)));
+  await Promise.all(
+    state.MemberClusters.filter((m) => m !== retained).map((memberId) => stopMemberNodes(ctx, scope, memberId)),
+  );
   if (retained && ctx.real) {
     const node = await ctx.nodes.liveNode(scope, retained, MEMBER_NODE);
     if (node) await replicaOf(node.admin, undefined);

@@ -46,9 +46,11 @@ export async function dropMember(ctx: GroupContext, scope: Scope, id: string, me
     deleteMemberRecord(ctx, scope, memberId);
     ctx.update(scope, id, (g) => {
       g.state.MemberClusters = g.state.MemberClusters.filter((m) => m !== memberId);
-      for (const ng of g.state.NodeGroups) ng.NodeGroupMembers = membersOf(ng).filter((m) => m.CacheClusterId !== memberId);
+      for (const ng of g.state.NodeGroups)
+        ng.NodeGroupMembers = membersOf(ng).filter((m) => m.CacheClusterId !== memberId);
       g.internal.removingMembers = (g.internal.removingMembers ?? []).filter((m) => m !== memberId);
-      if (g.state.SnapshottingClusterId === memberId) g.state.SnapshottingClusterId = g.state.MemberClusters[1] ?? g.state.MemberClusters[0];
+      if (g.state.SnapshottingClusterId === memberId)
+        g.state.SnapshottingClusterId = g.state.MemberClusters[1] ?? g.state.MemberClusters[0];
     });
   });
 }
@@ -58,7 +60,13 @@ export async function dropMember(ctx: GroupContext, scope: Scope, id: string, me
  * version change), and brings it back into the group as a replica of its shard's primary (or as the primary
  * itself, when it is one). Its data comes back from the primary by replication.
  */
-export async function rejoin(ctx: GroupContext, scope: Scope, id: string, memberId: string, how: 'restart' | 'replace'): Promise<void> {
+export async function rejoin(
+  ctx: GroupContext,
+  scope: Scope,
+  id: string,
+  memberId: string,
+  how: 'restart' | 'replace',
+): Promise<void> {
   const { state } = ctx.load(scope, id);
   const nodeGroup = shardOf(state, memberId);
   const primaryId = primaryIdOf(nodeGroup);
@@ -106,7 +114,8 @@ export async function rejoin(ctx: GroupContext, scope: Scope, id: string, member
     await withAdmin(node.admin, async (redis) => {
       const view = await readClusterNodes(node);
       const me = view.find((n) => n.myself)!;
-      if (me.slots.length === 0) await redis.call('CLUSTER', 'ADDSLOTSRANGE', ...slots.flatMap(([a, b]) => [String(a), String(b)]));
+      if (me.slots.length === 0)
+        await redis.call('CLUSTER', 'ADDSLOTSRANGE', ...slots.flatMap(([a, b]) => [String(a), String(b)]));
     });
   }
   // Settled before the caller goes on: a rolling change fails over to this node next, and a graceful failover to a
@@ -120,7 +129,12 @@ export async function rejoin(ctx: GroupContext, scope: Scope, id: string, member
  * CLUSTER FORGET would be refused by a replica still following one. A dead node's id cannot be asked of it, so
  * the endpoint is what identifies it; left unforgotten, it stays in every node's view as a failed master.
  */
-async function flaggedOldIdentities(ctx: GroupContext, node: ClusterMember, other: ClusterMember, newClusterId: string): Promise<string[]> {
+async function flaggedOldIdentities(
+  ctx: GroupContext,
+  node: ClusterMember,
+  other: ClusterMember,
+  newClusterId: string,
+): Promise<string[]> {
   const me = (await readClusterNodes(node)).find((n) => n.myself);
   if (!me) return [];
   const at = (n: ClusterNode) => `${n.hostname ?? n.ip}:${n.port}`;
@@ -137,7 +151,7 @@ async function flaggedOldIdentities(ctx: GroupContext, node: ClusterMember, othe
     );
   } catch (error) {
     if (error instanceof Stopping) throw error;
-    ctx.log.warn({ err: error }, 'a restarted cluster node\'s old identity stays in the cluster\'s view');
+    ctx.log.warn({ err: error }, "a restarted cluster node's old identity stays in the cluster's view");
     return [];
   }
 }

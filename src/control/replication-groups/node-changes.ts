@@ -22,7 +22,12 @@ import { rejoin } from './members.js';
 
 /** Whether the group has a node type, engine, version or parameter group change waiting for rollNodeChanges. */
 export function hasPendingNodeChanges(internal: ReplicationGroupInternal): boolean {
-  return Boolean(internal.pendingNodeType || internal.pendingEngineVersion || internal.pendingEngine || internal.pendingParameterGroup);
+  return Boolean(
+    internal.pendingNodeType ||
+    internal.pendingEngineVersion ||
+    internal.pendingEngine ||
+    internal.pendingParameterGroup,
+  );
 }
 
 /**
@@ -32,7 +37,9 @@ export function hasPendingNodeChanges(internal: ReplicationGroupInternal): boole
 export async function rollNodeChanges(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const { state, internal } = ctx.load(scope, id);
   // A new node type or engine needs new nodes; a parameter group alone reaches the running ones.
-  const replace = [internal.pendingNodeType, internal.pendingEngineVersion, internal.pendingEngine].some((v) => v !== undefined);
+  const replace = [internal.pendingNodeType, internal.pendingEngineVersion, internal.pendingEngine].some(
+    (v) => v !== undefined,
+  );
   for (const memberId of state.MemberClusters) {
     ctx.updateMember(scope, memberId, ({ state: m }) => {
       if (internal.pendingNodeType) m.CacheNodeType = internal.pendingNodeType;
@@ -74,7 +81,12 @@ async function reattachShardNodes(ctx: GroupContext, scope: Scope, nodeGroup: St
 }
 
 /** New nodes for a shard: its replicas first, then its primary once a replica has taken over from it. */
-async function replaceShardNodes(ctx: GroupContext, scope: Scope, id: string, nodeGroup: StoredNodeGroup): Promise<void> {
+async function replaceShardNodes(
+  ctx: GroupContext,
+  scope: Scope,
+  id: string,
+  nodeGroup: StoredNodeGroup,
+): Promise<void> {
   for (const replica of replicasOf(nodeGroup)) await rejoin(ctx, scope, id, replica.CacheClusterId, 'replace');
   const { state } = ctx.load(scope, id);
   const current = shardById(state, nodeGroup.NodeGroupId);
@@ -100,7 +112,12 @@ async function replaceLonePrimary(ctx: GroupContext, scope: Scope, id: string, m
   try {
     await replicaOf(standIn.node.admin, old.peer);
     await waitForSync(standIn.node.admin);
-    await promote({ candidate: standIn.node.admin, candidatePeer: standIn.node.peer, oldPrimary: old.admin, others: [] });
+    await promote({
+      candidate: standIn.node.admin,
+      candidatePeer: standIn.node.peer,
+      oldPrimary: old.admin,
+      others: [],
+    });
     await ctx.nodes.startNode(scope, memberId, MEMBER_NODE);
     const fresh = await live(ctx, scope, memberId);
     await replicaOf(fresh.admin, standIn.node.peer);
@@ -130,7 +147,10 @@ export async function applyAuthToken(ctx: GroupContext, scope: Scope, id: string
   if (ctx.real) {
     for (const memberId of state.MemberClusters) {
       const node = await live(ctx, scope, memberId);
-      await applyAuthTokens(node.admin, [next.authToken, next.previousAuthToken].filter((t): t is string => t !== undefined));
+      await applyAuthTokens(
+        node.admin,
+        [next.authToken, next.previousAuthToken].filter((t): t is string => t !== undefined),
+      );
     }
   }
   ctx.update(scope, id, (g) => {

@@ -21,23 +21,26 @@ export function replicationGroupWorkers(ctx: GroupContext): Record<string, JobWo
 
 /** What a group shows when its job fails for good: a status its members share, and an event that says why. */
 export function replicationGroupFailureHandlers(ctx: GroupContext): Record<string, JobFailureHandler> {
-  const failed = (status: string | undefined, what: string): JobFailureHandler => (job, error) => {
-    const scope = scopeOf(job);
-    // A group that had been created falls back to available: create-failed is only for a group still creating.
-    let shown = status;
-    const group = ctx.update(scope, job.resourceId, (g) => {
-      if (shown === 'create-failed' && g.state.Status !== 'creating') shown = 'available';
-      if (shown) g.state.Status = shown;
-      delete g.internal.failover;
-    });
-    for (const memberId of group?.state.MemberClusters ?? []) {
-      ctx.updateMember(scope, memberId, ({ state }) => {
-        if (shown === 'create-failed' && state.CacheClusterStatus === 'creating') state.CacheClusterStatus = 'create-failed';
-        else if (state.CacheClusterStatus !== 'deleting') state.CacheClusterStatus = 'available';
+  const failed =
+    (status: string | undefined, what: string): JobFailureHandler =>
+    (job, error) => {
+      const scope = scopeOf(job);
+      // A group that had been created falls back to available: create-failed is only for a group still creating.
+      let shown = status;
+      const group = ctx.update(scope, job.resourceId, (g) => {
+        if (shown === 'create-failed' && g.state.Status !== 'creating') shown = 'available';
+        if (shown) g.state.Status = shown;
+        delete g.internal.failover;
       });
-    }
-    ctx.groupEvent(scope, job.resourceId, `Failed to ${what} replication group ${job.resourceId}: ${error.message}`);
-  };
+      for (const memberId of group?.state.MemberClusters ?? []) {
+        ctx.updateMember(scope, memberId, ({ state }) => {
+          if (shown === 'create-failed' && state.CacheClusterStatus === 'creating')
+            state.CacheClusterStatus = 'create-failed';
+          else if (state.CacheClusterStatus !== 'deleting') state.CacheClusterStatus = 'available';
+        });
+      }
+      ctx.groupEvent(scope, job.resourceId, `Failed to ${what} replication group ${job.resourceId}: ${error.message}`);
+    };
   return failureTable(KIND.replicationGroup, {
     converge: failed('create-failed', 'update'),
     heal: failed(undefined, 'recover the nodes of'),

@@ -21,10 +21,12 @@ export function authTokenChange(
   what: 'cluster' | 'replication group',
 ): AuthTokenChange | undefined {
   if (input.AuthToken === undefined && input.AuthTokenUpdateStrategy === undefined) return undefined;
-  if (!current.TransitEncryptionEnabled) throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
+  if (!current.TransitEncryptionEnabled)
+    throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
   const strategy = (input.AuthTokenUpdateStrategy ?? 'ROTATE') as AuthTokenChange['strategy'];
   if (strategy === 'DELETE') {
-    if (input.AuthToken !== undefined) throw invalidCombination('AuthToken must not be given with the DELETE strategy.');
+    if (input.AuthToken !== undefined)
+      throw invalidCombination('AuthToken must not be given with the DELETE strategy.');
     if (!current.AuthTokenEnabled) throw invalidCombination(`The ${what} has no AUTH token to delete.`);
   } else {
     checkAuthToken(requireValue(input.AuthToken, 'AuthToken'));
@@ -38,8 +40,12 @@ export function nextAuthTokens(
   change: AuthTokenChange,
 ): { authToken?: string; previousAuthToken?: string; retiredAuthTokens: string[] } {
   const held = [current.authToken, current.previousAuthToken].filter((t): t is string => t !== undefined);
-  if (change.strategy === 'DELETE') return { authToken: undefined, previousAuthToken: undefined, retiredAuthTokens: held };
+  if (change.strategy === 'DELETE')
+    return { authToken: undefined, previousAuthToken: undefined, retiredAuthTokens: held };
   const previousAuthToken = change.strategy === 'ROTATE' ? current.authToken : undefined;
-  return { authToken: change.token, previousAuthToken, retiredAuthTokens: held.filter((t) => t !== previousAuthToken && t !== change.token) };
+  return {
+    authToken: change.token,
+    previousAuthToken,
+    retiredAuthTokens: held.filter((t) => t !== previousAuthToken && t !== change.token),
+  };
 }
-

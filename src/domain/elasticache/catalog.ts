@@ -6,7 +6,6 @@
 
 import type { Engine } from '../../common/engines.js';
 
-
 export interface EngineVersionInfo {
   engine: Engine;
   /** As DescribeCacheEngineVersions lists it and as users request it (`7.1`, `1.6.22`). */
@@ -64,8 +63,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export type VersionLookup =
-  | { ok: true; info: EngineVersionInfo }
-  | { ok: false; reason: 'patch-not-allowed' | 'unknown'; message: string };
+  { ok: true; info: EngineVersionInfo } | { ok: false; reason: 'patch-not-allowed' | 'unknown'; message: string };
 
 /**
  * Resolves a requested EngineVersion the way ElastiCache does: redis 6+ and valkey take major.minor only

@@ -3,17 +3,16 @@
  * security groups, log delivery, node quota, zones) and the one place a new cluster's state is built, whether it
  * stands alone or is a member of a group.
  */
-import type { CacheCluster, CacheSubnetGroup, LogDeliveryConfiguration, LogDeliveryConfigurationRequest } from '@aws-sdk/client-elasticache';
+import type {
+  CacheCluster,
+  CacheSubnetGroup,
+  LogDeliveryConfiguration,
+  LogDeliveryConfigurationRequest,
+} from '@aws-sdk/client-elasticache';
 import { ENGINES } from '../../common/engines.js';
 import type { Scope, Store } from '../../store/store.js';
 import type { Engine } from '../../common/engines.js';
-import {
-  defaultVersion,
-  findEngineVersion,
-  nodeType,
-  nodeTypeSupports,
-  type EngineVersionInfo,
-} from './catalog.js';
+import { defaultVersion, findEngineVersion, nodeType, nodeTypeSupports, type EngineVersionInfo } from './catalog.js';
 import { fault, invalidCombination, invalidValue, requireValue } from './faults.js';
 import { KIND } from './kinds.js';
 import { checkZone, findCacheSecurityGroup, subnetZones, type SecurityGroupDirectory } from './network.js';
@@ -106,7 +105,12 @@ export function cacheSecurityGroups(store: Store, scope: Scope, names: string[] 
 }
 
 /** The cluster's VPC security groups: they must exist and be in its subnet group's VPC. */
-export function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, vpcId: string | undefined, ids: string[]) {
+export function vpcSecurityGroups(
+  groups: SecurityGroupDirectory,
+  scope: Scope,
+  vpcId: string | undefined,
+  ids: string[],
+) {
   return [...new Set(ids)].map((id) => {
     const group = groups.find(scope, id);
     if (!group) throw invalidValue(`Some security group Id not recognized by EC2: ${id}`);
@@ -118,9 +122,15 @@ export function vpcSecurityGroups(groups: SecurityGroupDirectory, scope: Scope, 
 }
 
 /** Cache security groups (EC2-Classic) and VPC networking exclude each other. */
-export function checkSecurityGroupKinds(input: { SecurityGroupIds?: string[]; CacheSecurityGroupNames?: string[]; CacheSubnetGroupName?: string }) {
+export function checkSecurityGroupKinds(input: {
+  SecurityGroupIds?: string[];
+  CacheSecurityGroupNames?: string[];
+  CacheSubnetGroupName?: string;
+}) {
   if (input.CacheSecurityGroupNames?.length && (input.SecurityGroupIds?.length || input.CacheSubnetGroupName)) {
-    throw invalidCombination('Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.');
+    throw invalidCombination(
+      'Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.',
+    );
   }
 }
 
@@ -177,10 +187,12 @@ export function zonesForNewNodes(
   return Array.from({ length: count }, () => preferred ?? zones[0]);
 }
 
-
 export function checkNodeQuota(store: Store, scope: Scope, adding: number): void {
   if (countNodes(store, scope) + adding > NODES_PER_REGION) {
-    throw fault('NodeQuotaForCustomerExceededFault', `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`);
+    throw fault(
+      'NodeQuotaForCustomerExceededFault',
+      `Cache node quota exceeded: at most ${NODES_PER_REGION} nodes per region.`,
+    );
   }
 }
 
@@ -248,7 +260,11 @@ export function newClusterState(scope: Scope, settings: NewClusterSettings): Clu
       ? { TopicArn: settings.notificationTopicArn, TopicStatus: 'active' }
       : undefined,
     CacheSecurityGroups: settings.cacheSecurityGroups,
-    CacheParameterGroup: { CacheParameterGroupName: settings.parameterGroup, ParameterApplyStatus: 'in-sync', CacheNodeIdsToReboot: [] },
+    CacheParameterGroup: {
+      CacheParameterGroupName: settings.parameterGroup,
+      ParameterApplyStatus: 'in-sync',
+      CacheNodeIdsToReboot: [],
+    },
     CacheSubnetGroupName: settings.subnetGroup,
     CacheNodes: zones.map((zone, i) => newCacheNode(nodeIdOf(i + 1), zone)),
     AutoMinorVersionUpgrade: settings.autoMinorVersionUpgrade,
@@ -270,11 +286,22 @@ export function newClusterState(scope: Scope, settings: NewClusterSettings): Clu
 }
 
 export function newCacheNode(nodeId: string, zone: string): StoredCacheNode {
-  return { CacheNodeId: nodeId, CacheNodeStatus: 'creating', ParameterGroupStatus: 'in-sync', CustomerAvailabilityZone: zone };
+  return {
+    CacheNodeId: nodeId,
+    CacheNodeStatus: 'creating',
+    ParameterGroupStatus: 'in-sync',
+    CustomerAvailabilityZone: zone,
+  };
 }
 
 /** A member added to an existing group: shaped after the group's first member, as AWS's new replicas are. */
-export function newMemberFrom(template: ClusterState, scope: Scope, id: string, groupId: string, zone: string): ClusterState {
+export function newMemberFrom(
+  template: ClusterState,
+  scope: Scope,
+  id: string,
+  groupId: string,
+  zone: string,
+): ClusterState {
   return {
     ...template,
     CacheClusterId: id,

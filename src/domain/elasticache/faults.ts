@@ -10,7 +10,11 @@ export const invalidValue = (message: string) => fault('InvalidParameterValueExc
 export const invalidCombination = (message: string) => fault('InvalidParameterCombinationException', message);
 
 /** AWS's answer to a required value that is missing or empty. */
-export function requireValue<T>(value: T | undefined | null | '', name: string, wording: 'blank' | 'null' = 'blank'): T {
+export function requireValue<T>(
+  value: T | undefined | null | '',
+  name: string,
+  wording: 'blank' | 'null' = 'blank',
+): T {
   if (value === undefined || value === null || value === '') {
     throw invalidValue(`The parameter ${name} must be provided and must not be ${wording}.`);
   }

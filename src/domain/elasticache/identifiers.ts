@@ -51,7 +51,9 @@ export function maintenanceWindow(value: string): string {
 export function nextWindowStart(window: string, from = Date.now()): number {
   const [day, hour, minute] = window.split('-')[0].split(':');
   const now = new Date(from);
-  const target = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), Number(hour), Number(minute)));
+  const target = new Date(
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), Number(hour), Number(minute)),
+  );
   let days = (DAYS.indexOf(day) - now.getUTCDay() + 7) % 7;
   if (days === 0 && target.getTime() <= from) days = 7;
   return target.getTime() + days * 86_400_000;
@@ -60,7 +62,8 @@ export function nextWindowStart(window: string, from = Date.now()): number {
 /** `hh24:mi-hh24:mi`, at least 60 minutes (SnapshotWindow). */
 export function snapshotWindow(value: string): string {
   const match = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(value);
-  const ok = match && [match[1], match[3]].every((h) => Number(h) < 24) && [match[2], match[4]].every((m) => Number(m) < 60);
+  const ok =
+    match && [match[1], match[3]].every((h) => Number(h) < 24) && [match[2], match[4]].every((m) => Number(m) < 60);
   if (!ok) throw invalidValue(`Invalid snapshot window format: ${value}. The format must be hh24:mi-hh24:mi.`);
   const start = Number(match[1]) * 60 + Number(match[2]);
   const end = Number(match[3]) * 60 + Number(match[4]);

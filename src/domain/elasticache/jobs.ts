@@ -49,7 +49,10 @@ export function jobKey(kind: string, action: string): string {
 export type JobHandlers<K extends JobKind, R> = { [A in JobAction<K>]: (job: TypedJob<K, A>) => R };
 
 /** A kind's handlers as the reconciler looks them up: by `kind:action`. */
-export function jobTable<K extends JobKind, R>(kind: K, handlers: Partial<JobHandlers<K, R>>): Record<string, (job: Job) => R> {
+export function jobTable<K extends JobKind, R>(
+  kind: K,
+  handlers: Partial<JobHandlers<K, R>>,
+): Record<string, (job: Job) => R> {
   const table: Record<string, (job: Job) => R> = {};
   for (const [action, handler] of Object.entries(handlers)) {
     if (handler) table[jobKey(kind, action)] = handler as (job: Job) => R;

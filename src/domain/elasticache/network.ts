@@ -32,7 +32,12 @@ export const defaultVpcSubnets: SubnetDirectory = {
   },
 };
 
-export function subnetGroupShape(scope: Scope, name: string, description: string, subnets: SubnetInfo[]): CacheSubnetGroup {
+export function subnetGroupShape(
+  scope: Scope,
+  name: string,
+  description: string,
+  subnets: SubnetInfo[],
+): CacheSubnetGroup {
   return {
     CacheSubnetGroupName: name,
     CacheSubnetGroupDescription: description,
@@ -75,7 +80,9 @@ export function subnetZones(region: string, subnetGroup: CacheSubnetGroup): stri
  */
 export function checkZone(zones: string[], zone: string, subnetGroupName: string | undefined): string {
   if (!zones.includes(zone)) {
-    throw invalidValue(`Invalid availability zone: ${zone}. The cache subnet group ${subnetGroupName} has subnets in: ${zones.join(', ')}.`);
+    throw invalidValue(
+      `Invalid availability zone: ${zone}. The cache subnet group ${subnetGroupName} has subnets in: ${zones.join(', ')}.`,
+    );
   }
   return zone;
 }
@@ -97,6 +104,6 @@ export const defaultVpcSecurityGroups: SecurityGroupDirectory = {
     const network = defaultNetwork(scope);
     return groupId === network.securityGroupId ? { groupId, vpcId: network.vpcId } : undefined;
   },
-  defaultOf: (scope, vpcId) => (vpcId === defaultNetwork(scope).vpcId ? defaultNetwork(scope).securityGroupId : undefined),
+  defaultOf: (scope, vpcId) =>
+    vpcId === defaultNetwork(scope).vpcId ? defaultNetwork(scope).securityGroupId : undefined,
 };
-

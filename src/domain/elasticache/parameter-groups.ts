@@ -42,7 +42,10 @@ export function defaultGroup(name: string) {
   return defaultGroups().find((group) => group.name === name);
 }
 
-export function defaultGroupShape(scope: Scope, group: { name: string; family: string; clusterModeOn: boolean }): CacheParameterGroup {
+export function defaultGroupShape(
+  scope: Scope,
+  group: { name: string; family: string; clusterModeOn: boolean },
+): CacheParameterGroup {
   return {
     CacheParameterGroupName: group.name,
     CacheParameterGroupFamily: group.family,

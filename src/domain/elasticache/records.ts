@@ -5,7 +5,13 @@
  * asserting it. One set of accessors (find / get / save / update) serves both sides; `update` re-reads inside its
  * own transaction, which is how workers stay safe to run again after a crash.
  */
-import type { CacheCluster, CacheNode, NodeGroup, NodeGroupMember, ReplicationGroup } from '@aws-sdk/client-elasticache';
+import type {
+  CacheCluster,
+  CacheNode,
+  NodeGroup,
+  NodeGroupMember,
+  ReplicationGroup,
+} from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { AuthTokenChange } from './auth-tokens.js';
 import type { Engine } from '../../common/engines.js';
@@ -49,7 +55,9 @@ function recordAccessors<State, Internal extends object>(
       });
     },
     list(store: Store, scope: Scope): Stored<State, Internal>[] {
-      return store.resources.list<State>(scope, kind).map((r) => ({ state: r.state, internal: r.internal as Internal }));
+      return store.resources
+        .list<State>(scope, kind)
+        .map((r) => ({ state: r.state, internal: r.internal as Internal }));
     },
   };
 }
@@ -103,7 +111,12 @@ export type StoredCluster = { state: ClusterState; internal: CacheClusterInterna
 
 export const clusterNotFound = (id: string) => fault('CacheClusterNotFoundFault', `CacheCluster not found: ${id}`);
 
-const clusters = recordAccessors<ClusterState, CacheClusterInternal>(KIND.cacheCluster, 'CacheClusterId', clusterNotFound, (s) => s.CacheClusterId);
+const clusters = recordAccessors<ClusterState, CacheClusterInternal>(
+  KIND.cacheCluster,
+  'CacheClusterId',
+  clusterNotFound,
+  (s) => s.CacheClusterId,
+);
 
 export const findCluster = clusters.find;
 /** The cluster a request names (CacheClusterId), or CacheClusterNotFound. */
@@ -165,9 +178,15 @@ export interface ReplicationGroupInternal {
 
 export type StoredGroup = { state: GroupState; internal: ReplicationGroupInternal };
 
-export const groupNotFound = (id: string) => fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${id}`);
+export const groupNotFound = (id: string) =>
+  fault('ReplicationGroupNotFoundFault', `ReplicationGroup not found: ${id}`);
 
-const groups = recordAccessors<GroupState, ReplicationGroupInternal>(KIND.replicationGroup, 'ReplicationGroupId', groupNotFound, (s) => s.ReplicationGroupId);
+const groups = recordAccessors<GroupState, ReplicationGroupInternal>(
+  KIND.replicationGroup,
+  'ReplicationGroupId',
+  groupNotFound,
+  (s) => s.ReplicationGroupId,
+);
 
 export const findGroup = groups.find;
 /** The group a request names (ReplicationGroupId), or ReplicationGroupNotFoundFault. */
@@ -225,7 +244,10 @@ export function requireGroupAvailable(group: StoredGroup): void {
 
 export function requireClusterAvailable(cluster: StoredCluster): void {
   if (cluster.state.CacheClusterStatus !== 'available') {
-    throw fault('InvalidCacheClusterStateFault', `Cache cluster ${cluster.state.CacheClusterId} is not in available state.`);
+    throw fault(
+      'InvalidCacheClusterStateFault',
+      `Cache cluster ${cluster.state.CacheClusterId} is not in available state.`,
+    );
   }
 }
 

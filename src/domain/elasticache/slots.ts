@@ -3,7 +3,13 @@
  * cluster-mode group cover 0-16383 exactly once. The arithmetic is dataplane/slot-ranges.ts; this adds the API's
  * faults and wording.
  */
-import { parseSlotRanges, rangesToSlots, SLOT_COUNT, SlotRangesError, type SlotRanges } from '../../common/slot-ranges.js';
+import {
+  parseSlotRanges,
+  rangesToSlots,
+  SLOT_COUNT,
+  SlotRangesError,
+  type SlotRanges,
+} from '../../common/slot-ranges.js';
 import { invalidValue } from './faults.js';
 
 export function parseSlots(value: string, parameter = 'Slots'): SlotRanges {
@@ -12,7 +18,9 @@ export function parseSlots(value: string, parameter = 'Slots'): SlotRanges {
     return parseSlotRanges(value, { overlapping: true });
   } catch (error) {
     if (!(error instanceof SlotRangesError)) throw error;
-    throw invalidValue(`Invalid ${parameter}: ${value}. Use ranges of hash slots between 0 and ${SLOT_COUNT - 1}, like 0-5461,5462-10922.`);
+    throw invalidValue(
+      `Invalid ${parameter}: ${value}. Use ranges of hash slots between 0 and ${SLOT_COUNT - 1}, like 0-5461,5462-10922.`,
+    );
   }
 }
 
@@ -32,5 +40,8 @@ export function checkCoverage(shards: string[]): void {
     }
   }
   const missing = owned.indexOf(0);
-  if (missing >= 0) throw invalidValue(`The node groups' slots must cover all slots from 0 to ${SLOT_COUNT - 1}; slot ${missing} is not assigned.`);
+  if (missing >= 0)
+    throw invalidValue(
+      `The node groups' slots must cover all slots from 0 to ${SLOT_COUNT - 1}; slot ${missing} is not assigned.`,
+    );
 }

@@ -47,7 +47,8 @@ export function accountHandlers(store: Store): HandlerTable {
     const ids = input.ZoneIds ?? [];
     if (names.length > 0 || ids.length > 0) {
       for (const name of names) {
-        if (!zones.some((z) => z.ZoneName === name)) throw ec2Errors.invalidValue(`Invalid availability zone: [${name}]`);
+        if (!zones.some((z) => z.ZoneName === name))
+          throw ec2Errors.invalidValue(`Invalid availability zone: [${name}]`);
       }
       for (const id of ids) {
         if (!zones.some((z) => z.ZoneId === id)) throw ec2Errors.invalidValue(`Invalid availability zone ID: [${id}]`);
@@ -87,7 +88,8 @@ export function accountHandlers(store: Store): HandlerTable {
     };
     const wanted = input.AttributeNames && input.AttributeNames.length > 0 ? input.AttributeNames : Object.keys(values);
     const attributes: AccountAttribute[] = wanted.map((name) => {
-      if (!Object.hasOwn(values, name)) throw ec2Errors.invalidValue(`Value (${name}) for parameter attributeName is invalid.`);
+      if (!Object.hasOwn(values, name))
+        throw ec2Errors.invalidValue(`Value (${name}) for parameter attributeName is invalid.`);
       return { AttributeName: name, AttributeValues: values[name].map((AttributeValue) => ({ AttributeValue })) };
     });
     return { AccountAttributes: attributes };

@@ -33,7 +33,10 @@ export function isNetworkAddress(cidr: Ipv4Cidr): boolean {
 }
 
 export function ipv4Contains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
-  return inner.prefix >= outer.prefix && Math.floor(inner.base / ipv4Size(outer)) === Math.floor(outer.base / ipv4Size(outer));
+  return (
+    inner.prefix >= outer.prefix &&
+    Math.floor(inner.base / ipv4Size(outer)) === Math.floor(outer.base / ipv4Size(outer))
+  );
 }
 
 export function ipv4Overlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {

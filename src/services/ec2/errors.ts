@@ -32,7 +32,8 @@ export const ec2Errors = {
   networkInterfaceNotFound: (id: string) =>
     new AwsError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`),
   invalidId: (id: string) => new AwsError('InvalidID', `The ID '${id}' is not valid`),
-  subnetConflict: (cidr: string) => new AwsError('InvalidSubnet.Conflict', `The CIDR '${cidr}' conflicts with another subnet`),
+  subnetConflict: (cidr: string) =>
+    new AwsError('InvalidSubnet.Conflict', `The CIDR '${cidr}' conflicts with another subnet`),
   subnetRange: (cidr: string) => new AwsError('InvalidSubnet.Range', `The CIDR '${cidr}' is invalid.`),
   vpcRange: (cidr: string) => new AwsError('InvalidVpc.Range', `The CIDR '${cidr}' is invalid.`),
   invalidValue: (message: string) => new AwsError('InvalidParameterValue', message),
@@ -43,7 +44,10 @@ export const ec2Errors = {
     new AwsError('CannotDelete', `the specified group: "${id}" name: "default" cannot be deleted by a user`),
   noDefaultVpc: () => new AwsError('VPCIdNotSpecified', 'No default VPC for this user'),
   rulesLimit: () =>
-    new AwsError('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.'),
+    new AwsError(
+      'RulesPerSecurityGroupLimitExceeded',
+      'The maximum number of rules per security group has been reached.',
+    ),
   tagLimit: () => new AwsError('TagLimitExceeded', 'The maximum number of Tags for a resource has been reached.'),
   dryRun: () => new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412),
   invalidNextToken: (token: string) => new AwsError('InvalidNextToken', `The token '${token}' is invalid.`),

@@ -54,10 +54,24 @@ function predicate<T>(filter: Filter, spec: FilterSpec<T>): (item: T) => boolean
     const tags = spec.tags;
     if (name.startsWith('tag:')) {
       const key = name.slice(4);
-      return (item) => matchesAny((tags(item) ?? []).filter((t) => t.Key === key).map((t) => t.Value ?? ''), wanted);
+      return (item) =>
+        matchesAny(
+          (tags(item) ?? []).filter((t) => t.Key === key).map((t) => t.Value ?? ''),
+          wanted,
+        );
     }
-    if (name === 'tag-key') return (item) => matchesAny((tags(item) ?? []).map((t) => t.Key), wanted);
-    if (name === 'tag-value') return (item) => matchesAny((tags(item) ?? []).map((t) => t.Value ?? ''), wanted);
+    if (name === 'tag-key')
+      return (item) =>
+        matchesAny(
+          (tags(item) ?? []).map((t) => t.Key),
+          wanted,
+        );
+    if (name === 'tag-value')
+      return (item) =>
+        matchesAny(
+          (tags(item) ?? []).map((t) => t.Value ?? ''),
+          wanted,
+        );
   }
   const field = Object.hasOwn(spec.fields, name) ? spec.fields[name] : undefined;
   if (!field) throw ec2Errors.invalidValue(`The filter '${name}' is invalid`);

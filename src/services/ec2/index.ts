@@ -77,7 +77,11 @@ export function ec2SubnetDirectory(store: Store): SubnetDirectory {
 }
 
 /** A VPC security group by id (the default VPC's default group included), or undefined. */
-export function findSecurityGroup(store: Store, scope: Scope, groupId: string): { groupId: string; vpcId: string } | undefined {
+export function findSecurityGroup(
+  store: Store,
+  scope: Scope,
+  groupId: string,
+): { groupId: string; vpcId: string } | undefined {
   ensureDefaultNetwork(store, scope);
   const group = findGroup(store, scope, groupId);
   return group && { groupId, vpcId: group.VpcId! };

@@ -53,7 +53,8 @@ export function ensureDefaultNetwork(store: Store, scope: Scope): void {
   store.transaction(() => {
     if (!store.resources.insert(scope, EC2_KIND.defaultNetworkMarker, 'default', { materialised: true })) return;
     const network = defaultNetwork(scope);
-    const makeId = (prefix: string, name: string) => derivedId(prefix, scope.account, scope.region, 'default-vpc', name);
+    const makeId = (prefix: string, name: string) =>
+      derivedId(prefix, scope.account, scope.region, 'default-vpc', name);
     createVpcRecords(store, scope, {
       vpcId: network.vpcId,
       cidr: DEFAULT_VPC_CIDR,
@@ -155,7 +156,12 @@ export function createVpcRecords(store: Store, scope: Scope, o: VpcRecordOptions
     { DestinationCidrBlock: o.cidr, GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' },
   ];
   if (o.ipv6Cidr) {
-    routes.push({ DestinationIpv6CidrBlock: o.ipv6Cidr, GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' });
+    routes.push({
+      DestinationIpv6CidrBlock: o.ipv6Cidr,
+      GatewayId: 'local',
+      Origin: 'CreateRouteTable',
+      State: 'active',
+    });
   }
   if (o.isDefault) {
     // The default VPC comes with an internet gateway and a route to it.
@@ -187,9 +193,11 @@ export function createVpcRecords(store: Store, scope: Scope, o: VpcRecordOptions
   const entries: NetworkAcl['Entries'] = [];
   for (const egress of [true, false]) {
     entries.push({ CidrBlock: '0.0.0.0/0', Egress: egress, Protocol: '-1', RuleAction: 'allow', RuleNumber: 100 });
-    if (o.ipv6Cidr) entries.push({ Ipv6CidrBlock: '::/0', Egress: egress, Protocol: '-1', RuleAction: 'allow', RuleNumber: 101 });
+    if (o.ipv6Cidr)
+      entries.push({ Ipv6CidrBlock: '::/0', Egress: egress, Protocol: '-1', RuleAction: 'allow', RuleNumber: 101 });
     entries.push({ CidrBlock: '0.0.0.0/0', Egress: egress, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32767 });
-    if (o.ipv6Cidr) entries.push({ Ipv6CidrBlock: '::/0', Egress: egress, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32768 });
+    if (o.ipv6Cidr)
+      entries.push({ Ipv6CidrBlock: '::/0', Egress: egress, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32768 });
   }
   const acl: NetworkAcl = {
     Associations: [],
@@ -210,12 +218,30 @@ export function createVpcRecords(store: Store, scope: Scope, o: VpcRecordOptions
     tags: [],
   });
   const all = { IpProtocol: '-1', FromPort: -1, ToPort: -1 };
-  insertRule(store, scope, groupId, { ...all, IsEgress: false, ReferencedGroupInfo: { GroupId: groupId, UserId: scope.account } }, {
-    id: o.makeId('sgr', 'default-ingress'),
-  });
-  insertRule(store, scope, groupId, { ...all, IsEgress: true, CidrIpv4: '0.0.0.0/0' }, { id: o.makeId('sgr', 'default-egress') });
+  insertRule(
+    store,
+    scope,
+    groupId,
+    { ...all, IsEgress: false, ReferencedGroupInfo: { GroupId: groupId, UserId: scope.account } },
+    {
+      id: o.makeId('sgr', 'default-ingress'),
+    },
+  );
+  insertRule(
+    store,
+    scope,
+    groupId,
+    { ...all, IsEgress: true, CidrIpv4: '0.0.0.0/0' },
+    { id: o.makeId('sgr', 'default-egress') },
+  );
   if (o.ipv6Cidr) {
-    insertRule(store, scope, groupId, { ...all, IsEgress: true, CidrIpv6: '::/0' }, { id: o.makeId('sgr', 'default-egress-ipv6') });
+    insertRule(
+      store,
+      scope,
+      groupId,
+      { ...all, IsEgress: true, CidrIpv6: '::/0' },
+      { id: o.makeId('sgr', 'default-egress-ipv6') },
+    );
   }
   return vpc;
 }

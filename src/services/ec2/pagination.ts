@@ -1,7 +1,10 @@
 /** MaxResults / NextToken paging of EC2 Describe calls: the token is an opaque offset into the filtered list. */
 import { ec2Errors } from './errors.js';
 
-export function paginate<T>(items: T[], input: { MaxResults?: number; NextToken?: string }): { page: T[]; nextToken?: string } {
+export function paginate<T>(
+  items: T[],
+  input: { MaxResults?: number; NextToken?: string },
+): { page: T[]; nextToken?: string } {
   let start = 0;
   if (input.NextToken) {
     const decoded = Buffer.from(input.NextToken, 'base64url').toString('utf8');

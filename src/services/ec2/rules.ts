@@ -33,7 +33,8 @@ export function normalizeProtocol(raw: string | undefined): string {
   const value = (raw ?? '').trim().toLowerCase();
   if (value === '-1' || value === 'all') return '-1';
   if (['tcp', 'udp', 'icmp', 'icmpv6'].includes(value)) return value;
-  if (/^\d{1,3}$/.test(value) && Number(value) <= 255) return PROTOCOL_NAMES[String(Number(value))] ?? String(Number(value));
+  if (/^\d{1,3}$/.test(value) && Number(value) <= 255)
+    return PROTOCOL_NAMES[String(Number(value))] ?? String(Number(value));
   throw ec2Errors.invalidValue(`Invalid value '${raw ?? ''}' for IP protocol. Unknown protocol.`);
 }
 
@@ -101,7 +102,9 @@ export function expandPermissions(
       specs.push({ ...base, ReferencedGroupInfo: { GroupId, UserId: scope.account }, Description: pair.Description });
     }
     if (specs.length === before) {
-      throw ec2Errors.missing('No source or destination was specified in the permission (IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs).');
+      throw ec2Errors.missing(
+        'No source or destination was specified in the permission (IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs).',
+      );
     }
   }
   return specs;

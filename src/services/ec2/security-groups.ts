@@ -135,7 +135,9 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
       input.SourceSecurityGroupName !== undefined;
     if (input.IpPermissions && input.IpPermissions.length > 0) {
       if (legacy) {
-        throw ec2Errors.combination('The parameter IpPermissions cannot be used with IpProtocol, FromPort, ToPort, CidrIp or SourceSecurityGroupName.');
+        throw ec2Errors.combination(
+          'The parameter IpPermissions cannot be used with IpProtocol, FromPort, ToPort, CidrIp or SourceSecurityGroupName.',
+        );
       }
       return input.IpPermissions;
     }
@@ -146,7 +148,8 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
         FromPort: input.FromPort,
         ToPort: input.ToPort,
         IpRanges: input.CidrIp !== undefined ? [{ CidrIp: input.CidrIp }] : [],
-        UserIdGroupPairs: input.SourceSecurityGroupName !== undefined ? [{ GroupName: input.SourceSecurityGroupName }] : [],
+        UserIdGroupPairs:
+          input.SourceSecurityGroupName !== undefined ? [{ GroupName: input.SourceSecurityGroupName }] : [],
       },
     ];
   };
@@ -158,7 +161,9 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
         referenced = findGroup(store, ctx, ref.GroupId);
         if (!referenced) throw ec2Errors.groupNotFound(ref.GroupId);
       } else {
-        referenced = listSecurityGroups(store, ctx).find((g) => g.VpcId === group.VpcId && g.GroupName === ref.GroupName);
+        referenced = listSecurityGroups(store, ctx).find(
+          (g) => g.VpcId === group.VpcId && g.GroupName === ref.GroupName,
+        );
         if (!referenced) throw ec2Errors.groupNotFound(ref.GroupName!);
       }
       if (referenced.VpcId !== group.VpcId) {
@@ -167,7 +172,11 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
       return referenced.GroupId!;
     });
 
-  const authorize = (input: RuleRequest, ctx: RequestContext, isEgress: boolean): AuthorizeSecurityGroupIngressResult => {
+  const authorize = (
+    input: RuleRequest,
+    ctx: RequestContext,
+    isEgress: boolean,
+  ): AuthorizeSecurityGroupIngressResult => {
     ensureDefaultNetwork(store, ctx);
     const group = targetGroup(ctx, input);
     const specs = expand(ctx, group, input, isEgress);
@@ -227,18 +236,29 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
     ensureDefaultNetwork(store, ctx);
     const name = input.GroupName!;
     const description = input.Description!;
-    if (name.length > 255) throw ec2Errors.invalidValue(`Value (${name.slice(0, 32)}...) for parameter groupName is invalid. It is longer than 255 characters.`);
+    if (name.length > 255)
+      throw ec2Errors.invalidValue(
+        `Value (${name.slice(0, 32)}...) for parameter groupName is invalid. It is longer than 255 characters.`,
+      );
     if (description.length > 255) {
-      throw ec2Errors.invalidValue('Value for parameter GroupDescription is invalid. It is longer than 255 characters.');
+      throw ec2Errors.invalidValue(
+        'Value for parameter GroupDescription is invalid. It is longer than 255 characters.',
+      );
     }
     if (name.toLowerCase().startsWith('sg-')) {
-      throw ec2Errors.invalidValue(`Value (${name}) for parameter groupName is invalid. Group names may not be in the format sg-*.`);
+      throw ec2Errors.invalidValue(
+        `Value (${name}) for parameter groupName is invalid. Group names may not be in the format sg-*.`,
+      );
     }
     if (!VPC_GROUP_TEXT.test(name)) {
-      throw ec2Errors.invalidValue(`Value (${name}) for parameter groupName is invalid. Character sets beyond ASCII are not supported.`);
+      throw ec2Errors.invalidValue(
+        `Value (${name}) for parameter groupName is invalid. Character sets beyond ASCII are not supported.`,
+      );
     }
     if (!VPC_GROUP_TEXT.test(description)) {
-      throw ec2Errors.invalidValue(`Value (${description}) for parameter GroupDescription is invalid. Character sets beyond ASCII are not supported.`);
+      throw ec2Errors.invalidValue(
+        `Value (${description}) for parameter GroupDescription is invalid. Character sets beyond ASCII are not supported.`,
+      );
     }
     let vpcId = input.VpcId;
     if (vpcId === undefined || vpcId === '') {
@@ -259,11 +279,15 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
     });
     const all = { IsEgress: true, IpProtocol: '-1', FromPort: -1, ToPort: -1 };
     insertRule(store, ctx, groupId, { ...all, CidrIpv4: '0.0.0.0/0' });
-    if ((vpc.state.Ipv6CidrBlockAssociationSet ?? []).length > 0) insertRule(store, ctx, groupId, { ...all, CidrIpv6: '::/0' });
+    if ((vpc.state.Ipv6CidrBlockAssociationSet ?? []).length > 0)
+      insertRule(store, ctx, groupId, { ...all, CidrIpv6: '::/0' });
     return { GroupId: groupId, Tags: group.Tags, SecurityGroupArn: group.SecurityGroupArn };
   };
 
-  const DescribeSecurityGroups = (input: DescribeSecurityGroupsRequest, ctx: RequestContext): DescribeSecurityGroupsResult => {
+  const DescribeSecurityGroups = (
+    input: DescribeSecurityGroupsRequest,
+    ctx: RequestContext,
+  ): DescribeSecurityGroupsResult => {
     ensureDefaultNetwork(store, ctx);
     let groups: StoredSecurityGroup[];
     const ids = input.GroupIds ?? [];
@@ -285,7 +309,8 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
       list.push(rule);
       rules.set(rule.GroupId!, list);
     }
-    const of = (g: StoredSecurityGroup, egress: boolean) => (rules.get(g.GroupId!) ?? []).filter((r) => r.IsEgress === egress);
+    const of = (g: StoredSecurityGroup, egress: boolean) =>
+      (rules.get(g.GroupId!) ?? []).filter((r) => r.IsEgress === egress);
     const permissionFields = (prefix: string, egress: boolean) => ({
       [`${prefix}cidr`]: (g: StoredSecurityGroup) => of(g, egress).map((r) => r.CidrIpv4),
       [`${prefix}ipv6-cidr`]: (g: StoredSecurityGroup) => of(g, egress).map((r) => r.CidrIpv6),
@@ -310,7 +335,11 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
     });
     const { page, nextToken } = paginate(filtered, input);
     return {
-      SecurityGroups: page.map((g) => ({ ...g, IpPermissions: ipPermissionsOf(of(g, false), false), IpPermissionsEgress: ipPermissionsOf(of(g, true), true) })),
+      SecurityGroups: page.map((g) => ({
+        ...g,
+        IpPermissions: ipPermissionsOf(of(g, false), false),
+        IpPermissionsEgress: ipPermissionsOf(of(g, true), true),
+      })),
       NextToken: nextToken,
     };
   };
@@ -363,11 +392,14 @@ export function securityGroupHandlers(store: Store, dependents: NetworkDependent
     CreateSecurityGroup,
     DescribeSecurityGroups,
     DeleteSecurityGroup,
-    AuthorizeSecurityGroupIngress: (input: AuthorizeSecurityGroupIngressRequest, ctx: RequestContext) => authorize(input, ctx, false),
-    AuthorizeSecurityGroupEgress: (input: AuthorizeSecurityGroupEgressRequest, ctx: RequestContext) => authorize(input, ctx, true),
-    RevokeSecurityGroupIngress: (input: RevokeSecurityGroupIngressRequest, ctx: RequestContext) => revoke(input, ctx, false),
-    RevokeSecurityGroupEgress: (input: RevokeSecurityGroupEgressRequest, ctx: RequestContext) => revoke(input, ctx, true),
+    AuthorizeSecurityGroupIngress: (input: AuthorizeSecurityGroupIngressRequest, ctx: RequestContext) =>
+      authorize(input, ctx, false),
+    AuthorizeSecurityGroupEgress: (input: AuthorizeSecurityGroupEgressRequest, ctx: RequestContext) =>
+      authorize(input, ctx, true),
+    RevokeSecurityGroupIngress: (input: RevokeSecurityGroupIngressRequest, ctx: RequestContext) =>
+      revoke(input, ctx, false),
+    RevokeSecurityGroupEgress: (input: RevokeSecurityGroupEgressRequest, ctx: RequestContext) =>
+      revoke(input, ctx, true),
     DescribeSecurityGroupRules,
   };
 }
-

@@ -77,11 +77,15 @@ export function subnetHandlers(store: Store, dependents: NetworkDependents = {})
     if (input.Ipv6CidrBlock) {
       const block = parseIpv6Cidr(input.Ipv6CidrBlock);
       if (!block || block.prefix !== 64) {
-        throw ec2Errors.invalidValue(`Value (${input.Ipv6CidrBlock}) for parameter ipv6CidrBlock is invalid. Subnets need a /64.`);
+        throw ec2Errors.invalidValue(
+          `Value (${input.Ipv6CidrBlock}) for parameter ipv6CidrBlock is invalid. Subnets need a /64.`,
+        );
       }
       const vpcBlocks = (vpc.state.Ipv6CidrBlockAssociationSet ?? []).map((a) => parseIpv6Cidr(a.Ipv6CidrBlock!)!);
       if (!vpcBlocks.some((outer) => ipv6Contains(outer, block))) throw ec2Errors.subnetRange(input.Ipv6CidrBlock);
-      const taken = siblings.flatMap((s) => (s.state.Ipv6CidrBlockAssociationSet ?? []).map((a) => parseIpv6Cidr(a.Ipv6CidrBlock!)!));
+      const taken = siblings.flatMap((s) =>
+        (s.state.Ipv6CidrBlockAssociationSet ?? []).map((a) => parseIpv6Cidr(a.Ipv6CidrBlock!)!),
+      );
       if (taken.some((other) => ipv6Overlap(other, block))) throw ec2Errors.subnetConflict(input.Ipv6CidrBlock);
       ipv6Cidr = input.Ipv6CidrBlock.toLowerCase();
     }
@@ -102,7 +106,9 @@ export function subnetHandlers(store: Store, dependents: NetworkDependents = {})
     } else if (input.AvailabilityZoneId !== undefined) {
       const found = zones.find((z) => zoneIdOf(ctx.region, z) === input.AvailabilityZoneId);
       if (!found) {
-        throw ec2Errors.invalidValue(`Value (${input.AvailabilityZoneId}) for parameter availabilityZoneId is invalid.`);
+        throw ec2Errors.invalidValue(
+          `Value (${input.AvailabilityZoneId}) for parameter availabilityZoneId is invalid.`,
+        );
       }
       zone = found;
     }
@@ -145,7 +151,8 @@ export function subnetHandlers(store: Store, dependents: NetworkDependents = {})
         defaultForAz: (s) => s.DefaultForAz,
         'map-public-ip-on-launch': (s) => s.MapPublicIpOnLaunch,
         'available-ip-address-count': (s) => s.AvailableIpAddressCount,
-        'ipv6-cidr-block-association.ipv6-cidr-block': (s) => s.Ipv6CidrBlockAssociationSet?.map((a) => a.Ipv6CidrBlock),
+        'ipv6-cidr-block-association.ipv6-cidr-block': (s) =>
+          s.Ipv6CidrBlockAssociationSet?.map((a) => a.Ipv6CidrBlock),
         'ipv6-cidr-block-association.association-id': (s) => s.Ipv6CidrBlockAssociationSet?.map((a) => a.AssociationId),
         'ipv6-native': (s) => s.Ipv6Native,
         'owner-id': (s) => s.OwnerId,
@@ -171,9 +178,9 @@ export function subnetHandlers(store: Store, dependents: NetworkDependents = {})
     ensureDefaultNetwork(store, ctx);
     const subnet = requireSubnet(store, ctx, input.SubnetId!);
     const booleans = BOOLEAN_ATTRIBUTES.filter((name) => input[name] !== undefined);
-    const others = (['PrivateDnsHostnameTypeOnLaunch', 'EnableLniAtDeviceIndex', 'CustomerOwnedIpv4Pool'] as const).filter(
-      (name) => input[name] !== undefined,
-    );
+    const others = (
+      ['PrivateDnsHostnameTypeOnLaunch', 'EnableLniAtDeviceIndex', 'CustomerOwnedIpv4Pool'] as const
+    ).filter((name) => input[name] !== undefined);
     const count = booleans.length + others.length;
     if (count === 0) throw ec2Errors.missing('The request must contain exactly one attribute to modify.');
     // The customer-owned pool travels with MapCustomerOwnedIpOnLaunch; everything else is one at a time.
@@ -188,7 +195,9 @@ export function subnetHandlers(store: Store, dependents: NetworkDependents = {})
       switch (name) {
         case 'AssignIpv6AddressOnCreation':
           if (value && (state.Ipv6CidrBlockAssociationSet ?? []).length === 0) {
-            throw ec2Errors.invalidValue(`Subnet ${subnet.id} has no IPv6 CIDR block, so it cannot assign IPv6 addresses on creation.`);
+            throw ec2Errors.invalidValue(
+              `Subnet ${subnet.id} has no IPv6 CIDR block, so it cannot assign IPv6 addresses on creation.`,
+            );
           }
           state.AssignIpv6AddressOnCreation = value;
           break;

@@ -34,7 +34,12 @@ interface TaggableType {
 const TAGGABLE: TaggableType[] = [
   { prefix: 'vpc-', resourceType: 'vpc', kind: EC2_KIND.vpc, notFound: ec2Errors.vpcNotFound },
   { prefix: 'subnet-', resourceType: 'subnet', kind: EC2_KIND.subnet, notFound: ec2Errors.subnetNotFound },
-  { prefix: 'sgr-', resourceType: 'security-group-rule', kind: EC2_KIND.securityGroupRule, notFound: ec2Errors.ruleNotFound },
+  {
+    prefix: 'sgr-',
+    resourceType: 'security-group-rule',
+    kind: EC2_KIND.securityGroupRule,
+    notFound: ec2Errors.ruleNotFound,
+  },
   { prefix: 'sg-', resourceType: 'security-group', kind: EC2_KIND.securityGroup, notFound: ec2Errors.groupNotFound },
   { prefix: 'rtb-', resourceType: 'route-table', kind: EC2_KIND.routeTable, notFound: ec2Errors.routeTableNotFound },
   { prefix: 'acl-', resourceType: 'network-acl', kind: EC2_KIND.networkAcl, notFound: ec2Errors.networkAclNotFound },
@@ -43,12 +48,14 @@ const TAGGABLE: TaggableType[] = [
 function validateTag(tag: Tag): Tag {
   const key = tag.Key ?? '';
   if (key === '') throw ec2Errors.invalidValue('Tag key must be provided and must not be blank.');
-  if (key.length > 128) throw ec2Errors.invalidValue(`Tag key exceeds the maximum length of 128 characters: ${key.slice(0, 32)}...`);
+  if (key.length > 128)
+    throw ec2Errors.invalidValue(`Tag key exceeds the maximum length of 128 characters: ${key.slice(0, 32)}...`);
   if (key.toLowerCase().startsWith('aws:')) {
     throw ec2Errors.invalidValue(`Tag keys starting with 'aws:' are reserved for internal use: ${key}`);
   }
   const value = tag.Value ?? '';
-  if (value.length > 256) throw ec2Errors.invalidValue(`Tag value exceeds the maximum length of 256 characters for key ${key}`);
+  if (value.length > 256)
+    throw ec2Errors.invalidValue(`Tag value exceeds the maximum length of 256 characters for key ${key}`);
   return { Key: key, Value: value };
 }
 
@@ -68,7 +75,8 @@ export function mergeTags(existing: Tag[] | undefined, added: Tag[]): Tag[] {
 export function tagsFromSpecifications(specs: TagSpecification[] | undefined, resourceType: string): Tag[] {
   let tags: Tag[] = [];
   for (const spec of specs ?? []) {
-    if (spec.ResourceType === undefined) throw ec2Errors.missing('The request must contain the parameter TagSpecification.ResourceType');
+    if (spec.ResourceType === undefined)
+      throw ec2Errors.missing('The request must contain the parameter TagSpecification.ResourceType');
     if (spec.ResourceType !== resourceType) {
       throw ec2Errors.invalidValue(`'${spec.ResourceType}' is not a valid taggable resource type for this operation.`);
     }
@@ -123,7 +131,13 @@ export function tagHandlers(store: Store): HandlerTable {
       for (const resource of store.resources.list<{ Tags?: Tag[] }>(ctx, type.kind)) {
         const tags = resource.state.Tags ?? [];
         for (const tag of tags) {
-          all.push({ ResourceId: resource.id, ResourceType: type.resourceType as any, Key: tag.Key, Value: tag.Value, Tags: tags });
+          all.push({
+            ResourceId: resource.id,
+            ResourceType: type.resourceType as any,
+            Key: tag.Key,
+            Value: tag.Value,
+            Tags: tags,
+          });
         }
       }
     }

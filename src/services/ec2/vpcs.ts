@@ -21,7 +21,15 @@ import { ec2Errors } from './errors.js';
 import { applyFilters, byIdsOrAll } from './filters.js';
 import { newId } from './ids.js';
 import { EC2_KIND } from './kinds.js';
-import { createVpcRecords, ensureDefaultNetwork, listSecurityGroups, listSubnets, requireVpc, type VpcAttributes, type VpcInternal } from './network.js';
+import {
+  createVpcRecords,
+  ensureDefaultNetwork,
+  listSecurityGroups,
+  listSubnets,
+  requireVpc,
+  type VpcAttributes,
+  type VpcInternal,
+} from './network.js';
 import { paginate } from './pagination.js';
 import { listRules } from './rules.js';
 import { tagsFromSpecifications } from './tags.js';
@@ -30,7 +38,9 @@ import { tagsFromSpecifications } from './tags.js';
 export function blockCidr(text: string | undefined, parameter: string, outOfRange: (cidr: string) => Error) {
   const cidr = parseIpv4Cidr(text ?? '');
   if (!cidr || !isNetworkAddress(cidr)) {
-    throw ec2Errors.invalidValue(`Value (${text}) for parameter ${parameter} is invalid. This is not a valid CIDR block.`);
+    throw ec2Errors.invalidValue(
+      `Value (${text}) for parameter ${parameter} is invalid. This is not a valid CIDR block.`,
+    );
   }
   if (cidr.prefix < 16 || cidr.prefix > 28) throw outOfRange(text!);
   return cidr;
@@ -44,9 +54,12 @@ export const vpcFilterSpec = {
     'cidr-block-association.cidr-block': (v: Vpc) => v.CidrBlockAssociationSet?.map((a) => a.CidrBlock),
     'cidr-block-association.association-id': (v: Vpc) => v.CidrBlockAssociationSet?.map((a) => a.AssociationId),
     'cidr-block-association.state': (v: Vpc) => v.CidrBlockAssociationSet?.map((a) => a.CidrBlockState?.State),
-    'ipv6-cidr-block-association.ipv6-cidr-block': (v: Vpc) => v.Ipv6CidrBlockAssociationSet?.map((a) => a.Ipv6CidrBlock),
-    'ipv6-cidr-block-association.association-id': (v: Vpc) => v.Ipv6CidrBlockAssociationSet?.map((a) => a.AssociationId),
-    'ipv6-cidr-block-association.state': (v: Vpc) => v.Ipv6CidrBlockAssociationSet?.map((a) => a.Ipv6CidrBlockState?.State),
+    'ipv6-cidr-block-association.ipv6-cidr-block': (v: Vpc) =>
+      v.Ipv6CidrBlockAssociationSet?.map((a) => a.Ipv6CidrBlock),
+    'ipv6-cidr-block-association.association-id': (v: Vpc) =>
+      v.Ipv6CidrBlockAssociationSet?.map((a) => a.AssociationId),
+    'ipv6-cidr-block-association.state': (v: Vpc) =>
+      v.Ipv6CidrBlockAssociationSet?.map((a) => a.Ipv6CidrBlockState?.State),
     'dhcp-options-id': (v: Vpc) => v.DhcpOptionsId,
     'is-default': (v: Vpc) => v.IsDefault,
     isDefault: (v: Vpc) => v.IsDefault,
@@ -56,8 +69,15 @@ export const vpcFilterSpec = {
   tags: (v: Vpc) => v.Tags,
 };
 
-const ATTRIBUTES: (keyof VpcAttributes)[] = ['enableDnsSupport', 'enableDnsHostnames', 'enableNetworkAddressUsageMetrics'];
-const MEMBERS: Record<keyof VpcAttributes, 'EnableDnsSupport' | 'EnableDnsHostnames' | 'EnableNetworkAddressUsageMetrics'> = {
+const ATTRIBUTES: (keyof VpcAttributes)[] = [
+  'enableDnsSupport',
+  'enableDnsHostnames',
+  'enableNetworkAddressUsageMetrics',
+];
+const MEMBERS: Record<
+  keyof VpcAttributes,
+  'EnableDnsSupport' | 'EnableDnsHostnames' | 'EnableNetworkAddressUsageMetrics'
+> = {
   enableDnsSupport: 'EnableDnsSupport',
   enableDnsHostnames: 'EnableDnsHostnames',
   enableNetworkAddressUsageMetrics: 'EnableNetworkAddressUsageMetrics',
@@ -73,7 +93,8 @@ export function vpcHandlers(store: Store): HandlerTable {
   const CreateVpc = (input: CreateVpcRequest, ctx: RequestContext): CreateVpcResult => {
     ensureDefaultNetwork(store, ctx);
     if (input.CidrBlock === undefined || input.CidrBlock === '') {
-      if (input.Ipv4IpamPoolId) throw ec2Errors.invalidValue('IPAM pools are not supported by elasticache-local; give a CidrBlock.');
+      if (input.Ipv4IpamPoolId)
+        throw ec2Errors.invalidValue('IPAM pools are not supported by elasticache-local; give a CidrBlock.');
       throw ec2Errors.missing("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");
     }
     blockCidr(input.CidrBlock, 'cidrBlock', ec2Errors.vpcRange);
@@ -115,8 +136,12 @@ export function vpcHandlers(store: Store): HandlerTable {
     const groups = listSecurityGroups(store, ctx).filter(
       (g) => g.VpcId === vpc.id && g.GroupId !== internal.defaultSecurityGroupId,
     );
-    const routeTables = store.resources.list<{ VpcId: string }>(ctx, EC2_KIND.routeTable).filter((r) => r.state.VpcId === vpc.id);
-    const acls = store.resources.list<{ VpcId: string }>(ctx, EC2_KIND.networkAcl).filter((r) => r.state.VpcId === vpc.id);
+    const routeTables = store.resources
+      .list<{ VpcId: string }>(ctx, EC2_KIND.routeTable)
+      .filter((r) => r.state.VpcId === vpc.id);
+    const acls = store.resources
+      .list<{ VpcId: string }>(ctx, EC2_KIND.networkAcl)
+      .filter((r) => r.state.VpcId === vpc.id);
     if (subnets.length > 0 || groups.length > 0 || routeTables.length > 1 || acls.length > 1) {
       throw ec2Errors.dependency(`The vpc '${vpc.id}' has dependencies and cannot be deleted.`);
     }
@@ -130,11 +155,15 @@ export function vpcHandlers(store: Store): HandlerTable {
     return {};
   };
 
-  const DescribeVpcAttribute = (input: DescribeVpcAttributeRequest, ctx: RequestContext): DescribeVpcAttributeResult => {
+  const DescribeVpcAttribute = (
+    input: DescribeVpcAttributeRequest,
+    ctx: RequestContext,
+  ): DescribeVpcAttributeResult => {
     ensureDefaultNetwork(store, ctx);
     const vpc = requireVpc(store, ctx, input.VpcId!);
     const attribute = input.Attribute as keyof VpcAttributes;
-    if (!ATTRIBUTES.includes(attribute)) throw ec2Errors.invalidValue(`Value (${attribute}) for parameter attribute is invalid.`);
+    if (!ATTRIBUTES.includes(attribute))
+      throw ec2Errors.invalidValue(`Value (${attribute}) for parameter attribute is invalid.`);
     return { VpcId: vpc.id, [MEMBERS[attribute]]: { Value: vpc.internal.attributes[attribute] } };
   };
 
@@ -146,7 +175,8 @@ export function vpcHandlers(store: Store): HandlerTable {
     if (given.length > 1) throw ec2Errors.combination('Only one attribute can be modified at a time.');
     const attribute = given[0];
     const value = input[MEMBERS[attribute]]!.Value;
-    if (value === undefined) throw ec2Errors.missing(`The request must contain the parameter ${MEMBERS[attribute]}.Value`);
+    if (value === undefined)
+      throw ec2Errors.missing(`The request must contain the parameter ${MEMBERS[attribute]}.Value`);
     const attributes = { ...vpc.internal.attributes, [attribute]: value };
     const internal: VpcInternal = { ...vpc.internal, attributes };
     store.resources.update(ctx, EC2_KIND.vpc, vpc.id, vpc.state, internal);

@@ -46,10 +46,20 @@ import {
   zonesForNewNodes,
 } from '../../domain/elasticache/cluster-settings.js';
 import { fault, invalidCombination, invalidValue } from '../../domain/elasticache/faults.js';
-import { clusterStyleId, maintenanceWindow, nextWindowStart, snapshotWindow, systemWindows } from '../../domain/elasticache/identifiers.js';
+import {
+  clusterStyleId,
+  maintenanceWindow,
+  nextWindowStart,
+  snapshotWindow,
+  systemWindows,
+} from '../../domain/elasticache/identifiers.js';
 import { JobQueue, type WorkQueue } from '../../domain/elasticache/jobs.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
-import { defaultVpcSecurityGroups, findSubnetGroup, type SecurityGroupDirectory } from '../../domain/elasticache/network.js';
+import {
+  defaultVpcSecurityGroups,
+  findSubnetGroup,
+  type SecurityGroupDirectory,
+} from '../../domain/elasticache/network.js';
 import { defaultParameterGroupName } from '../../domain/elasticache/parameter-groups.js';
 import {
   findGroup,
@@ -105,7 +115,10 @@ export function cacheClusterHandlers(
     if (input.AZMode === 'cross-az' && numNodes < 2) {
       throw invalidValue('Cross-AZ mode requires at least two cache nodes.');
     }
-    if (memcached && (input.SnapshotArns || input.SnapshotName || input.SnapshotRetentionLimit || input.SnapshotWindow)) {
+    if (
+      memcached &&
+      (input.SnapshotArns || input.SnapshotName || input.SnapshotRetentionLimit || input.SnapshotWindow)
+    ) {
       throw invalidCombination('Snapshots are not supported for Memcached clusters.');
     }
     checkSnapshotRetention(input.SnapshotRetentionLimit);
@@ -161,7 +174,11 @@ export function cacheClusterHandlers(
       notificationTopicArn: input.NotificationTopicArn,
       autoMinorVersionUpgrade: input.AutoMinorVersionUpgrade ?? true,
       snapshotRetentionLimit: memcached ? undefined : (input.SnapshotRetentionLimit ?? 0),
-      snapshotWindow: memcached ? undefined : input.SnapshotWindow ? snapshotWindow(input.SnapshotWindow) : systemWindows(id).snapshot,
+      snapshotWindow: memcached
+        ? undefined
+        : input.SnapshotWindow
+          ? snapshotWindow(input.SnapshotWindow)
+          : systemWindows(id).snapshot,
       authTokenEnabled: input.AuthToken !== undefined,
       authTokenLastModifiedDate: input.AuthToken !== undefined ? new Date() : undefined,
       transitEncryption: tls,
@@ -182,7 +199,9 @@ export function cacheClusterHandlers(
 
   const DescribeCacheClusters = (input: DescribeCacheClustersMessage, ctx: RequestContext) => {
     let clusters =
-      input.CacheClusterId !== undefined ? [getCluster(store, ctx, input.CacheClusterId).state] : listClusters(store, ctx).map((c) => c.state);
+      input.CacheClusterId !== undefined
+        ? [getCluster(store, ctx, input.CacheClusterId).state]
+        : listClusters(store, ctx).map((c) => c.state);
     if (input.ShowCacheClustersNotInReplicationGroups) clusters = clusters.filter((c) => !c.ReplicationGroupId);
     const { page, marker } = paginate(clusters, input);
     return { Marker: marker, CacheClusters: page.map((c) => presentCluster(c, input.ShowCacheNodeInfo ?? false)) };
@@ -215,7 +234,10 @@ export function cacheClusterHandlers(
       state.CacheSecurityGroups = cacheSecurityGroups(store, ctx, input.CacheSecurityGroupNames);
     }
     if (input.NotificationTopicArn !== undefined) {
-      state.NotificationConfiguration = { TopicArn: input.NotificationTopicArn, TopicStatus: input.NotificationTopicStatus ?? 'active' };
+      state.NotificationConfiguration = {
+        TopicArn: input.NotificationTopicArn,
+        TopicStatus: input.NotificationTopicStatus ?? 'active',
+      };
     } else if (input.NotificationTopicStatus !== undefined && state.NotificationConfiguration) {
       state.NotificationConfiguration.TopicStatus = input.NotificationTopicStatus;
     }
@@ -227,7 +249,10 @@ export function cacheClusterHandlers(
     }
     if (input.IpDiscovery !== undefined) state.IpDiscovery = input.IpDiscovery;
     if (input.LogDeliveryConfigurations !== undefined) {
-      state.LogDeliveryConfigurations = logDeliveryConfigurations(input.LogDeliveryConfigurations, state.LogDeliveryConfigurations);
+      state.LogDeliveryConfigurations = logDeliveryConfigurations(
+        input.LogDeliveryConfigurations,
+        state.LogDeliveryConfigurations,
+      );
     }
 
     // Changes that wait for the maintenance window unless ApplyImmediately.
@@ -237,14 +262,17 @@ export function cacheClusterHandlers(
       if (!(engine === 'redis' && targetEngine === 'valkey')) {
         throw invalidCombination(`Engine modifications other than redis to valkey are not supported.`);
       }
-      if (input.EngineVersion === undefined) throw invalidCombination('EngineVersion must be specified when changing Engine.');
+      if (input.EngineVersion === undefined)
+        throw invalidCombination('EngineVersion must be specified when changing Engine.');
       internal.pendingEngine = targetEngine;
     }
     let targetVersion = versionInfoOf(engine, state.EngineVersion) ?? defaultVersion(engine);
     if (input.EngineVersion !== undefined) {
       const requested = resolveVersion(targetEngine, input.EngineVersion);
       if (targetEngine === engine && compareVersions(requested.fullVersion, state.EngineVersion) < 0) {
-        throw invalidValue(`Cannot downgrade the engine version from ${state.EngineVersion} to ${requested.fullVersion}.`);
+        throw invalidValue(
+          `Cannot downgrade the engine version from ${state.EngineVersion} to ${requested.fullVersion}.`,
+        );
       }
       if (requested.fullVersion !== state.EngineVersion || targetEngine !== engine) {
         pending.EngineVersion = requested.fullVersion;
@@ -252,8 +280,16 @@ export function cacheClusterHandlers(
       }
     }
     if (input.CacheParameterGroupName !== undefined) {
-      internal.pendingParameterGroup = checkParameterGroup(store, ctx, input.CacheParameterGroupName.toLowerCase(), targetVersion.family);
-    } else if (pending.EngineVersion && versionInfoOf(targetEngine, pending.EngineVersion)?.family !== versionInfoOf(engine, state.EngineVersion)?.family) {
+      internal.pendingParameterGroup = checkParameterGroup(
+        store,
+        ctx,
+        input.CacheParameterGroupName.toLowerCase(),
+        targetVersion.family,
+      );
+    } else if (
+      pending.EngineVersion &&
+      versionInfoOf(targetEngine, pending.EngineVersion)?.family !== versionInfoOf(engine, state.EngineVersion)?.family
+    ) {
       throw invalidCombination(
         `The engine version ${pending.EngineVersion} needs a parameter group of family ${targetVersion.family}; specify CacheParameterGroupName.`,
       );
@@ -294,7 +330,8 @@ export function cacheClusterHandlers(
         pending.CacheNodeIdsToRemove = removing;
         delete internal.pendingNewZones;
       } else if (input.NumCacheNodes > current) {
-        if (removing.length > 0) throw invalidCombination('CacheNodeIdsToRemove is only valid when reducing the number of nodes.');
+        if (removing.length > 0)
+          throw invalidCombination('CacheNodeIdsToRemove is only valid when reducing the number of nodes.');
         const adding = input.NumCacheNodes - current;
         checkNodeQuota(store, ctx, adding);
         internal.pendingNewZones = zonesForNewNodes(
@@ -320,7 +357,9 @@ export function cacheClusterHandlers(
 
     state.PendingModifiedValues = pending;
     const hasPending =
-      Object.keys(pending).length > 0 || internal.pendingParameterGroup !== undefined || internal.pendingEngine !== undefined;
+      Object.keys(pending).length > 0 ||
+      internal.pendingParameterGroup !== undefined ||
+      internal.pendingEngine !== undefined;
     jobs.cancel(ctx, KIND.cacheCluster, state.CacheClusterId, 'modify');
     if (hasPending) {
       // A parameter group swap is applied as soon as possible, like ApplyImmediately (API reference).
@@ -349,7 +388,8 @@ export function cacheClusterHandlers(
     const { state } = cluster;
     requireClusterAvailable(cluster);
     const ids = input.CacheNodeIdsToReboot ?? [];
-    if (ids.length === 0) throw invalidValue('The parameter CacheNodeIdsToReboot must be provided and must not be blank.');
+    if (ids.length === 0)
+      throw invalidValue('The parameter CacheNodeIdsToReboot must be provided and must not be blank.');
     const nodes = state.CacheNodes ?? [];
     for (const nodeId of ids) {
       if (!nodes.some((n) => n.CacheNodeId === nodeId)) {
@@ -364,7 +404,9 @@ export function cacheClusterHandlers(
     saveCluster(store, ctx, cluster);
     if (state.ReplicationGroupId) {
       // A member's node comes back as a replica of the group's primary: the group's worker restarts it.
-      jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'reboot-member', { clusterId: state.CacheClusterId });
+      jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'reboot-member', {
+        clusterId: state.CacheClusterId,
+      });
     } else {
       jobs.enqueue(ctx, KIND.cacheCluster, state.CacheClusterId, 'reboot', { nodeIds: [...new Set(ids)] });
     }
@@ -406,12 +448,17 @@ export function cacheClusterHandlers(
     if ((input.CacheClusterId === undefined) === (input.ReplicationGroupId === undefined)) {
       throw invalidCombination('Exactly one of CacheClusterId or ReplicationGroupId must be specified.');
     }
-    const { nodeType: currentType, engine, version } =
-      input.ReplicationGroupId !== undefined
-        ? groupNodeType(store, ctx, input.ReplicationGroupId)
-        : (({ state }) => ({ nodeType: state.CacheNodeType, engine: state.Engine as Engine, version: state.EngineVersion }))(
-            getCluster(store, ctx, input.CacheClusterId),
-          );
+    const {
+      nodeType: currentType,
+      engine,
+      version,
+    } = input.ReplicationGroupId !== undefined
+      ? groupNodeType(store, ctx, input.ReplicationGroupId)
+      : (({ state }) => ({
+          nodeType: state.CacheNodeType,
+          engine: state.Engine as Engine,
+          version: state.EngineVersion,
+        }))(getCluster(store, ctx, input.CacheClusterId));
     const current = nodeType(currentType);
     const candidates = NODE_TYPES.filter(
       (t) => !t.previousGeneration && t.name !== currentType && nodeTypeSupports(t, engine, version),
@@ -432,4 +479,3 @@ export function cacheClusterHandlers(
     ListAllowedNodeTypeModifications,
   };
 }
-

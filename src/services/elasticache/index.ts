@@ -15,7 +15,12 @@ import { KIND } from '../../domain/elasticache/kinds.js';
 import { parameterGroupHandlers } from './parameter-groups.js';
 import { parameterGroupExists } from '../../domain/elasticache/parameter-groups.js';
 import { clusterNotFound, findGroup, groupNotFound } from '../../domain/elasticache/records.js';
-import { findCacheSecurityGroup, findSubnetGroup, type SecurityGroupDirectory, type SubnetDirectory } from '../../domain/elasticache/network.js';
+import {
+  findCacheSecurityGroup,
+  findSubnetGroup,
+  type SecurityGroupDirectory,
+  type SubnetDirectory,
+} from '../../domain/elasticache/network.js';
 import type { WorkQueue } from '../../domain/elasticache/jobs.js';
 import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
 import { replicationGroupHandlers } from './replication-groups/index.js';
@@ -91,7 +96,8 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
       },
       serverlesscachesnapshot: {
         exists: () => false,
-        notFound: (name) => fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${name}`),
+        notFound: (name) =>
+          fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${name}`),
       },
     }),
   };

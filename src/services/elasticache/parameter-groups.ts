@@ -24,7 +24,11 @@ import { FAMILIES } from '../../domain/elasticache/catalog.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { paginate } from './pagination.js';
-import { parameterTable, type ParameterDefinition, type ParameterTable } from '../../domain/elasticache/parameter-tables/index.js';
+import {
+  parameterTable,
+  type ParameterDefinition,
+  type ParameterTable,
+} from '../../domain/elasticache/parameter-tables/index.js';
 import { applyTags } from './tags.js';
 import {
   defaultGroup,
@@ -51,7 +55,9 @@ function requireGroup(store: Store, scope: Scope, rawName: string | undefined): 
 function groupInUse(store: Store, scope: Scope, name: string): boolean {
   return store.resources
     .list<CacheCluster>(scope, KIND.cacheCluster)
-    .some((c) => c.state.CacheParameterGroup?.CacheParameterGroupName === name || c.internal.pendingParameterGroup === name);
+    .some(
+      (c) => c.state.CacheParameterGroup?.CacheParameterGroupName === name || c.internal.pendingParameterGroup === name,
+    );
 }
 
 /**
@@ -73,7 +79,8 @@ const NUMBER = /^-?\d+(\.\d+)?$/;
  */
 function allowedByList(allowed: string, value: string, numeric: boolean): boolean {
   return allowed.split(',').some((alternative) => {
-    if (!numeric || NUMBER.test(alternative)) return numeric ? Number(alternative) === Number(value) : alternative === value;
+    if (!numeric || NUMBER.test(alternative))
+      return numeric ? Number(alternative) === Number(value) : alternative === value;
     const range = /^(-?\d+(?:\.\d+)?)?-(-?\d+(?:\.\d+)?)?$/.exec(alternative);
     if (!range) return false;
     const n = Number(value);
@@ -87,7 +94,9 @@ const FREE_FORM = new Set(['rename-commands']);
 /** Checks a value against the table's DataType and AllowedValues. */
 function checkValue(definition: ParameterDefinition, value: string): void {
   const reject = () =>
-    invalidValue(`Value ${value} for parameter ${definition.ParameterName} is invalid. Allowed values: ${definition.AllowedValues ?? definition.DataType}.`);
+    invalidValue(
+      `Value ${value} for parameter ${definition.ParameterName} is invalid. Allowed values: ${definition.AllowedValues ?? definition.DataType}.`,
+    );
   const allowed = definition.AllowedValues;
   switch (definition.DataType) {
     case 'integer':
@@ -136,7 +145,11 @@ function markClustersUsing(store: Store, scope: Scope, groupName: string, needsR
     if (state.CacheParameterGroup?.CacheParameterGroupName !== groupName) continue;
     if (needsReboot) {
       const nodeIds = (state.CacheNodes ?? []).map((n) => n.CacheNodeId!);
-      state.CacheParameterGroup = { CacheParameterGroupName: groupName, ParameterApplyStatus: 'pending-reboot', CacheNodeIdsToReboot: nodeIds };
+      state.CacheParameterGroup = {
+        CacheParameterGroupName: groupName,
+        ParameterApplyStatus: 'pending-reboot',
+        CacheNodeIdsToReboot: nodeIds,
+      };
       for (const node of state.CacheNodes ?? []) node.ParameterGroupStatus = 'pending-reboot';
     }
     store.resources.update(scope, KIND.cacheCluster, state.CacheClusterId!, state, internal);
@@ -154,7 +167,10 @@ function presentParameters(table: ParameterTable, values: Record<string, string>
       ? {
           ...p,
           Source: 'user',
-          CacheNodeTypeSpecificValues: p.CacheNodeTypeSpecificValues.map((v) => ({ ...v, Value: values[p.ParameterName] })),
+          CacheNodeTypeSpecificValues: p.CacheNodeTypeSpecificValues.map((v) => ({
+            ...v,
+            Value: values[p.ParameterName],
+          })),
         }
       : p,
   );
@@ -173,10 +189,15 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
       );
     }
     if (!FAMILIES.includes(family)) {
-      throw invalidValue(`The parameter CacheParameterGroupFamily is not valid: ${family}. Valid families: ${FAMILIES.join(', ')}.`);
+      throw invalidValue(
+        `The parameter CacheParameterGroupFamily is not valid: ${family}. Valid families: ${FAMILIES.join(', ')}.`,
+      );
     }
     if (store.resources.list(ctx, KIND.parameterGroup).length >= PARAMETER_GROUP_QUOTA) {
-      throw fault('CacheParameterGroupQuotaExceededFault', `You have reached the limit of ${PARAMETER_GROUP_QUOTA} cache parameter groups.`);
+      throw fault(
+        'CacheParameterGroupQuotaExceededFault',
+        `You have reached the limit of ${PARAMETER_GROUP_QUOTA} cache parameter groups.`,
+      );
     }
     const group: CacheParameterGroup = {
       CacheParameterGroupName: name,
@@ -185,7 +206,9 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
       IsGlobal: false,
       ARN: arn(ctx, 'parametergroup', name),
     };
-    if (!store.resources.insert(ctx, KIND.parameterGroup, name, group, { values: {} } satisfies ParameterGroupInternal)) {
+    if (
+      !store.resources.insert(ctx, KIND.parameterGroup, name, group, { values: {} } satisfies ParameterGroupInternal)
+    ) {
       throw fault('CacheParameterGroupAlreadyExistsFault', `Parameter group ${name} already exists.`);
     }
     applyTags(store, group.ARN!, input.Tags);
@@ -265,7 +288,13 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
     const changes = checkNameValues(tableOf(store, ctx, group), input.ParameterNameValues, true);
     for (const change of changes) group.values[change.name] = change.value;
     save(ctx, group);
-    markClustersUsing(store, ctx, group.name, changes.some((c) => c.changeType === 'requires-reboot'), work);
+    markClustersUsing(
+      store,
+      ctx,
+      group.name,
+      changes.some((c) => c.changeType === 'requires-reboot'),
+      work,
+    );
     store.events.record(ctx, 'cache-parameter-group', group.name, `Updated parameter group ${group.name}`);
     return { CacheParameterGroupName: group.name };
   };
@@ -284,14 +313,20 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
       ? Object.keys(group.values).map((name) => ({
           name,
           changeType:
-            [...table.parameters, ...table.nodeTypeSpecificParameters].find((p) => p.ParameterName === name)?.ChangeType ??
-            'immediate',
+            [...table.parameters, ...table.nodeTypeSpecificParameters].find((p) => p.ParameterName === name)
+              ?.ChangeType ?? 'immediate',
         }))
       : checkNameValues(table, names, false);
     for (const { name } of resetting) delete group.values[name];
     save(ctx, group);
     if (resetting.length > 0) {
-      markClustersUsing(store, ctx, group.name, resetting.some((c) => c.changeType === 'requires-reboot'), work);
+      markClustersUsing(
+        store,
+        ctx,
+        group.name,
+        resetting.some((c) => c.changeType === 'requires-reboot'),
+        work,
+      );
     }
     store.events.record(ctx, 'cache-parameter-group', group.name, `Reset parameter group ${group.name}`);
     return { CacheParameterGroupName: group.name };
@@ -304,7 +339,11 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
     }
     const user = store.resources
       .list<CacheCluster>(ctx, KIND.cacheCluster)
-      .find((c) => c.state.CacheParameterGroup?.CacheParameterGroupName === group.name || c.internal.pendingParameterGroup === group.name);
+      .find(
+        (c) =>
+          c.state.CacheParameterGroup?.CacheParameterGroupName === group.name ||
+          c.internal.pendingParameterGroup === group.name,
+      );
     if (user) {
       throw fault(
         'InvalidCacheParameterGroupStateFault',

@@ -44,7 +44,10 @@ export function securityGroupHandlers(store: Store): HandlerTable {
     const description = requireValue(input.Description, 'Description');
     if (name === 'default') throw invalidValue('The cache security group name "Default" is reserved.');
     if (store.resources.list(ctx, KIND.securityGroup).length >= SECURITY_GROUP_QUOTA) {
-      throw fault('CacheSecurityGroupQuotaExceededFault', `You have reached the limit of ${SECURITY_GROUP_QUOTA} cache security groups.`);
+      throw fault(
+        'CacheSecurityGroupQuotaExceededFault',
+        `You have reached the limit of ${SECURITY_GROUP_QUOTA} cache security groups.`,
+      );
     }
     const group: CacheSecurityGroup = {
       OwnerId: ctx.account,
@@ -70,14 +73,23 @@ export function securityGroupHandlers(store: Store): HandlerTable {
     return { Marker: marker, CacheSecurityGroups: page };
   };
 
-  const AuthorizeCacheSecurityGroupIngress = (input: AuthorizeCacheSecurityGroupIngressMessage, ctx: RequestContext) => {
+  const AuthorizeCacheSecurityGroupIngress = (
+    input: AuthorizeCacheSecurityGroupIngressMessage,
+    ctx: RequestContext,
+  ) => {
     const group = requireGroup(ctx, input.CacheSecurityGroupName);
     const { name, owner } = ingress(input);
     const rules = group.EC2SecurityGroups ?? [];
     if (rules.some((r) => r.EC2SecurityGroupName === name && r.EC2SecurityGroupOwnerId === owner)) {
-      throw fault('AuthorizationAlreadyExistsFault', `EC2 security group ${name} (owner ${owner}) is already authorized.`);
+      throw fault(
+        'AuthorizationAlreadyExistsFault',
+        `EC2 security group ${name} (owner ${owner}) is already authorized.`,
+      );
     }
-    group.EC2SecurityGroups = [...rules, { Status: 'authorized', EC2SecurityGroupName: name, EC2SecurityGroupOwnerId: owner }];
+    group.EC2SecurityGroups = [
+      ...rules,
+      { Status: 'authorized', EC2SecurityGroupName: name, EC2SecurityGroupOwnerId: owner },
+    ];
     save(ctx, group);
     return { CacheSecurityGroup: group };
   };
@@ -102,7 +114,10 @@ export function securityGroupHandlers(store: Store): HandlerTable {
       .list<CacheCluster>(ctx, KIND.cacheCluster)
       .find((c) => (c.state.CacheSecurityGroups ?? []).some((g) => g.CacheSecurityGroupName === name));
     if (user) {
-      throw fault('InvalidCacheSecurityGroupStateFault', `Cache security group ${name} is in use by cache cluster ${user.id}.`);
+      throw fault(
+        'InvalidCacheSecurityGroupStateFault',
+        `Cache security group ${name} is in use by cache cluster ${user.id}.`,
+      );
     }
     store.resources.delete(ctx, KIND.securityGroup, name);
     store.tags.removeAll(group.ARN!);

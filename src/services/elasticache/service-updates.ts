@@ -35,7 +35,10 @@ function findServiceUpdate(name: string): ServiceUpdate {
 }
 
 export function serviceUpdateHandlers(_store: Store): HandlerTable {
-  const DescribeServiceUpdates = (input: DescribeServiceUpdatesMessage, _ctx: RequestContext): ServiceUpdatesMessage => {
+  const DescribeServiceUpdates = (
+    input: DescribeServiceUpdatesMessage,
+    _ctx: RequestContext,
+  ): ServiceUpdatesMessage => {
     let updates = [...SERVICE_UPDATES];
     if (input.ServiceUpdateName !== undefined && input.ServiceUpdateName !== '') {
       updates = [findServiceUpdate(input.ServiceUpdateName)];
@@ -49,7 +52,9 @@ export function serviceUpdateHandlers(_store: Store): HandlerTable {
   const DescribeUpdateActions = (input: DescribeUpdateActionsMessage, _ctx: RequestContext): UpdateActionsMessage => {
     const range = input.ServiceUpdateTimeRange;
     if (range?.StartTime && range.EndTime && range.StartTime.getTime() > range.EndTime.getTime()) {
-      throw invalidValue('The parameter ServiceUpdateTimeRange.StartTime must be earlier than ServiceUpdateTimeRange.EndTime.');
+      throw invalidValue(
+        'The parameter ServiceUpdateTimeRange.StartTime must be earlier than ServiceUpdateTimeRange.EndTime.',
+      );
     }
     // With no service updates there is nothing to act on; a name that matches nothing is an empty list here
     // (the model gives this operation no ServiceUpdateNotFoundFault).
@@ -61,7 +66,10 @@ export function serviceUpdateHandlers(_store: Store): HandlerTable {
   /** Apply and Stop: the update must exist; each named resource is then answered on its own. */
   const batch =
     (verb: 'apply' | 'stop') =>
-    (input: BatchApplyUpdateActionMessage | BatchStopUpdateActionMessage, _ctx: RequestContext): UpdateActionResultsMessage => {
+    (
+      input: BatchApplyUpdateActionMessage | BatchStopUpdateActionMessage,
+      _ctx: RequestContext,
+    ): UpdateActionResultsMessage => {
       const name = requireValue(input.ServiceUpdateName, 'ServiceUpdateName');
       findServiceUpdate(name);
       // Unreachable while SERVICE_UPDATES is empty: the emulator keeps no update actions to apply or stop.

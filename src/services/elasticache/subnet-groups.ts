@@ -31,8 +31,7 @@ import {
 
 export const SUBNETS_PER_GROUP = 20;
 export const SUBNET_GROUP_QUOTA = 300;
-const notFound = (name: string) =>
-  fault('CacheSubnetGroupNotFoundFault', `Cache subnet group ${name} does not exist.`);
+const notFound = (name: string) => fault('CacheSubnetGroupNotFoundFault', `Cache subnet group ${name} does not exist.`);
 
 const NAME = /^[a-z0-9-]+$/;
 
@@ -41,7 +40,10 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
     const unique = [...new Set(ids ?? [])];
     if (unique.length === 0) throw invalidValue('The parameter SubnetIds must be provided and must not be blank.');
     if (unique.length > SUBNETS_PER_GROUP) {
-      throw fault('CacheSubnetQuotaExceededFault', `A cache subnet group can have at most ${SUBNETS_PER_GROUP} subnets.`);
+      throw fault(
+        'CacheSubnetQuotaExceededFault',
+        `A cache subnet group can have at most ${SUBNETS_PER_GROUP} subnets.`,
+      );
     }
     const found = unique.map((id) => {
       const subnet = subnets.find(ctx, id);
@@ -65,7 +67,10 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
     }
     const found = resolveSubnets(ctx, input.SubnetIds);
     if (store.resources.list(ctx, KIND.subnetGroup).length >= SUBNET_GROUP_QUOTA) {
-      throw fault('CacheSubnetGroupQuotaExceededFault', `You have reached the limit of ${SUBNET_GROUP_QUOTA} cache subnet groups.`);
+      throw fault(
+        'CacheSubnetGroupQuotaExceededFault',
+        `You have reached the limit of ${SUBNET_GROUP_QUOTA} cache subnet groups.`,
+      );
     }
     const group = subnetGroupShape(ctx, name, description, found);
     if (!store.resources.insert(ctx, KIND.subnetGroup, name, group)) {
@@ -83,7 +88,10 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
       if (!group) throw notFound(input.CacheSubnetGroupName.toLowerCase());
       groups = [group];
     } else {
-      groups = [defaultSubnetGroup(ctx), ...store.resources.list<CacheSubnetGroup>(ctx, KIND.subnetGroup).map((r) => r.state)];
+      groups = [
+        defaultSubnetGroup(ctx),
+        ...store.resources.list<CacheSubnetGroup>(ctx, KIND.subnetGroup).map((r) => r.state),
+      ];
     }
     const { page, marker } = paginate(groups, input);
     return { Marker: marker, CacheSubnetGroups: page };
@@ -104,7 +112,11 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
       const inUse = usersOf(ctx, name);
       if (dropped.length > 0 && inUse.length > 0) {
         const zones = new Set(inUse.flatMap((c) => (c.state.CacheNodes ?? []).map((n) => n.CustomerAvailabilityZone)));
-        const needed = dropped.find((s) => zones.has(s.SubnetAvailabilityZone?.Name) && !found.some((f) => f.availabilityZone === s.SubnetAvailabilityZone?.Name));
+        const needed = dropped.find(
+          (s) =>
+            zones.has(s.SubnetAvailabilityZone?.Name) &&
+            !found.some((f) => f.availabilityZone === s.SubnetAvailabilityZone?.Name),
+        );
         if (needed) throw fault('SubnetInUse', `The subnet ${needed.SubnetIdentifier} is in use by cache nodes.`);
       }
       if (inUse.length > 0 && found[0].vpcId !== group.VpcId) {
@@ -112,7 +124,8 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
       }
       group = { ...subnetGroupShape(ctx, name, group.CacheSubnetGroupDescription!, found) };
     }
-    if (input.CacheSubnetGroupDescription !== undefined) group.CacheSubnetGroupDescription = input.CacheSubnetGroupDescription;
+    if (input.CacheSubnetGroupDescription !== undefined)
+      group.CacheSubnetGroupDescription = input.CacheSubnetGroupDescription;
     store.resources.update(ctx, KIND.subnetGroup, name, group, stored.internal);
     store.events.record(ctx, 'cache-subnet-group', name, `Cache subnet group ${name} modified`);
     return { CacheSubnetGroup: group };

@@ -40,7 +40,10 @@ export function applyTags(store: Store, resourceArn: string, tags: RequestTag[] 
   const current = store.tags.list(resourceArn);
   const keys = new Set([...current.map((t) => t.Key), ...valid.map((t) => t.Key)]);
   if (keys.size > TAG_LIMIT) {
-    throw fault('TagQuotaPerResourceExceeded', `The request cannot be processed because it would exceed the allowed number of tags (${TAG_LIMIT}) for the resource.`);
+    throw fault(
+      'TagQuotaPerResourceExceeded',
+      `The request cannot be processed because it would exceed the allowed number of tags (${TAG_LIMIT}) for the resource.`,
+    );
   }
   store.tags.put(resourceArn, valid);
   return store.tags.list(resourceArn);
@@ -56,7 +59,10 @@ export function tagHandlers(store: Store, resolvers: Partial<Record<ArnType, Tag
     // so the tags of one resource are kept under one canonical ARN, the one its create and delete use.
     const name = parsed.type === 'reserved-instance' ? parsed.name : parsed.name.toLowerCase();
     // A resource of another account or region does not exist for this caller.
-    const here = parsed.account === ctx.account && parsed.region === ctx.region && partitionOf(parsed.region) === value.split(':')[1];
+    const here =
+      parsed.account === ctx.account &&
+      parsed.region === ctx.region &&
+      partitionOf(parsed.region) === value.split(':')[1];
     if (!here || !resolver.exists(ctx, name)) throw resolver.notFound(name);
     resolver.checkState?.(ctx, name);
     return arn(ctx, parsed.type, name);

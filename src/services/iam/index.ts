@@ -22,7 +22,13 @@ export function iamApi(): QueryApi {
           throw new AwsError('NoSuchEntity', `The user with name ${input.UserName} cannot be found.`, 404);
         }
         return {
-          User: { Path: '/', UserName: 'root', UserId: ctx.account, Arn: `arn:${ctx.partition}:iam::${ctx.account}:root`, CreateDate: STARTED },
+          User: {
+            Path: '/',
+            UserName: 'root',
+            UserId: ctx.account,
+            Arn: `arn:${ctx.partition}:iam::${ctx.account}:root`,
+            CreateDate: STARTED,
+          },
         };
       },
     },

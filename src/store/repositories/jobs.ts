@@ -60,7 +60,15 @@ export class JobRepository {
     this.tracker.beforeWrite();
     const now = Date.now();
     const { lastInsertRowid } = this.insertStmt.run(
-      scope.account, scope.region, kind, resourceId, action, JSON.stringify(payload), runAfter, now, now,
+      scope.account,
+      scope.region,
+      kind,
+      resourceId,
+      action,
+      JSON.stringify(payload),
+      runAfter,
+      now,
+      now,
     );
     if (runAfter <= now) this.enqueuedDue.push(Number(lastInsertRowid));
   }

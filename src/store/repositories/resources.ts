@@ -74,7 +74,14 @@ export class ResourceRepository {
   }
 
   /** Inserts a new resource; false when one with this id already exists (the loser of a race). */
-  insert<T>(scope: Scope, kind: string, id: string, state: T, internal: Record<string, any> = {}, createdAt = Date.now()) {
+  insert<T>(
+    scope: Scope,
+    kind: string,
+    id: string,
+    state: T,
+    internal: Record<string, any> = {},
+    createdAt = Date.now(),
+  ) {
     this.tracker.beforeWrite();
     const stateJson = JSON.stringify(state);
     const internalJson = JSON.stringify(internal);

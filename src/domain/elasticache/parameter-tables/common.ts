@@ -103,7 +103,10 @@ export function compareParameterNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function materializeParameters(specs: readonly ParamSpec[], minimumEngineVersion: string): ParameterDefinition[] {
+export function materializeParameters(
+  specs: readonly ParamSpec[],
+  minimumEngineVersion: string,
+): ParameterDefinition[] {
   return [...specs]
     .sort((x, y) => compareParameterNames(x.name, y.name))
     .map((s) => {

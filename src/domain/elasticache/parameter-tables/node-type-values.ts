@@ -247,7 +247,9 @@ export const VALKEY_REPLICA_BUFFER_LIMIT_VALUES = buildReplicaLimits(VALKEY_MAXM
  * Previous-generation rows come from the earlier revision of the Memcached
  * table; they are kept as documented even where they look irregular.
  */
-export const MEMCACHED_NODE_VALUES: ReadonlyArray<readonly [nodeType: string, maxCacheMemoryMiB: number, numThreads: number]> = [
+export const MEMCACHED_NODE_VALUES: ReadonlyArray<
+  readonly [nodeType: string, maxCacheMemoryMiB: number, numThreads: number]
+> = [
   ['cache.t1.micro', 213, 1],
   ['cache.t2.micro', 555, 1],
   ['cache.t2.small', 1588, 1],

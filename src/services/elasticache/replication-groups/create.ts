@@ -10,7 +10,12 @@ import type { RequestContext } from '../../../api/query-api.js';
 import { arn } from '../../../domain/elasticache/arns.js';
 import { checkAuthToken } from '../../../domain/elasticache/auth-tokens.js';
 import type { Engine } from '../../../common/engines.js';
-import { DEFAULT_PORTS, defaultVersion, versionInfoOf, type NodeTypeInfo } from '../../../domain/elasticache/catalog.js';
+import {
+  DEFAULT_PORTS,
+  defaultVersion,
+  versionInfoOf,
+  type NodeTypeInfo,
+} from '../../../domain/elasticache/catalog.js';
 import {
   cacheSecurityGroups,
   checkNodeQuota,
@@ -27,7 +32,12 @@ import {
   type NewClusterSettings,
 } from '../../../domain/elasticache/cluster-settings.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
-import { clusterStyleId, maintenanceWindow, snapshotWindow, systemWindows } from '../../../domain/elasticache/identifiers.js';
+import {
+  clusterStyleId,
+  maintenanceWindow,
+  snapshotWindow,
+  systemWindows,
+} from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import { findSubnetGroup, subnetZones } from '../../../domain/elasticache/network.js';
 import { defaultParameterGroupName, findParameterGroup } from '../../../domain/elasticache/parameter-groups.js';
@@ -52,21 +62,32 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
   return (input: CreateReplicationGroupMessage, ctx: RequestContext): GroupState => {
     const id = clusterStyleId(input.ReplicationGroupId, 'ReplicationGroupId', 40);
     const description = requireValue(input.ReplicationGroupDescription, 'ReplicationGroupDescription');
-    if (findGroup(store, ctx, id)) throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
+    if (findGroup(store, ctx, id))
+      throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
     refuseUnavailableSources(input);
 
-    const primary = input.PrimaryClusterId !== undefined ? existingPrimary(store, ctx, input.PrimaryClusterId) : undefined;
+    const primary =
+      input.PrimaryClusterId !== undefined ? existingPrimary(store, ctx, input.PrimaryClusterId) : undefined;
     const base = primary?.state;
     const engine = base ? (base.Engine as Engine) : input.Engine === undefined ? 'redis' : engineOf(input.Engine);
     if (engine === 'memcached') throw invalidValue('Replication groups are not supported for Memcached clusters.');
-    const version = base ? (versionInfoOf(engine, base.EngineVersion) ?? defaultVersion(engine)) : resolveVersion(engine, input.EngineVersion);
+    const version = base
+      ? (versionInfoOf(engine, base.EngineVersion) ?? defaultVersion(engine))
+      : resolveVersion(engine, input.EngineVersion);
     const type = checkNodeType(base?.CacheNodeType ?? input.CacheNodeType, engine, version);
-    const { clusterMode, parameterGroup } = chooseClusterMode(store, ctx, input, base?.CacheParameterGroup.CacheParameterGroupName, version.family);
+    const { clusterMode, parameterGroup } = chooseClusterMode(
+      store,
+      ctx,
+      input,
+      base?.CacheParameterGroup.CacheParameterGroupName,
+      version.family,
+    );
     if (clusterMode && primary) throw invalidCombination('PrimaryClusterId cannot be used with cluster mode enabled.');
 
     const subnetGroupName = (base?.CacheSubnetGroupName ?? input.CacheSubnetGroupName ?? 'default').toLowerCase();
     const subnetGroup = findSubnetGroup(store, ctx, subnetGroupName);
-    if (!subnetGroup) throw fault('CacheSubnetGroupNotFoundFault', `CacheSubnetGroup ${subnetGroupName} does not exist.`);
+    if (!subnetGroup)
+      throw fault('CacheSubnetGroupNotFoundFault', `CacheSubnetGroup ${subnetGroupName} does not exist.`);
     const shards = planShards(input, {
       clusterMode,
       zones: subnetZones(ctx.region, subnetGroup),
@@ -81,7 +102,8 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
 
     // Built around a cluster, the group takes its security groups; the request is still checked as AWS checks it.
     if (base) checkSecurityGroupKinds(input);
-    const vpcSecurityGroups = base?.SecurityGroups ?? securityGroupsOnCreate(securityGroups, ctx, subnetGroup.VpcId, input);
+    const vpcSecurityGroups =
+      base?.SecurityGroups ?? securityGroupsOnCreate(securityGroups, ctx, subnetGroup.VpcId, input);
     const windows = systemWindows(id);
     const maintenance = input.PreferredMaintenanceWindow
       ? maintenanceWindow(input.PreferredMaintenanceWindow)
@@ -127,7 +149,11 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
         saveCluster(store, ctx, primary);
         continue;
       }
-      const state = newClusterState(ctx, { ...settings, id: member.CacheClusterId, zones: [member.PreferredAvailabilityZone!] });
+      const state = newClusterState(ctx, {
+        ...settings,
+        id: member.CacheClusterId,
+        zones: [member.PreferredAvailabilityZone!],
+      });
       insertCluster(store, ctx, state, memberInternal(group));
     }
     applyTags(store, group.state.ARN, input.Tags);
@@ -139,16 +165,24 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
 /** Sources of data a new group cannot be seeded from here yet. */
 function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
   if (input.GlobalReplicationGroupId !== undefined) {
-    throw fault('GlobalReplicationGroupNotFoundFault', `Global replication group ${input.GlobalReplicationGroupId} not found.`);
+    throw fault(
+      'GlobalReplicationGroupNotFoundFault',
+      `Global replication group ${input.GlobalReplicationGroupId} not found.`,
+    );
   }
   if (input.SnapshotName !== undefined) {
     throw fault('SnapshotNotFoundFault', `Snapshot not found: ${input.SnapshotName.toLowerCase()}`);
   }
   if (input.ServerlessCacheSnapshotName !== undefined) {
-    throw fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`);
+    throw fault(
+      'ServerlessCacheSnapshotNotFoundFault',
+      `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`,
+    );
   }
   if (input.SnapshotArns?.length) {
-    throw invalidValue(`The snapshot ${input.SnapshotArns[0]} cannot be read: seeding from an S3 object is not available here.`);
+    throw invalidValue(
+      `The snapshot ${input.SnapshotArns[0]} cannot be read: seeding from an S3 object is not available here.`,
+    );
   }
   if (input.UserGroupIds?.length) {
     if (input.AuthToken !== undefined) throw invalidCombination('AuthToken and UserGroupIds cannot be used together.');
@@ -160,11 +194,18 @@ function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
 function existingPrimary(store: Store, scope: Scope, clusterId: string): StoredCluster {
   const primary = getCluster(store, scope, clusterId);
   if (primary.state.ReplicationGroupId) {
-    throw fault('InvalidCacheClusterStateFault', `Cache cluster ${primary.state.CacheClusterId} already belongs to replication group ${primary.state.ReplicationGroupId}.`);
+    throw fault(
+      'InvalidCacheClusterStateFault',
+      `Cache cluster ${primary.state.CacheClusterId} already belongs to replication group ${primary.state.ReplicationGroupId}.`,
+    );
   }
-  if (primary.state.Engine === 'memcached') throw invalidValue('Replication groups are not supported for Memcached clusters.');
+  if (primary.state.Engine === 'memcached')
+    throw invalidValue('Replication groups are not supported for Memcached clusters.');
   if (primary.state.CacheClusterStatus !== 'available') {
-    throw fault('InvalidCacheClusterStateFault', `Cache cluster ${primary.state.CacheClusterId} is not in available state.`);
+    throw fault(
+      'InvalidCacheClusterStateFault',
+      `Cache cluster ${primary.state.CacheClusterId} is not in available state.`,
+    );
   }
   return primary;
 }
@@ -179,7 +220,8 @@ function chooseClusterMode(
 ): { clusterMode: boolean; parameterGroup: string } {
   const requested = primaryGroup ?? input.CacheParameterGroupName?.toLowerCase();
   const info = requested !== undefined ? findParameterGroup(store, scope, requested) : undefined;
-  if (requested !== undefined && !info) throw fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${requested}`);
+  if (requested !== undefined && !info)
+    throw fault('CacheParameterGroupNotFoundFault', `CacheParameterGroup not found: ${requested}`);
   const clusterMode = info ? info.clusterEnabled : input.ClusterMode === 'enabled';
   if (input.ClusterMode === 'enabled' && !clusterMode) {
     throw invalidCombination('Cluster mode should be enabled in parameter group, but found it is disabled.');
@@ -194,14 +236,21 @@ function chooseClusterMode(
 /** Failover, Multi-AZ, AUTH / TLS, data tiering and snapshot retention; returns whether failover is on. */
 function checkGroupOptions(
   input: CreateReplicationGroupMessage,
-  { clusterMode, totalMembers, tls, type }: { clusterMode: boolean; totalMembers: number; tls: boolean; type: NodeTypeInfo },
+  {
+    clusterMode,
+    totalMembers,
+    tls,
+    type,
+  }: { clusterMode: boolean; totalMembers: number; tls: boolean; type: NodeTypeInfo },
 ): boolean {
   const failover = input.AutomaticFailoverEnabled ?? clusterMode;
   if (clusterMode && input.AutomaticFailoverEnabled === false) {
     throw invalidCombination('Redis with cluster mode enabled cannot be created with automatic failover disabled.');
   }
   if (failover && !clusterMode && totalMembers < 2) {
-    throw invalidCombination('When using automatic failover, there must be at least 2 cache clusters in the replication group.');
+    throw invalidCombination(
+      'When using automatic failover, there must be at least 2 cache clusters in the replication group.',
+    );
   }
   if (input.MultiAZEnabled && !failover) {
     throw invalidCombination('Multi-AZ requires automatic failover: set AutomaticFailoverEnabled to true.');
@@ -253,7 +302,12 @@ function buildGroupState(scope: Scope, input: CreateReplicationGroupMessage, pla
     NodeGroupMembers: shard.zones.map((zone, i) => {
       const memberId = i === 0 && primary ? primary.state.CacheClusterId : nextFreeName(shard.nodeGroupId);
       memberIds.push(memberId);
-      return { CacheClusterId: memberId, CacheNodeId: MEMBER_NODE, PreferredAvailabilityZone: zone, CurrentRole: i === 0 ? 'primary' : 'replica' };
+      return {
+        CacheClusterId: memberId,
+        CacheNodeId: MEMBER_NODE,
+        PreferredAvailabilityZone: zone,
+        CurrentRole: i === 0 ? 'primary' : 'replica',
+      };
     }),
   }));
   const retention = input.SnapshotRetentionLimit ?? 0;

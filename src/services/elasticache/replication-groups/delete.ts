@@ -7,7 +7,15 @@ import type { RequestContext } from '../../../api/query-api.js';
 import { fault, invalidCombination } from '../../../domain/elasticache/faults.js';
 import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
-import { getCluster, getGroup, isClusterMode, primaryOf, saveCluster, saveGroup, type GroupState } from '../../../domain/elasticache/records.js';
+import {
+  getCluster,
+  getGroup,
+  isClusterMode,
+  primaryOf,
+  saveCluster,
+  saveGroup,
+  type GroupState,
+} from '../../../domain/elasticache/records.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
 export function deleteReplicationGroup({ store, jobs }: GroupHandlerDeps) {
@@ -15,21 +23,29 @@ export function deleteReplicationGroup({ store, jobs }: GroupHandlerDeps) {
     const group = getGroup(store, ctx, input.ReplicationGroupId);
     const { state, internal } = group;
     if (!['available', 'create-failed'].includes(state.Status)) {
-      throw fault('InvalidReplicationGroupStateFault', `Replication group ${state.ReplicationGroupId} is not in available state (it is ${state.Status}).`);
+      throw fault(
+        'InvalidReplicationGroupStateFault',
+        `Replication group ${state.ReplicationGroupId} is not in available state (it is ${state.Status}).`,
+      );
     }
     if (input.RetainPrimaryCluster) {
-      if (isClusterMode(state)) throw invalidCombination('RetainPrimaryCluster is not supported for replication groups with cluster mode enabled.');
+      if (isClusterMode(state))
+        throw invalidCombination(
+          'RetainPrimaryCluster is not supported for replication groups with cluster mode enabled.',
+        );
       internal.retainPrimaryCluster = true;
     }
     if (input.FinalSnapshotIdentifier !== undefined) {
       const name = clusterStyleId(input.FinalSnapshotIdentifier, 'FinalSnapshotIdentifier', 255);
-      if (store.resources.get(ctx, KIND.snapshot, name)) throw fault('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
+      if (store.resources.get(ctx, KIND.snapshot, name))
+        throw fault('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
       internal.finalSnapshotIdentifier = name;
     }
     state.Status = 'deleting';
     state.PendingModifiedValues = {};
     for (const member of state.MemberClusters.map((m) => getCluster(store, ctx, m))) {
-      const keep = internal.retainPrimaryCluster && member.state.CacheClusterId === primaryOf(state.NodeGroups[0])?.CacheClusterId;
+      const keep =
+        internal.retainPrimaryCluster && member.state.CacheClusterId === primaryOf(state.NodeGroups[0])?.CacheClusterId;
       if (!keep) {
         member.state.CacheClusterStatus = 'deleting';
         saveCluster(store, ctx, member);

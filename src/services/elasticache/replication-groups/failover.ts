@@ -3,7 +3,14 @@ import type { TestFailoverMessage } from '@aws-sdk/client-elasticache';
 import type { RequestContext } from '../../../api/query-api.js';
 import { fault, requireValue } from '../../../domain/elasticache/faults.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
-import { getGroup, recordGroupEvent, replicasOf, requireGroupAvailable, saveGroup, type GroupState } from '../../../domain/elasticache/records.js';
+import {
+  getGroup,
+  recordGroupEvent,
+  replicasOf,
+  requireGroupAvailable,
+  saveGroup,
+  type GroupState,
+} from '../../../domain/elasticache/records.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 import { FAILOVERS_PER_DAY } from './limits.js';
 
@@ -16,20 +23,33 @@ export function testFailover({ store, jobs }: GroupHandlerDeps) {
     const nodeGroupId = requireValue(input.NodeGroupId, 'NodeGroupId');
     requireGroupAvailable(group);
     const nodeGroup = state.NodeGroups.find((g) => g.NodeGroupId === nodeGroupId);
-    if (!nodeGroup) throw fault('NodeGroupNotFoundFault', `Node group ${nodeGroupId} not found in replication group ${state.ReplicationGroupId}.`);
+    if (!nodeGroup)
+      throw fault(
+        'NodeGroupNotFoundFault',
+        `Node group ${nodeGroupId} not found in replication group ${state.ReplicationGroupId}.`,
+      );
     if (state.AutomaticFailover !== 'enabled') {
-      throw fault('TestFailoverNotAvailableFault', `Automatic failover is not enabled for replication group ${state.ReplicationGroupId}.`);
+      throw fault(
+        'TestFailoverNotAvailableFault',
+        `Automatic failover is not enabled for replication group ${state.ReplicationGroupId}.`,
+      );
     }
     if (replicasOf(nodeGroup).length === 0) {
       throw fault('TestFailoverNotAvailableFault', `Node group ${nodeGroupId} has no replica to fail over to.`);
     }
     if (internal.failover) {
-      throw fault('InvalidReplicationGroupStateFault', `A failover of replication group ${state.ReplicationGroupId} is already in progress.`);
+      throw fault(
+        'InvalidReplicationGroupStateFault',
+        `A failover of replication group ${state.ReplicationGroupId} is already in progress.`,
+      );
     }
     const now = Date.now();
     const recent = (internal.failoverCalls ?? []).filter((at) => at > now - DAY_MS);
     if (recent.length >= FAILOVERS_PER_DAY) {
-      throw fault('APICallRateForCustomerExceededFault', `TestFailover can be called for at most ${FAILOVERS_PER_DAY} node groups in a rolling 24 hours.`);
+      throw fault(
+        'APICallRateForCustomerExceededFault',
+        `TestFailover can be called for at most ${FAILOVERS_PER_DAY} node groups in a rolling 24 hours.`,
+      );
     }
     internal.failoverCalls = [...recent, now];
     internal.failover = { nodeGroupId, reason: 'test' };

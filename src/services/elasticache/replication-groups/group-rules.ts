@@ -35,7 +35,8 @@ export function checkReplicaCount(count: number): void {
 }
 
 export function requireApplyImmediately(value: boolean | undefined): void {
-  if (value !== true) throw invalidValue('ApplyImmediately=false is not currently supported; set ApplyImmediately to true.');
+  if (value !== true)
+    throw invalidValue('ApplyImmediately=false is not currently supported; set ApplyImmediately to true.');
 }
 
 /** Cluster mode disabled with automatic failover keeps at least one replica. */
@@ -53,9 +54,21 @@ export function nextMemberNumber(group: GroupState, nodeGroupId: string | undefi
 }
 
 /** Stores new member clusters shaped after `template`, one per member. */
-export function insertMembers(store: Store, scope: Scope, group: StoredGroup, template: ClusterState, members: StoredMember[]): void {
+export function insertMembers(
+  store: Store,
+  scope: Scope,
+  group: StoredGroup,
+  template: ClusterState,
+  members: StoredMember[],
+): void {
   for (const member of members) {
-    const state = newMemberFrom(template, scope, member.CacheClusterId, group.state.ReplicationGroupId, member.PreferredAvailabilityZone!);
+    const state = newMemberFrom(
+      template,
+      scope,
+      member.CacheClusterId,
+      group.state.ReplicationGroupId,
+      member.PreferredAvailabilityZone!,
+    );
     insertCluster(store, scope, state, memberInternal(group));
   }
 }

@@ -29,22 +29,49 @@ import { applyTags } from '../tags.js';
 import { MAX_REPLICAS } from './limits.js';
 
 /** CreateCacheCluster with ReplicationGroupId: a new replica in a group with cluster mode disabled. */
-export function addReplicaCluster(store: Store, jobs: JobQueue, input: CreateCacheClusterMessage, ctx: RequestContext, id: string) {
+export function addReplicaCluster(
+  store: Store,
+  jobs: JobQueue,
+  input: CreateCacheClusterMessage,
+  ctx: RequestContext,
+  id: string,
+) {
   const group = getGroup(store, ctx, input.ReplicationGroupId);
   const { state } = group;
   const extras = (
-    ['CacheNodeType', 'Engine', 'EngineVersion', 'CacheParameterGroupName', 'CacheSubnetGroupName', 'NumCacheNodes', 'AZMode', 'Port', 'AuthToken', 'SnapshotName'] as const
+    [
+      'CacheNodeType',
+      'Engine',
+      'EngineVersion',
+      'CacheParameterGroupName',
+      'CacheSubnetGroupName',
+      'NumCacheNodes',
+      'AZMode',
+      'Port',
+      'AuthToken',
+      'SnapshotName',
+    ] as const
   ).filter((name) => input[name] !== undefined);
-  if (extras.length > 0 || input.SecurityGroupIds?.length || input.CacheSecurityGroupNames?.length || input.PreferredAvailabilityZones?.length) {
+  if (
+    extras.length > 0 ||
+    input.SecurityGroupIds?.length ||
+    input.CacheSecurityGroupNames?.length ||
+    input.PreferredAvailabilityZones?.length
+  ) {
     throw invalidCombination('Cannot specify additional cache cluster parameters when creating a replica cluster');
   }
   if (isClusterMode(state)) {
-    throw invalidValue(`Replication group ${state.ReplicationGroupId} has cluster mode enabled; add replicas with IncreaseReplicaCount.`);
+    throw invalidValue(
+      `Replication group ${state.ReplicationGroupId} has cluster mode enabled; add replicas with IncreaseReplicaCount.`,
+    );
   }
   requireGroupAvailable(group);
   const nodeGroup = state.NodeGroups[0];
   if (nodeGroup.NodeGroupMembers.length >= MAX_REPLICAS + 1) {
-    throw fault('NodeQuotaForClusterExceededFault', `Replication group ${state.ReplicationGroupId} already has ${MAX_REPLICAS} replicas.`);
+    throw fault(
+      'NodeQuotaForClusterExceededFault',
+      `Replication group ${state.ReplicationGroupId} already has ${MAX_REPLICAS} replicas.`,
+    );
   }
   checkNodeQuota(store, ctx, 1);
   const template = templateMember(store, ctx, group).state;
@@ -56,7 +83,12 @@ export function addReplicaCluster(store: Store, jobs: JobQueue, input: CreateCac
   const member = newMemberFrom(template, ctx, id, state.ReplicationGroupId, zone);
   insertCluster(store, ctx, member, memberInternal(group));
   applyTags(store, member.ARN, input.Tags);
-  nodeGroup.NodeGroupMembers.push({ CacheClusterId: id, CacheNodeId: MEMBER_NODE, PreferredAvailabilityZone: zone, CurrentRole: 'replica' });
+  nodeGroup.NodeGroupMembers.push({
+    CacheClusterId: id,
+    CacheNodeId: MEMBER_NODE,
+    PreferredAvailabilityZone: zone,
+    CurrentRole: 'replica',
+  });
   nodeGroup.Status = 'modifying';
   state.MemberClusters.push(id);
   state.Status = 'modifying';
@@ -72,17 +104,26 @@ export function removeMemberCluster(store: Store, jobs: JobQueue, ctx: RequestCo
   const id = member.state.CacheClusterId;
   const rgId = state.ReplicationGroupId;
   if (isClusterMode(state)) {
-    throw fault('InvalidCacheClusterStateFault', `Cannot delete cache cluster ${id}: it belongs to replication group ${rgId}, which has cluster mode enabled; use DecreaseReplicaCount.`);
+    throw fault(
+      'InvalidCacheClusterStateFault',
+      `Cannot delete cache cluster ${id}: it belongs to replication group ${rgId}, which has cluster mode enabled; use DecreaseReplicaCount.`,
+    );
   }
   if (state.Status !== 'available' || member.state.CacheClusterStatus !== 'available') {
     throw fault('InvalidCacheClusterStateFault', `Cache cluster ${id} is not in available state.`);
   }
   const nodeGroup = state.NodeGroups[0];
   if (nodeGroup.NodeGroupMembers.length === 1) {
-    throw fault('InvalidCacheClusterStateFault', `Cannot delete cache cluster ${id} because it is the only member of a replication group. Delete the replication group ${rgId} instead.`);
+    throw fault(
+      'InvalidCacheClusterStateFault',
+      `Cannot delete cache cluster ${id} because it is the only member of a replication group. Delete the replication group ${rgId} instead.`,
+    );
   }
   if (primaryOf(nodeGroup)?.CacheClusterId === id) {
-    throw fault('InvalidCacheClusterStateFault', `Cannot delete cache cluster ${id} because it is serving as primary for replication group ${rgId}.`);
+    throw fault(
+      'InvalidCacheClusterStateFault',
+      `Cannot delete cache cluster ${id} because it is serving as primary for replication group ${rgId}.`,
+    );
   }
   if (failoverEnabledOrPending(state) && nodeGroup.NodeGroupMembers.length === 2) {
     throw fault(
@@ -100,7 +141,11 @@ export function removeMemberCluster(store: Store, jobs: JobQueue, ctx: RequestCo
 }
 
 /** ListAllowedNodeTypeModifications for a group: what its members' node type may change to. */
-export function groupNodeType(store: Store, scope: Scope, id: string): { nodeType: string; engine: Engine; version: string } {
+export function groupNodeType(
+  store: Store,
+  scope: Scope,
+  id: string,
+): { nodeType: string; engine: Engine; version: string } {
   const template = templateMember(store, scope, getGroup(store, scope, id)).state;
   return { nodeType: template.CacheNodeType, engine: template.Engine as Engine, version: template.EngineVersion };
 }

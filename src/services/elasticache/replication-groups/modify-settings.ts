@@ -38,9 +38,13 @@ export function settingChanges(
   const { state } = group;
   const clusterMode = isClusterMode(state);
   if (input.SnapshottingClusterId !== undefined) {
-    if (clusterMode) throw invalidCombination('SnapshottingClusterId is not supported for replication groups with cluster mode enabled.');
+    if (clusterMode)
+      throw invalidCombination(
+        'SnapshottingClusterId is not supported for replication groups with cluster mode enabled.',
+      );
     const target = input.SnapshottingClusterId.toLowerCase();
-    if (!state.MemberClusters.includes(target)) throw fault('CacheClusterNotFoundFault', `CacheCluster not found: ${target}`);
+    if (!state.MemberClusters.includes(target))
+      throw fault('CacheClusterNotFoundFault', `CacheCluster not found: ${target}`);
     state.SnapshottingClusterId = target;
   }
   if (input.SnapshotRetentionLimit !== undefined) {
@@ -64,7 +68,10 @@ export function settingChanges(
   if (input.NotificationTopicArn !== undefined || input.NotificationTopicStatus !== undefined) {
     memberChanges.push((m) => {
       if (input.NotificationTopicArn !== undefined) {
-        m.NotificationConfiguration = { TopicArn: input.NotificationTopicArn, TopicStatus: input.NotificationTopicStatus ?? 'active' };
+        m.NotificationConfiguration = {
+          TopicArn: input.NotificationTopicArn,
+          TopicStatus: input.NotificationTopicStatus ?? 'active',
+        };
       } else if (m.NotificationConfiguration) m.NotificationConfiguration.TopicStatus = input.NotificationTopicStatus;
     });
   }
@@ -85,7 +92,10 @@ export function settingChanges(
     throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIdsToRemove[0]} not found.`);
   }
   if (input.LogDeliveryConfigurations !== undefined) {
-    state.LogDeliveryConfigurations = logDeliveryConfigurations(input.LogDeliveryConfigurations, state.LogDeliveryConfigurations);
+    state.LogDeliveryConfigurations = logDeliveryConfigurations(
+      input.LogDeliveryConfigurations,
+      state.LogDeliveryConfigurations,
+    );
     memberChanges.push((m) => (m.LogDeliveryConfigurations = state.LogDeliveryConfigurations));
   }
   if (input.IpDiscovery !== undefined) {
@@ -94,9 +104,12 @@ export function settingChanges(
   }
   if (input.TransitEncryptionEnabled !== undefined || input.TransitEncryptionMode !== undefined) {
     const tls = input.TransitEncryptionEnabled ?? state.TransitEncryptionEnabled;
-    if (input.TransitEncryptionMode !== undefined && !tls) throw invalidCombination('TransitEncryptionMode requires TransitEncryptionEnabled.');
+    if (input.TransitEncryptionMode !== undefined && !tls)
+      throw invalidCombination('TransitEncryptionMode requires TransitEncryptionEnabled.');
     state.TransitEncryptionEnabled = tls;
-    state.TransitEncryptionMode = tls ? (input.TransitEncryptionMode ?? state.TransitEncryptionMode ?? 'preferred') : undefined;
+    state.TransitEncryptionMode = tls
+      ? (input.TransitEncryptionMode ?? state.TransitEncryptionMode ?? 'preferred')
+      : undefined;
     memberChanges.push((m) => {
       m.TransitEncryptionEnabled = state.TransitEncryptionEnabled;
       m.TransitEncryptionMode = state.TransitEncryptionMode;
@@ -104,12 +117,17 @@ export function settingChanges(
   }
   if (input.ClusterMode !== undefined && input.ClusterMode !== state.ClusterMode) {
     const from = state.ClusterMode ?? 'disabled';
-    if (from === 'enabled') throw invalidCombination('A replication group with cluster mode enabled cannot leave cluster mode.');
+    if (from === 'enabled')
+      throw invalidCombination('A replication group with cluster mode enabled cannot leave cluster mode.');
     if (input.ClusterMode === 'enabled' && from !== 'compatible') {
-      throw invalidCombination('Cluster mode can only be enabled from compatible mode: set ClusterMode to compatible first.');
+      throw invalidCombination(
+        'Cluster mode can only be enabled from compatible mode: set ClusterMode to compatible first.',
+      );
     }
     if (input.ClusterMode === 'enabled') {
-      throw invalidCombination('Moving a replication group online from compatible to enabled cluster mode is not available in elasticache-local; create a cluster-mode-enabled group instead.');
+      throw invalidCombination(
+        'Moving a replication group online from compatible to enabled cluster mode is not available in elasticache-local; create a cluster-mode-enabled group instead.',
+      );
     }
     state.ClusterMode = input.ClusterMode;
   }
@@ -135,15 +153,19 @@ export function nodeChanges(
   let targetEngine = engine;
   if (input.Engine !== undefined && input.Engine.toLowerCase() !== engine) {
     targetEngine = engineOf(input.Engine);
-    if (!(engine === 'redis' && targetEngine === 'valkey')) throw invalidCombination('Engine modifications other than redis to valkey are not supported.');
-    if (input.EngineVersion === undefined) throw invalidCombination('EngineVersion must be specified when changing Engine.');
+    if (!(engine === 'redis' && targetEngine === 'valkey'))
+      throw invalidCombination('Engine modifications other than redis to valkey are not supported.');
+    if (input.EngineVersion === undefined)
+      throw invalidCombination('EngineVersion must be specified when changing Engine.');
   }
   let targetVersion = versionInfoOf(engine, template.EngineVersion) ?? defaultVersion(engine);
   let pendingVersion: string | undefined;
   if (input.EngineVersion !== undefined) {
     const requested = resolveVersion(targetEngine, input.EngineVersion);
     if (targetEngine === engine && compareVersions(requested.fullVersion, template.EngineVersion) < 0) {
-      throw invalidValue(`Cannot downgrade the engine version from ${template.EngineVersion} to ${requested.fullVersion}.`);
+      throw invalidValue(
+        `Cannot downgrade the engine version from ${template.EngineVersion} to ${requested.fullVersion}.`,
+      );
     }
     if (requested.fullVersion !== template.EngineVersion || targetEngine !== engine) {
       pendingVersion = requested.fullVersion;
@@ -152,10 +174,19 @@ export function nodeChanges(
   }
   let pendingGroup: string | undefined;
   if (input.CacheParameterGroupName !== undefined) {
-    pendingGroup = checkParameterGroup(store, ctx, input.CacheParameterGroupName.toLowerCase(), targetVersion.family, clusterMode);
-    if (pendingGroup === template.CacheParameterGroup?.CacheParameterGroupName && !pendingVersion) pendingGroup = undefined;
+    pendingGroup = checkParameterGroup(
+      store,
+      ctx,
+      input.CacheParameterGroupName.toLowerCase(),
+      targetVersion.family,
+      clusterMode,
+    );
+    if (pendingGroup === template.CacheParameterGroup?.CacheParameterGroupName && !pendingVersion)
+      pendingGroup = undefined;
   } else if (pendingVersion && targetVersion.family !== versionInfoOf(engine, template.EngineVersion)?.family) {
-    throw invalidCombination(`The engine version ${pendingVersion} needs a parameter group of family ${targetVersion.family}; specify CacheParameterGroupName.`);
+    throw invalidCombination(
+      `The engine version ${pendingVersion} needs a parameter group of family ${targetVersion.family}; specify CacheParameterGroupName.`,
+    );
   }
   let pendingType: string | undefined;
   if (input.CacheNodeType !== undefined && input.CacheNodeType !== template.CacheNodeType) {
@@ -164,7 +195,10 @@ export function nodeChanges(
   const authChange = authTokenChange(input, state, 'replication group');
   if (authChange) {
     internal.pendingAuthToken = authChange;
-    state.PendingModifiedValues = { ...state.PendingModifiedValues, AuthTokenStatus: authChange.strategy === 'ROTATE' ? 'ROTATING' : 'SETTING' };
+    state.PendingModifiedValues = {
+      ...state.PendingModifiedValues,
+      AuthTokenStatus: authChange.strategy === 'ROTATE' ? 'ROTATING' : 'SETTING',
+    };
     needsWork = true;
   }
   if (pendingType || pendingVersion || pendingGroup || targetEngine !== engine) {

@@ -43,10 +43,14 @@ export function modifyReplicationGroup(deps: GroupHandlerDeps) {
     const wantFailover = input.AutomaticFailoverEnabled ?? failoverOn;
     const wantMultiAz = input.MultiAZEnabled ?? state.MultiAZ === 'enabled';
     if (clusterMode && input.AutomaticFailoverEnabled === false) {
-      throw invalidCombination('Turning off automatic failover for replication group with cluster mode enabled is not supported.');
+      throw invalidCombination(
+        'Turning off automatic failover for replication group with cluster mode enabled is not supported.',
+      );
     }
     if (wantFailover && !clusterMode && memberCount < 2) {
-      throw invalidCombination('When using automatic failover, there must be at least 2 cache clusters in the replication group.');
+      throw invalidCombination(
+        'When using automatic failover, there must be at least 2 cache clusters in the replication group.',
+      );
     }
     if (wantMultiAz && !wantFailover) {
       throw invalidCombination('Multi-AZ requires automatic failover: set AutomaticFailoverEnabled to true.');
@@ -58,7 +62,8 @@ export function modifyReplicationGroup(deps: GroupHandlerDeps) {
     if (input.MultiAZEnabled !== undefined) state.MultiAZ = input.MultiAZEnabled ? 'enabled' : 'disabled';
 
     if (input.PrimaryClusterId !== undefined) {
-      if (clusterMode) throw invalidCombination('PrimaryClusterId is not supported for replication groups with cluster mode enabled.');
+      if (clusterMode)
+        throw invalidCombination('PrimaryClusterId is not supported for replication groups with cluster mode enabled.');
       const target = input.PrimaryClusterId.toLowerCase();
       const nodeGroup = nodeGroupOf(state, target);
       if (!nodeGroup) throw fault('CacheClusterNotFoundFault', `CacheCluster not found: ${target}`);
@@ -78,7 +83,11 @@ export function modifyReplicationGroup(deps: GroupHandlerDeps) {
     }
     const immediate = input.ApplyImmediately === true || input.CacheParameterGroupName !== undefined;
     if (needsWork) {
-      const onlyPending = !immediate && nodes.pendingOnly && !internal.failover && !internal.pendingAuthToken &&
+      const onlyPending =
+        !immediate &&
+        nodes.pendingOnly &&
+        !internal.failover &&
+        !internal.pendingAuthToken &&
         input.AutomaticFailoverEnabled === undefined;
       if (!onlyPending) {
         state.Status = 'modifying';
@@ -86,7 +95,14 @@ export function modifyReplicationGroup(deps: GroupHandlerDeps) {
       } else {
         // Waits for the maintenance window, as AWS does without ApplyImmediately.
         const window = templateMember(store, ctx, group).state.PreferredMaintenanceWindow;
-        jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'converge', { maintenance: true }, { runAfter: nextWindowStart(window) });
+        jobs.enqueue(
+          ctx,
+          KIND.replicationGroup,
+          state.ReplicationGroupId,
+          'converge',
+          { maintenance: true },
+          { runAfter: nextWindowStart(window) },
+        );
       }
     }
     saveGroup(store, ctx, group);

@@ -37,25 +37,34 @@ import {
 /** The replica count each shard should have: NewReplicaCount for all, or ReplicaConfiguration per shard. */
 function replicaTargets(
   group: StoredGroup,
-  input: { NewReplicaCount?: number; ReplicaConfiguration?: { NodeGroupId?: string; NewReplicaCount?: number; PreferredAvailabilityZones?: string[] }[] },
+  input: {
+    NewReplicaCount?: number;
+    ReplicaConfiguration?: { NodeGroupId?: string; NewReplicaCount?: number; PreferredAvailabilityZones?: string[] }[];
+  },
 ): Map<string, { count: number; zones?: string[] }> {
-    const targets = new Map<string, { count: number; zones?: string[] }>();
-    if (input.NewReplicaCount !== undefined && input.ReplicaConfiguration?.length) {
-      throw invalidCombination('Specify either NewReplicaCount or ReplicaConfiguration, not both.');
-    }
-    if (input.NewReplicaCount !== undefined) {
-      for (const g of group.state.NodeGroups ?? []) targets.set(g.NodeGroupId, { count: input.NewReplicaCount });
-    } else if (input.ReplicaConfiguration?.length) {
-      for (const config of input.ReplicaConfiguration) {
-        const id = requireValue(config.NodeGroupId, 'NodeGroupId');
-        if (!group.state.NodeGroups.some((g) => g.NodeGroupId === id)) {
-          throw fault('NodeGroupNotFoundFault', `Node group ${id} not found in replication group ${group.state.ReplicationGroupId}.`);
-        }
-        targets.set(id, { count: requireValue(config.NewReplicaCount, 'NewReplicaCount'), zones: config.PreferredAvailabilityZones });
+  const targets = new Map<string, { count: number; zones?: string[] }>();
+  if (input.NewReplicaCount !== undefined && input.ReplicaConfiguration?.length) {
+    throw invalidCombination('Specify either NewReplicaCount or ReplicaConfiguration, not both.');
+  }
+  if (input.NewReplicaCount !== undefined) {
+    for (const g of group.state.NodeGroups ?? []) targets.set(g.NodeGroupId, { count: input.NewReplicaCount });
+  } else if (input.ReplicaConfiguration?.length) {
+    for (const config of input.ReplicaConfiguration) {
+      const id = requireValue(config.NodeGroupId, 'NodeGroupId');
+      if (!group.state.NodeGroups.some((g) => g.NodeGroupId === id)) {
+        throw fault(
+          'NodeGroupNotFoundFault',
+          `Node group ${id} not found in replication group ${group.state.ReplicationGroupId}.`,
+        );
       }
+      targets.set(id, {
+        count: requireValue(config.NewReplicaCount, 'NewReplicaCount'),
+        zones: config.PreferredAvailabilityZones,
+      });
     }
-    for (const { count } of targets.values()) checkReplicaCount(count);
-    return targets;
+  }
+  for (const { count } of targets.values()) checkReplicaCount(count);
+  return targets;
 }
 
 export function increaseReplicaCount({ store, jobs }: GroupHandlerDeps) {
@@ -76,22 +85,47 @@ export function increaseReplicaCount({ store, jobs }: GroupHandlerDeps) {
       if (!target) continue;
       const current = replicasOf(nodeGroup).length;
       if (target.count < current) {
-        throw invalidValue(`NewReplicaCount (${target.count}) must not be lower than the current number of replicas (${current}) of node group ${nodeGroup.NodeGroupId}.`);
+        throw invalidValue(
+          `NewReplicaCount (${target.count}) must not be lower than the current number of replicas (${current}) of node group ${nodeGroup.NodeGroupId}.`,
+        );
       }
       const adding = target.count - current;
       if (target.zones?.length && target.zones.length !== adding) {
-        throw invalidValue(`The number of PreferredAvailabilityZones (${target.zones.length}) must equal the number of replicas to add (${adding}).`);
+        throw invalidValue(
+          `The number of PreferredAvailabilityZones (${target.zones.length}) must equal the number of replicas to add (${adding}).`,
+        );
       }
       for (let i = 0; i < adding; i++) {
-        const zone = target.zones?.[i] ? checkZone(zones, target.zones[i], subnetGroup.CacheSubnetGroupName ?? 'default') : zones[(current + 1 + i) % zones.length];
-        const id = memberName(state.ReplicationGroupId, isClusterMode(state) ? nodeGroup.NodeGroupId : undefined, nextMemberNumber(state, nodeGroup.NodeGroupId, taken));
+        const zone = target.zones?.[i]
+          ? checkZone(zones, target.zones[i], subnetGroup.CacheSubnetGroupName ?? 'default')
+          : zones[(current + 1 + i) % zones.length];
+        const id = memberName(
+          state.ReplicationGroupId,
+          isClusterMode(state) ? nodeGroup.NodeGroupId : undefined,
+          nextMemberNumber(state, nodeGroup.NodeGroupId, taken),
+        );
         taken.add(id);
-        added.push({ nodeGroup, member: { CacheClusterId: id, CacheNodeId: MEMBER_NODE, PreferredAvailabilityZone: zone, CurrentRole: 'replica' } });
+        added.push({
+          nodeGroup,
+          member: {
+            CacheClusterId: id,
+            CacheNodeId: MEMBER_NODE,
+            PreferredAvailabilityZone: zone,
+            CurrentRole: 'replica',
+          },
+        });
       }
     }
-    if (added.length === 0) throw fault('NoOperationFault', 'The replication group already has the requested number of replicas.');
+    if (added.length === 0)
+      throw fault('NoOperationFault', 'The replication group already has the requested number of replicas.');
     checkNodeQuota(store, ctx, added.length);
-    insertMembers(store, ctx, group, template, added.map((a) => a.member));
+    insertMembers(
+      store,
+      ctx,
+      group,
+      template,
+      added.map((a) => a.member),
+    );
     for (const { nodeGroup, member } of added) {
       nodeGroup.NodeGroupMembers.push(member);
       nodeGroup.Status = 'modifying';
@@ -119,8 +153,10 @@ export function decreaseReplicaCount({ store, jobs }: GroupHandlerDeps) {
       for (const raw of input.ReplicasToRemove) {
         const id = raw.toLowerCase();
         const nodeGroup = nodeGroupOf(state, id);
-        if (!nodeGroup) throw invalidValue(`Cache cluster ${id} is not a member of replication group ${state.ReplicationGroupId}.`);
-        if (primaryOf(nodeGroup)?.CacheClusterId === id) throw invalidValue(`Cache cluster ${id} is a primary; only replicas can be removed.`);
+        if (!nodeGroup)
+          throw invalidValue(`Cache cluster ${id} is not a member of replication group ${state.ReplicationGroupId}.`);
+        if (primaryOf(nodeGroup)?.CacheClusterId === id)
+          throw invalidValue(`Cache cluster ${id} is a primary; only replicas can be removed.`);
         toRemove.push(id);
       }
     } else if (targets.size === 0) {
@@ -131,17 +167,26 @@ export function decreaseReplicaCount({ store, jobs }: GroupHandlerDeps) {
         if (!target) continue;
         const replicas = replicasOf(nodeGroup);
         if (target.count > replicas.length) {
-          throw invalidValue(`NewReplicaCount (${target.count}) must not be higher than the current number of replicas (${replicas.length}) of node group ${nodeGroup.NodeGroupId}.`);
+          throw invalidValue(
+            `NewReplicaCount (${target.count}) must not be higher than the current number of replicas (${replicas.length}) of node group ${nodeGroup.NodeGroupId}.`,
+          );
         }
         // The newest replicas go first.
-        toRemove.push(...replicas.slice(target.count).map((m) => m.CacheClusterId).reverse());
+        toRemove.push(
+          ...replicas
+            .slice(target.count)
+            .map((m) => m.CacheClusterId)
+            .reverse(),
+        );
       }
     }
-    if (toRemove.length === 0) throw fault('NoOperationFault', 'The replication group already has the requested number of replicas.');
+    if (toRemove.length === 0)
+      throw fault('NoOperationFault', 'The replication group already has the requested number of replicas.');
     const minimum = minimumReplicas(state);
     for (const nodeGroup of state.NodeGroups ?? []) {
       const left = replicasOf(nodeGroup).filter((m) => !toRemove.includes(m.CacheClusterId)).length;
-      if (left < minimum) throw invalidValue('Must have at least 1 replica when cluster mode is disabled with auto failover enabled.');
+      if (left < minimum)
+        throw invalidValue('Must have at least 1 replica when cluster mode is disabled with auto failover enabled.');
     }
     removeMembers(store, ctx, group, toRemove);
     saveGroup(store, ctx, group);

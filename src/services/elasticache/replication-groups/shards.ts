@@ -33,33 +33,46 @@ export function modifyShardConfiguration({ store, jobs }: GroupHandlerDeps) {
     const group = getGroup(store, ctx, input.ReplicationGroupId);
     const { state, internal } = group;
     if (!isClusterMode(state)) {
-      throw invalidCombination(`Replication group ${state.ReplicationGroupId} does not have cluster mode enabled; only cluster-mode-enabled groups can be resharded.`);
+      throw invalidCombination(
+        `Replication group ${state.ReplicationGroupId} does not have cluster mode enabled; only cluster-mode-enabled groups can be resharded.`,
+      );
     }
     requireApplyImmediately(input.ApplyImmediately);
     requireGroupAvailable(group);
     const count = requireValue(input.NodeGroupCount, 'NodeGroupCount');
     if (count < 1) throw invalidValue('The parameter NodeGroupCount must be at least 1.');
     if (count > MAX_NODE_GROUPS) {
-      throw fault('NodeGroupsPerReplicationGroupQuotaExceededFault', `A replication group can have at most ${MAX_NODE_GROUPS} node groups.`);
+      throw fault(
+        'NodeGroupsPerReplicationGroupQuotaExceededFault',
+        `A replication group can have at most ${MAX_NODE_GROUPS} node groups.`,
+      );
     }
     const current = state.NodeGroups ?? [];
     const currentIds = current.map((g) => g.NodeGroupId);
     const remove = input.NodeGroupsToRemove ?? [];
     const retain = input.NodeGroupsToRetain ?? [];
     for (const id of [...remove, ...retain]) {
-      if (!currentIds.includes(id)) throw fault('NodeGroupNotFoundFault', `Node group ${id} not found in replication group ${state.ReplicationGroupId}.`);
+      if (!currentIds.includes(id))
+        throw fault(
+          'NodeGroupNotFoundFault',
+          `Node group ${id} not found in replication group ${state.ReplicationGroupId}.`,
+        );
     }
     let removing: string[] = [];
     if (count < current.length) {
-      if ((remove.length > 0) === (retain.length > 0)) {
+      if (remove.length > 0 === retain.length > 0) {
         throw invalidValue('To remove node groups, specify exactly one of NodeGroupsToRemove or NodeGroupsToRetain.');
       }
       removing = remove.length > 0 ? [...new Set(remove)] : currentIds.filter((id) => !retain.includes(id));
       if (current.length - removing.length !== count) {
-        throw invalidValue(`Removing ${removing.length} of ${current.length} node groups does not leave NodeGroupCount (${count}) node groups.`);
+        throw invalidValue(
+          `Removing ${removing.length} of ${current.length} node groups does not leave NodeGroupCount (${count}) node groups.`,
+        );
       }
     } else if (remove.length > 0 || retain.length > 0) {
-      throw invalidCombination('NodeGroupsToRemove and NodeGroupsToRetain are only used when NodeGroupCount decreases.');
+      throw invalidCombination(
+        'NodeGroupsToRemove and NodeGroupsToRetain are only used when NodeGroupCount decreases.',
+      );
     }
     const adding = Math.max(0, count - current.length);
     const replicas = Math.max(0, (current[0]?.NodeGroupMembers?.length ?? 1) - 1);
@@ -76,8 +89,15 @@ export function modifyShardConfiguration({ store, jobs }: GroupHandlerDeps) {
       const nodeGroupId = nodeGroupIdOf(next++);
       const requested = config?.PreferredAvailabilityZones ?? [];
       const members: StoredMember[] = Array.from({ length: replicas + 1 }, (_, n) => {
-        const zone = requested[n] ? checkZone(zones, requested[n], subnetGroup.CacheSubnetGroupName ?? 'default') : zones[(i + n) % zones.length];
-        return { CacheClusterId: memberName(state.ReplicationGroupId, nodeGroupId, n + 1), CacheNodeId: MEMBER_NODE, PreferredAvailabilityZone: zone, CurrentRole: n === 0 ? 'primary' : 'replica' };
+        const zone = requested[n]
+          ? checkZone(zones, requested[n], subnetGroup.CacheSubnetGroupName ?? 'default')
+          : zones[(i + n) % zones.length];
+        return {
+          CacheClusterId: memberName(state.ReplicationGroupId, nodeGroupId, n + 1),
+          CacheNodeId: MEMBER_NODE,
+          PreferredAvailabilityZone: zone,
+          CurrentRole: n === 0 ? 'primary' : 'replica',
+        };
       });
       current.push({ NodeGroupId: nodeGroupId, Status: 'creating', Slots: '', NodeGroupMembers: members });
       state.MemberClusters.push(...members.map((m) => m.CacheClusterId));
@@ -89,7 +109,9 @@ export function modifyShardConfiguration({ store, jobs }: GroupHandlerDeps) {
     if (removing.length > 0) {
       internal.removingShards = removing;
       for (const g of current) if (removing.includes(g.NodeGroupId)) g.Status = 'deleting';
-      const leaving = current.filter((g) => removing.includes(g.NodeGroupId)).flatMap((g) => g.NodeGroupMembers.map((m) => m.CacheClusterId));
+      const leaving = current
+        .filter((g) => removing.includes(g.NodeGroupId))
+        .flatMap((g) => g.NodeGroupMembers.map((m) => m.CacheClusterId));
       for (const id of leaving) {
         const member = getCluster(store, ctx, id);
         member.state.CacheClusterStatus = 'deleting';
@@ -97,7 +119,10 @@ export function modifyShardConfiguration({ store, jobs }: GroupHandlerDeps) {
       }
     }
     state.Status = 'modifying';
-    state.PendingModifiedValues = { ...state.PendingModifiedValues, Resharding: { SlotMigration: { ProgressPercentage: 0 } } };
+    state.PendingModifiedValues = {
+      ...state.PendingModifiedValues,
+      Resharding: { SlotMigration: { ProgressPercentage: 0 } },
+    };
     saveGroup(store, ctx, group);
     jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'converge');
     return state;
