@@ -3,7 +3,7 @@
  * the call sequences Terraform's aws_vpc / aws_subnet / aws_security_group make (terraform-provider-facts §8),
  * every error code, tags, isolation by account and region, ids that survive a restart.
  *
- * The emulator does not serve EC2 until src/server.ts wires it, so each test builds its own app around ec2Api.
+ * Each test builds its own app around ec2Api and a CallRunner, with a store of its own, so EC2 is tested alone.
  */
 import {
   AuthorizeSecurityGroupEgressCommand,
