@@ -41,3 +41,6 @@ async function myId(redis: Redis, target: AdminTarget): Promise<string> {
 export async function memberIds(members: ClusterMember[]): Promise<string[]> {
   return Promise.all(members.map((member) => withAdmin(member.admin, (redis) => myId(redis, member.admin))));
 }
+
+/** A node id as messages show it: its first eight characters. */
+export const shortId = (id: string): string => id.slice(0, 8);

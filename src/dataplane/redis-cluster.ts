@@ -1,37 +1,28 @@
 /**
  * Cluster mode enabled: a real Redis Cluster made of the emulator's nodes. Creating it, adding and removing
- * members, failing over, and waiting until every node agrees. Each step looks at what the nodes already are
+ * members, and waiting until every node agrees. Each step looks at what the nodes already are
  * before acting, so the worker can call it again after a crash.
  *
  * Nodes meet each other by their Peer address and the emulator reaches them by their AdminTarget; node ids are
  * read from the nodes (CLUSTER MYID), never stored here.
  *
- * Moving slots between shards is in slot-migration.ts, the parsing of CLUSTER NODES in cluster-nodes-parser.ts
+ * Moving slots between shards is in slot-migration.ts, failing over in cluster-failover.ts, the parsing of CLUSTER NODES in cluster-nodes-parser.ts
  * and the reading of a node's view in cluster-views.ts; this module re-exports what callers use of them, so it
  * stays the one entry for cluster mode.
  */
 import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
-import { clusterState, memberIds, nodesOf, readClusterNodes, type ClusterMember } from './cluster-views.js';
-import {
-  adminCommand,
-  describeNode,
-  NodeUnreachable,
-  pollUntil,
-  withAdmin,
-  type AdminTarget,
-  type Peer,
-} from './node-admin.js';
+import { clusterState, memberIds, nodesOf, readClusterNodes, shortId, type ClusterMember } from './cluster-views.js';
+import { adminCommand, describeNode, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
-import { formatSlotRanges, rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
+import { rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
 export type { AdminTarget, Peer } from './node-admin.js';
 export { parseClusterNodes, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
 export { memberIds, readClusterNodes, type ClusterMember } from './cluster-views.js';
 export { moveSlots, type MoveOptions, type MoveResult } from './slot-migration.js';
-
-const shortId = (id: string) => id.slice(0, 8);
+export { clusterFailover, type ClusterFailoverMode } from './cluster-failover.js';
 
 // ---------------------------------------------------------------- meeting
 
@@ -418,57 +409,4 @@ export async function forgetMembers(remaining: ClusterMember[], removedNodeIds: 
     throw new Error(
       `not every remaining node forgot ${removedNodeIds.map(shortId).join(', ')}: ${failures.join('; ')}`,
     );
-}
-
-// ---------------------------------------------------------------- failover
-
-export type ClusterFailoverMode = 'graceful' | 'force' | 'takeover';
-
-/**
- * Promotes a replica with CLUSTER FAILOVER: graceful needs its primary alive (no write is lost); force needs a
- * majority of primaries to vote but not the old primary; takeover needs nobody. Resolves once the replica calls
- * itself a primary and every other member that answers agrees; members that do not answer (a dead old primary)
- * are left out. Called on a replica that already is a primary, it only waits for the agreement.
- */
-export async function clusterFailover(
-  replica: ClusterMember,
-  mode: ClusterFailoverMode,
-  others: ClusterMember[] = [],
-  timeoutMs = 30_000,
-): Promise<void> {
-  const id = await withAdmin(replica.admin, async (redis) => {
-    const me = myselfIn(await nodesOf(redis));
-    if (me.role === 'replica') {
-      const args = mode === 'graceful' ? [] : [mode.toUpperCase()];
-      await redis.call('CLUSTER', 'FAILOVER', ...args);
-    }
-    return me.id;
-  });
-  const hint =
-    mode === 'graceful'
-      ? ' (a graceful failover needs the old primary to answer; use force or takeover without it)'
-      : mode === 'force'
-        ? ' (force needs a majority of primaries to vote; use takeover without one)'
-        : '';
-  await pollUntil(
-    async () => {
-      const own = myselfIn(await readClusterNodes(replica));
-      if (own.role !== 'primary') return `${describeNode(replica.admin)} is still a replica${hint}`;
-      const ownSlots = formatSlotRanges(own.slots);
-      for (const other of others) {
-        const view = await readClusterNodes(other).catch((error) => {
-          if (error instanceof NodeUnreachable) return undefined;
-          throw error;
-        });
-        const seen = view?.find((node) => node.id === id);
-        if (view && (!seen || seen.role !== 'primary' || formatSlotRanges(seen.slots) !== ownSlots)) {
-          return `${describeNode(other.admin)} does not see ${shortId(id)} as the primary of ${ownSlots} yet`;
-        }
-      }
-      return { value: undefined };
-    },
-    timeoutMs,
-    `the failover to ${describeNode(replica.admin)} did not complete`,
-    100,
-  );
 }

@@ -7,7 +7,7 @@ import type { QueryApi } from '../../api/query-api.js';
 import { findModelsDir, loadServiceModel, type ServiceModel } from '../../protocol/model.js';
 import type { Store } from '../../store/store.js';
 import type { HandlerTable } from '../../api/query-api.js';
-import { cacheClusterHandlers } from './cache-clusters.js';
+import { cacheClusterHandlers } from './cache-clusters/index.js';
 import { engineVersionHandlers } from './engine-versions.js';
 import { eventHandlers } from './events.js';
 import { fault } from '../../domain/elasticache/faults.js';
