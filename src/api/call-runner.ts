@@ -7,7 +7,7 @@
  */
 import type { Operation } from '../protocol/model.js';
 import { QueryParser, type QueryParams } from '../protocol/query-parser.js';
-import { OutputBuffers, XmlSerializer, type XmlBytes } from '../protocol/xml-serializer.js';
+import { OutputBuffers, XmlSerializer, type XmlBytes, type XmlParts } from '../protocol/xml-serializer.js';
 import type { Store } from '../store/store.js';
 import { isReadOnly, type Handler, type QueryApi, type RequestContext } from './query-api.js';
 import { ResponseMemo } from './response-memo.js';
@@ -86,10 +86,10 @@ export class CallRunner {
   }
 
   /**
-   * The answer to a call: its bytes, at once unless the call waits for the jobs it started. Throws what the call
-   * threw (an AwsError, a ServiceFault, ...), for HTTP to send as an error.
+   * The answer to a call: its bytes (a kept answer's in parts), at once unless the call waits for the jobs it
+   * started. Throws what the call threw (an AwsError, a ServiceFault, ...), for HTTP to send as an error.
    */
-  answer(call: Call): XmlBytes | Promise<XmlBytes> {
+  answer(call: Call): XmlBytes | XmlParts | Promise<XmlBytes> {
     const { api, action, ctx } = call;
     const { store, memo } = this;
     if (!api.usesStore || !store || !memo) return this.respond(call, call.handler(this.input(call), ctx));
@@ -110,11 +110,11 @@ export class CallRunner {
    * A call whose answer may be kept: the kept answer while what it read is unchanged, otherwise the call, read
    * only and recorded, its answer kept once the same request is seen polled (ResponseMemo).
    */
-  private answerReusable(call: Call, store: Store, memo: ResponseMemo): XmlBytes {
+  private answerReusable(call: Call, store: Store, memo: ResponseMemo): XmlBytes | XmlParts {
     const { api, operation, ctx } = call;
     const key = `${api.signingName}\u0000${ctx.account}\u0000${ctx.region}\u0000${call.url}\u0000${call.body}`;
     const kept = memo.lookup(key);
-    if (kept) return api.serializer.responseWithResult(operation, kept, ctx.requestId, this.buffers);
+    if (kept) return api.serializer.responseWithResult(operation, kept, ctx.requestId);
 
     const input = this.input(call);
     const { result: output, stamp } = store.readRecorded(() => call.handler(input, ctx));

@@ -6,11 +6,12 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { CallRunner, ServedApi } from '../api/call-runner.js';
 import { partitionOf, type RequestContext } from '../api/query-api.js';
 import { AwsError, ServiceFault, commonErrors } from '../protocol/errors.js';
 import { parseQueryString } from '../protocol/query-parser.js';
-import type { XmlBytes } from '../protocol/xml-serializer.js';
+import type { XmlBytes, XmlParts } from '../protocol/xml-serializer.js';
 import { identify } from './identity.js';
 
 export interface AppOptions {
@@ -146,21 +147,34 @@ async function sendWhenReady(request: FastifyRequest, reply: FastifyReply, api: 
   }
 }
 
-function sendXml(reply: FastifyReply, status: number, xml: string | XmlBytes) {
-  let payload: string | Buffer;
-  if (typeof xml === 'string') {
-    payload = xml;
-  } else {
-    payload = xml.bytes;
-    // 'finish': every byte has been handed to the OS, so the buffer may be reused. An answer that never finishes
-    // (the client went away) keeps its buffer, which the GC then takes.
-    reply.raw.once('finish', xml.release);
-  }
-  return reply
-    .code(status)
-    .header('x-amzn-RequestId', reply.request.id)
-    .header('content-type', 'text/xml')
-    .send(payload);
+function sendXml(reply: FastifyReply, status: number, xml: string | XmlBytes | XmlParts) {
+  reply.code(status).header('x-amzn-RequestId', reply.request.id).header('content-type', 'text/xml');
+  if (typeof xml === 'string') return reply.send(xml);
+  if ('parts' in xml) return sendParts(reply, xml);
+  // 'finish': every byte has been handed to the OS, so the buffer may be reused. An answer that never finishes
+  // (the client went away) keeps its buffer, which the GC then takes.
+  reply.raw.once('finish', xml.release);
+  return reply.send(xml.bytes);
+}
+
+/**
+ * An answer in parts (a kept result in its envelope), written on the raw response: the reply's headers with the
+ * length of the parts, then the parts corked, so headers and parts leave in one write and the kept result is
+ * never copied into a buffer of its own for the answer. Fastify's send() takes one buffer or a stream, and as a
+ * stream (its end-of-stream watchers) the parts cost more than the copy they save. The reply is hijacked, so onSend hooks
+ * (the app has none) are not run for it; onResponse hooks, and so the request's log line, run on the response's
+ * 'finish' as for any answer.
+ */
+function sendParts(reply: FastifyReply, xml: XmlParts) {
+  reply.header('content-length', String(xml.length)).hijack();
+  const response = reply.raw;
+  response.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  const { parts } = xml;
+  response.cork();
+  for (let i = 0; i < parts.length - 1; i++) response.write(parts[i]);
+  response.end(parts[parts.length - 1]);
+  response.uncork();
+  return reply;
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, api: ServedApi, error: unknown) {

@@ -42,6 +42,17 @@ export interface XmlBytes {
   release(): void;
 }
 
+/**
+ * An answer sent as several buffers, in order, never joined into one: a kept result between the two ends of its
+ * envelope (which carry the request id). The kept result is sent as it is, without a copy per answer; it is
+ * immutable once kept, and neither pooled nor released.
+ */
+export interface XmlParts {
+  parts: readonly Buffer[];
+  /** The bytes of all the parts. */
+  length: number;
+}
+
 const nothingToRelease = () => {};
 
 /** Small pieces are joined into chunks of this many characters before they are encoded. */

@@ -14,11 +14,18 @@
  * response() writes the same document as a string, without the last two (tests compare the two).
  */
 import { listMemberName, type Operation, type Shape, type ShapeRef, type ServiceModel } from './model.js';
-import { ByteOutput, CHUNK, type OutputBuffers, type XmlBytes, type XmlOutput } from './output-buffers.js';
+import {
+  ByteOutput,
+  CHUNK,
+  type OutputBuffers,
+  type XmlBytes,
+  type XmlOutput,
+  type XmlParts,
+} from './output-buffers.js';
 import { ResultTracers, Trace } from './result-trace.js';
 
 // http/app.ts takes the pool and the bytes type from here, with the serializer.
-export { OutputBuffers, type XmlBytes } from './output-buffers.js';
+export { OutputBuffers, type XmlBytes, type XmlParts } from './output-buffers.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const NEEDS_ESCAPE = /[&<>"']/;
@@ -134,11 +141,20 @@ export class XmlSerializer {
     return keepResult ? { ...bytes, result } : bytes;
   }
 
-  /** The document of an answer whose result content (from responseBytes with keepResult) is sent again. */
-  responseWithResult(operation: Operation, result: Buffer, requestId: string, pool: OutputBuffers): XmlBytes {
-    const out = new ByteOutput(pool);
-    this.write(operation, requestId, out, () => out.pushBytes(result));
-    return out.finish();
+  /**
+   * The document of an answer whose result content (from responseBytes with keepResult) is sent again: the kept
+   * bytes themselves, between the envelope's start and end, so the result is not copied for every answer.
+   */
+  responseWithResult(operation: Operation, result: Buffer, requestId: string): XmlParts {
+    const head: string[] = [];
+    const tail: string[] = [];
+    let out = head;
+    this.write(operation, requestId, { push: (piece) => out.push(piece) }, () => {
+      out = tail;
+    });
+    const start = Buffer.from(head.join(''), 'utf8');
+    const end = Buffer.from(tail.join(''), 'utf8');
+    return { parts: [start, result, end], length: start.length + result.length + end.length };
   }
 
   /** Writes a result that was large last time: the remembered bytes when its trace is unchanged. */

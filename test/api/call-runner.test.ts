@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { CallRunner, SETTLE_MS, type Call, type JobWaiter, type ServedApi } from '../../src/api/call-runner.js';
 import type { HandlerTable, QueryApi, RequestContext } from '../../src/api/query-api.js';
 import { LoopbackAddressAllocator } from '../../src/dataplane/loopback-addresses.js';
-import type { XmlBytes } from '../../src/protocol/xml-serializer.js';
+import type { XmlBytes, XmlParts } from '../../src/protocol/xml-serializer.js';
 import { elastiCacheModel } from '../../src/services/elasticache/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { Store } from '../../src/store/store.js';
@@ -71,8 +71,13 @@ function call(api: ServedApi, action: string, params: Record<string, string> = {
   };
 }
 
-async function text(answer: XmlBytes | Promise<XmlBytes>): Promise<string> {
+async function text(answer: XmlBytes | XmlParts | Promise<XmlBytes>): Promise<string> {
   const bytes = await answer;
+  if ('parts' in bytes) {
+    const document = Buffer.concat(bytes.parts);
+    if (document.length !== bytes.length) throw new Error('the length of the parts is not their length');
+    return document.toString();
+  }
   const document = bytes.bytes.toString();
   bytes.release();
   return document;

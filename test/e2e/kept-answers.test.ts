@@ -42,6 +42,8 @@ t.test('the same Describe again: the same answer, with its own request id', asyn
   t.equal(withoutRequestId(second.body), withoutRequestId(first.body), 'the same document');
   t.not(requestId(second.body), requestId(first.body), 'each answer carries its own request id');
   t.equal(second.headers.get('x-amzn-requestid'), requestId(second.body), 'the one of its header');
+  t.equal(second.headers.get('content-length'), String(Buffer.byteLength(second.body)), 'its length, told');
+  t.equal(second.headers.get('content-type'), 'text/xml');
 
   const other = await rawCall(emulator, { ...params, ShowCacheNodeInfo: 'false' });
   t.notMatch(other.body, /<CacheNodes>/, 'other parameters get their own answer');
