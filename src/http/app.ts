@@ -161,9 +161,9 @@ function sendXml(reply: FastifyReply, status: number, xml: string | XmlBytes | X
  * An answer in parts (a kept result in its envelope), written on the raw response: the reply's headers with the
  * length of the parts, then the parts corked, so headers and parts leave in one write and the kept result is
  * never copied into a buffer of its own for the answer. Fastify's send() takes one buffer or a stream, and as a
- * stream (its end-of-stream watchers) the parts cost more than the copy they save. The reply is hijacked, so onSend hooks
- * (the app has none) are not run for it; onResponse hooks, and so the request's log line, run on the response's
- * 'finish' as for any answer.
+ * stream (its end-of-stream watchers) the parts cost more than the copy they save. The reply is hijacked, so
+ * onSend hooks (the app has none) are not run for it; onResponse hooks, and so the request's log line, run on the
+ * response's 'finish' as for any answer.
  */
 function sendParts(reply: FastifyReply, xml: XmlParts) {
   reply.header('content-length', String(xml.length)).hijack();
