@@ -26,6 +26,7 @@ import {
   checkSnapshotRetention,
   engineOf,
   logDeliveryConfigurations,
+  memberInternal,
   newClusterState,
   resolveVersion,
   securityGroupsOnCreate,
@@ -47,13 +48,13 @@ import {
   getCluster,
   insertCluster,
   memberName,
+  requireClusterAvailable,
   saveCluster,
   type GroupState,
   type ReplicationGroupInternal,
   type StoredCluster,
   type StoredNodeGroup,
 } from '../../../domain/elasticache/records.js';
-import { memberInternal } from '../../../domain/elasticache/cluster-settings.js';
 import { applyTags } from '../tags.js';
 import { planShards, type ShardPlan } from './create-plan.js';
 import type { GroupHandlerDeps } from './group-rules.js';
@@ -201,12 +202,7 @@ function existingPrimary(store: Store, scope: Scope, clusterId: string): StoredC
   }
   if (primary.state.Engine === 'memcached')
     throw invalidValue('Replication groups are not supported for Memcached clusters.');
-  if (primary.state.CacheClusterStatus !== 'available') {
-    throw fault(
-      'InvalidCacheClusterStateFault',
-      `Cache cluster ${primary.state.CacheClusterId} is not in available state.`,
-    );
-  }
+  requireClusterAvailable(primary);
   return primary;
 }
 
