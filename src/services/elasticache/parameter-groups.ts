@@ -18,7 +18,7 @@ import type {
 } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../../api/query-api.js';
-import type { WorkQueue } from '../../domain/elasticache/jobs.js';
+import { JobQueue, type WorkQueue } from '../../domain/elasticache/jobs.js';
 import { arn } from '../../domain/elasticache/arns.js';
 import { FAMILIES } from '../../domain/elasticache/catalog.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../domain/elasticache/faults.js';
@@ -140,7 +140,7 @@ function checkNameValues(table: ParameterTable, items: ParameterNameValue[] | un
 }
 
 /** Marks the clusters that use a group after a change: applied now, or waiting for a reboot. */
-function markClustersUsing(store: Store, scope: Scope, groupName: string, needsReboot: boolean, work: WorkQueue) {
+function markClustersUsing(store: Store, scope: Scope, groupName: string, needsReboot: boolean, jobs: JobQueue) {
   for (const { state, internal } of store.resources.list<CacheCluster>(scope, KIND.cacheCluster)) {
     if (state.CacheParameterGroup?.CacheParameterGroupName !== groupName) continue;
     if (needsReboot) {
@@ -153,9 +153,8 @@ function markClustersUsing(store: Store, scope: Scope, groupName: string, needsR
       for (const node of state.CacheNodes ?? []) node.ParameterGroupStatus = 'pending-reboot';
     }
     store.resources.update(scope, KIND.cacheCluster, state.CacheClusterId!, state, internal);
-    store.jobs.enqueue(scope, KIND.cacheCluster, state.CacheClusterId!, 'apply-parameters');
+    jobs.enqueue(scope, KIND.cacheCluster, state.CacheClusterId!, 'apply-parameters');
   }
-  work.wake();
 }
 
 function presentParameters(table: ParameterTable, values: Record<string, string>) {
@@ -178,6 +177,7 @@ function presentParameters(table: ParameterTable, values: Record<string, string>
 }
 
 export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTable {
+  const jobs = new JobQueue(store, work);
   const CreateCacheParameterGroup = (input: CreateCacheParameterGroupMessage, ctx: RequestContext) => {
     const name = requireValue(input.CacheParameterGroupName, 'CacheParameterGroupName').toLowerCase();
     const family = requireValue(input.CacheParameterGroupFamily, 'CacheParameterGroupFamily');
@@ -293,7 +293,7 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
       ctx,
       group.name,
       changes.some((c) => c.changeType === 'requires-reboot'),
-      work,
+      jobs,
     );
     store.events.record(ctx, 'cache-parameter-group', group.name, `Updated parameter group ${group.name}`);
     return { CacheParameterGroupName: group.name };
@@ -325,7 +325,7 @@ export function parameterGroupHandlers(store: Store, work: WorkQueue): HandlerTa
         ctx,
         group.name,
         resetting.some((c) => c.changeType === 'requires-reboot'),
-        work,
+        jobs,
       );
     }
     store.events.record(ctx, 'cache-parameter-group', group.name, `Reset parameter group ${group.name}`);
