@@ -1,10 +1,12 @@
 /**
  * AWS Query protocol input: flat `Name.member.N.Field=value` pairs → a typed input object, walked from the
- * operation's input shape and validated against its traits (required, types, enums, lengths, ranges, patterns).
- * No per-operation code; unknown keys are ignored, as AWS does.
+ * operation's input shape and validated against its traits (required, types, enums, lengths, ranges, patterns)
+ * and against XML 1.0's characters, which every value must keep to (it may be echoed in any answer). No
+ * per-operation code; unknown keys are ignored, as AWS does.
  */
 import { AwsError, commonErrors } from './errors.js';
 import { listMemberName, type Shape, type ShapeRef, type ServiceModel } from './model.js';
+import { describeChar, invalidXmlCharIndex } from './xml-chars.js';
 
 export type QueryParams = Map<string, string>;
 
@@ -150,6 +152,15 @@ const patterns = new Map<string, RegExp>();
 
 /** @param checkEnum false for EC2, whose model lists only some of the values the service takes. */
 function scalar(shape: Shape, key: string, raw: string, checkEnum: boolean): unknown {
+  // First, for every type: no later check may echo such a value in its message, and no handler may store it.
+  const bad = invalidXmlCharIndex(raw);
+  if (bad >= 0) {
+    throw commonErrors.invalidParameterValue(
+      `The parameter ${key} holds ${describeChar(raw, bad)} at position ${bad + 1}, a character XML 1.0 cannot ` +
+        'carry (below U+0020 only tab, line feed and carriage return are allowed; U+FFFE, U+FFFF and unpaired ' +
+        'surrogates never are).',
+    );
+  }
   const invalid = (expected: string) =>
     commonErrors.invalidParameterValue(`Value '${raw.slice(0, 256)}' for parameter ${key} is invalid. ${expected}`);
   switch (shape.type) {

@@ -23,25 +23,19 @@ import {
   type XmlParts,
 } from './output-buffers.js';
 import { ResultTracers, Trace } from './result-trace.js';
+// Every value and message written goes through escapeXml, so no document written here can hold a character XML
+// cannot carry, whatever was stored or echoed (xml-chars.ts).
+import { escapeXmlText as escapeXml } from './xml-chars.js';
 
 // http/app.ts takes the pool and the bytes type from here, with the serializer.
 export { OutputBuffers, type XmlBytes, type XmlParts } from './output-buffers.js';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const NEEDS_ESCAPE = /[&<>"']/;
-const ESCAPABLE = /[&<>"']/g;
-const escapeChar = (c: string) => ESCAPES[c];
-
-export function escapeXml(text: string): string {
-  // Most values (ids, statuses, numbers) have nothing to escape: testing is cheaper than replacing.
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPABLE, escapeChar) : text;
-}
 
 /** AWS writes timestamps as ISO 8601 UTC with milliseconds. */
 export function formatTimestamp(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'number') return new Date(value).toISOString();
-  return String(value);
+  // Stored as text by an older build, perhaps: written as any other text.
+  return escapeXml(String(value));
 }
 
 /**
