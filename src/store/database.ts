@@ -1,22 +1,26 @@
 /**
  * Opens the emulator's SQLite database (WAL) and brings its schema up to date. The schema is an ordered list of
  * migrations tracked by PRAGMA user_version; a database written by a newer emulator is refused, not guessed at.
+ * Its dir and files are private to the user (private-files.ts).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrations } from './migrations/index.js';
+import { privateDatabaseFiles, privateDir } from './private-files.js';
 
 export type Db = Database.Database;
 
 export function openDatabase(dataDir: string): Db {
   let file = ':memory:';
   if (dataDir !== ':memory:') {
-    mkdirSync(dataDir, { recursive: true });
+    privateDir(dataDir);
     file = join(dataDir, 'elasticache-local.sqlite');
+    privateDatabaseFiles(file);
   }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // SQLite gives the -wal and -shm it creates the database file's mode; made sure of, since they hold its data too.
+  if (file !== ':memory:') privateDatabaseFiles(file);
   // NORMAL would lose the last transactions on power loss; FULL keeps every acknowledged call.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
