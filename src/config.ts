@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_HTTP_LIMITS } from './http/limits.js';
 import { parseImageOverrides } from './runtime/images.js';
 
 export const RUNTIMES = ['auto', 'docker', 'process', 'none'] as const;
@@ -31,6 +32,10 @@ export interface Config {
   dockerNetwork: string;
   /** loopback: an address per endpoint, the requested port; ports: one address, a port per endpoint; auto: loopback where it works. */
   endpointMode: 'auto' | 'loopback' | 'ports';
+  /** An API request (headers and body) must have arrived this long after it started (ms); see http/limits.ts. */
+  requestTimeoutMs: number;
+  /** An API request's headers must have arrived this long after it started (ms). */
+  headersTimeoutMs: number;
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -49,6 +54,10 @@ Options (each also read from the environment variable shown):
   --docker-network <n> network of the node containers ELASTICACHE_LOCAL_DOCKER_NETWORK (default elasticache-local)
   --endpoint-mode <m> auto | loopback | ports        ELASTICACHE_LOCAL_ENDPOINT_MODE (default auto)
                       loopback: an address per endpoint, on the cluster's port; ports: 127.0.0.1, a port each
+  --request-timeout <ms> time an API request may take to arrive in full
+                                                     ELASTICACHE_LOCAL_REQUEST_TIMEOUT (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs})
+  --headers-timeout <ms> time its headers may take to arrive
+                                                     ELASTICACHE_LOCAL_HEADERS_TIMEOUT (default ${DEFAULT_HTTP_LIMITS.headersTimeoutMs})
   -h, --help          show this help
 `;
 
@@ -66,6 +75,8 @@ export function defaultConfig(): Config {
     images: '',
     dockerNetwork: 'elasticache-local',
     endpointMode: 'auto',
+    requestTimeoutMs: DEFAULT_HTTP_LIMITS.requestTimeoutMs,
+    headersTimeoutMs: DEFAULT_HTTP_LIMITS.headersTimeoutMs,
   };
 }
 
@@ -83,6 +94,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       images: { type: 'string' },
       'docker-network': { type: 'string' },
       'endpoint-mode': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'headers-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -133,6 +146,18 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
     if (!['auto', 'loopback', 'ports'].includes(mode))
       throw new ConfigError(`--endpoint-mode must be auto, loopback or ports, got "${mode}"`);
     config.endpointMode = mode as Config['endpointMode'];
+  }
+  // Both limits must be real ones: a request with no time limit could hold its connection for ever.
+  for (const [flag, variable, key] of [
+    ['request-timeout', 'REQUEST_TIMEOUT', 'requestTimeoutMs'],
+    ['headers-timeout', 'HEADERS_TIMEOUT', 'headersTimeoutMs'],
+  ] as const) {
+    const value = pick(flag, variable);
+    if (value === undefined) continue;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms <= 0)
+      throw new ConfigError(`--${flag} must be a number of ms above 0, got "${value}"`);
+    config[key] = ms;
   }
   const network = pick('docker-network', 'DOCKER_NETWORK');
   if (network !== undefined) {

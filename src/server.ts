@@ -127,6 +127,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   const app = await buildApp({
     calls,
     logLevel: config.logLevel,
+    limits: { requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs },
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
   });
   let endpoints: EndpointManager | undefined;

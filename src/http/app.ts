@@ -2,7 +2,7 @@
  * The Fastify app: one endpoint that speaks the AWS Query protocol for every API we serve. It reads the
  * parameters (query string and form body), works out who calls and which API and operation they ask for, hands
  * the call to the call runner (src/api/call-runner.ts) and sends its answer. Errors of every kind leave as the
- * AWS XML error envelope.
+ * AWS XML error envelope, those refused below the routes too (client-errors.ts), within the limits of limits.ts.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,9 @@ import { partitionOf, type RequestContext } from '../api/query-api.js';
 import { AwsError, ServiceFault, commonErrors } from '../protocol/errors.js';
 import { parseQueryString } from '../protocol/query-parser.js';
 import type { XmlBytes, XmlParts } from '../protocol/xml-serializer.js';
+import { clientErrorHandler, frameworkError, httpErrors } from './client-errors.js';
 import { identify } from './identity.js';
+import { DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './limits.js';
 
 export interface AppOptions {
   /** Runs the calls of the APIs it serves; the app routes each request to one of them. */
@@ -20,6 +22,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Shown by the health route. */
   status?: () => Record<string, unknown>;
+  /** The HTTP limits; DEFAULT_HTTP_LIMITS for any not given. */
+  limits?: Partial<HttpLimits>;
 }
 
 interface CallRecord {
@@ -34,17 +38,33 @@ declare module 'fastify' {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
-    // One line per request, written by the onResponse hook below, instead of Fastify's two.
-    logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => randomUUID(),
-    bodyLimit: 4 * 1024 * 1024,
-  });
   const { calls } = options;
   const apis = new Map<string, ServedApi>();
   for (const api of calls.apis) apis.set(api.signingName, api);
   const defaultApi = calls.apis[0];
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  // What is refused before any API is known is answered in the envelope of the first API, as unknown paths are.
+  const clientErrors = clientErrorHandler(
+    limits,
+    (error, requestId) => defaultApi.serializer.error(error.code, error.message, error.type, requestId),
+    () => app.log,
+  );
+
+  const app: FastifyInstance = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    // One line per request, written by the onResponse hook below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    ...serverOptions(limits),
+    clientErrorHandler: clientErrors.handle,
+    // A broken URL is found by the router, before any hook or handler: Fastify would answer it in JSON.
+    frameworkErrors: (error, request, reply) =>
+      sendError(request, reply, defaultApi, frameworkError(error, limits) ?? httpErrors.malformed(error.message)),
+  });
+  app.addHook('preClose', (done) => {
+    clientErrors.closeLingering();
+    done();
+  });
 
   app.decorateRequest('call', null as unknown as CallRecord);
   // Hooks with a callback, not async: an async hook costs a promise and a microtask turn per request.
@@ -119,9 +139,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Framework faults (body too large, unreadable body): the client's doing when Fastify says 4xx.
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
     const awsError =
-      status < 500
+      frameworkError(error, limits) ??
+      (status < 500
         ? new AwsError(error.code ?? 'InvalidRequest', error.message, status)
-        : commonErrors.internalFailure();
+        : commonErrors.internalFailure());
     return sendError(request, reply, defaultApi, awsError);
   });
 
