@@ -96,12 +96,13 @@ export async function replicationState(node: AdminTarget): Promise<ReplicationSt
 export async function replicaOf(node: AdminTarget, primary: Peer | undefined): Promise<boolean> {
   return withAdmin(node, async (redis) => {
     const state = await readReplication(redis);
+    // A primary too: a cluster that became a group's primary takes its group's replication password.
+    await setReplicationAuth(redis, node);
     if (!primary) {
       if (state.role === 'primary') return false;
       await redis.call(adminCommand(node, 'REPLICAOF'), 'NO', 'ONE');
       return true;
     }
-    await setReplicationAuth(redis, node);
     if (state.role === 'replica' && state.masterHost === primary.host && state.masterPort === primary.port)
       return false;
     await redis.call(adminCommand(node, 'REPLICAOF'), primary.host, String(primary.port));

@@ -21,7 +21,7 @@ import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import t, { type Test } from 'tap';
 import { ADMIN_USER } from '../../src/runtime/node-access.js';
-import { withAdmin, type AdminTarget } from '../../src/dataplane/node-admin.js';
+import { readRedisParameter, withAdmin, type AdminTarget } from '../../src/dataplane/node-admin.js';
 import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 import { adminTargetOf } from '../fixtures/node-admin.js';
@@ -280,4 +280,55 @@ t.test('docker: no credential in a container’s command line, environment or la
   }
   await checkNode(t, emulator, 'boxed-001', { token: TOKEN, writable: true, loud: false });
   await checkNode(t, emulator, 'boxed-002', { token: TOKEN, writable: false, loud: false });
+});
+
+t.test('process: a Redis 5 group keeps its restricted commands renamed, with a secret of each node', async (t) => {
+  if (!(await runtimeAvailable(t, 'process'))) return;
+  const emulator = await start(t, 'process');
+  const client = sdkClient(emulator);
+  await client.send(
+    new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'legacy',
+      ReplicationGroupDescription: 'no ACL',
+      Engine: 'redis',
+      EngineVersion: '5.0.6',
+      CacheNodeType: 'cache.t3.micro',
+      NumCacheClusters: 2,
+      TransitEncryptionEnabled: true,
+      AuthToken: TOKEN,
+    }),
+  );
+  await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'legacy' });
+  const [primary, replica] = [adminTargetOf(emulator, 'legacy-001'), adminTargetOf(emulator, 'legacy-002')];
+  t.equal(primary.access.mode, 'renamed');
+  t.not(primary.access.adminPassword, replica.access.adminPassword, 'each node has its own secret');
+  t.equal(await readRedisParameter(primary, 'maxmemory'), '536870912', 'the emulator administers it');
+  const endpoint = (n: AdminTarget) => ({ Address: n.host, Port: n.port });
+  await onNode(endpoint(primary), TOKEN, (redis) => redis.set('legacy', 'replicated'));
+  const copied = await eventually(
+    () => onNode(endpoint(replica), TOKEN, (redis) => redis.get('legacy')).catch(() => undefined),
+    20_000,
+    'the replica to have the key',
+  );
+  t.equal(copied, 'replicated', 'replication authenticates with the AUTH token');
+  await onNode(endpoint(primary), TOKEN, async (redis) => {
+    for (const call of [['CONFIG', 'GET', 'dir'], ['SAVE'], ['DEBUG', 'SLEEP', '0'], ['SLAVEOF', 'NO', 'ONE']]) {
+      const answer = await redis.call(call[0], ...call.slice(1)).then(
+        () => 'ran',
+        (error: Error) => error.message,
+      );
+      t.match(answer, /unknown command|not allowed/, `${call[0]} is refused`);
+    }
+    // What renaming cannot hide, on a binary that has it (the offline images run one binary for every version).
+    const version = /redis_version:(\d+)/.exec(await redis.info('server'))![1];
+    if (Number(version) >= 7) {
+      for (const call of [['FAILOVER'], ['ACL', 'SETUSER', 'default', '>taken-over']]) {
+        const answer = await redis.call(call[0], ...call.slice(1)).catch((error: Error) => error.message);
+        t.match(answer, /NOPERM/, `${call.join(' ')} is refused`);
+      }
+    }
+  });
+  const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  t.notOk(processes.includes(primary.access.adminPassword), 'the secret is on no command line');
+  t.notOk(processes.includes(TOKEN), 'nor the AUTH token');
 });
