@@ -104,7 +104,8 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
   const store = new Store(openDatabase(config.dataDir), allocator);
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
-  const adminSecret = store.settings.getOrCreate('admin-secret', () => randomBytes(16).toString('hex'));
+  // The key node credentials derive from (control/node-credentials.ts); its row keeps an older build's name.
+  const credentialKey = store.settings.getOrCreate('admin-secret', () => randomBytes(32).toString('hex'));
   let reconciler: Reconciler | undefined;
   const work = {
     wake: () => reconciler?.wake(),
@@ -148,7 +149,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       app.log.info({ runtime: runtime.name }, `runtime ${runtime.name}: ${why}`);
     }
     endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-    const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, adminSecret }, app.log);
+    const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log);
     const groups = groupContext(store, nodes, endpoints, app.log);
     reconciler = new Reconciler(
       store,

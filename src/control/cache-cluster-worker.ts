@@ -173,6 +173,12 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
         const handle = await nodes.inspect(scope, cluster, node.CacheNodeId);
         if (handle) await nodes.applyParameters(nodes.spec(scope, cluster, node.CacheNodeId), handle, immediate);
       }
+      nodes.update(scope, job.resourceId, ({ state }) => {
+        for (const node of state.CacheNodes)
+          if (node.ParameterGroupStatus === 'applying') node.ParameterGroupStatus = 'in-sync';
+        if (state.CacheParameterGroup.ParameterApplyStatus === 'applying')
+          state.CacheParameterGroup.ParameterApplyStatus = 'in-sync';
+      });
     },
 
     /** A node found dead is replaced behind its unchanged endpoint, as AWS replaces failed nodes. */
@@ -211,5 +217,7 @@ export function cacheClusterFailureHandlers(nodes: ClusterNodes): Record<string,
     reboot: failed('available', 'reboot'),
     heal: failed(undefined, 'recover the nodes of'),
     delete: failed(undefined, 'delete'),
+    // The cluster stays `applying`: the values did not reach its nodes, and the API must not say they did.
+    'apply-parameters': failed(undefined, 'apply its parameter group to'),
   });
 }

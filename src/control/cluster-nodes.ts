@@ -7,7 +7,15 @@
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { Logger } from '../common/logger.js';
 import type { EndpointManager } from '../dataplane/endpoints.js';
-import { applyAuthTokens, applyRedisParameters, type AdminTarget } from '../dataplane/node-admin.js';
+import {
+  applyRedisParameters,
+  adminCommand,
+  grantClientAccess,
+  isAccessRefused,
+  withAdmin,
+  type AdminTarget,
+} from '../dataplane/node-admin.js';
+import { nodeAccess } from './node-credentials.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
 import {
@@ -37,14 +45,14 @@ function adminTarget(spec: NodeSpec, target: { host: string; port: number }): Ad
     fallbackAuthTokens: [spec.previousAuthToken, ...(spec.retiredAuthTokens ?? []), undefined].filter(
       (t, i, all) => t !== spec.authToken && all.indexOf(t) === i,
     ),
-    adminSecret: spec.adminSecret,
+    access: spec.access,
   };
 }
 
-/** This emulator instance: the id its node names carry, and the secret its admin commands are renamed with. */
+/** This emulator instance: the id its node names carry, and the key its node credentials derive from. */
 export interface EmulatorIdentity {
   instanceId: string;
-  adminSecret: string;
+  credentialKey: string;
 }
 
 /** How the emulator and other nodes reach a running redis / valkey node. */
@@ -103,7 +111,17 @@ export class ClusterNodes {
       authToken: internal.authToken,
       previousAuthToken: internal.previousAuthToken,
       retiredAuthTokens: internal.retiredAuthTokens,
-      adminSecret: this.identity.adminSecret,
+      access: nodeAccess(
+        this.identity.credentialKey,
+        scope,
+        {
+          engine: state.Engine as Engine,
+          engineVersion: state.EngineVersion,
+          clusterId: id,
+          groupId: state.ReplicationGroupId,
+        },
+        nodeId,
+      ),
       // As AWS names nodes: <cluster>.<hash>.<node>.<region code>.cache.amazonaws.com, plus the short forms.
       aliases: [
         `${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`,
@@ -265,15 +283,17 @@ export class ClusterNodes {
     if (!handle.servesEndpoint) await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
   }
 
-  /** Points the endpoint at the node and gives a redis / valkey node its AUTH tokens and parameter values. */
+  /**
+   * Points the endpoint at the node and opens a redis / valkey node to clients (its AUTH tokens, without the
+   * restricted commands), with its parameter values.
+   */
   async attach(scope: Scope, spec: NodeSpec, handle: NodeHandle): Promise<void> {
     this.endpoints.setTarget(spec, handle.target);
     if (spec.engine === 'memcached' || !handle.target) return;
     const accepted = [spec.authToken, spec.previousAuthToken].filter((t): t is string => t !== undefined);
-    // A node started with --requirepass has the newest token only; a ROTATE or a change made while it ran needs more.
-    if (spec.previousAuthToken !== undefined || (spec.retiredAuthTokens ?? []).length > 0) {
-      await applyAuthTokens(adminTarget(spec, handle.target), accepted);
-    }
+    // Without ACL the node started with the newest token only; a ROTATE or a change made while it ran needs more.
+    const tokensChanged = spec.previousAuthToken !== undefined || (spec.retiredAuthTokens ?? []).length > 0;
+    await grantClientAccess(adminTarget(spec, handle.target), accepted, tokensChanged);
     await this.applyParameters(spec, handle, spec.parameters);
   }
 
@@ -322,6 +342,20 @@ export class ClusterNodes {
   async inspect(scope: Scope, cluster: StoredCluster, nodeId: string): Promise<NodeHandle | undefined> {
     const handle = this.handleOf(cluster, nodeId);
     return handle ? this.runtime.inspectNode(this.spec(scope, cluster, nodeId), handle) : undefined;
+  }
+
+  /**
+   * Whether the emulator's credentials still open a running redis / valkey node: false for a node started by an
+   * older build that administered nodes another way. A node that does not answer counts as administrable (it is
+   * the liveness check's business).
+   */
+  async canAdminister(scope: Scope, cluster: StoredCluster, nodeId: string, handle: NodeHandle): Promise<boolean> {
+    if (cluster.state.Engine === 'memcached' || !handle.target) return true;
+    const target = adminTarget(this.spec(scope, cluster, nodeId), handle.target);
+    return withAdmin(target, async (redis) => {
+      await redis.call(adminCommand(target, 'CONFIG'), 'GET', 'maxmemory');
+      return true;
+    }).catch((error: Error) => !isAccessRefused(error) && !/unknown command/i.test(error.message));
   }
 
   /** Re-opens the endpoint of a node found running (after an emulator restart). */

@@ -1,13 +1,21 @@
 /**
  * Watches the nodes that should be running. At start it adopts what still runs (re-opening its endpoints),
  * has what is missing recreated, and removes this instance's orphans; afterwards it checks every few seconds and
- * has a dead node replaced, endpoint unchanged, as AWS replaces failed nodes.
+ * has a dead node replaced, endpoint unchanged, as AWS replaces failed nodes, and a replication group whose nodes'
+ * roles are not the ones it shows brought back in line (its endpoints follow the real primary).
  */
 import type { Logger } from '../common/logger.js';
 import type { Scope, Store } from '../store/store.js';
 import { JobQueue, type WorkQueue } from '../domain/elasticache/jobs.js';
 import { KIND } from '../domain/elasticache/kinds.js';
-import type { CacheClusterInternal, ClusterState } from '../domain/elasticache/records.js';
+import {
+  findGroup,
+  isClusterMode,
+  membersOf,
+  type CacheClusterInternal,
+  type ClusterState,
+} from '../domain/elasticache/records.js';
+import { replicationState } from '../dataplane/replication.js';
 import type { ClusterNodes } from './cluster-nodes.js';
 
 export class NodeSupervisor {
@@ -58,7 +66,17 @@ export class NodeSupervisor {
       let lost = false;
       for (const node of cluster.state.CacheNodes) {
         if (node.CacheNodeStatus === 'creating') continue;
-        const handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId);
+        let handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId);
+        if (handle && !(await this.nodes.canAdminister(scope, cluster, node.CacheNodeId, handle))) {
+          // Its data cannot be vouched for either: it goes, and is replaced as a lost node is.
+          this.nodes.event(
+            scope,
+            id,
+            `Cache node ${node.CacheNodeId} does not accept the service's credentials (started by an older build); replacing it`,
+          );
+          await this.nodes.runtime.removeNode(this.nodes.spec(scope, cluster, node.CacheNodeId), handle);
+          handle = undefined;
+        }
         if (handle) {
           await this.nodes.adopt(scope, cluster, node.CacheNodeId, handle);
           adopted++;
@@ -96,6 +114,26 @@ export class NodeSupervisor {
     clearInterval(this.timer);
   }
 
+  /** A member of a cluster-mode-disabled group whose node is not in the role the group shows for it. */
+  private async roleDiffers(scope: Scope, cluster: ClusterState): Promise<boolean> {
+    if (!cluster.ReplicationGroupId || cluster.Engine === 'memcached') return false;
+    const group = findGroup(this.store, scope, cluster.ReplicationGroupId)?.state;
+    if (!group?.NodeGroups[0] || group.Status !== 'available' || isClusterMode(group)) return false;
+    const shown = membersOf(group.NodeGroups[0]).find((m) => m.CacheClusterId === cluster.CacheClusterId)?.CurrentRole;
+    const node = shown && (await this.nodes.liveNode(scope, cluster.CacheClusterId));
+    if (!node) return false;
+    const actual = await replicationState(node.admin).then(
+      (state) => state.role,
+      () => undefined,
+    );
+    if (!actual || actual === shown) return false;
+    this.log.warn(
+      { cluster: cluster.CacheClusterId, shown, actual },
+      "a member's node is not in the role its replication group shows; bringing the group in line",
+    );
+    return true;
+  }
+
   private async check(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
@@ -113,6 +151,7 @@ export class NodeSupervisor {
           this.heal(scope, cluster.state);
           break;
         }
+        if (await this.roleDiffers(scope, cluster.state)) this.heal(scope, cluster.state);
       }
     } catch (error) {
       this.log.warn({ err: error }, 'node check failed');

@@ -1,11 +1,19 @@
 /**
- * The emulator's own connection to a redis / valkey node: the only client that can run the restricted commands,
- * under their renamed names. Used to apply parameter group values (CONFIG SET) and read them back, and by
+ * The emulator's own connection to a redis / valkey node: the only client that can run the restricted commands
+ * (as its admin user, or under their renamed names on engines without ACL: runtime/node-access.ts). Used to apply parameter group values (CONFIG SET) and read them back, and by
  * replication.ts and the Redis Cluster modules (redis-cluster.ts and the modules it re-exports), which share its
  * connection, INFO and polling helpers.
  */
 import type { Redis } from 'ioredis';
-import { renamedCommand } from '../runtime/engines.js';
+import {
+  ADMIN_USER,
+  REPLICATION_USER,
+  clientRules,
+  passwordHash,
+  REPLICATION_COMMANDS,
+  restrictedCommandName,
+  type NodeAccess,
+} from '../runtime/node-access.js';
 import type { Target } from './endpoint-proxy.js';
 import { throwIfStopping } from './stopping.js';
 
@@ -30,10 +38,11 @@ const NOT_SETTABLE = new Set([
  * is the container's IP and the engine port.
  */
 export interface AdminTarget extends Target {
+  /** The AUTH token clients give; the way in on engines without ACL, and what MIGRATE gives their targets. */
   authToken?: string;
-  /** Tokens the node may still ask for while a token change is being applied to it (tried after authToken). */
+  /** Engines without ACL: tokens the node may still ask for while a token change reaches it (after authToken). */
   fallbackAuthTokens?: (string | undefined)[];
-  adminSecret: string;
+  access: NodeAccess;
 }
 
 export interface AdminOptions {
@@ -44,6 +53,10 @@ export interface AdminOptions {
 
 const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
 
+/** Whether the node refused the emulator's credentials (as opposed to not answering). */
+export const isAccessRefused = (error: unknown): boolean =>
+  AUTH_REFUSED.test((error as Error)?.message ?? '') || /NOPERM/.test((error as Error)?.message ?? '');
+
 /** The node did not accept a connection: callers that poll or pick among nodes treat it apart from a refusal. */
 export class NodeUnreachable extends Error {}
 
@@ -51,14 +64,15 @@ export const describeNode = (target: Target): string => `${target.host}:${target
 
 /** The name a restricted command has on this node. */
 export const adminCommand = (target: AdminTarget, command: string): string =>
-  renamedCommand(command, target.adminSecret);
+  restrictedCommandName(target.access, command);
 
 /** An open admin connection; the caller disconnects it. Prefer withAdmin unless several stay open at once. */
 export async function connectAdmin(target: AdminTarget, options: AdminOptions = {}): Promise<Redis> {
+  if (target.access.mode === 'acl') return connectWith(target, ADMIN_USER, target.access.adminPassword, options);
   const candidates = [target.authToken, ...(target.fallbackAuthTokens ?? [])];
   for (const [i, password] of candidates.entries()) {
     try {
-      return await connectWith(target, password, options);
+      return await connectWith(target, undefined, password, options);
     } catch (error) {
       // A token the node no longer (or not yet) takes: the next candidate may be the one it has.
       if (i === candidates.length - 1 || !AUTH_REFUSED.test((error as Error).message)) throw error;
@@ -67,13 +81,21 @@ export async function connectAdmin(target: AdminTarget, options: AdminOptions = 
   throw new Error('unreachable');
 }
 
-async function connectWith(target: AdminTarget, password: string | undefined, options: AdminOptions): Promise<Redis> {
+async function connectWith(
+  target: AdminTarget,
+  username: string | undefined,
+  password: string | undefined,
+  options: AdminOptions,
+): Promise<Redis> {
   // Loaded on first use: a start with no redis node to talk to does not pay for it.
   const { Redis } = await import('ioredis');
   const redis = new Redis({
     host: target.host,
     port: target.port,
+    username,
     password,
+    // Seen in CLIENT LIST by whoever may run it: the emulator's connections say what they are.
+    connectionName: 'elasticache-local',
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
@@ -99,21 +121,58 @@ async function connectWith(target: AdminTarget, password: string | undefined, op
 }
 
 /**
- * The AUTH tokens a node accepts: the newest first, plus the previous one during a ROTATE; none means no AUTH.
- * Redis 6+ keeps several passwords on the default user (ACL); older engines have requirepass alone. Replicas
- * authenticate to their primary with the newest token.
+ * Opens the node to clients: the default user with the AUTH tokens it accepts (the newest first, plus the previous
+ * one during a ROTATE; none means no AUTH) and without the restricted commands. Engines without ACL keep one token,
+ * as requirepass, and their replicas authenticate with it.
  */
-export async function applyAuthTokens(target: AdminTarget, accepted: string[]): Promise<void> {
+export async function grantClientAccess(target: AdminTarget, accepted: string[], tokensChanged = true): Promise<void> {
   await withAdmin(target, async (redis) => {
-    const config = adminCommand(target, 'CONFIG');
-    try {
-      if (accepted.length === 0) await redis.call('ACL', 'SETUSER', 'default', 'on', 'nopass');
-      else await redis.call('ACL', 'SETUSER', 'default', 'on', 'resetpass', ...accepted.map((token) => `>${token}`));
-    } catch {
-      await redis.call(config, 'SET', 'requirepass', accepted[0] ?? '');
+    const version = parseInfo(await redis.info('server')).redis_version ?? '0';
+    const acl = Number(version.split('.')[0]) >= 6;
+    if (target.access.mode === 'acl') {
+      await redis.call('ACL', 'SETUSER', 'default', ...clientRules(version, accepted));
+      return;
     }
+    // A 4.x / 5.x cluster on a binary that has ACLs still keeps the commands renaming cannot hide from clients.
+    if (acl) await redis.call('ACL', 'SETUSER', 'default', ...clientRules(version, [], 'renamed'));
+    if (!tokensChanged) return;
+    const config = adminCommand(target, 'CONFIG');
+    await redis.call(config, 'SET', 'requirepass', accepted[0] ?? '');
     await redis.call(config, 'SET', 'masterauth', accepted[0] ?? '');
   });
+}
+
+/**
+ * How this node authenticates to a primary it replicates: the replication user of its group (or, without ACL, the
+ * group's AUTH token). Set again before every change of primary: a cluster that became a group's primary has its
+ * group's password from then on.
+ */
+export async function setReplicationAuth(redis: Redis, target: AdminTarget): Promise<void> {
+  const config = adminCommand(target, 'CONFIG');
+  if (target.access.mode === 'renamed') {
+    await redis.call(config, 'SET', 'masterauth', target.authToken ?? '');
+    return;
+  }
+  const password = target.access.replicationPassword;
+  const permissions = REPLICATION_COMMANDS.map((c) => `+${c}`);
+  await redis.call(
+    'ACL',
+    'SETUSER',
+    REPLICATION_USER,
+    'reset',
+    'on',
+    `#${passwordHash(password)}`,
+    '~*',
+    ...permissions,
+  );
+  await redis.call(config, 'SET', 'masteruser', REPLICATION_USER);
+  await redis.call(config, 'SET', 'masterauth', password);
+}
+
+/** What MIGRATE gives its target node to authenticate (the target's replication user, or its AUTH token). */
+export function migrateAuth(target: AdminTarget): string[] {
+  if (target.access.mode === 'acl') return ['AUTH2', REPLICATION_USER, target.access.replicationPassword];
+  return target.authToken ? ['AUTH', target.authToken] : [];
 }
 
 export async function withAdmin<T>(
@@ -201,7 +260,7 @@ export function toEngineSettings(values: Record<string, string>): Record<string,
 
 /** CONFIG SET each value; returns the names the engine refused (unknown to this engine version, or static). */
 export async function applyRedisParameters(target: AdminTarget, values: Record<string, string>): Promise<string[]> {
-  const command = renamedCommand('CONFIG', target.adminSecret);
+  const command = adminCommand(target, 'CONFIG');
   values = toEngineSettings(values);
   const names = Object.keys(values);
   return withAdmin(target, async (redis) => {
@@ -214,7 +273,7 @@ export async function applyRedisParameters(target: AdminTarget, values: Record<s
 
 export async function readRedisParameter(target: AdminTarget, name: string): Promise<string | undefined> {
   return withAdmin(target, async (redis) => {
-    const reply = (await redis.call(renamedCommand('CONFIG', target.adminSecret), 'GET', name)) as string[];
+    const reply = (await redis.call(adminCommand(target, 'CONFIG'), 'GET', name)) as string[];
     return reply[1];
   });
 }

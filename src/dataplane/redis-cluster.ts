@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
 import { clusterState, memberIds, nodesOf, readClusterNodes, shortId, type ClusterMember } from './cluster-views.js';
-import { adminCommand, describeNode, pollUntil, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import { describeNode, pollUntil, setReplicationAuth, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
 import { rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
@@ -151,7 +151,7 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
   await Promise.all(
     members.map((member, i) =>
       withAdmin(member.admin, async (redis) => {
-        await setMasterauth(redis, member.admin);
+        await setReplicationAuth(redis, member.admin);
         const info = (await redis.call('CLUSTER', 'INFO')) as string;
         if (/cluster_known_nodes:1\r?\n/.test(info) && /cluster_my_epoch:0\r?\n/.test(info)) {
           await redis.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)).catch(() => undefined);
@@ -199,18 +199,10 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
   return shards.map((shard) => ({ primaryId: idOf(shard.primary), replicaIds: shard.replicas.map(idOf) }));
 }
 
-/**
- * masterauth on every member, primaries included: a cluster demotes a primary by itself (a failover, or losing
- * its last slot), and the demoted node must then authenticate to its new primary.
- */
-async function setMasterauth(redis: Redis, admin: AdminTarget): Promise<void> {
-  await redis.call(adminCommand(admin, 'CONFIG'), 'SET', 'masterauth', admin.authToken ?? '');
-}
-
 /** CLUSTER REPLICATE, unless the replica already follows that primary. */
 async function replicate(replica: ClusterMember, primaryId: string): Promise<void> {
   await withAdmin(replica.admin, async (redis) => {
-    await setMasterauth(redis, replica.admin);
+    await setReplicationAuth(redis, replica.admin);
     const me = myselfIn(await nodesOf(redis));
     if (me.role === 'replica' && me.masterId === primaryId) return;
     try {
@@ -309,7 +301,9 @@ export async function addMembers(
 ): Promise<string[]> {
   checkMeetable(newMembers);
   const ids = await memberIds(newMembers);
-  await Promise.all(newMembers.map((member) => withAdmin(member.admin, (redis) => setMasterauth(redis, member.admin))));
+  await Promise.all(
+    newMembers.map((member) => withAdmin(member.admin, (redis) => setReplicationAuth(redis, member.admin))),
+  );
   await withAdmin(anyLive.admin, async (redis) => {
     const view = await nodesOf(redis);
     for (const [i, member] of newMembers.entries())

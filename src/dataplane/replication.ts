@@ -11,6 +11,7 @@ import {
   isTransient,
   parseInfo,
   pollUntil,
+  setReplicationAuth,
   withAdmin,
   type AdminTarget,
   type Peer,
@@ -43,6 +44,8 @@ export interface ReplicationState {
   /** replica-priority; 0 means the replica must never be promoted. */
   replicaPriority?: number;
   connectedReplicas: ConnectedReplica[];
+  /** A FAILOVER under way on this node (the engine's own hand-over): its role is about to change. */
+  failingOver: boolean;
 }
 
 export function parseReplicationInfo(text: string): ReplicationState {
@@ -72,6 +75,7 @@ export function parseReplicationInfo(text: string): ReplicationState {
     replicaReplOffset: replica ? number('slave_repl_offset') : undefined,
     replicaPriority: replica ? number('slave_priority') : undefined,
     connectedReplicas,
+    failingOver: (info.master_failover_state ?? 'no-failover') !== 'no-failover',
   };
 }
 
@@ -86,19 +90,19 @@ export async function replicationState(node: AdminTarget): Promise<ReplicationSt
 /**
  * Makes node replicate primary (REPLICAOF host port), or stand alone as a primary when primary is undefined
  * (REPLICAOF NO ONE). Nothing is re-issued when the node already is what was asked: a second REPLICAOF to another
- * address would force a full resync. masterauth follows the node's own token, since a replication group has one
- * token for all its nodes; a stale masterauth against a primary without a password would break the link.
+ * address would force a full resync. The node's replication credentials are set first (setReplicationAuth).
  * Resolves true when it changed something.
  */
 export async function replicaOf(node: AdminTarget, primary: Peer | undefined): Promise<boolean> {
   return withAdmin(node, async (redis) => {
     const state = await readReplication(redis);
+    // A primary too: a cluster that became a group's primary takes its group's replication password.
+    await setReplicationAuth(redis, node);
     if (!primary) {
       if (state.role === 'primary') return false;
       await redis.call(adminCommand(node, 'REPLICAOF'), 'NO', 'ONE');
       return true;
     }
-    await redis.call(adminCommand(node, 'CONFIG'), 'SET', 'masterauth', node.authToken ?? '');
     if (state.role === 'replica' && state.masterHost === primary.host && state.masterPort === primary.port)
       return false;
     await redis.call(adminCommand(node, 'REPLICAOF'), primary.host, String(primary.port));

@@ -6,7 +6,15 @@
 import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners } from './cluster-nodes-parser.js';
 import { clusterState, memberIds, nodesOf, readClusterNodes, type ClusterMember } from './cluster-views.js';
-import { adminCommand, connectAdmin, describeNode, NodeUnreachable, pollUntil, withAdmin } from './node-admin.js';
+import {
+  adminCommand,
+  connectAdmin,
+  migrateAuth,
+  describeNode,
+  NodeUnreachable,
+  pollUntil,
+  withAdmin,
+} from './node-admin.js';
 
 export interface MoveOptions {
   /** Called with 0-100 after each batch of slots. */
@@ -110,7 +118,7 @@ export async function moveSlots(
         );
     }
     const migrate = (slot: number, keys: string[]) => {
-      const auth = to.admin.authToken ? ['AUTH', to.admin.authToken] : [];
+      const auth = migrateAuth(to.admin);
       return [
         adminCommand(from.admin, 'MIGRATE'),
         to.peer.host,

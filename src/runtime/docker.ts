@@ -8,7 +8,9 @@
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger.js';
 import { createHash } from 'node:crypto';
+import { pack } from 'tar-stream';
 import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
+import { nodeConfigFile } from './node-access.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import {
   NodeUnavailable,
@@ -44,6 +46,30 @@ export interface DockerRuntimeOptions {
  * lower, and not raisable without privileges), so nodes take this many.
  */
 const MAX_CONNECTIONS = 4096;
+
+/** Where a node's private config file (its credentials) is put, before the container starts. */
+const CONFIG_DIR = 'etc/elasticache-local';
+const CONFIG_FILE = `/${CONFIG_DIR}/node.conf`;
+/**
+ * The file's owner: the official redis and valkey images run the server as uid 999 (their entrypoint drops root),
+ * the offline images as root; 0600 and this owner let both read it and nothing else in the container.
+ */
+const ENGINE_UID = 999;
+
+/** A tar holding the node's config file, for putArchive (the only way into a container not yet started). */
+function configArchive(text: string): Promise<Buffer> {
+  const archive = pack();
+  const owner = { uid: ENGINE_UID, gid: ENGINE_UID };
+  archive.entry({ name: CONFIG_DIR, type: 'directory', mode: 0o700, ...owner });
+  archive.entry({ name: `${CONFIG_DIR}/node.conf`, mode: 0o600, ...owner }, text);
+  archive.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    archive.on('data', (chunk: Buffer) => chunks.push(chunk));
+    archive.on('end', () => resolve(Buffer.concat(chunks)));
+    archive.on('error', reject);
+  });
+}
 
 /** Connects to the daemon of DOCKER_HOST or the default socket; undefined when none answers quickly. */
 export async function connectDocker(timeoutMs = 1500): Promise<Docker | undefined> {
@@ -104,7 +130,7 @@ export class DockerRuntime implements NodeRuntime {
       // The binary by name: official images' entrypoints and the offline images both find it on PATH.
       Cmd: [
         engineBinary(spec.engine),
-        ...engineCommand(spec, { port: spec.port, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS }),
+        ...engineCommand(spec, { port: spec.port, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS }, CONFIG_FILE),
       ],
       Labels: {
         [LABEL.managed]: 'true',
@@ -124,6 +150,10 @@ export class DockerRuntime implements NodeRuntime {
       NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: spec.aliases } } },
     });
     try {
+      if (spec.engine !== 'memcached') {
+        const text = nodeConfigFile(spec.access, spec.engineVersion, spec.authToken);
+        await container.putArchive(await configArchive(text), { path: '/' });
+      }
       await container.start();
       return await this.ready(container.id, spec);
     } catch (error) {

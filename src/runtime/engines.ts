@@ -1,28 +1,10 @@
 /**
  * How each engine is started and asked whether it is up: the command line for a node spec, and the readiness
- * probe (redis/valkey: PING, memcached: version). Restricted commands are renamed, as ElastiCache restricts them,
- * to names only the emulator knows; the admin connection uses those names.
+ * probe (redis/valkey: PING, memcached: version). A redis / valkey node's credentials and restricted commands are
+ * not on its command line: they are in its private config file (node-access.ts), whose path comes first.
  */
 import { connect } from 'node:net';
 import type { NodeSpec } from './runtime.js';
-
-/** Commands ElastiCache does not let clients run. Replication's own PSYNC / SYNC stay, replicas need them. */
-export const RESTRICTED_COMMANDS = [
-  'CONFIG',
-  'SAVE',
-  'BGSAVE',
-  'BGREWRITEAOF',
-  'DEBUG',
-  'SHUTDOWN',
-  'REPLICAOF',
-  'SLAVEOF',
-  'MIGRATE',
-  'MODULE',
-];
-
-export function renamedCommand(command: string, adminSecret: string): string {
-  return `${command}-${adminSecret}`;
-}
 
 /** Memcached settings that map to command-line flags (AWS parameter name → flag). */
 const MEMCACHED_FLAGS: Record<string, (value: string) => string[]> = {
@@ -46,6 +28,11 @@ export interface Listen {
   busPort?: number;
   /** Cluster nodes: the address other nodes use, when it is not the one they see (a process behind its endpoint). */
   announceIp?: string;
+  /**
+   * The address a replica gives its primary, when the one its connections come from is not where it listens (a
+   * process on its own loopback address connects from 127.0.0.1): FAILOVER and INFO then name the right node.
+   */
+  replicaAnnounceIp?: string;
   /** The most connections the process may take (its file descriptor limit allows no more). */
   maxConnections?: number;
 }
@@ -66,10 +53,11 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
   return args;
 }
 
-export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
+export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string): string[] {
   // Flags and their values side by side, as on a command line.
   // prettier-ignore
   const args = [
+    configFile,
     '--port', String(listen.port),
     '--bind', ...listen.bind.split(' '),
     '--protected-mode', 'no',
@@ -80,10 +68,8 @@ export function redisCommand(spec: NodeSpec, listen: Listen): string[] {
     // A new replica syncs at once: Redis would otherwise wait 5 s for more replicas to share the transfer.
     '--repl-diskless-sync-delay', '0',
   ];
-  for (const command of RESTRICTED_COMMANDS)
-    args.push('--rename-command', command, renamedCommand(command, spec.adminSecret));
   if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
-  if (spec.authToken) args.push('--requirepass', spec.authToken, '--masterauth', spec.authToken);
+  if (listen.replicaAnnounceIp) args.push('--replica-announce-ip', listen.replicaAnnounceIp);
   if (spec.cluster) {
     // prettier-ignore
     args.push(
@@ -118,8 +104,9 @@ export function engineBinary(engine: NodeSpec['engine']): string {
   return engine === 'memcached' ? 'memcached' : engine === 'valkey' ? 'valkey-server' : 'redis-server';
 }
 
-export function engineCommand(spec: NodeSpec, listen: Listen = { port: spec.port, bind: '0.0.0.0' }): string[] {
-  return spec.engine === 'memcached' ? memcachedCommand(spec, listen) : redisCommand(spec, listen);
+/** The engine's arguments; a redis / valkey node's begin with the path of its config file (nodeConfigFile). */
+export function engineCommand(spec: NodeSpec, listen: Listen, configFile: string): string[] {
+  return spec.engine === 'memcached' ? memcachedCommand(spec, listen) : redisCommand(spec, listen, configFile);
 }
 
 /** One request/answer on a fresh connection: true when the engine answers like a live server. */

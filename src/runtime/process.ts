@@ -13,10 +13,21 @@
  */
 import type { Logger } from '../common/logger.js';
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { engineBinary, engineCommand, probe, waitUntilReady, type Listen } from './engines.js';
+import { nodeConfigFile } from './node-access.js';
 import {
   NodeUnavailable,
   type NodeAddress,
@@ -27,6 +38,8 @@ import {
 } from './runtime.js';
 
 const NODE_FILE = 'node.json';
+/** The node's credentials (node-access.ts), readable by the emulator's user alone. */
+const CONFIG_FILE = 'node.conf';
 
 interface NodeFile {
   pid: number;
@@ -140,7 +153,15 @@ export class ProcessRuntime implements NodeRuntime {
     }
     await this.removeNode(spec, undefined);
     const dir = this.nodeDir(spec);
-    mkdirSync(dir, { recursive: true });
+    // The nodes' data and credentials are the user's alone.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.options.workDir, 0o700);
+    chmodSync(dir, 0o700);
+    if (spec.engine !== 'memcached') {
+      writeFileSync(join(dir, CONFIG_FILE), nodeConfigFile(spec.access, spec.engineVersion, spec.authToken), {
+        mode: 0o600,
+      });
+    }
     // A port chosen free can be taken by another socket before the node binds it: the node then exits, and
     // starts again on other ports.
     for (let attempt = 1; ; attempt++) {
@@ -165,6 +186,7 @@ export class ProcessRuntime implements NodeRuntime {
       port,
       bind: [host, ...(spec.endpoint ? (spec.heldAddresses ?? []) : [])].join(' '),
       maxConnections: 1000,
+      replicaAnnounceIp: host,
     };
     if (spec.cluster) {
       // The bus listens on the node's address too; other nodes meet it there.
@@ -172,7 +194,7 @@ export class ProcessRuntime implements NodeRuntime {
       listen.announceIp = spec.cluster.announceHost;
       if (!spec.endpoint && spec.cluster.announceHost !== host) listen.bind = `${host} ${spec.cluster.announceHost}`;
     }
-    const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen), {
+    const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen, join(dir, CONFIG_FILE)), {
       cwd: dir,
       detached: true,
       stdio: ['ignore', logFile, logFile],

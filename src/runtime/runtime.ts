@@ -4,6 +4,7 @@
  */
 
 import type { Engine } from '../common/engines.js';
+import type { NodeAccess } from './node-access.js';
 
 /** Which node: enough to find it again, whatever runs it. */
 export interface NodeAddress {
@@ -41,8 +42,8 @@ export interface NodeSpec extends NodeAddress {
   previousAuthToken?: string;
   /** Tokens no longer accepted that a running node may still have until the change reaches it. Never logged. */
   retiredAuthTokens?: string[];
-  /** What renamed restricted commands end with; only the emulator knows it. Never logged. */
-  adminSecret: string;
+  /** The emulator's own credentials on this node (node-access.ts). Never logged. */
+  access: NodeAccess;
   /** Names the node answers to on the emulator's Docker network, shaped like AWS node names. */
   aliases: string[];
   /** Working directory of a process node (the docker runtime uses the container's /data). */

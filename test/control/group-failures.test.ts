@@ -38,7 +38,7 @@ t.test('a failed converge: create-failed while creating, available once created,
     emulator.store,
     new NoneRuntime(),
     endpoints,
-    { instanceId: 'test', adminSecret: 's' },
+    { instanceId: 'test', credentialKey: 's' },
     silent,
   );
   const handlers = replicationGroupFailureHandlers(groupContext(emulator.store, nodes, endpoints, silent));

@@ -1,18 +1,25 @@
 /**
- * Real redis-server processes for the topology tests, started the way the process runtime starts nodes (renamed
- * restricted commands, optional requirepass) plus the cluster flags the emulator adds in cluster mode, each in
+ * Real redis-server processes for the topology tests, started the way the process runtime starts nodes (a private
+ * config file with the emulator's users, then the default user opened with the optional AUTH token) plus the cluster flags the emulator adds in cluster mode, each in
  * its own temp dir on 127.0.0.1 with an explicit bus port. Every process is killed by stopAll().
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { ClusterMember } from '../../src/dataplane/redis-cluster.js';
-import { RESTRICTED_COMMANDS, renamedCommand, waitUntilReady } from '../../src/runtime/engines.js';
+import { grantClientAccess } from '../../src/dataplane/node-admin.js';
+import { waitUntilReady } from '../../src/runtime/engines.js';
+import { nodeConfigFile, type NodeAccess } from '../../src/runtime/node-access.js';
 
-export const ADMIN_SECRET = 'topology-test-secret';
+/** One group's credentials for every test node: replicas and MIGRATE authenticate across nodes with them. */
+const ACCESS: NodeAccess = {
+  mode: 'acl',
+  adminPassword: 'topology-test-admin',
+  replicationPassword: 'topology-test-replication',
+};
 
 export interface TestNode extends ClusterMember {
   process: ChildProcess;
@@ -59,7 +66,10 @@ export async function startRedis(options: { cluster?: boolean; authToken?: strin
       exited,
     ]);
     stop.abort();
-    if (outcome === 'ready') return node;
+    if (outcome === 'ready') {
+      await grantClientAccess(node.admin, options.authToken ? [options.authToken] : []);
+      return node;
+    }
     if (attempt >= 3)
       throw new Error(`redis-server exited before answering, ${attempt} times (see ${node.dir}/node.log)`);
   }
@@ -70,7 +80,10 @@ async function spawnRedis(options: { cluster?: boolean; authToken?: string }): P
   let busPort = await freePort();
   while (busPort === port) busPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-topology-'));
+  const configFile = join(dir, 'node.conf');
+  writeFileSync(configFile, nodeConfigFile(ACCESS, '7.1', options.authToken), { mode: 0o600 });
   const args = [
+    configFile,
     '--port',
     String(port),
     '--bind',
@@ -88,9 +101,6 @@ async function spawnRedis(options: { cluster?: boolean; authToken?: string }): P
   ];
   // As the runtimes start nodes: a replica's first sync starts at once instead of after Redis's 5 s default.
   args.push('--repl-diskless-sync-delay', '0');
-  for (const command of RESTRICTED_COMMANDS)
-    args.push('--rename-command', command, renamedCommand(command, ADMIN_SECRET));
-  if (options.authToken) args.push('--requirepass', options.authToken);
   if (options.cluster) {
     args.push(
       '--cluster-enabled',
@@ -117,7 +127,7 @@ async function spawnRedis(options: { cluster?: boolean; authToken?: string }): P
   }
   const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
   const node: TestNode = {
-    admin: { host: '127.0.0.1', port, authToken: options.authToken, adminSecret: ADMIN_SECRET },
+    admin: { host: '127.0.0.1', port, authToken: options.authToken, access: ACCESS },
     peer: { host: '127.0.0.1', port, busPort: options.cluster ? busPort : undefined },
     process: child,
     dir,

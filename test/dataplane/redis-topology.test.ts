@@ -7,7 +7,7 @@
 import { Cluster, Redis } from 'ioredis';
 import t from 'tap';
 import { parseClusterNodes, slotOwners } from '../../src/dataplane/cluster-nodes-parser.js';
-import { parseInfo } from '../../src/dataplane/node-admin.js';
+import { migrateAuth, parseInfo, withAdmin } from '../../src/dataplane/node-admin.js';
 import {
   addMembers,
   attachReplica,
@@ -27,7 +27,7 @@ import {
   rangesToSlots,
   type SlotRanges,
 } from '../../src/common/slot-ranges.js';
-import { ADMIN_SECRET, redisAvailable, startMany, stopAll, type TestNode } from './redis-processes.js';
+import { redisAvailable, startMany, stopAll, type TestNode } from './redis-processes.js';
 
 const KEYS = 10_000;
 
@@ -411,27 +411,19 @@ if (redisAvailable(t)) {
         empty: counts.findIndex((count) => Number(count) === 0),
       };
     });
-    await withClient(p2, (redis) => redis.cluster('SETSLOT', full, 'IMPORTING', id1));
-    await withClient(p1, async (redis) => {
+    // The emulator's own connection: clients may not change a cluster's topology.
+    await withAdmin(p2.admin, (redis) => redis.cluster('SETSLOT', full, 'IMPORTING', id1));
+    await withAdmin(p1.admin, async (redis) => {
       await redis.cluster('SETSLOT', full, 'MIGRATING', id2);
       const [key] = (await redis.cluster('GETKEYSINSLOT', full, 1)) as string[];
-      await redis.call(
-        `MIGRATE-${ADMIN_SECRET}`,
-        '127.0.0.1',
-        String(p2.peer.port),
-        key,
-        '0',
-        '5000',
-        'AUTH',
-        p2.admin.authToken!,
-      );
+      await redis.call('MIGRATE', '127.0.0.1', String(p2.peer.port), key, '0', '5000', ...migrateAuth(p2.admin));
     });
     for (const [node, state] of [
       [p2, 'IMPORTING'],
       [p1, 'MIGRATING'],
       [p2, 'NODE'],
     ] as const) {
-      await withClient(node, (redis) =>
+      await withAdmin(node.admin, (redis) =>
         redis.call('CLUSTER', 'SETSLOT', String(empty), state, state === 'IMPORTING' ? id1 : id2),
       );
     }

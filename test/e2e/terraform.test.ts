@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { connect } from 'node:net';
 import t, { type Test } from 'tap';
+import { adminTargetOf } from '../fixtures/node-admin.js';
 import { readRedisParameter } from '../../src/dataplane/node-admin.js';
 import { connectDocker } from '../../src/runtime/docker.js';
 import type { Emulator } from '../../src/server.js';
@@ -347,7 +348,6 @@ if (missing) {
     const plan = await tf.run(['plan', '-detailed-exitcode', '-input=false']);
     t.equal(plan.code, 0, `no drift ${when} (plan -detailed-exitcode)${plan.code ? `\n${tail(plan, 6000)}` : ''}`);
   };
-  const adminOf = (emulator: Emulator) => emulator.store.settings.getOrCreate('admin-secret', () => '');
 
   t.test(
     'terraform: parameter group, subnet group, redis and memcached clusters: apply, modify, destroy',
@@ -411,7 +411,7 @@ if (missing) {
       t.ok(await answersPing({ Address: out.app_address, Port: out.app_port }), 'the app cluster answers PING');
       const redisEndpoint = { Address: out.redis_address, Port: out.redis_port };
       t.ok(await answersPing(redisEndpoint), `redis answers PING at ${out.redis_address}:${out.redis_port}`);
-      const admin = { host: out.redis_address, port: out.redis_port, adminSecret: adminOf(emulator) };
+      const admin = adminTargetOf(emulator, 'tf-redis');
       t.equal(
         await readRedisParameter(admin, 'maxmemory-policy'),
         'allkeys-lru',

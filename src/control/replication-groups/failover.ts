@@ -4,7 +4,7 @@
  * one of them ends with, which the group's state and endpoints follow.
  */
 import { clusterFailover, readClusterNodes } from '../../dataplane/redis-cluster.js';
-import { bestCandidate, failover as promote } from '../../dataplane/replication.js';
+import { bestCandidate, failover as promote, replicaOf, replicationState } from '../../dataplane/replication.js';
 import type { Scope } from '../../store/store.js';
 import {
   MEMBER_NODE,
@@ -170,4 +170,44 @@ export function recordFailover(ctx: GroupContext, scope: Scope, id: string, from
   const message = `Failover from primary node ${from} to replica node ${to} completed`;
   ctx.memberEvent(scope, from, message);
   ctx.groupEvent(scope, id, message);
+}
+
+/**
+ * Roles changed on the nodes behind the service's back (no client may, but a node restarted by hand or a change on
+ * the admin path can): the group follows the one node that really is its primary, and every other member
+ * replicates it; with no such node, the stored primary is made primary again. Cluster mode disabled only: in
+ * cluster mode the nodes' own view is the topology, and clients cannot change it.
+ */
+export async function followRealPrimary(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
+  const { state } = ctx.load(scope, id);
+  if (isClusterMode(state) || !ctx.real) return;
+  const nodeGroup = state.NodeGroups[0];
+  if (!nodeGroup) return;
+  const storedPrimaryId = primaryIdOf(nodeGroup);
+  const found = await Promise.all(
+    membersOf(nodeGroup).map(async (m) => {
+      const node = await ctx.nodes.liveNode(scope, m.CacheClusterId, MEMBER_NODE);
+      const replication = node && (await replicationState(node.admin).catch(() => undefined));
+      return node && replication ? [{ id: m.CacheClusterId, node, ...replication }] : [];
+    }),
+  );
+  const members = found.flat();
+  // A hand-over the nodes are making themselves ends within seconds: the next check sees where it ended.
+  if (members.some((m) => m.failingOver)) return;
+  const primaries = members.filter((m) => m.role === 'primary');
+  const realPrimary =
+    primaries.some((m) => m.id === storedPrimaryId) || primaries.length !== 1 ? storedPrimaryId : primaries[0].id;
+  const primary = members.find((m) => m.id === realPrimary);
+  if (!primary) return;
+  if (primary.role !== 'primary') await replicaOf(primary.node.admin, undefined);
+  for (const member of members) {
+    if (member !== primary) await replicaOf(member.node.admin, primary.node.peer);
+  }
+  if (realPrimary === storedPrimaryId) return;
+  ctx.log.warn(
+    { replicationGroup: id, from: storedPrimaryId, to: realPrimary },
+    "the group's primary changed on its nodes; the group follows it",
+  );
+  await switchRoles(ctx, scope, id, nodeGroup.NodeGroupId, storedPrimaryId, realPrimary);
+  recordFailover(ctx, scope, id, storedPrimaryId, realPrimary);
 }

@@ -9,14 +9,14 @@ import { arn } from '../../domain/elasticache/arns.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { MEMBER_NODE, nodeGroupOf, primaryOf, type GroupState } from '../../domain/elasticache/records.js';
 import { groupAddress, type GroupContext } from './group-context.js';
-import { promoteBestReplica } from './failover.js';
+import { followRealPrimary, promoteBestReplica } from './failover.js';
 import { openEndpoints } from './group-endpoints.js';
 import { deleteMemberRecord, rejoin, stopMemberNodes } from './members.js';
 
 /**
  * Members whose node died: a dead primary hands over to its best replica first when automatic failover is on
  * (as AWS does); without it, the primary is replaced in place and the replicas resync from it. Then every dead
- * node is replaced and rejoins its shard.
+ * node is replaced and rejoins its shard. Last, roles changed on the nodes themselves are followed.
  */
 export async function heal(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const group = ctx.find(scope, id);
@@ -27,7 +27,11 @@ export async function heal(ctx: GroupContext, scope: Scope, id: string): Promise
     if (member?.state.CacheClusterStatus !== 'available') continue;
     if (!(await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE))) dead.push(memberId);
   }
-  if (dead.length === 0) return;
+  if (dead.length === 0) {
+    // Not while a change is under way: its own steps move the roles.
+    if (group.state.Status === 'available') await followRealPrimary(ctx, scope, id);
+    return;
+  }
   const failoverOn = group.state.AutomaticFailover === 'enabled';
   for (const memberId of dead) {
     const { state } = ctx.load(scope, id);

@@ -3,7 +3,7 @@
  * through the members so the group stays writable (with a stand-in node for a primary that has no replica), and
  * a new AUTH token, which running nodes take at once.
  */
-import { applyAuthTokens } from '../../dataplane/node-admin.js';
+import { grantClientAccess } from '../../dataplane/node-admin.js';
 import { failover as promote, replicaOf, waitForSync } from '../../dataplane/replication.js';
 import type { Scope } from '../../store/store.js';
 import { nextAuthTokens } from '../../domain/elasticache/auth-tokens.js';
@@ -147,7 +147,7 @@ export async function applyAuthToken(ctx: GroupContext, scope: Scope, id: string
   if (ctx.real) {
     for (const memberId of state.MemberClusters) {
       const node = await live(ctx, scope, memberId);
-      await applyAuthTokens(
+      await grantClientAccess(
         node.admin,
         [next.authToken, next.previousAuthToken].filter((t): t is string => t !== undefined),
       );

@@ -151,6 +151,11 @@ function markClustersUsing(store: Store, scope: Scope, groupName: string, needsR
         CacheNodeIdsToReboot: nodeIds,
       };
       for (const node of state.CacheNodes ?? []) node.ParameterGroupStatus = 'pending-reboot';
+    } else if (state.CacheParameterGroup?.ParameterApplyStatus === 'in-sync') {
+      // In sync again once the values have reached every node (the apply-parameters job), not before.
+      state.CacheParameterGroup.ParameterApplyStatus = 'applying';
+      for (const node of state.CacheNodes ?? [])
+        if (node.ParameterGroupStatus === 'in-sync') node.ParameterGroupStatus = 'applying';
     }
     store.resources.update(scope, KIND.cacheCluster, state.CacheClusterId!, state, internal);
     jobs.enqueue(scope, KIND.cacheCluster, state.CacheClusterId!, 'apply-parameters');
