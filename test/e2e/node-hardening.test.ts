@@ -98,7 +98,7 @@ async function checkNode(
   t: Test,
   emulator: Emulator,
   memberId: string,
-  options: { token?: string; writable: boolean; loud?: boolean },
+  options: { token?: string; writable: boolean; loud?: boolean; clusterMode?: boolean },
 ): Promise<void> {
   const admin = adminTargetOf(emulator, memberId);
   const endpoint = { Address: admin.host, Port: admin.port };
@@ -110,6 +110,13 @@ async function checkNode(
       t.notOk(view.includes(secret), `${memberId}: no credential of the emulator in what a client can read`);
     if (options.token) t.notOk(view.includes(options.token), `${memberId}: nor the AUTH token`);
     t.equal(await redis.call('ACL', 'WHOAMI'), 'default', `${memberId}: clients are the default user`);
+    if (options.clusterMode) {
+      // Cluster clients read the topology: the read-only CLUSTER subcommands stay open.
+      const slots = (await redis.call('CLUSTER', 'SLOTS')) as unknown[];
+      t.ok(slots.length > 0, `${memberId}: CLUSTER SLOTS answers`);
+      t.match(String(await redis.call('CLUSTER', 'NODES')), /myself/, `${memberId}: CLUSTER NODES answers`);
+      t.ok(((await redis.call('CLUSTER', 'SHARDS')) as unknown[]).length > 0, `${memberId}: CLUSTER SHARDS answers`);
+    }
     for (const { call, answer } of await tryRestricted(redis))
       t.match(answer, REFUSED, `${memberId}: ${call} is refused`);
     t.equal(await redis.ping(), 'PONG', `${memberId}: still up after every restricted call`);
@@ -192,8 +199,8 @@ t.test('process: nothing a client can read or run gives it the emulator’s powe
   await checkNode(t, emulator, 'single', { writable: true });
   await checkNode(t, emulator, 'tokened-001', { token: TOKEN, writable: true });
   await checkNode(t, emulator, 'tokened-002', { token: TOKEN, writable: false });
-  await checkNode(t, emulator, 'sharded-0001-001', { writable: true });
-  await checkNode(t, emulator, 'sharded-0001-002', { writable: false });
+  await checkNode(t, emulator, 'sharded-0001-001', { writable: true, clusterMode: true });
+  await checkNode(t, emulator, 'sharded-0001-002', { writable: false, clusterMode: true });
 
   const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
   for (const id of ['single', 'tokened-001', 'sharded-0001-001']) {
