@@ -3,8 +3,13 @@
  * cluster's port, forwarding every connection to wherever its node runs now (a container's published port, a
  * process's port). Because the emulator owns the listener, an endpoint keeps its address when a node is replaced,
  * and can later follow a failover or refuse a connection a security group does not allow.
+ *
+ * Both sides of a forwarded connection are half-open capable: a client that sends, then shuts its sending side
+ * (`printf ... | nc -q 1`), gets the node's answer, because its end is passed on to the node as an end and the
+ * node's answer still flows back; each side closes once both of its directions are done.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { relayMemcached } from './memcached-endpoint.js';
 
 export interface Target {
   host: string;
@@ -15,21 +20,24 @@ export interface EndpointBehaviour {
   /** Where connections go now; undefined refuses them (the node is not running). */
   target(): Target | undefined;
   /**
-   * Answers some requests itself before (or instead of) forwarding: given the first complete line a client
-   * sent, returns the reply, or undefined to forward the connection from there on.
+   * Memcached endpoints: the current answer to Auto Discovery's `config get cluster`, which the endpoint gives
+   * itself, in order among the node's answers (memcached-endpoint.ts); the rest goes to the node.
    */
-  intercept?(line: string): string | undefined;
+  autoDiscovery?(): string;
   /** Whether a client from this address may connect (security group rules); all may when absent. */
   allows?(remoteAddress: string): boolean;
+}
+
+interface Listener {
+  server: Server;
+  behaviour: EndpointBehaviour;
+  sockets: Set<Socket>;
 }
 
 const key = (address: string, port: number) => `${address}:${port}`;
 
 export class EndpointProxy {
-  private readonly listeners = new Map<
-    string,
-    { server: Server; behaviour: EndpointBehaviour; sockets: Set<Socket> }
-  >();
+  private readonly listeners = new Map<string, Listener>();
 
   /** Opens (or re-targets) the listener of an endpoint. */
   async open(address: string, port: number, behaviour: EndpointBehaviour): Promise<void> {
@@ -38,7 +46,7 @@ export class EndpointProxy {
       existing.behaviour = behaviour;
       return;
     }
-    const entry = { server: createServer(), behaviour, sockets: new Set<Socket>() };
+    const entry: Listener = { server: createServer({ allowHalfOpen: true }), behaviour, sockets: new Set<Socket>() };
     entry.server.on('connection', (client) => this.accept(entry, client));
     await new Promise<void>((resolve, reject) => {
       entry.server.once('error', reject);
@@ -78,7 +86,7 @@ export class EndpointProxy {
     );
   }
 
-  private accept(entry: { behaviour: EndpointBehaviour; sockets: Set<Socket> }, client: Socket): void {
+  private accept(entry: Listener, client: Socket): void {
     const { behaviour } = entry;
     entry.sockets.add(client);
     client.on('close', () => entry.sockets.delete(client));
@@ -87,50 +95,37 @@ export class EndpointProxy {
       client.destroy();
       return;
     }
-    if (!behaviour.intercept) {
-      this.forward(entry, client, Buffer.alloc(0));
+    if (behaviour.autoDiscovery) {
+      relayMemcached(client, () => this.connectNode(entry, client), behaviour.autoDiscovery);
       return;
     }
-    let pending = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const end = pending.indexOf('\n');
-        if (end < 0) return;
-        const line = pending.subarray(0, end).toString('latin1').replace(/\r$/, '');
-        const reply = behaviour.intercept!(line);
-        if (reply === undefined) {
-          client.off('data', onData);
-          this.forward(entry, client, pending);
-          return;
-        }
-        client.write(reply);
-        pending = pending.subarray(end + 1);
-      }
-    };
-    client.on('data', onData);
+    const node = this.connectNode(entry, client);
+    if (!node) return;
+    // The fast path: the streams piped as they are. A pipe ends its destination when its source ends, so a
+    // half-close goes on in either direction. Writes to a node still connecting wait in its buffer.
+    client.pipe(node);
+    node.pipe(client);
   }
 
-  private forward(entry: { behaviour: EndpointBehaviour; sockets: Set<Socket> }, client: Socket, head: Buffer): void {
+  /**
+   * Opens the connection to the endpoint's node for a client, or cuts the client off when none runs. A node that
+   * hangs up ends the client's side once the answers it sent are out; one that fails cuts the client at once.
+   */
+  private connectNode(entry: Listener, client: Socket): Socket | undefined {
     const target = entry.behaviour.target();
     if (!target) {
       client.destroy();
-      return;
+      return undefined;
     }
-    client.pause();
-    const upstream = connect(target);
-    entry.sockets.add(upstream);
-    upstream.on('close', () => {
-      entry.sockets.delete(upstream);
-      client.destroy();
+    const node = connect({ ...target, allowHalfOpen: true });
+    entry.sockets.add(node);
+    node.on('close', (hadError) => {
+      entry.sockets.delete(node);
+      if (hadError) client.destroy();
+      else client.end();
     });
-    upstream.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('connect', () => {
-      if (head.length > 0) upstream.write(head);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    });
+    node.on('error', () => node.destroy());
+    client.on('close', () => node.destroy());
+    return node;
   }
 }

@@ -1,16 +1,19 @@
 /**
  * Keeps the emulator's endpoint listeners in step with the nodes: one listener per node endpoint (forwarding to
- * wherever the node runs now) and one per memcached configuration endpoint (Auto Discovery, then forwarding).
+ * wherever the node runs now) and one per memcached configuration endpoint; every memcached endpoint answers Auto
+ * Discovery itself and forwards the rest.
  * Node locations live here, in memory: they change when a node is restarted or replaced, the endpoints do not.
  */
 import type { Logger } from '../common/logger.js';
-import { configGetClusterReply, isConfigGetCluster, type DiscoveredNode } from './auto-discovery.js';
+import type { Engine } from '../common/engines.js';
+import { configGetClusterReply, type DiscoveredNode } from './auto-discovery.js';
 import { EndpointProxy, type Target } from './endpoint-proxy.js';
 import type { NodeAddress } from '../runtime/runtime.js';
 
 export type { NodeAddress };
 
-const nodeKey = (n: NodeAddress) => `${n.account}/${n.region}/${n.clusterId}/${n.nodeId}`;
+const clusterKey = (c: Omit<NodeAddress, 'nodeId'>) => `${c.account}/${c.region}/${c.clusterId}`;
+const nodeKey = (n: NodeAddress) => `${clusterKey(n)}/${n.nodeId}`;
 
 /** A replication group, as its endpoints know it. */
 export interface GroupAddress {
@@ -50,29 +53,40 @@ export class EndpointManager {
     return this.targets.get(nodeKey(node));
   }
 
-  /** Opens a node's endpoint; connections go to the node's current target. */
-  async openNodeEndpoint(node: NodeAddress, address: string, port: number): Promise<void> {
+  /**
+   * Opens a node's endpoint; connections go to the node's current target. A memcached node's endpoint answers
+   * `config get cluster` too, as every node of a memcached cluster does on ElastiCache.
+   */
+  async openNodeEndpoint(node: NodeAddress & { engine: Engine }, address: string, port: number): Promise<void> {
     if (!this.listening) return;
-    await this.proxy.open(address, port, { target: () => this.targets.get(nodeKey(node)) });
+    const target = () => this.targets.get(nodeKey(node));
+    const cluster = clusterKey(node);
+    await this.proxy.open(
+      address,
+      port,
+      node.engine === 'memcached' ? { target, autoDiscovery: () => this.configuration(cluster) } : { target },
+    );
   }
 
   /** Opens a memcached configuration endpoint: answers `config get cluster`, forwards the rest to a live node. */
   async openConfigurationEndpoint(cluster: Omit<NodeAddress, 'nodeId'>, address: string, port: number): Promise<void> {
     if (!this.listening) return;
-    const key = `${cluster.account}/${cluster.region}/${cluster.clusterId}`;
+    const key = clusterKey(cluster);
     await this.proxy.open(address, port, {
       target: () => [...this.targets.entries()].find(([k]) => k.startsWith(`${key}/`))?.[1],
-      intercept: (line) => {
-        if (!isConfigGetCluster(line)) return undefined;
-        const entry = this.discovery.get(key) ?? { version: 1, nodes: [] };
-        return configGetClusterReply(entry.version, entry.nodes);
-      },
+      autoDiscovery: () => this.configuration(key),
     });
+  }
+
+  /** Auto Discovery's answer for a memcached cluster now. */
+  private configuration(cluster: string): string {
+    const entry = this.discovery.get(cluster) ?? { version: 1, nodes: [] };
+    return configGetClusterReply(entry.version, entry.nodes);
   }
 
   /** Publishes a memcached cluster's node list to Auto Discovery (version bumps only on a real change). */
   setDiscoveredNodes(cluster: Omit<NodeAddress, 'nodeId'>, nodes: DiscoveredNode[]): void {
-    const key = `${cluster.account}/${cluster.region}/${cluster.clusterId}`;
+    const key = clusterKey(cluster);
     const current = this.discovery.get(key);
     if (current && JSON.stringify(current.nodes) === JSON.stringify(nodes)) return;
     this.discovery.set(key, { version: (current?.version ?? 0) + 1, nodes });
@@ -126,7 +140,7 @@ export class EndpointManager {
   }
 
   forgetCluster(cluster: Omit<NodeAddress, 'nodeId'>): void {
-    const prefix = `${cluster.account}/${cluster.region}/${cluster.clusterId}/`;
+    const prefix = `${clusterKey(cluster)}/`;
     for (const key of [...this.targets.keys()]) if (key.startsWith(prefix)) this.targets.delete(key);
     this.discovery.delete(prefix.slice(0, -1));
   }

@@ -23,6 +23,7 @@ export { parseClusterNodes, slotOwners, type ClusterNode } from './cluster-nodes
 export { memberIds, readClusterNodes, type ClusterMember } from './cluster-views.js';
 export { moveSlots, type MoveOptions, type MoveResult } from './slot-migration.js';
 export { clusterFailover, type ClusterFailoverMode } from './cluster-failover.js';
+export { waitSlotMapComplete } from './cluster-slot-map.js';
 
 // ---------------------------------------------------------------- meeting
 

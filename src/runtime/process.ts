@@ -9,7 +9,8 @@
  * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint
  * (NodeSpec.heldAddresses; the replication group worker moves it on a failover). Reader and configuration
  * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
- * loopback port, behind the emulator.
+ * loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
+ * `config get cluster`, which memcached itself does not know, so the emulator's listener stays in front of it.
  */
 import type { Logger } from '../common/logger.js';
 import { spawn, execFileSync } from 'node:child_process';
@@ -178,8 +179,10 @@ export class ProcessRuntime implements NodeRuntime {
 
   /** One start: the handle once the node answers, or none when the process ended first. */
   private async spawnNode(spec: NodeSpec, binary: string, dir: string): Promise<{ handle?: NodeHandle }> {
-    const host = spec.endpoint?.address ?? '127.0.0.1';
-    const port = spec.endpoint?.port ?? (await freePort());
+    // memcached nodes stay behind the emulator's listener (see the top of this file).
+    const endpoint = spec.engine === 'memcached' ? undefined : spec.endpoint;
+    const host = endpoint?.address ?? '127.0.0.1';
+    const port = endpoint?.port ?? (await freePort());
     const logFile = openSync(join(dir, 'node.log'), 'a');
     // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
     const listen: Listen = {

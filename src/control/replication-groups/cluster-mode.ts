@@ -12,10 +12,11 @@ import {
   moveSlots,
   readClusterNodes,
   waitClusterStable,
+  waitSlotMapComplete,
 } from '../../dataplane/redis-cluster.js';
 import { formatSlotRanges, slotMoves, slotsToRanges } from '../../common/slot-ranges.js';
 import type { Scope } from '../../store/store.js';
-import { MEMBER_NODE, membersOf, primaryOf, replicasOf } from '../../domain/elasticache/records.js';
+import { MEMBER_NODE, isClusterMode, membersOf, primaryOf, replicasOf } from '../../domain/elasticache/records.js';
 import { parseSlots, slotsOf } from '../../domain/elasticache/slots.js';
 import type { LiveNode } from '../cluster-nodes.js';
 import { live, liveMembers, primaryIdOf, type GroupContext } from './group-context.js';
@@ -78,6 +79,15 @@ export async function convergeCluster(ctx: GroupContext, scope: Scope, id: strin
   if (internal.targetSlots) await moveSlotsToTargets(ctx, scope, id);
   if (leavingShards.size > 0) await dropLeavingShards(ctx, scope, id, [...leavingShards]);
   await waitClusterStable(await liveMembers(ctx, scope, id));
+}
+
+/**
+ * Cluster mode: holds `available` until the slot map a cluster client loads (CLUSTER SLOTS, from whichever node
+ * the configuration endpoint reaches) lists every replica, which Redis on its own does only seconds later.
+ */
+export async function completeSlotMap(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
+  if (!ctx.real || !isClusterMode(ctx.load(scope, id).state)) return;
+  await waitSlotMapComplete(await liveMembers(ctx, scope, id));
 }
 
 /** The Redis Cluster node ids of those members whose node still runs. */

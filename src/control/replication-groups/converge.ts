@@ -8,7 +8,7 @@ import { replicaOf, waitForSync } from '../../dataplane/replication.js';
 import type { Scope } from '../../store/store.js';
 import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/elasticache/records.js';
 import { gone, live, primaryIdOf, type GroupContext } from './group-context.js';
-import { convergeCluster } from './cluster-mode.js';
+import { completeSlotMap, convergeCluster } from './cluster-mode.js';
 import { failover } from './failover.js';
 import { openEndpoints } from './group-endpoints.js';
 import { dropMember } from './members.js';
@@ -38,6 +38,7 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
   if (ctx.load(scope, id).internal.failover) await failover(ctx, scope, id);
   if (ctx.load(scope, id).internal.pendingAuthToken) await applyAuthToken(ctx, scope, id);
   await openEndpoints(ctx, scope, id);
+  await completeSlotMap(ctx, scope, id);
   finish(ctx, scope, id, creating);
 }
 

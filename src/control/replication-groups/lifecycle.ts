@@ -8,6 +8,7 @@ import type { Scope } from '../../store/store.js';
 import { arn } from '../../domain/elasticache/arns.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { MEMBER_NODE, nodeGroupOf, primaryOf, type GroupState } from '../../domain/elasticache/records.js';
+import { completeSlotMap } from './cluster-mode.js';
 import { groupAddress, type GroupContext } from './group-context.js';
 import { followRealPrimary, promoteBestReplica } from './failover.js';
 import { openEndpoints } from './group-endpoints.js';
@@ -43,11 +44,13 @@ export async function heal(ctx: GroupContext, scope: Scope, id: string): Promise
     await rejoin(ctx, scope, id, memberId, 'restart');
     ctx.memberEvent(scope, memberId, `Finished recovery for cache nodes ${MEMBER_NODE}`);
   }
+  await completeSlotMap(ctx, scope, id);
 }
 
 /** RebootCacheCluster of a member: the node restarts empty and resyncs from its primary (or is the primary). */
 export async function rebootMember(ctx: GroupContext, scope: Scope, id: string, memberId: string): Promise<void> {
   if (ctx.real) await rejoin(ctx, scope, id, memberId, 'restart');
+  await completeSlotMap(ctx, scope, id);
   ctx.updateMember(scope, memberId, ({ state }) => {
     for (const node of state.CacheNodes) node.CacheNodeStatus = 'available';
     if (state.CacheClusterStatus === 'rebooting cluster nodes') state.CacheClusterStatus = 'available';

@@ -1,0 +1,5 @@
+/** Endpoints on the docker runtime (see test/fixtures/endpoint-suite.ts). */
+import t from 'tap';
+import { endpointSuite } from '../fixtures/endpoint-suite.js';
+
+endpointSuite(t, 'docker');
