@@ -1,4 +1,8 @@
-/** IPv4 / IPv6 CIDR arithmetic for VPC and subnet ranges and security group rules. */
+/**
+ * IPv4 / IPv6 CIDR arithmetic for VPC and subnet ranges and security group rules. Addresses are parsed by ipaddr.js
+ * (every IPv6 notation, IPv4-embedded ones included); the arithmetic on them is plain numbers.
+ */
+import ipaddr from 'ipaddr.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface Ipv4Cidr {
@@ -49,17 +53,14 @@ export interface Ipv6Cidr {
 }
 
 function ipv6ToBigInt(address: string): bigint {
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail === undefined ? [] : tail ? tail.split(':') : [];
-  const missing = 8 - headParts.length - tailParts.length;
-  const groups = [...headParts, ...Array(tail === undefined ? 0 : missing).fill('0'), ...tailParts];
-  return groups.reduce((n, group) => (n << 16n) + BigInt(parseInt(group, 16)), 0n);
+  return ipaddr.IPv6.parse(address)
+    .toByteArray()
+    .reduce((n, byte) => (n << 8n) + BigInt(byte), 0n);
 }
 
-/** Parses an IPv6 CIDR (no embedded IPv4 notation); undefined when it is not one. */
+/** Parses an IPv6 CIDR (`::ffff:1.2.3.4/128` too); undefined when it is not one. */
 export function parseIpv6Cidr(text: string): Ipv6Cidr | undefined {
-  const match = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(text);
+  const match = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(text);
   if (!match || !isIPv6(match[1])) return undefined;
   const prefix = Number(match[2]);
   if (prefix > 128) return undefined;
