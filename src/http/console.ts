@@ -12,8 +12,11 @@ import type { ConsoleView } from '../api/console-view.js';
 
 export const CONSOLE_PATH = '/_elasticache_local/';
 
-/** How often the view is read again while a page listens, and how often an idle stream says it is still there. */
-const REFRESH_MS = 1_000;
+/**
+ * How often the view is read again while a page listens (often enough to catch most short statuses, such as a
+ * failover's), and how often an idle stream says it is still there.
+ */
+const REFRESH_MS = 500;
 const KEEPALIVE_MS = 15_000;
 
 const ASSETS: Record<string, { file: string; type: string }> = {
@@ -37,7 +40,7 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 export function registerConsole(app: FastifyInstance, view: () => ConsoleView): void {

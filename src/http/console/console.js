@@ -16,7 +16,7 @@
       if (value === undefined || value === null || value === false) continue;
       element.setAttribute(name, value === true ? '' : String(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === undefined || child === null || child === false) continue;
       element.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
