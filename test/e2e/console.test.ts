@@ -40,7 +40,7 @@ async function firstStreamEvent(t: Test, url: string): Promise<{ type: string | 
 t.test('the console shows clusters and groups per scope and never an AUTH token or credential', async (t) => {
   const emulator = await startTestEmulator(t);
   const client = sdkClient(emulator);
-  const elsewhere = sdkClient(emulator, { region: 'eu-west-1', accessKeyId: 'AKIAOTHERACCOUNT' });
+  const elsewhere = sdkClient(emulator, { region: 'eu-west-1', accessKeyId: '111122223333' });
   await client.send(
     new CreateCacheClusterCommand({
       CacheClusterId: 'secret-cluster',
@@ -82,8 +82,8 @@ t.test('the console shows clusters and groups per scope and never an AUTH token 
 
   t.equal(view.runtime, 'none');
   t.same(
-    view.scopes.map((s) => `${s.account}/${s.region}`).sort(),
-    ['000000000000/us-east-1', `${view.scopes.find((s) => s.region === 'eu-west-1')!.account}/eu-west-1`].sort(),
+    view.scopes.map((s) => `${s.account}/${s.region}`),
+    ['000000000000/us-east-1', '111122223333/eu-west-1'],
     'one section per account and region',
   );
   const home = view.scopes.find((s) => s.region === 'us-east-1')!;
