@@ -1,7 +1,8 @@
 /**
- * The console in a real browser (headless Chromium): with real nodes (process runtime), a cache cluster and a
- * replication group created through the SDK appear on the page with their endpoints and processes, and after
- * TestFailover the page names the new primary without being reloaded. A screenshot is kept for a reviewer.
+ * The console in a real browser (headless Chromium, and Firefox where it is installed): with real nodes (process
+ * runtime), a cache cluster and a replication group created through the SDK appear on the page with their endpoints
+ * and processes, and after TestFailover the page names the new primary without being reloaded. A screenshot is kept
+ * for a reviewer.
  */
 import {
   CreateCacheClusterCommand,
@@ -15,9 +16,10 @@ import {
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import type { Browser } from 'puppeteer-core';
+import t, { type Test } from 'tap';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
-import { chromiumAvailable, launchChromium } from '../fixtures/browser.js';
+import { chromiumAvailable, firefoxInstalled, launchChromium, launchFirefox } from '../fixtures/browser.js';
 import { runtimeAvailable } from '../fixtures/real-nodes.js';
 
 const waiter = (client: ReturnType<typeof sdkClient>) => ({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 1 });
@@ -26,14 +28,24 @@ const waiter = (client: ReturnType<typeof sdkClient>) => ({ client, maxWaitTime:
 const PRIMARY_ON_PAGE = (group: string) =>
   (document.querySelector(`[data-group="${group}"] tr[data-role="primary"]`) as HTMLElement | null)?.dataset.member;
 
-t.test('the console shows a cluster and a group live, and a failover as it happens', async (t) => {
+t.test('Chromium: the console shows a cluster and a group live, and a failover as it happens', async (t) => {
   if (!chromiumAvailable(t)) return;
   if (!(await runtimeAvailable(t, 'process'))) return;
+  await watchFailover(t, await launchChromium(t), 'chromium');
+});
+
+// Firefox is checked where it is installed; CI installs only Chromium, the browser the suite requires.
+t.test('Firefox: the console shows a cluster and a group live, and a failover as it happens', async (t) => {
+  if (!firefoxInstalled(t)) return;
+  if (!(await runtimeAvailable(t, 'process'))) return;
+  await watchFailover(t, await launchFirefox(t), 'firefox');
+});
+
+async function watchFailover(t: Test, browser: Browser, name: string): Promise<void> {
   const emulator = await startTestEmulator(t, { runtime: 'process' });
   t.teardown(() => removeAllNodes(emulator));
   const client = sdkClient(emulator);
 
-  const browser = await launchChromium(t);
   const page = await browser.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(String(error)));
@@ -130,8 +142,8 @@ t.test('the console shows a cluster and a group live, and a failover as it happe
   );
 
   // Kept after the test, for a reviewer to look at.
-  const screenshot = join(mkdtempSync(join(tmpdir(), 'elasticache-local-console-')), 'console.png');
+  const screenshot = join(mkdtempSync(join(tmpdir(), 'elasticache-local-console-')), `console-${name}.png`);
   await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true });
   t.comment(`screenshot: ${screenshot}`);
   t.same(pageErrors, [], 'no script error, nothing refused by the page policy');
-});
+}
