@@ -9,9 +9,11 @@ import {
   waitUntilCacheClusterAvailable,
   waitUntilReplicationGroupAvailable,
 } from '@aws-sdk/client-elasticache';
+import { execFileSync } from 'node:child_process';
 import t, { type Test } from 'tap';
 import type { ConsoleView } from '../../src/api/console-view.js';
-import { sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
+import { removeAllNodes, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
+import { runtimeAvailable } from '../fixtures/real-nodes.js';
 
 const CLUSTER_TOKEN = 'console-cluster-token-0123456789';
 const GROUP_TOKEN = 'console-group-token-9876543210';
@@ -175,4 +177,23 @@ t.test('an open console stream does not hold up closing the emulator', async (t)
   await emulator.close();
   const rest = await reader.read().catch(() => ({ done: true }));
   t.ok(rest.done, 'the stream ended with the server');
+});
+
+t.test('docker: the console names the container that runs each node', async (t) => {
+  if (!(await runtimeAvailable(t, 'docker'))) return;
+  const emulator = await startTestEmulator(t, { runtime: 'docker' });
+  t.teardown(() => removeAllNodes(emulator));
+  const client = sdkClient(emulator);
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'boxed', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
+  );
+  await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'boxed' });
+  const view = (await (await fetch(`${emulator.url}/_elasticache_local/console/view`)).json()) as ConsoleView;
+  const runner = view.scopes[0].cacheClusters[0].nodes[0].runner;
+  t.equal(runner?.kind, 'container');
+  const { name, id } = runner as { name: string; id: string };
+  const listed = execFileSync('docker', ['ps', '--filter', `id=${id}`, '--format', '{{.Names}}'])
+    .toString()
+    .trim();
+  t.equal(listed, name, 'the name and short id docker ps shows');
 });
