@@ -18,6 +18,8 @@ export const CONSOLE_PATH = '/_elasticache_local/';
  */
 const REFRESH_MS = 500;
 const KEEPALIVE_MS = 15_000;
+/** A page that has not read this much of its stream is stuck; its stream is ended (a live page reconnects). */
+const MAX_UNREAD_BYTES = 4 * 2 ** 20;
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -95,6 +97,8 @@ class ConsoleFeed {
       'content-type': 'text/event-stream; charset=utf-8',
       connection: 'keep-alive',
     });
+    // A page whose stream breaks tries again after a second (EventSource's own default is longer).
+    stream.write('retry: 1000\n\n');
     this.streams.add(stream);
     stream.on('close', () => {
       this.streams.delete(stream);
@@ -122,14 +126,21 @@ class ConsoleFeed {
       this.send(current);
     } else if (now - this.lastSent >= KEEPALIVE_MS) {
       this.lastSent = now;
-      for (const stream of this.streams) stream.write(': keep-alive\n\n');
+      this.write(': keep-alive\n\n');
     }
   }
 
   private send(view: string): void {
     this.last = view;
     this.lastSent = Date.now();
-    for (const stream of this.streams) stream.write(`data: ${view}\n\n`);
+    this.write(`data: ${view}\n\n`);
+  }
+
+  private write(text: string): void {
+    for (const stream of this.streams) {
+      if (stream.writableLength > MAX_UNREAD_BYTES) stream.destroy();
+      else stream.write(text);
+    }
   }
 
   /** The view as JSON (one line, as an event's data field needs), or undefined when it could not be read. */
