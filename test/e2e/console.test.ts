@@ -197,3 +197,66 @@ t.test('docker: the console names the container that runs each node', async (t) 
     .trim();
   t.equal(listed, name, 'the name and short id docker ps shows');
 });
+
+// No API creates them yet: their records are written as their handlers will write them, to see the console take them.
+t.test('serverless caches and snapshots are shown once their records exist', async (t) => {
+  const emulator = await startTestEmulator(t);
+  const scope = { account: '000000000000', region: 'us-east-1' };
+  const view = async () =>
+    ((await (await fetch(`${emulator.url}/_elasticache_local/console/view`)).json()) as ConsoleView).scopes;
+  t.same(await view(), [], 'nothing yet: no section at all');
+  emulator.store.resources.insert(
+    scope,
+    'snapshot',
+    'nightly',
+    {
+      SnapshotName: 'nightly',
+      SnapshotStatus: 'available',
+      SnapshotSource: 'manual',
+      CacheClusterId: 'web',
+      Engine: 'redis',
+      EngineVersion: '7.1.0',
+      CacheNodeType: 'cache.t3.micro',
+      NodeSnapshots: [{ CacheNodeId: '0001', SnapshotCreateTime: new Date('2026-01-02T03:04:05Z') }],
+    },
+    { secret: 'internal-snapshot-secret' },
+  );
+  emulator.store.resources.insert(
+    scope,
+    'serverless-cache',
+    'sessions',
+    {
+      ServerlessCacheName: 'sessions',
+      Status: 'available',
+      Engine: 'valkey',
+      FullEngineVersion: '8.0',
+      Endpoint: { Address: '127.0.0.9', Port: 6379 },
+      SecurityGroupIds: ['sg-1'],
+    },
+    { authToken: 'internal-serverless-secret' },
+  );
+  const [home] = await view();
+  t.same(home.snapshots, [
+    {
+      name: 'nightly',
+      status: 'available',
+      source: 'manual',
+      cacheClusterId: 'web',
+      engine: 'redis',
+      engineVersion: '7.1.0',
+      nodeType: 'cache.t3.micro',
+      createdAt: '2026-01-02T03:04:05.000Z',
+    },
+  ]);
+  t.match(home.serverlessCaches, [
+    {
+      name: 'sessions',
+      status: 'available',
+      engine: 'valkey',
+      engineVersion: '8.0',
+      endpoint: { command: 'redis-cli -h 127.0.0.9 -p 6379' },
+      securityGroups: [{ id: 'sg-1' }],
+    },
+  ]);
+  t.notMatch(JSON.stringify(home), /internal-/, 'no internal part is shown');
+});
