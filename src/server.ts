@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CallRunner } from './api/call-runner.js';
+import { consoleView } from './api/console-view.js';
 import type { Config } from './config.js';
 import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cache-cluster-worker.js';
 import { ClusterNodes } from './control/cluster-nodes.js';
@@ -19,6 +20,7 @@ import { EndpointManager } from './dataplane/endpoints.js';
 import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
 import { parseImageOverrides } from './runtime/images.js';
+import { describeNodeRunner } from './runtime/node-runners.js';
 import { NoneRuntime } from './runtime/none.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { ec2Api, ec2SecurityGroupDirectory, ec2SubnetDirectory } from './services/ec2/index.js';
@@ -112,6 +114,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     settle: async (ids: number[], timeoutMs: number) => reconciler?.settle(ids, timeoutMs),
   };
   let runtimeName = 'starting';
+  let chosenRuntime: NodeRuntime | undefined;
   const apis = [
     elastiCacheApi({
       store,
@@ -130,6 +133,10 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     logLevel: config.logLevel,
     limits: { requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs },
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
+    consoleView: () =>
+      consoleView(store, runtimeName, (node, runtimeId) =>
+        chosenRuntime ? describeNodeRunner(chosenRuntime, node, runtimeId) : undefined,
+      ),
   });
   let endpoints: EndpointManager | undefined;
   try {
@@ -137,6 +144,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     const address = await app.listen({ host: config.host, port: config.port });
     const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
     runtimeName = runtime.name;
+    chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
     if (!loopback) {
       app.log.warn(

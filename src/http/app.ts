@@ -8,11 +8,13 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { CallRunner, ServedApi } from '../api/call-runner.js';
+import type { ConsoleView } from '../api/console-view.js';
 import { partitionOf, type RequestContext } from '../api/query-api.js';
 import { AwsError, ServiceFault, commonErrors } from '../protocol/errors.js';
 import { parseQueryString } from '../protocol/query-parser.js';
 import type { XmlBytes, XmlParts } from '../protocol/xml-serializer.js';
 import { clientErrorHandler, frameworkError, httpErrors } from './client-errors.js';
+import { registerConsole } from './console.js';
 import { identify } from './identity.js';
 import { DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './limits.js';
 
@@ -24,6 +26,8 @@ export interface AppOptions {
   status?: () => Record<string, unknown>;
   /** The HTTP limits; DEFAULT_HTTP_LIMITS for any not given. */
   limits?: Partial<HttpLimits>;
+  /** What the console page (console.ts) shows; without it, no console is served. */
+  consoleView?: () => ConsoleView;
 }
 
 interface CallRecord {
@@ -76,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/_elasticache_local/health', async () => ({ status: 'running', ...(options.status?.() ?? {}) }));
+  if (options.consoleView) registerConsole(app, options.consoleView);
 
   // Not an async function: most answers are ready at once, and an async handler costs a promise and a microtask
   // turn per request. Only an answer that waits (for the jobs its call started) goes through sendWhenReady.

@@ -90,7 +90,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function parseHandle(runtimeId: string): { pid: number; port: number } | undefined {
+/** The pid and port a process node's runtime id (`pid:port`) holds. */
+export function parseHandle(runtimeId: string): { pid: number; port: number } | undefined {
   const match = /^(\d+):(\d+)$/.exec(runtimeId);
   return match ? { pid: Number(match[1]), port: Number(match[2]) } : undefined;
 }

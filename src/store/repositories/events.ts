@@ -6,6 +6,7 @@ import type { Scope, StoredEvent } from '../records.js';
 export class EventRepository {
   private readonly insertStmt;
   private readonly queryStmt;
+  private readonly recentStmt;
 
   constructor(
     db: Db,
@@ -18,6 +19,7 @@ export class EventRepository {
       `SELECT * FROM events WHERE account = ? AND region = ? AND date >= ? AND date <= ?
        ORDER BY date DESC, seq DESC`,
     );
+    this.recentStmt = db.prepare('SELECT * FROM events ORDER BY date DESC, seq DESC LIMIT ?');
   }
 
   record(scope: Scope, sourceType: string, sourceId: string, message: string, date = Date.now()): void {
@@ -33,6 +35,18 @@ export class EventRepository {
       SourceType: row.source_type,
       Message: row.message,
       Date: new Date(row.date),
+    }));
+  }
+
+  /** The newest `limit` events of every account and region, newest first, each with its scope (for the console). */
+  recentEverywhere(limit: number): (StoredEvent & { scope: Scope })[] {
+    this.tracker.readOther();
+    return this.recentStmt.all(limit).map((row: any) => ({
+      SourceIdentifier: row.source_id,
+      SourceType: row.source_type,
+      Message: row.message,
+      Date: new Date(row.date),
+      scope: { account: row.account, region: row.region },
     }));
   }
 }
