@@ -135,9 +135,8 @@ function openStore(config: Config, allocator: ConstructorParameters<typeof Store
   try {
     return new Store(openDatabase(config.dataDir), allocator);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new StartError(
-      `the data dir ${config.dataDir} cannot be used (${reason}: ${(error as Error).message}); ` +
+      `the data dir ${config.dataDir} cannot be used (${(error as Error).message}); ` +
         'choose a writable one with --data-dir, or :memory:',
     );
   }
