@@ -213,15 +213,20 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     const workDir = nodeWorkDir(config, instanceId);
     const nodeFiles = { workDir, ownsWorkDir: config.dataDir === ':memory:' };
     if (ephemeral) {
-      writeRecord({
-        instanceId,
-        pid: process.pid,
-        host: hostname(),
-        runtime: runtime.name,
-        network: config.dockerNetwork,
-        ...nodeFiles,
-        dockerHost: process.env.DOCKER_HOST,
-      });
+      // Without its record this instance's nodes are still removed on stop; only a crash would leave them.
+      try {
+        writeRecord({
+          instanceId,
+          pid: process.pid,
+          host: hostname(),
+          runtime: runtime.name,
+          network: config.dockerNetwork,
+          ...nodeFiles,
+          dockerHost: process.env.DOCKER_HOST,
+        });
+      } catch (error) {
+        app.log.warn({ err: error }, 'could not record this ephemeral instance; a crash would leave its nodes running');
+      }
     }
     // What killed ephemeral instances left running (never another live instance's nodes: see ephemeral-instances.ts).
     await removeDeadInstances(app.log, instanceId);
