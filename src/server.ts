@@ -173,8 +173,12 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   ];
   // Calls wait for the jobs they start once the runtime is chosen, and only if it runs real nodes.
   const calls = new CallRunner(apis, { store, jobs: work, settleJobs: false });
+  // A reset asked for while the runtime is still being chosen runs once it has been.
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
   let resetAll: () => Promise<void> = async () => {
-    throw new Error('the emulator is still starting');
+    await ready;
+    return resetAll();
   };
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const app = await buildApp({
@@ -268,6 +272,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       return resetting;
     };
 
+    markReady();
     const listening = new URL(address);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
     return {
