@@ -1,7 +1,7 @@
 /**
  * The npm package as a user gets it: `npm pack` (its prepack builds dist/ from nothing, in a copy of the sources so
  * this checkout's dist/ is left alone), installed into an empty folder, started with `npx elasticache-local`, asked
- * for its health and reset, stopped with SIGTERM; its runtime dependencies leave the AWS SDK out, and its type
+ * for its health and reset, stopped with SIGTERM; installed with `npm i -g`, its command runs; its runtime dependencies leave the AWS SDK out, and its type
  * declarations compile for a TypeScript user of `start()`.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -46,14 +46,8 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-elasticache-local', private: true }));
   // Dependencies come from the npm registry (the npm cache first). --ignore-scripts: better-sqlite3's install
   // would fetch a prebuilt binary from GitHub or compile for minutes; its binary for this Node is this checkout's.
-  run(project, npm, [
-    'install',
-    '--prefer-offline',
-    '--ignore-scripts',
-    '--no-audit',
-    '--no-fund',
-    join(packed, tarball!),
-  ]);
+  const installFlags = ['--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'];
+  run(project, npm, ['install', ...installFlags, join(packed, tarball!)]);
   const binding = join('node_modules', 'better-sqlite3', 'build', 'Release');
   mkdirSync(join(project, binding), { recursive: true });
   copyFileSync(join(REPO_ROOT, binding, 'better_sqlite3.node'), join(project, binding, 'better_sqlite3.node'));
@@ -109,6 +103,15 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
   t.equal(reset.status, 200, 'and reset');
   process.kill(emulatorPid!, 'SIGTERM');
   t.equal(await exited, 0, 'SIGTERM stops it cleanly, and npx with it');
+
+  // `npm i -g`: the elasticache-local command (a prefix of the test's own stands for the global one).
+  const global = tempDir(t, 'elasticache-local-global-');
+  run(global, npm, ['install', '-g', '--prefix', global, ...installFlags, join(packed, tarball!)]);
+  const globalPackage = join(global, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'elasticache-local');
+  mkdirSync(join(globalPackage, binding), { recursive: true });
+  copyFileSync(join(REPO_ROOT, binding, 'better_sqlite3.node'), join(globalPackage, binding, 'better_sqlite3.node'));
+  const command = join(global, process.platform === 'win32' ? 'elasticache-local.cmd' : 'bin/elasticache-local');
+  t.match(run(global, command, ['--help']), /^Usage: elasticache-local \[options\]/, 'npm i -g gives the command');
 
   // A TypeScript user: `import { start } from 'elasticache-local'` type-checks against the shipped declarations.
   writeFileSync(
