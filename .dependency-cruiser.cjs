@@ -78,8 +78,8 @@ const LAYERS = {
   },
 };
 
-/** The composition root: builds everything, so it may import anything in src; no layer imports it. */
-const ROOT_FILES = ['server', 'cli', 'config'];
+/** The composition root and the public API (index): may import anything in src; no layer imports them. */
+const ROOT_FILES = ['server', 'cli', 'config', 'index'];
 /** Besides http/, the files that may import Fastify (they build or start the app). */
 const FASTIFY_USERS = ['^src/http/', '^src/server\\.ts$', '^src/cli\\.ts$'];
 

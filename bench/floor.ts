@@ -146,7 +146,8 @@ export async function dockerStarter(): Promise<NodeStarter> {
             ];
       const key = `${port}/tcp`;
       const created = await dockerApi.request('POST', `/containers/create?name=${label}-${++count}`, {
-        Image: engine === 'memcached' ? 'memcached:1.6' : 'redis:7.1',
+        // Tags the emulator's nodes run on (src/runtime/node-images.json), so the offline builder provides them.
+        Image: engine === 'memcached' ? 'memcached:1.6' : 'redis:7.2',
         Cmd: cmd,
         Labels: { [label]: 'true' },
         ExposedPorts: { [key]: {} },

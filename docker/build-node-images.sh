@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Builds the cache node images offline from this machine's Debian binaries (redis-server, memcached): copies each
 # binary and every library ldd lists into an empty root, adds a minimal /etc/passwd, and `docker import`s it under
-# the tags the emulator's image map expects. No registry is needed. Valkey is not packaged by Debian 12, so the
-# valkey tags are the redis image (the emulator logs this when it uses them).
+# the tags the emulator's image map expects (src/runtime/node-images.json, read by scripts/node-image-tags.mjs).
+# No registry is needed. Valkey is not packaged by Debian 12, so the valkey tags are the redis image (the emulator
+# logs this when it uses them).
 set -euo pipefail
 
-REDIS_TAGS=(redis:4.0 redis:5.0 redis:6.0 redis:6.2 redis:7.0 redis:7.1 valkey/valkey:7.2 valkey/valkey:8.0 valkey/valkey:8.1)
-MEMCACHED_TAGS=(memcached:1.4 memcached:1.5 memcached:1.6)
-
 command -v docker >/dev/null || { echo "docker is not installed" >&2; exit 1; }
+command -v node >/dev/null || { echo "node is not installed (it reads the tags from the image map)" >&2; exit 1; }
+
+# The tags come from the emulator's own image map (src/runtime/node-images.json), so the two never disagree.
+tags_of() { node "$(dirname "$0")/../scripts/node-image-tags.mjs" "$@"; }
+mapfile -t REDIS_TAGS < <(tags_of redis valkey/valkey)
+mapfile -t MEMCACHED_TAGS < <(tags_of memcached)
+[ ${#REDIS_TAGS[@]} -gt 0 ] && [ ${#MEMCACHED_TAGS[@]} -gt 0 ] || { echo "no tags in the image map" >&2; exit 1; }
 
 build() { # binary, cmd json, tags...
   local binary=$1 cmd=$2; shift 2

@@ -5,8 +5,10 @@
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+// fileURLToPath, not URL.pathname: on Windows the pathname is `/C:/...`, which no file API takes.
+const root = fileURLToPath(new URL('..', import.meta.url));
 const run = (command) => execSync(command, { cwd: root, stdio: 'inherit' });
 const mtime = (path) => (existsSync(path) ? statSync(path).mtimeMs : 0);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The elasticache-local command: reads flags and environment, starts the emulator, stops it on a signal. */
-import { ConfigError, USAGE, readConfig } from './config.js';
+import { ConfigError, StartError, USAGE, readConfig } from './config.js';
 import { startEmulator } from './server.js';
 
 async function main(): Promise<void> {
@@ -33,7 +33,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  if (error instanceof ConfigError) process.stderr.write(`elasticache-local: ${error.message}\n`);
+  // What the user can fix gets one line; only a fault of the emulator itself gets its stack.
+  if (error instanceof ConfigError || error instanceof StartError)
+    process.stderr.write(`elasticache-local: ${error.message}\n`);
   else process.stderr.write(`elasticache-local failed to start: ${error?.stack ?? error}\n`);
   process.exit(1);
 });

@@ -12,6 +12,8 @@ export const RUNTIMES = ['auto', 'docker', 'process', 'none'] as const;
 export type RuntimeChoice = (typeof RUNTIMES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** 8379: Redis's 6379 with an 8, free of LocalStack's 4566 and of the nodes' own 6379 / 11211. */
 export const DEFAULT_PORT = 8379;
@@ -22,6 +24,14 @@ export interface Config {
   dataDir: string;
   runtime: RuntimeChoice;
   logLevel: LogLevel;
+  /** pretty: a readable line per entry; json: pino's JSON lines; auto: pretty when stdout is a terminal. */
+  logFormat: LogFormat;
+  /**
+   * The instance's nodes live only while it runs: stopping it removes them (containers, processes, listeners,
+   * its network once unused), and a later start removes those of an ephemeral instance that was killed. Always
+   * so with the `:memory:` data dir.
+   */
+  ephemeral: boolean;
   /** First address of the loopback range node endpoints are given (one address per endpoint). */
   endpointBase: string;
   /** How long the metadata-only runtime pretends a node takes to start, stop or reboot (ms). */
@@ -46,6 +56,9 @@ Options (each also read from the environment variable shown):
   --data-dir <dir>    where state is kept, or :memory: ELASTICACHE_LOCAL_DATA_DIR (default ~/.elasticache-local)
   --runtime <kind>    auto | docker | process | none ELASTICACHE_LOCAL_RUNTIME    (default auto)
   --log-level <lvl>   fatal .. trace, silent         ELASTICACHE_LOCAL_LOG_LEVEL  (default info)
+  --log-format <f>    pretty | json | auto           ELASTICACHE_LOCAL_LOG_FORMAT (default auto:
+                      pretty on a terminal, JSON lines otherwise)
+  --ephemeral         remove every node on stop      ELASTICACHE_LOCAL_EPHEMERAL  (always with :memory:)
   --endpoint-base <a> first node endpoint address    ELASTICACHE_LOCAL_ENDPOINT_BASE (default 127.77.0.1)
   --provision-delay <ms> runtime none: time a node takes to start/stop
                                                      ELASTICACHE_LOCAL_PROVISION_DELAY (default 0)
@@ -63,6 +76,9 @@ Options (each also read from the environment variable shown):
 
 export class ConfigError extends Error {}
 
+/** The emulator cannot start here (a busy port, no Docker daemon, a data dir it cannot write): one line says why. */
+export class StartError extends Error {}
+
 export function defaultConfig(): Config {
   return {
     host: '127.0.0.1',
@@ -70,6 +86,8 @@ export function defaultConfig(): Config {
     dataDir: join(homedir(), '.elasticache-local'),
     runtime: 'auto',
     logLevel: 'info',
+    logFormat: 'auto',
+    ephemeral: false,
     endpointBase: '127.77.0.1',
     provisionDelayMs: 0,
     images: '',
@@ -80,7 +98,7 @@ export function defaultConfig(): Config {
   };
 }
 
-export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'help' {
+export function readConfig(argv: string[], env: Record<string, string | undefined>): Config | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -89,6 +107,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       'data-dir': { type: 'string' },
       runtime: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+      ephemeral: { type: 'boolean' },
       'endpoint-base': { type: 'string' },
       'provision-delay': { type: 'string' },
       images: { type: 'string' },
@@ -126,6 +146,19 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
     }
     config.logLevel = logLevel as LogLevel;
+  }
+  const logFormat = pick('log-format', 'LOG_FORMAT');
+  if (logFormat !== undefined) {
+    if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
+      throw new ConfigError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
+    }
+    config.logFormat = logFormat as LogFormat;
+  }
+  const ephemeral = values.ephemeral ? 'true' : env.ELASTICACHE_LOCAL_EPHEMERAL;
+  if (ephemeral !== undefined) {
+    if (!['true', 'false', '1', '0', ''].includes(ephemeral))
+      throw new ConfigError(`ELASTICACHE_LOCAL_EPHEMERAL must be true or false, got "${ephemeral}"`);
+    config.ephemeral = ephemeral === 'true' || ephemeral === '1';
   }
   const endpointBase = pick('endpoint-base', 'ENDPOINT_BASE');
   if (endpointBase !== undefined) {

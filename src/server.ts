@@ -5,10 +5,10 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { CallRunner } from './api/call-runner.js';
 import { consoleView } from './api/console-view.js';
-import type { Config } from './config.js';
+import { StartError, type Config } from './config.js';
 import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cache-cluster-worker.js';
 import { ClusterNodes } from './control/cluster-nodes.js';
 import { groupContext } from './control/replication-groups/group-context.js';
@@ -19,6 +19,8 @@ import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
 import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
+import { prettyStream } from './http/pretty-log.js';
+import { removeDeadInstances, removeInstanceNodes, removeRecord, writeRecord } from './runtime/ephemeral-instances.js';
 import { parseImageOverrides } from './runtime/images.js';
 import { describeNodeRunner } from './runtime/node-runners.js';
 import { NoneRuntime } from './runtime/none.js';
@@ -40,11 +42,25 @@ export interface Emulator {
   instanceId: string;
   /** http://host:port of the API. */
   url: string;
-  /** Stops the API and the endpoint listeners; nodes keep running, to be adopted by the next start. */
+  /**
+   * Stops the API and the endpoint listeners. Nodes keep running, to be adopted by the next start, unless the
+   * instance is ephemeral: then every node, listener and (once unused) the Docker network go with it.
+   */
   close(): Promise<void>;
+  /** Deletes every resource of every account and region, and their nodes; resolves once all are gone. */
+  reset(): Promise<void>;
+  /** Whether stopping removes the nodes (Config.ephemeral, or the `:memory:` data dir). */
+  ephemeral: boolean;
 }
 
 export const VERSION = '0.1.0';
+
+/** Where process nodes keep their files: the data dir's, or a temp dir of the instance's own with `:memory:`. */
+function nodeWorkDir(config: Config, instanceId: string): string {
+  return config.dataDir === ':memory:'
+    ? join(tmpdir(), `elasticache-local-${instanceId}`)
+    : join(config.dataDir, 'nodes');
+}
 
 interface RuntimeChoice {
   runtime: NodeRuntime;
@@ -53,8 +69,7 @@ interface RuntimeChoice {
 
 async function chooseRuntime(config: Config, instanceId: string, log: FastifyBaseLogger): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
-  const workDir =
-    config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}`) : join(config.dataDir, 'nodes');
+  const workDir = nodeWorkDir(config, instanceId);
   // Loaded on demand: dockerode alone costs a fifth of a second of start-up.
   const docker = async () => {
     const { DockerRuntime, connectDocker } = await import('./runtime/docker.js');
@@ -70,12 +85,18 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   switch (config.runtime) {
     case 'docker': {
       const runtime = await docker();
-      if (!runtime) throw new Error(`--runtime docker: no Docker daemon answers on ${daemon}`);
+      if (!runtime)
+        throw new StartError(
+          `--runtime docker: no Docker daemon answers on ${daemon}; start Docker, or use --runtime process or auto`,
+        );
       return { runtime, why: 'asked for' };
     }
     case 'process': {
       const runtime = await processes();
-      if (!runtime) throw new Error('--runtime process: neither redis-server nor memcached is on PATH');
+      if (!runtime)
+        throw new StartError(
+          '--runtime process: neither redis-server nor memcached is on PATH; install them, or use --runtime docker or auto',
+        );
       return { runtime, why: 'asked for' };
     }
     case 'none':
@@ -97,6 +118,32 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
 /** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
 export const PORTS_MODE_BASE = 16379;
 
+/** The parts that drive nodes: rebuilt from nothing by a reset, so no listener or worker keeps an old resource. */
+interface ControlPlane {
+  endpoints: EndpointManager;
+  reconciler: Reconciler;
+  supervisor: NodeSupervisor;
+  groups: ReturnType<typeof groupContext>;
+}
+
+async function stopControl({ endpoints, reconciler, supervisor }: ControlPlane): Promise<void> {
+  supervisor.stop();
+  await reconciler.stop();
+  await endpoints.close();
+}
+
+/** Opens the database, or says in one line why the data dir cannot hold it. */
+function openStore(config: Config, allocator: ConstructorParameters<typeof Store>[1]): Store {
+  try {
+    return new Store(openDatabase(config.dataDir), allocator);
+  } catch (error) {
+    throw new StartError(
+      `the data dir ${config.dataDir} cannot be used (${(error as Error).message}); ` +
+        'choose a writable one with --data-dir, or :memory:',
+    );
+  }
+}
+
 export async function startEmulator(config: Config): Promise<Emulator> {
   const loopback =
     config.endpointMode === 'loopback' ||
@@ -104,14 +151,15 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   const allocator = loopback
     ? new LoopbackAddressAllocator(config.endpointBase)
     : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
-  const store = new Store(openDatabase(config.dataDir), allocator);
+  const store = openStore(config, allocator);
+  const ephemeral = config.ephemeral || config.dataDir === ':memory:';
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
   // The key node credentials derive from (control/node-credentials.ts); its row keeps an older build's name.
   const credentialKey = store.settings.getOrCreate('admin-secret', () => randomBytes(32).toString('hex'));
-  let reconciler: Reconciler | undefined;
+  let control: ControlPlane | undefined;
   const work = {
-    wake: () => reconciler?.wake(),
-    settle: async (ids: number[], timeoutMs: number) => reconciler?.settle(ids, timeoutMs),
+    wake: () => control?.reconciler.wake(),
+    settle: async (ids: number[], timeoutMs: number) => control?.reconciler.settle(ids, timeoutMs),
   };
   let runtimeName = 'starting';
   let chosenRuntime: NodeRuntime | undefined;
@@ -128,20 +176,38 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   ];
   // Calls wait for the jobs they start once the runtime is chosen, and only if it runs real nodes.
   const calls = new CallRunner(apis, { store, jobs: work, settleJobs: false });
+  // A reset asked for while the runtime is still being chosen runs once it has been.
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let resetAll: () => Promise<void> = async () => {
+    await ready;
+    return resetAll();
+  };
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const app = await buildApp({
     calls,
     logLevel: config.logLevel,
+    logStream: pretty ? prettyStream() : undefined,
     limits: { requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs },
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
     consoleView: () =>
       consoleView(store, runtimeName, (node, runtimeId) =>
         chosenRuntime ? describeNodeRunner(chosenRuntime, node, runtimeId) : undefined,
       ),
+    reset: () => resetAll(),
   });
-  let endpoints: EndpointManager | undefined;
   try {
     // The API listens first: calls that arrive while the runtime is chosen are stored as jobs and run right after.
-    const address = await app.listen({ host: config.host, port: config.port });
+    const address = await app.listen({ host: config.host, port: config.port }).catch((error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE')
+        throw new StartError(
+          `port ${config.port} on ${config.host} is in use; choose another with --port (0 picks a free one)`,
+        );
+      if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+        throw new StartError(`cannot listen on ${config.host}:${config.port} (${code}); check --host and --port`);
+      throw error;
+    });
     const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
     runtimeName = runtime.name;
     chosenRuntime = runtime;
@@ -156,44 +222,95 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     } else {
       app.log.info({ runtime: runtime.name }, `runtime ${runtime.name}: ${why}`);
     }
-    endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-    const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log);
-    const groups = groupContext(store, nodes, endpoints, app.log);
-    reconciler = new Reconciler(
-      store,
-      { ...cacheClusterWorkers(store, nodes, app.log), ...replicationGroupWorkers(groups) },
-      app.log,
-      { ...cacheClusterFailureHandlers(nodes), ...replicationGroupFailureHandlers(groups) },
-    );
-    const supervisor = new NodeSupervisor(store, nodes, work, app.log);
+    const workDir = nodeWorkDir(config, instanceId);
+    const nodeFiles = { workDir, ownsWorkDir: config.dataDir === ':memory:' };
+    if (ephemeral) {
+      // Without its record this instance's nodes are still removed on stop; only a crash would leave them.
+      try {
+        writeRecord({
+          instanceId,
+          pid: process.pid,
+          host: hostname(),
+          runtime: runtime.name,
+          network: config.dockerNetwork,
+          ...nodeFiles,
+          dockerHost: process.env.DOCKER_HOST,
+        });
+      } catch (error) {
+        app.log.warn({ err: error }, 'could not record this ephemeral instance; a crash would leave its nodes running');
+      }
+    }
+    // What killed ephemeral instances left running (never another live instance's nodes: see ephemeral-instances.ts).
+    await removeDeadInstances(app.log, instanceId);
+
+    const buildControl = (): ControlPlane => {
+      const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
+      const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log);
+      const groups = groupContext(store, nodes, endpoints, app.log);
+      const reconciler = new Reconciler(
+        store,
+        { ...cacheClusterWorkers(store, nodes, app.log), ...replicationGroupWorkers(groups) },
+        app.log,
+        { ...cacheClusterFailureHandlers(nodes), ...replicationGroupFailureHandlers(groups) },
+      );
+      const supervisor = new NodeSupervisor(store, nodes, work, app.log);
+      return { endpoints, reconciler, supervisor, groups };
+    };
+    control = buildControl();
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.
-    await supervisor.adopt().catch((error) => app.log.error({ err: error }, 'adopting running nodes failed'));
-    await adoptGroups(groups).catch((error) =>
+    await control.supervisor.adopt().catch((error) => app.log.error({ err: error }, 'adopting running nodes failed'));
+    await adoptGroups(control.groups).catch((error) =>
       app.log.error({ err: error }, 'reopening replication group endpoints failed'),
     );
-    reconciler.start();
-    supervisor.start();
+    control.reconciler.start();
+    control.supervisor.start();
+
+    // One reset at a time; calls arriving meanwhile are stored and run by the new control plane.
+    let resetting: Promise<void> = Promise.resolve();
+    resetAll = () => {
+      resetting = resetting.then(async () => {
+        await stopControl(control!);
+        store.clearAll();
+        await removeInstanceNodes(runtime, {});
+        control = buildControl();
+        control.reconciler.start();
+        control.supervisor.start();
+        app.log.info('reset: every resource and node removed');
+      });
+      return resetting;
+    };
+
+    markReady();
     const listening = new URL(address);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
     return {
       app,
       store,
-      reconciler,
+      get reconciler() {
+        return control!.reconciler;
+      },
       runtime,
       instanceId,
       url,
+      ephemeral,
+      reset: () => resetAll(),
       async close() {
-        supervisor.stop();
+        await resetting.catch(() => {});
         await app.close();
-        await reconciler!.stop();
-        await endpoints!.close();
+        await stopControl(control!);
+        if (ephemeral) {
+          await removeInstanceNodes(runtime, nodeFiles).catch((error) =>
+            app.log.error({ err: error }, "removing the ephemeral instance's nodes failed"),
+          );
+          removeRecord(instanceId);
+        }
         await runtime.close();
         store.close();
       },
     };
   } catch (error) {
     await app.close();
-    await endpoints?.close();
+    if (control) await stopControl(control);
     store.close();
     throw error;
   }

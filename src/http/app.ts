@@ -28,6 +28,10 @@ export interface AppOptions {
   limits?: Partial<HttpLimits>;
   /** What the console page (console.ts) shows; without it, no console is served. */
   consoleView?: () => ConsoleView;
+  /** Where log lines go (pino's JSON lines on stdout when not given), e.g. pretty-log.ts's readable format. */
+  logStream?: { write(line: string): void };
+  /** Deletes every resource of every account and region and their nodes; served as POST /_elasticache_local/reset. */
+  reset?: () => Promise<void>;
 }
 
 interface CallRecord {
@@ -55,7 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   const app: FastifyInstance = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
+    logger: { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
@@ -81,6 +85,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/_elasticache_local/health', async () => ({ status: 'running', ...(options.status?.() ?? {}) }));
   if (options.consoleView) registerConsole(app, options.consoleView);
+  // Answers once every resource and node is gone, so the next test starts from nothing.
+  const reset = options.reset;
+  if (reset) {
+    app.post('/_elasticache_local/reset', async (request) => {
+      request.call.action = 'reset';
+      await reset();
+      return { status: 'reset' };
+    });
+  }
 
   // Not an async function: most answers are ready at once, and an async handler costs a promise and a microtask
   // turn per request. Only an answer that waits (for the jobs its call started) goes through sendWhenReady.

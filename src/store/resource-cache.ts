@@ -120,6 +120,12 @@ export class ResourceCache {
     return true;
   }
 
+  /** Forgets everything read so far and every stamp given out (after every row was deleted at once). */
+  forgetAll(): void {
+    this.kinds.clear();
+    this.epoch++;
+  }
+
   /** Called when a transaction has ended (committed or rolled back). */
   transactionEnded(): void {
     if (!this.db.inTransaction) this.uncommittedWrite = false;

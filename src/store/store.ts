@@ -104,6 +104,19 @@ export class Store {
     return this.resources.unchanged(stamp);
   }
 
+  /**
+   * Deletes every resource, tag, event, job and endpoint of every account and region (a reset between tests). The
+   * settings (the instance's identity and keys) stay.
+   */
+  clearAll(): void {
+    this.transaction(() => {
+      this.db.exec(
+        'DELETE FROM resources; DELETE FROM tags; DELETE FROM events; DELETE FROM jobs; DELETE FROM endpoints;',
+      );
+    });
+    this.resources.forgetAll();
+  }
+
   close(): void {
     this.db.close();
   }

@@ -65,6 +65,11 @@ export class ResourceRepository {
     return cached.all.map((resource) => resource.copy<T>());
   }
 
+  /** Drops what is kept in memory: every row was just deleted by Store.clearAll. */
+  forgetAll(): void {
+    this.cache.forgetAll();
+  }
+
   /** Every resource of a kind in every account and region, with its scope (for the reconciler). */
   listEverywhere<T>(kind: string): (StoredResource<T> & { scope: Scope })[] {
     this.tracker.readOther();

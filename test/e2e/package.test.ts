@@ -1,0 +1,148 @@
+/**
+ * The npm package as a user gets it: `npm pack` (its prepack builds dist/ from nothing, in a copy of the sources so
+ * this checkout's dist/ is left alone), installed into an empty folder, started with `npx elasticache-local`, asked
+ * for its health and reset, stopped with SIGTERM; installed with `npm i -g`, its command runs; its runtime dependencies leave the AWS SDK out, and its type
+ * declarations compile for a TypeScript user of `start()`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { REPO_ROOT } from '../fixtures/cli-process.js';
+import { tempDir } from '../fixtures/emulator.js';
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const run = (cwd: string, command: string, args: string[]) =>
+  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+t.test('the packed tarball installs into an empty folder and starts with npx', async (t) => {
+  // The sources a pack needs, and this checkout's dependencies (for tsc), in a folder of their own.
+  const source = tempDir(t, 'elasticache-local-pack-src-');
+  for (const entry of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'README.md',
+    'src',
+    'api-models',
+    'scripts',
+    'docker',
+  ]) {
+    cpSync(join(REPO_ROOT, entry), join(source, entry), { recursive: true });
+  }
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
+  const packed = tempDir(t, 'elasticache-local-pack-');
+  run(source, npm, ['pack', '--pack-destination', packed, '--silent']);
+  const tarball = readdirSync(packed).find((name) => /^elasticache-local-.*\.tgz$/.test(name));
+  t.ok(tarball, 'npm pack wrote a tarball');
+  const listing = run(packed, 'tar', ['tzf', tarball!]);
+  t.match(listing, /package\/dist\/src\/cli\.js/, 'with the built CLI');
+  t.match(listing, /package\/dist\/src\/index\.d\.ts/, 'the type declarations');
+  t.match(listing, /package\/dist\/src\/runtime\/node-images\.json/, 'the image map');
+  t.match(listing, /package\/api-models\/elasticache\/2015-02-02\/service-2\.json/, 'and the API models');
+  t.notMatch(listing, /package\/(src|test)\//, 'no sources or tests');
+
+  const project = tempDir(t, 'elasticache-local-install-');
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-elasticache-local', private: true }));
+  // Dependencies come from the npm registry (the npm cache first). --ignore-scripts: better-sqlite3's install
+  // would fetch a prebuilt binary from GitHub or compile for minutes; its binary for this Node is this checkout's.
+  const installFlags = ['--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'];
+  run(project, npm, ['install', ...installFlags, join(packed, tarball!)]);
+  const binding = join('node_modules', 'better-sqlite3', 'build', 'Release');
+  mkdirSync(join(project, binding), { recursive: true });
+  copyFileSync(join(REPO_ROOT, binding, 'better_sqlite3.node'), join(project, binding, 'better_sqlite3.node'));
+  t.ok(existsSync(join(project, 'node_modules', '.bin', 'elasticache-local')), 'the elasticache-local command');
+  t.notOk(existsSync(join(project, 'node_modules', '@aws-sdk')), 'no AWS SDK among the runtime dependencies');
+
+  const child = spawn(
+    process.platform === 'win32' ? 'npx.cmd' : 'npx',
+    [
+      '--no-install',
+      'elasticache-local',
+      '--port',
+      '0',
+      '--data-dir',
+      ':memory:',
+      '--runtime',
+      'none',
+      '--log-format',
+      'json',
+    ],
+    { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let emulatorPid: number | undefined;
+  t.teardown(() => {
+    for (const pid of [emulatorPid, child.pid]) {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      for (const line of out.split('\n')) {
+        const match = /elasticache-local listening on (http:\/\/[^"\s]+)/.exec(line);
+        if (!match) continue;
+        // npx runs the command as a child of its own: the pid in the log line is the emulator's.
+        emulatorPid = JSON.parse(line).pid;
+        resolve(match[1]);
+      }
+    });
+    void exited.then((code) => reject(new Error(`npx elasticache-local exited (${code}): ${stderr}`)));
+  });
+  const health = await (await fetch(`${url}/_elasticache_local/health`)).json();
+  t.match(health, { status: 'running', runtime: 'none', dataDir: ':memory:' }, 'it answers health');
+  const reset = await fetch(`${url}/_elasticache_local/reset`, { method: 'POST' });
+  t.equal(reset.status, 200, 'and reset');
+  process.kill(emulatorPid!, 'SIGTERM');
+  t.equal(await exited, 0, 'SIGTERM stops it cleanly, and npx with it');
+
+  // `npm i -g`: the elasticache-local command (a prefix of the test's own stands for the global one).
+  const global = tempDir(t, 'elasticache-local-global-');
+  run(global, npm, ['install', '-g', '--prefix', global, ...installFlags, join(packed, tarball!)]);
+  const globalPackage = join(global, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'elasticache-local');
+  mkdirSync(join(globalPackage, binding), { recursive: true });
+  copyFileSync(join(REPO_ROOT, binding, 'better_sqlite3.node'), join(globalPackage, binding, 'better_sqlite3.node'));
+  const command = join(global, process.platform === 'win32' ? 'elasticache-local.cmd' : 'bin/elasticache-local');
+  t.match(run(global, command, ['--help']), /^Usage: elasticache-local \[options\]/, 'npm i -g gives the command');
+
+  // A TypeScript user: `import { start } from 'elasticache-local'` type-checks against the shipped declarations.
+  writeFileSync(
+    join(project, 'use.ts'),
+    [
+      "import { start, type RunningEmulator } from 'elasticache-local';",
+      "const emulator: RunningEmulator = await start({ port: 0, runtime: 'none', ephemeral: true });",
+      'const endpoint: string = emulator.clientConfig.endpoint;',
+      'await emulator.reset();',
+      'await emulator.stop();',
+      'export { endpoint };',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        types: [],
+      },
+      files: ['use.ts'],
+    }),
+  );
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'uses-elasticache-local', private: true, type: 'module' }),
+  );
+  run(project, process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
+  t.pass('the declarations type-check');
+});
