@@ -99,6 +99,10 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
   });
   const health = await (await fetch(`${url}/_elasticache_local/health`)).json();
   t.match(health, { status: 'running', runtime: 'none', dataDir: ':memory:' }, 'it answers health');
+  for (const path of ['', 'console/console.js', 'console/console.css']) {
+    const page = await fetch(`${url}/_elasticache_local/${path}`);
+    t.equal(page.status, 200, `the console's ${path || 'page'} ships with the package`);
+  }
   const reset = await fetch(`${url}/_elasticache_local/reset`, { method: 'POST' });
   t.equal(reset.status, 200, 'and reset');
   process.kill(emulatorPid!, 'SIGTERM');
