@@ -14,6 +14,9 @@ import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
+import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
+import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/workers.js';
+import { JobQueue } from './domain/elasticache/jobs.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
 import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
@@ -92,6 +95,12 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   }
 }
 
+/** Snapshots' RDB files and exports: under the data dir (README: "Backup and restore"). */
+function snapshotFiles(config: Config, instanceId: string): SnapshotFiles {
+  const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
+  return new SnapshotFiles(join(base, 'snapshots'), join(base, 'exports'));
+}
+
 /** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
 export const PORTS_MODE_BASE = 16379;
 
@@ -150,11 +159,26 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     endpoints = new EndpointManager(app.log, runtime.name !== 'none');
     const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log);
     const groups = groupContext(store, nodes, endpoints, app.log);
+    const snapshots = {
+      store,
+      nodes,
+      files: snapshotFiles(config, instanceId),
+      jobs: new JobQueue(store, work),
+      log: app.log,
+    };
     reconciler = new Reconciler(
       store,
-      { ...cacheClusterWorkers(store, nodes, app.log), ...replicationGroupWorkers(groups) },
+      {
+        ...cacheClusterWorkers(store, nodes, app.log),
+        ...replicationGroupWorkers(groups),
+        ...snapshotWorkers(snapshots),
+      },
       app.log,
-      { ...cacheClusterFailureHandlers(nodes), ...replicationGroupFailureHandlers(groups) },
+      {
+        ...cacheClusterFailureHandlers(nodes),
+        ...replicationGroupFailureHandlers(groups),
+        ...snapshotFailureHandlers(snapshots),
+      },
     );
     const supervisor = new NodeSupervisor(store, nodes, work, app.log);
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.

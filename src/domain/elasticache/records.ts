@@ -23,7 +23,7 @@ import { KIND } from './kinds.js';
 type Stored<State, Internal> = { state: State; internal: Internal };
 
 /** find / get / save / update / list for one kind of record, ids compared lowercased as AWS does. */
-function recordAccessors<State, Internal extends object>(
+export function recordAccessors<State, Internal extends object>(
   kind: string,
   idParameter: string,
   notFound: (id: string) => Error,

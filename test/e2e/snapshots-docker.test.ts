@@ -1,0 +1,5 @@
+/** Snapshots on the docker runtime: the RDB is copied out of the container (see test/fixtures/snapshot-suite.ts). */
+import t from 'tap';
+import { realSnapshotChecks } from '../fixtures/snapshot-suite.js';
+
+t.test('docker runtime: a snapshot holds the node data', (t) => realSnapshotChecks(t, 'docker'));

@@ -1,0 +1,247 @@
+/**
+ * Snapshots through the SDK: the operations' rules and errors (metadata runtime), and real data on real nodes: each
+ * shard's RDB taken from its primary, kept under the data dir across restarts, final snapshots on delete.
+ */
+import {
+  AddTagsToResourceCommand,
+  CopySnapshotCommand,
+  CreateCacheClusterCommand,
+  CreateReplicationGroupCommand,
+  CreateSnapshotCommand,
+  DeleteCacheClusterCommand,
+  DeleteReplicationGroupCommand,
+  DeleteSnapshotCommand,
+  DescribeCacheClustersCommand,
+  DescribeEventsCommand,
+  DescribeSnapshotsCommand,
+  ListTagsForResourceCommand,
+  waitUntilCacheClusterAvailable,
+  waitUntilCacheClusterDeleted,
+  waitUntilReplicationGroupAvailable,
+  waitUntilReplicationGroupDeleted,
+  type Snapshot,
+} from '@aws-sdk/client-elasticache';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import {
+  failure,
+  removeAllNodes,
+  sdkClient,
+  startTestEmulator,
+  tempDir,
+  uniqueEndpointBase,
+  waiter,
+  type Client,
+} from '../fixtures/emulator.js';
+import { eventually } from '../fixtures/real-nodes.js';
+import { createRedis, describeSnapshot, realSnapshotChecks, snapshotSettled } from '../fixtures/snapshot-suite.js';
+
+t.test('snapshot operations: statuses, filters, paging, copies, tags, deletes and AWS errors', async (t) => {
+  const emulator = await startTestEmulator(t);
+  const client = sdkClient(emulator);
+  await createRedis(client, 'snap-src');
+  await client.send(
+    new CreateCacheClusterCommand({ CacheClusterId: 'snap-mc', Engine: 'memcached', CacheNodeType: 'cache.t3.micro' }),
+  );
+  await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'snap-mc' });
+
+  const created = await client.send(
+    new CreateSnapshotCommand({
+      CacheClusterId: 'snap-src',
+      SnapshotName: 'First-Snap',
+      Tags: [{ Key: 'team', Value: 'cache' }],
+    }),
+  );
+  t.equal(created.Snapshot!.SnapshotName, 'first-snap', 'names are stored lowercase');
+  t.equal(created.Snapshot!.SnapshotStatus, 'creating');
+  t.equal(created.Snapshot!.SnapshotSource, 'manual');
+  t.equal(created.Snapshot!.CacheClusterId, 'snap-src');
+  t.match(created.Snapshot!.ARN, /^arn:aws:elasticache:us-east-1:000000000000:snapshot:first-snap$/);
+  const available = await snapshotSettled(client, 'first-snap');
+  t.equal(available.SnapshotStatus, 'available');
+  t.equal(available.Engine, 'redis');
+  t.equal(available.CacheNodeType, 'cache.t3.micro');
+  t.equal(available.NodeSnapshots![0].CacheNodeId, '0001');
+  t.match(available.NodeSnapshots![0].CacheSize, /^\d+ MB$/);
+  const cluster = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'snap-src' })))
+    .CacheClusters![0];
+  t.equal(cluster.CacheClusterStatus, 'available', 'the source is available again');
+  const events = await client.send(
+    new DescribeEventsCommand({ SourceIdentifier: 'snap-src', SourceType: 'cache-cluster' }),
+  );
+  t.ok(
+    events.Events!.some(
+      (e) => e.Message === "Snapshot succeeded for snapshot with ID 'first-snap' of cache cluster with ID 'snap-src'",
+    ),
+    'a snapshot event',
+  );
+  t.same(
+    (await client.send(new ListTagsForResourceCommand({ ResourceName: available.ARN }))).TagList,
+    [{ Key: 'team', Value: 'cache' }],
+    'tags given at create time',
+  );
+  await client.send(new AddTagsToResourceCommand({ ResourceName: available.ARN, Tags: [{ Key: 'b', Value: '2' }] }));
+  t.equal((await client.send(new ListTagsForResourceCommand({ ResourceName: available.ARN }))).TagList!.length, 2);
+
+  // Errors, with AWS's codes.
+  const code = async (promise: Promise<unknown>) => (await failure(promise))?.name;
+  t.equal(
+    await code(client.send(new CreateSnapshotCommand({ CacheClusterId: 'snap-src', SnapshotName: 'first-snap' }))),
+    'SnapshotAlreadyExistsFault',
+  );
+  t.equal(
+    await code(client.send(new CreateSnapshotCommand({ CacheClusterId: 'nope', SnapshotName: 'x1' }))),
+    'CacheClusterNotFoundFault',
+  );
+  t.equal(
+    await code(client.send(new CreateSnapshotCommand({ ReplicationGroupId: 'nope', SnapshotName: 'x1' }))),
+    'ReplicationGroupNotFoundFault',
+  );
+  t.equal(
+    await code(client.send(new CreateSnapshotCommand({ CacheClusterId: 'snap-mc', SnapshotName: 'x1' }))),
+    'SnapshotFeatureNotSupportedFault',
+    'memcached has no snapshots',
+  );
+  t.equal(await code(client.send(new CreateSnapshotCommand({ SnapshotName: 'x1' }))), 'InvalidParameterValueException');
+  t.equal(
+    await code(
+      client.send(
+        new CreateSnapshotCommand({ SnapshotName: 'x1', CacheClusterId: 'snap-src', ReplicationGroupId: 'g' }),
+      ),
+    ),
+    'InvalidParameterCombinationException',
+  );
+  t.equal(
+    await code(client.send(new CreateSnapshotCommand({ CacheClusterId: 'snap-src', SnapshotName: 'bad--name' }))),
+    'InvalidParameterValueException',
+    'name rules',
+  );
+  t.equal(await code(client.send(new DescribeSnapshotsCommand({ SnapshotName: 'nope' }))), 'SnapshotNotFoundFault');
+  t.equal(await code(client.send(new DeleteSnapshotCommand({ SnapshotName: 'nope' }))), 'SnapshotNotFoundFault');
+  t.equal(await code(client.send(new DescribeSnapshotsCommand({ MaxRecords: 51 }))), 'InvalidParameterValueException');
+  t.equal(await code(client.send(new DescribeSnapshotsCommand({ MaxRecords: 19 }))), 'InvalidParameterValueException');
+  t.equal(
+    await code(client.send(new DescribeSnapshotsCommand({ SnapshotSource: 'sometimes' }))),
+    'InvalidParameterValueException',
+  );
+  t.equal(
+    await code(client.send(new DescribeSnapshotsCommand({ CacheClusterId: 'nope' }))),
+    'CacheClusterNotFoundFault',
+  );
+  t.equal(
+    await code(client.send(new CopySnapshotCommand({ SourceSnapshotName: 'nope', TargetSnapshotName: 'x2' }))),
+    'SnapshotNotFoundFault',
+  );
+  t.equal(
+    await code(
+      client.send(new CopySnapshotCommand({ SourceSnapshotName: 'first-snap', TargetSnapshotName: 'first-snap' })),
+    ),
+    'SnapshotAlreadyExistsFault',
+  );
+  t.equal(
+    await code(client.send(new DeleteCacheClusterCommand({ CacheClusterId: 'snap-mc', FinalSnapshotIdentifier: 'f' }))),
+    'SnapshotFeatureNotSupportedFault',
+  );
+
+  // Copies, filters and paging.
+  const copy = await client.send(
+    new CopySnapshotCommand({ SourceSnapshotName: 'first-snap', TargetSnapshotName: 'copy-snap' }),
+  );
+  t.equal(copy.Snapshot!.SnapshotStatus, 'creating');
+  t.equal((await snapshotSettled(client, 'copy-snap')).SnapshotStatus, 'available');
+  for (let i = 0; i < 19; i++) {
+    await client.send(new CopySnapshotCommand({ SourceSnapshotName: 'first-snap', TargetSnapshotName: `page-${i}` }));
+  }
+  const first = await client.send(new DescribeSnapshotsCommand({ MaxRecords: 20 }));
+  t.equal(first.Snapshots!.length, 20);
+  t.ok(first.Marker, 'a marker to the next page');
+  const second = await client.send(new DescribeSnapshotsCommand({ MaxRecords: 20, Marker: first.Marker }));
+  t.equal(second.Snapshots!.length, 1);
+  t.equal((await client.send(new DescribeSnapshotsCommand({}))).Snapshots!.length, 21, 'at most 50 by default');
+  t.equal((await client.send(new DescribeSnapshotsCommand({ SnapshotSource: 'system' }))).Snapshots!.length, 0);
+  t.equal((await client.send(new DescribeSnapshotsCommand({ SnapshotSource: 'user' }))).Snapshots!.length, 21);
+  t.equal((await client.send(new DescribeSnapshotsCommand({ CacheClusterId: 'snap-src' }))).Snapshots!.length, 21);
+
+  // Delete: `deleting`, then gone, its tags with it.
+  const deleted = await client.send(new DeleteSnapshotCommand({ SnapshotName: 'copy-snap' }));
+  t.equal(deleted.Snapshot!.SnapshotStatus, 'deleting');
+  await eventually(
+    async () =>
+      (await failure(client.send(new DescribeSnapshotsCommand({ SnapshotName: 'copy-snap' }))))?.name ===
+      'SnapshotNotFoundFault',
+    10_000,
+    'the snapshot to be gone',
+  );
+  t.pass('a deleted snapshot is gone');
+
+  // The final snapshot of a delete is kept, and the cluster then goes.
+  await client.send(
+    new DeleteCacheClusterCommand({ CacheClusterId: 'snap-src', FinalSnapshotIdentifier: 'last-words' }),
+  );
+  await waitUntilCacheClusterDeleted(waiter(client), { CacheClusterId: 'snap-src' });
+  const last = await describeSnapshot(client, 'last-words');
+  t.equal(last.SnapshotStatus, 'available', 'the final snapshot is listed');
+  t.equal(last.CacheClusterId, 'snap-src');
+  t.equal(
+    (await client.send(new DescribeSnapshotsCommand({ CacheClusterId: 'snap-src' }))).Snapshots!.length,
+    21,
+    "a deleted cluster's snapshots are still found by its id",
+  );
+});
+
+t.test('snapshot quota: 20 manual snapshots of one cluster per 24 hours', async (t) => {
+  const emulator = await startTestEmulator(t);
+  const client = sdkClient(emulator);
+  await createRedis(client, 'quota');
+  for (let i = 0; i < 20; i++) {
+    await client.send(new CreateSnapshotCommand({ CacheClusterId: 'quota', SnapshotName: `q-${i}` }));
+    await snapshotSettled(client, `q-${i}`);
+  }
+  const refused = await failure(
+    client.send(new CreateSnapshotCommand({ CacheClusterId: 'quota', SnapshotName: 'q-20' })),
+  );
+  t.equal(refused?.name, 'SnapshotQuotaExceededFault');
+});
+
+t.test('replication groups: snapshots of a group, states, and a final snapshot on delete', async (t) => {
+  const emulator = await startTestEmulator(t);
+  const client = sdkClient(emulator);
+  await client.send(
+    new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'sharded',
+      ReplicationGroupDescription: 'three shards',
+      CacheNodeType: 'cache.t3.micro',
+      NumNodeGroups: 3,
+      ReplicasPerNodeGroup: 1,
+      CacheParameterGroupName: 'default.redis7.cluster.on',
+    }),
+  );
+  await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'sharded' });
+  const shard = await failure(
+    client.send(new CreateSnapshotCommand({ CacheClusterId: 'sharded-0001-001', SnapshotName: 's' })),
+  );
+  t.equal(shard?.name, 'SnapshotFeatureNotSupportedFault', 'cluster mode: only the whole group');
+  await client.send(new CreateSnapshotCommand({ ReplicationGroupId: 'sharded', SnapshotName: 'whole' }));
+  const whole = await snapshotSettled(client, 'whole');
+  t.equal(whole.NumNodeGroups, 3);
+  t.equal(whole.CacheClusterId, undefined);
+  t.same(
+    whole.NodeSnapshots!.map((n) => n.NodeGroupId),
+    ['0001', '0002', '0003'],
+  );
+  t.equal(whole.NodeSnapshots![0].NodeGroupConfiguration, undefined, 'no slots unless asked for');
+  const shown = (await client.send(new DescribeSnapshotsCommand({ SnapshotName: 'whole', ShowNodeGroupConfig: true })))
+    .Snapshots![0];
+  t.equal(shown.NodeSnapshots![0].NodeGroupConfiguration!.Slots, '0-5461');
+  t.equal(shown.NodeSnapshots![0].NodeGroupConfiguration!.ReplicaCount, 1);
+  t.equal((await client.send(new DescribeSnapshotsCommand({ ReplicationGroupId: 'sharded' }))).Snapshots!.length, 1);
+
+  await client.send(
+    new DeleteReplicationGroupCommand({ ReplicationGroupId: 'sharded', FinalSnapshotIdentifier: 'sharded-final' }),
+  );
+  await waitUntilReplicationGroupDeleted(waiter(client), { ReplicationGroupId: 'sharded' });
+  t.equal((await describeSnapshot(client, 'sharded-final')).SnapshotStatus, 'available');
+});
+
+t.test('process runtime: a snapshot holds the node data', (t) => realSnapshotChecks(t, 'process'));
