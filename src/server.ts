@@ -157,12 +157,15 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       app.log.info({ runtime: runtime.name }, `runtime ${runtime.name}: ${why}`);
     }
     endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-    const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log);
+    const files = snapshotFiles(config, instanceId);
+    const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log, (scope, from) =>
+      files.seedFile(scope, from),
+    );
     const groups = groupContext(store, nodes, endpoints, app.log);
     const snapshots = {
       store,
       nodes,
-      files: snapshotFiles(config, instanceId),
+      files,
       jobs: new JobQueue(store, work),
       log: app.log,
     };

@@ -35,7 +35,13 @@ import {
   type Client,
 } from '../fixtures/emulator.js';
 import { eventually } from '../fixtures/real-nodes.js';
-import { createRedis, describeSnapshot, realSnapshotChecks, snapshotSettled } from '../fixtures/snapshot-suite.js';
+import {
+  createRedis,
+  describeSnapshot,
+  realSnapshotChecks,
+  restoreChecks,
+  snapshotSettled,
+} from '../fixtures/snapshot-suite.js';
 
 t.test('snapshot operations: statuses, filters, paging, copies, tags, deletes and AWS errors', async (t) => {
   const emulator = await startTestEmulator(t);
@@ -144,6 +150,38 @@ t.test('snapshot operations: statuses, filters, paging, copies, tags, deletes an
     'SnapshotFeatureNotSupportedFault',
   );
 
+  // Restores that AWS refuses, and change nothing.
+  t.equal(
+    await code(client.send(new CreateCacheClusterCommand({ CacheClusterId: 'r1', SnapshotName: 'nope' }))),
+    'SnapshotNotFoundFault',
+  );
+  t.equal(
+    await code(
+      client.send(
+        new CreateCacheClusterCommand({ CacheClusterId: 'r1', SnapshotName: 'first-snap', EngineVersion: '6.2' }),
+      ),
+    ),
+    'InvalidParameterCombinationException',
+    'not into an older engine version',
+  );
+  t.equal(
+    await code(
+      client.send(
+        new CreateCacheClusterCommand({
+          CacheClusterId: 'r1',
+          SnapshotName: 'first-snap',
+          SnapshotArns: [available.ARN!],
+        }),
+      ),
+    ),
+    'InvalidParameterCombinationException',
+  );
+  t.equal(
+    await code(client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'r1' }))),
+    'CacheClusterNotFoundFault',
+    'nothing was created',
+  );
+
   // Copies, filters and paging.
   const copy = await client.send(
     new CopySnapshotCommand({ SourceSnapshotName: 'first-snap', TargetSnapshotName: 'copy-snap' }),
@@ -236,6 +274,10 @@ t.test('replication groups: snapshots of a group, states, and a final snapshot o
   t.equal(shown.NodeSnapshots![0].NodeGroupConfiguration!.Slots, '0-5461');
   t.equal(shown.NodeSnapshots![0].NodeGroupConfiguration!.ReplicaCount, 1);
   t.equal((await client.send(new DescribeSnapshotsCommand({ ReplicationGroupId: 'sharded' }))).Snapshots!.length, 1);
+  const intoCluster = await failure(
+    client.send(new CreateCacheClusterCommand({ CacheClusterId: 'one-shard', SnapshotName: 'whole' })),
+  );
+  t.equal(intoCluster?.name, 'InvalidParameterCombinationException', 'three shards do not fit one cluster');
 
   await client.send(
     new DeleteReplicationGroupCommand({ ReplicationGroupId: 'sharded', FinalSnapshotIdentifier: 'sharded-final' }),
@@ -245,3 +287,5 @@ t.test('replication groups: snapshots of a group, states, and a final snapshot o
 });
 
 t.test('process runtime: a snapshot holds the node data', (t) => realSnapshotChecks(t, 'process'));
+
+t.test('process runtime: restores hold the data', (t) => restoreChecks(t, 'process', 10_000));

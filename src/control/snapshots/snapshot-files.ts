@@ -4,6 +4,7 @@
  * TargetBucket) under `<data dir>/exports/<bucket>/<name>-<NodeGroupId>.rdb`. Directories are the emulator's
  * user's alone (0700), files too (0600): they hold the caches' data.
  */
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Scope } from '../../store/store.js';
@@ -20,6 +21,12 @@ export class SnapshotFiles {
 
   shardFile(scope: Scope, name: string, nodeGroupId: string): string {
     return join(this.dir(scope, name), `${nodeGroupId}.rdb`);
+  }
+
+  /** A snapshot shard's RDB for a new node to start from; undefined when the snapshot kept no data (runtime none). */
+  seedFile(scope: Scope, from: { snapshot: string; nodeGroupId: string }): string | undefined {
+    const file = this.shardFile(scope, from.snapshot, from.nodeGroupId);
+    return existsSync(file) ? file : undefined;
   }
 
   /** Creates the snapshot's directory (and its parents) private to the emulator's user. */

@@ -102,9 +102,17 @@ export interface CacheClusterInternal {
   pendingAuthToken?: AuthTokenChange;
   pendingEngine?: Engine;
   finalSnapshotIdentifier?: string;
+  /** Restored from a snapshot: its node starts from that shard's RDB (cleared once the node runs). */
+  restoreFrom?: RestoreSource;
   /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
   clusterMode?: boolean;
   nodes: Record<string, { runtimeId?: string }>;
+}
+
+/** A snapshot's shard a new node starts from. */
+export interface RestoreSource {
+  snapshot: string;
+  nodeGroupId: string;
 }
 
 export type StoredCluster = { state: ClusterState; internal: CacheClusterInternal };

@@ -11,7 +11,7 @@ import { fault, invalidValue, requireValue } from '../../../domain/elasticache/f
 import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import { JobQueue, type WorkQueue } from '../../../domain/elasticache/jobs.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
-import { clusterNotFound, findCluster } from '../../../domain/elasticache/records.js';
+import { clusterNotFound, findCluster, listClusters } from '../../../domain/elasticache/records.js';
 import {
   getSnapshot,
   insertSnapshot,
@@ -112,6 +112,9 @@ export function snapshotHandlers(store: Store, work: WorkQueue): HandlerTable {
         'InvalidSnapshotStateFault',
         `Snapshot ${state.SnapshotName} is not in a state that allows deletion (it is ${state.SnapshotStatus}).`,
       );
+    }
+    if (listClusters(store, ctx).some((c) => c.internal.restoreFrom?.snapshot === state.SnapshotName)) {
+      throw fault('InvalidSnapshotStateFault', `Snapshot ${state.SnapshotName} is in use by a restore in progress.`);
     }
     state.SnapshotStatus = 'deleting';
     saveSnapshot(store, ctx, snapshot);
