@@ -31,6 +31,8 @@ export interface Config {
   dockerNetwork: string;
   /** loopback: an address per endpoint, the requested port; ports: one address, a port per endpoint; auto: loopback where it works. */
   endpointMode: 'auto' | 'loopback' | 'ports';
+  /** Every automatic snapshot window counts as open now: a source due its daily snapshot gets it at once. */
+  snapshotWindowNow: boolean;
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -49,6 +51,8 @@ Options (each also read from the environment variable shown):
   --docker-network <n> network of the node containers ELASTICACHE_LOCAL_DOCKER_NETWORK (default elasticache-local)
   --endpoint-mode <m> auto | loopback | ports        ELASTICACHE_LOCAL_ENDPOINT_MODE (default auto)
                       loopback: an address per endpoint, on the cluster's port; ports: 127.0.0.1, a port each
+  --snapshot-window-now every SnapshotWindow is open now: automatic snapshots are taken at once
+                                                     ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW=1 (default off)
   -h, --help          show this help
 `;
 
@@ -66,6 +70,7 @@ export function defaultConfig(): Config {
     images: '',
     dockerNetwork: 'elasticache-local',
     endpointMode: 'auto',
+    snapshotWindowNow: false,
   };
 }
 
@@ -83,6 +88,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       images: { type: 'string' },
       'docker-network': { type: 'string' },
       'endpoint-mode': { type: 'string' },
+      'snapshot-window-now': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -140,6 +146,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'he
       throw new ConfigError(`--docker-network is not a valid network name: "${network}"`);
     config.dockerNetwork = network;
   }
+  const windowNow = env.ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW;
+  config.snapshotWindowNow =
+    values['snapshot-window-now'] === true || (windowNow !== undefined && ['1', 'true', 'yes'].includes(windowNow));
   const images = pick('images', 'IMAGES');
   if (images !== undefined) {
     try {

@@ -14,6 +14,7 @@ import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
+import { AutomaticSnapshots } from './control/snapshots/automatic.js';
 import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
 import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/workers.js';
 import { JobQueue } from './domain/elasticache/jobs.js';
@@ -189,8 +190,12 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     await adoptGroups(groups).catch((error) =>
       app.log.error({ err: error }, 'reopening replication group endpoints failed'),
     );
+    const automaticSnapshots = new AutomaticSnapshots(store, snapshots.jobs, app.log, {
+      windowNow: config.snapshotWindowNow,
+    });
     reconciler.start();
     supervisor.start();
+    automaticSnapshots.start();
     const listening = new URL(address);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
     return {
@@ -202,6 +207,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       url,
       async close() {
         supervisor.stop();
+        automaticSnapshots.stop();
         await app.close();
         await reconciler!.stop();
         await endpoints!.close();

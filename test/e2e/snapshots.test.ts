@@ -14,26 +14,16 @@ import {
   DescribeCacheClustersCommand,
   DescribeEventsCommand,
   DescribeSnapshotsCommand,
+  ModifyCacheClusterCommand,
   ListTagsForResourceCommand,
   waitUntilCacheClusterAvailable,
   waitUntilCacheClusterDeleted,
   waitUntilReplicationGroupAvailable,
   waitUntilReplicationGroupDeleted,
-  type Snapshot,
 } from '@aws-sdk/client-elasticache';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import t from 'tap';
-import {
-  failure,
-  removeAllNodes,
-  sdkClient,
-  startTestEmulator,
-  tempDir,
-  uniqueEndpointBase,
-  waiter,
-  type Client,
-} from '../fixtures/emulator.js';
+import { lastWindow } from '../../src/control/snapshots/automatic.js';
+import { failure, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
 import { eventually } from '../fixtures/real-nodes.js';
 import {
   createRedis,
@@ -148,6 +138,16 @@ t.test('snapshot operations: statuses, filters, paging, copies, tags, deletes an
   t.equal(
     await code(client.send(new DeleteCacheClusterCommand({ CacheClusterId: 'snap-mc', FinalSnapshotIdentifier: 'f' }))),
     'SnapshotFeatureNotSupportedFault',
+  );
+
+  t.equal(
+    await code(
+      client.send(
+        new CopySnapshotCommand({ SourceSnapshotName: 'first-snap', TargetSnapshotName: 'e', TargetBucket: '../up' }),
+      ),
+    ),
+    'InvalidParameterValueException',
+    'a bucket name S3 would refuse',
   );
 
   // Restores that AWS refuses, and change nothing.
@@ -289,3 +289,44 @@ t.test('replication groups: snapshots of a group, states, and a final snapshot o
 t.test('process runtime: a snapshot holds the node data', (t) => realSnapshotChecks(t, 'process'));
 
 t.test('process runtime: restores hold the data', (t) => restoreChecks(t, 'process', 10_000));
+
+t.test('automatic snapshots: one a day in the window, pruned past retention, deleted with their source', async (t) => {
+  const noon = Date.UTC(2026, 0, 10, 12, 0);
+  t.same(lastWindow('11:30-12:30', noon), { start: noon - 30 * 60_000, end: noon + 30 * 60_000 }, 'open now');
+  t.same(lastWindow('23:00-01:00', noon).start, Date.UTC(2026, 0, 9, 23, 0), "yesterday's window");
+  t.ok(lastWindow('23:00-01:00', noon).end < noon, 'closed');
+
+  const emulator = await startTestEmulator(t, { snapshotWindowNow: true });
+  const client = sdkClient(emulator);
+  await createRedis(client, 'auto', { SnapshotRetentionLimit: 2, SnapshotWindow: '03:00-04:00' });
+  await createRedis(client, 'manual-only');
+  const system = async () =>
+    (await client.send(new DescribeSnapshotsCommand({ SnapshotSource: 'system' }))).Snapshots ?? [];
+  const automatic = await eventually(
+    async () => (await system()).find((s) => s.SnapshotStatus === 'available'),
+    20_000,
+    'an automatic snapshot',
+  );
+  t.match(automatic.SnapshotName, /^automatic\.auto-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}$/);
+  t.equal(automatic.SnapshotSource, 'automated');
+  t.equal(automatic.CacheClusterId, 'auto');
+  t.equal((await system()).length, 1, 'one a day, none for a cluster without retention');
+  t.equal((await client.send(new DescribeSnapshotsCommand({ SnapshotSource: 'user' }))).Snapshots!.length, 0);
+
+  // Retention 0 turns them off and deletes them.
+  await client.send(
+    new ModifyCacheClusterCommand({ CacheClusterId: 'auto', SnapshotRetentionLimit: 0, ApplyImmediately: true }),
+  );
+  await eventually(async () => (await system()).length === 0, 20_000, 'the automatic snapshot to be deleted');
+  t.pass('retention 0 deletes the automatic snapshots');
+
+  // Deleting a cluster deletes its automatic snapshots, and keeps its final one.
+  await client.send(
+    new ModifyCacheClusterCommand({ CacheClusterId: 'auto', SnapshotRetentionLimit: 1, ApplyImmediately: true }),
+  );
+  await eventually(async () => (await system()).some((s) => s.SnapshotStatus === 'available'), 20_000, 'a new one');
+  await client.send(new DeleteCacheClusterCommand({ CacheClusterId: 'auto', FinalSnapshotIdentifier: 'auto-final' }));
+  await waitUntilCacheClusterDeleted(waiter(client), { CacheClusterId: 'auto' });
+  await eventually(async () => (await system()).length === 0, 20_000, 'the automatic snapshots to go with the cluster');
+  t.equal((await describeSnapshot(client, 'auto-final')).SnapshotSource, 'manual', 'the final snapshot stays');
+});

@@ -18,6 +18,8 @@ import {
   primaryOf,
   recordAccessors,
   replicasOf,
+  updateCluster,
+  updateGroup,
   type StoredCluster,
   type StoredGroup,
 } from './records.js';
@@ -264,4 +266,20 @@ export function snapshotNameOfArn(scope: Scope, value: string): string {
 /** The size AWS shows for a shard's data: megabytes, rounded up. */
 export function cacheSize(bytes: number): string {
   return `${Math.max(0, Math.ceil(bytes / 2 ** 20))} MB`;
+}
+
+/** The source of a new snapshot turns `snapshotting` (a group, and the members whose data is taken). */
+export function markSourceSnapshotting(store: Store, scope: Scope, snapshot: StoredSnapshot): void {
+  const source = snapshot.internal.source;
+  if (!source) return;
+  if (source.kind === KIND.replicationGroup) {
+    updateGroup(store, scope, source.id, ({ state }) => {
+      state.Status = 'snapshotting';
+    });
+  }
+  for (const shard of snapshot.internal.shards) {
+    updateCluster(store, scope, shard.clusterId, ({ state }) => {
+      state.CacheClusterStatus = 'snapshotting';
+    });
+  }
 }

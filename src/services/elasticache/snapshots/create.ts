@@ -15,13 +15,12 @@ import {
   isClusterMode,
   requireClusterAvailable,
   requireGroupAvailable,
-  saveCluster,
-  saveGroup,
   type StoredCluster,
   type StoredGroup,
 } from '../../../domain/elasticache/records.js';
 import {
   insertSnapshot,
+  markSourceSnapshotting,
   newSnapshotName,
   snapshotOfCluster,
   snapshotOfGroup,
@@ -34,18 +33,6 @@ import { presentSnapshot } from './present.js';
 export interface SnapshotHandlerDeps {
   store: Store;
   jobs: JobQueue;
-}
-
-function markSnapshotting(store: Store, scope: Scope, cluster: StoredCluster): void {
-  cluster.state.CacheClusterStatus = 'snapshotting';
-  saveCluster(store, scope, cluster);
-}
-
-function markGroupSnapshotting(store: Store, scope: Scope, group: StoredGroup, snapshot: StoredSnapshot): void {
-  group.state.Status = 'snapshotting';
-  saveGroup(store, scope, group);
-  for (const shard of snapshot.internal.shards)
-    markSnapshotting(store, scope, getCluster(store, scope, shard.clusterId));
 }
 
 export function createSnapshot({ store, jobs }: SnapshotHandlerDeps) {
@@ -63,7 +50,6 @@ export function createSnapshot({ store, jobs }: SnapshotHandlerDeps) {
       const group = getGroup(store, ctx, input.ReplicationGroupId);
       requireGroupAvailable(group);
       snapshot = snapshotOfGroup(store, ctx, group, origin);
-      markGroupSnapshotting(store, ctx, group, snapshot);
     } else {
       const cluster = getCluster(store, ctx, input.CacheClusterId);
       if (cluster.state.Engine === 'memcached') throw snapshotsNotSupported();
@@ -79,15 +65,14 @@ export function createSnapshot({ store, jobs }: SnapshotHandlerDeps) {
         requireGroupAvailable(group);
         requireClusterAvailable(cluster);
         snapshot = snapshotOfCluster(store, ctx, cluster, origin, group);
-        markGroupSnapshotting(store, ctx, group, snapshot);
       } else {
         requireClusterAvailable(cluster);
         snapshot = snapshotOfCluster(store, ctx, cluster, origin);
-        markSnapshotting(store, ctx, cluster);
       }
     }
     if (input.KmsKeyId !== undefined) snapshot.state.KmsKeyId = input.KmsKeyId;
     insertSnapshot(store, ctx, snapshot);
+    markSourceSnapshotting(store, ctx, snapshot);
     applyTags(store, snapshot.state.ARN, input.Tags);
     jobs.enqueue(ctx, KIND.snapshot, name, 'create');
     return { Snapshot: presentSnapshot(snapshot.state, true) };
