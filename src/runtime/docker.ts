@@ -90,6 +90,24 @@ function rdbArchive(source: string): Readable {
   return archive;
 }
 
+/**
+ * An RDB holding no key, in the oldest format every engine version loads (version 6: header, EOF, a zero checksum,
+ * which tells the engine not to check it).
+ */
+const EMPTY_RDB = Buffer.concat([Buffer.from('REDIS0006', 'latin1'), Buffer.from([0xff]), Buffer.alloc(8)]);
+
+function emptyRdbArchive(): Promise<Buffer> {
+  const archive = pack();
+  archive.entry({ name: `${DATA_DIR}/${RDB_FILE}`, mode: 0o600, uid: ENGINE_UID, gid: ENGINE_UID }, EMPTY_RDB);
+  archive.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    archive.on('data', (chunk: Buffer) => chunks.push(chunk));
+    archive.on('end', () => resolve(Buffer.concat(chunks)));
+    archive.on('error', reject);
+  });
+}
+
 /** Writes the first file of a tar stream (getArchive's answer) to destination, readable by its owner alone. */
 async function extractFirstFile(tar: NodeJS.ReadableStream, destination: string): Promise<void> {
   const reader = extract();
@@ -204,7 +222,10 @@ export class DockerRuntime implements NodeRuntime {
 
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
     try {
-      await this.docker.getContainer(handle.runtimeId).restart({ t: 0 });
+      const container = this.docker.getContainer(handle.runtimeId);
+      // The container keeps its files: an RDB left by a snapshot (or a restore) must not be loaded again.
+      if (spec.engine !== 'memcached') await container.putArchive(await emptyRdbArchive(), { path: '/' });
+      await container.restart({ t: 0 });
       return await this.ready(handle.runtimeId, spec);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
