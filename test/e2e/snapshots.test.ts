@@ -23,14 +23,23 @@ import {
 } from '@aws-sdk/client-elasticache';
 import t from 'tap';
 import { lastWindow } from '../../src/control/snapshots/automatic.js';
-import { failure, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
-import { eventually } from '../fixtures/real-nodes.js';
+import {
+  failure,
+  removeAllNodes,
+  sdkClient,
+  startTestEmulator,
+  tempDir,
+  uniqueEndpointBase,
+  waiter,
+} from '../fixtures/emulator.js';
+import { eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import {
   createRedis,
   describeSnapshot,
   realSnapshotChecks,
   restoreChecks,
   snapshotSettled,
+  writeMixedKeys,
 } from '../fixtures/snapshot-suite.js';
 
 t.test('snapshot operations: statuses, filters, paging, copies, tags, deletes and AWS errors', async (t) => {
@@ -329,4 +338,42 @@ t.test('automatic snapshots: one a day in the window, pruned past retention, del
   await waitUntilCacheClusterDeleted(waiter(client), { CacheClusterId: 'auto' });
   await eventually(async () => (await system()).length === 0, 20_000, 'the automatic snapshots to go with the cluster');
   t.equal((await describeSnapshot(client, 'auto-final')).SnapshotSource, 'manual', 'the final snapshot stays');
+});
+
+t.test('process runtime: a snapshot in progress when the emulator stops completes after the restart', async (t) => {
+  if (!(await runtimeAvailable(t, 'process'))) return;
+  const dataDir = tempDir(t);
+  const endpointBase = uniqueEndpointBase();
+  const emulator = await startTestEmulator(t, { runtime: 'process', dataDir, endpointBase });
+  t.teardown(() => removeAllNodes(emulator));
+  const client = sdkClient(emulator);
+  await createRedis(client, 'interrupted');
+  const node = (
+    await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'interrupted', ShowCacheNodeInfo: true }))
+  ).CacheClusters![0].CacheNodes![0].Endpoint!;
+  const redis = redisAt(node);
+  await redis.connect();
+  await writeMixedKeys(redis, 5000);
+  redis.disconnect();
+  await client.send(new CreateSnapshotCommand({ CacheClusterId: 'interrupted', SnapshotName: 'mid-way' }));
+  // Stopped at once: the job is cut short (or has just finished); either way it is not lost.
+  await emulator.close();
+
+  const restarted = await startTestEmulator(t, { runtime: 'process', dataDir, endpointBase });
+  t.teardown(() => removeAllNodes(restarted));
+  const again = sdkClient(restarted);
+  const snapshot = await snapshotSettled(again, 'mid-way');
+  t.equal(snapshot.SnapshotStatus, 'available', 'the snapshot is taken after the restart');
+  const cluster = (await again.send(new DescribeCacheClustersCommand({ CacheClusterId: 'interrupted' })))
+    .CacheClusters![0];
+  t.equal(cluster.CacheClusterStatus, 'available', 'its source is available again');
+  await again.send(new CreateCacheClusterCommand({ CacheClusterId: 'after-restart', SnapshotName: 'mid-way' }));
+  await waitUntilCacheClusterAvailable(waiter(again), { CacheClusterId: 'after-restart' });
+  const restoredNode = (
+    await again.send(new DescribeCacheClustersCommand({ CacheClusterId: 'after-restart', ShowCacheNodeInfo: true }))
+  ).CacheClusters![0].CacheNodes![0].Endpoint!;
+  const restored = redisAt(restoredNode);
+  await restored.connect();
+  t.teardown(() => restored.disconnect());
+  t.equal(await restored.dbsize(), 5000, 'the snapshot holds all the data');
 });
