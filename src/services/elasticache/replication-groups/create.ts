@@ -116,13 +116,6 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
         nodeType: type.name,
         shards: shards.length,
       });
-      // Each shard's data holds the keys of its slots in the snapshot: a shard must own the same slots.
-      const slots = snapshotSlots(restore);
-      if (clusterMode && shards.some((shard, i) => slots[i] !== undefined && slots[i] !== shard.slots)) {
-        throw invalidCombination(
-          `The slots of NodeGroupConfiguration must match those of snapshot ${restore.state.SnapshotName}'s node groups.`,
-        );
-      }
     }
     const totalMembers = shards.reduce((sum, s) => sum + s.zones.length, 0);
     const tls = base?.TransitEncryptionEnabled ?? input.TransitEncryptionEnabled ?? false;
@@ -166,8 +159,9 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
 
     const group = {
       state: buildGroupState(ctx, input, { id, description, shards, primary, settings, clusterMode, failover }),
-      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } satisfies ReplicationGroupInternal,
+      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } as ReplicationGroupInternal,
     };
+    if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
     if (!store.resources.insert(ctx, KIND.replicationGroup, id, group.state, group.internal)) {
       throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
     }
@@ -240,6 +234,27 @@ function withRestoreDefaults(
       input.ClusterMode ?? (clusterMode && input.CacheParameterGroupName === undefined ? 'enabled' : undefined),
     NumNodeGroups: input.NumNodeGroups ?? (clusterMode && !shapeGiven ? from.NumNodeGroups : undefined),
   };
+}
+
+/**
+ * A shard's data holds the keys of the slots its snapshot shard owned: each shard starts owning those, and where
+ * NodeGroupConfiguration asks for other slots, the converge job migrates them (with their keys) before the group
+ * turns available.
+ */
+function redistributeFromSnapshot(
+  nodeGroups: StoredNodeGroup[],
+  internal: ReplicationGroupInternal,
+  snapshot: StoredSnapshot,
+): void {
+  const slots = snapshotSlots(snapshot);
+  const target: Record<string, string> = {};
+  nodeGroups.forEach((nodeGroup, i) => {
+    const from = slots[i];
+    if (from === undefined || from === nodeGroup.Slots || nodeGroup.Slots === undefined) return;
+    target[nodeGroup.NodeGroupId] = nodeGroup.Slots;
+    nodeGroup.Slots = from;
+  });
+  if (Object.keys(target).length > 0) internal.targetSlots = target;
 }
 
 /** PrimaryClusterId: an available redis / valkey cluster of no group. */
