@@ -106,6 +106,10 @@ export class AutomaticSnapshots {
     const window = lastWindow(state.SnapshotWindow, now);
     const since = this.options.windowNow ? now - DAY_MS : window.start;
     if (!this.options.windowNow && now >= window.end) return;
+    // A cache created while its window was already open waits for the next one: its first day has no backup yet,
+    // and a short-lived cache (a test's) is not made `snapshotting` under its creator's feet.
+    const created = 'Status' in state ? state.ReplicationGroupCreateTime : state.CacheClusterCreateTime;
+    if (!this.options.windowNow && (created === undefined || new Date(created).getTime() >= window.start)) return;
     const taken = snapshots.some(
       (s) =>
         s.scope.account === scope.account &&
