@@ -46,6 +46,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** An API request's headers must have arrived this long after it started (ms). */
   headersTimeoutMs: number;
+  /** Every automatic snapshot window counts as open now: a source due its daily snapshot gets it at once. */
+  snapshotWindowNow: boolean;
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -71,6 +73,8 @@ Options (each also read from the environment variable shown):
                                                      ELASTICACHE_LOCAL_REQUEST_TIMEOUT (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs})
   --headers-timeout <ms> time its headers may take to arrive
                                                      ELASTICACHE_LOCAL_HEADERS_TIMEOUT (default ${DEFAULT_HTTP_LIMITS.headersTimeoutMs})
+  --snapshot-window-now every SnapshotWindow is open now: automatic snapshots are taken at once
+                                                     ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW=1 (default off)
   -h, --help          show this help
 `;
 
@@ -95,6 +99,7 @@ export function defaultConfig(): Config {
     endpointMode: 'auto',
     requestTimeoutMs: DEFAULT_HTTP_LIMITS.requestTimeoutMs,
     headersTimeoutMs: DEFAULT_HTTP_LIMITS.headersTimeoutMs,
+    snapshotWindowNow: false,
   };
 }
 
@@ -116,6 +121,7 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       'endpoint-mode': { type: 'string' },
       'request-timeout': { type: 'string' },
       'headers-timeout': { type: 'string' },
+      'snapshot-window-now': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -198,6 +204,9 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       throw new ConfigError(`--docker-network is not a valid network name: "${network}"`);
     config.dockerNetwork = network;
   }
+  const windowNow = env.ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW;
+  config.snapshotWindowNow =
+    values['snapshot-window-now'] === true || (windowNow !== undefined && ['1', 'true', 'yes'].includes(windowNow));
   const images = pick('images', 'IMAGES');
   if (images !== undefined) {
     try {

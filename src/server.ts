@@ -15,6 +15,10 @@ import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
+import { AutomaticSnapshots } from './control/snapshots/automatic.js';
+import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
+import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/workers.js';
+import { JobQueue } from './domain/elasticache/jobs.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
 import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
@@ -115,6 +119,12 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   }
 }
 
+/** Snapshots' RDB files and exports: under the data dir (README: "Backup and restore"). */
+function snapshotFiles(config: Config, instanceId: string): SnapshotFiles {
+  const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
+  return new SnapshotFiles(join(base, 'snapshots'), join(base, 'exports'));
+}
+
 /** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
 export const PORTS_MODE_BASE = 16379;
 
@@ -123,11 +133,19 @@ interface ControlPlane {
   endpoints: EndpointManager;
   reconciler: Reconciler;
   supervisor: NodeSupervisor;
+  automaticSnapshots: AutomaticSnapshots;
   groups: ReturnType<typeof groupContext>;
 }
 
-async function stopControl({ endpoints, reconciler, supervisor }: ControlPlane): Promise<void> {
+function startControl({ reconciler, supervisor, automaticSnapshots }: ControlPlane): void {
+  reconciler.start();
+  supervisor.start();
+  automaticSnapshots.start();
+}
+
+async function stopControl({ endpoints, reconciler, supervisor, automaticSnapshots }: ControlPlane): Promise<void> {
   supervisor.stop();
+  automaticSnapshots.stop();
   await reconciler.stop();
   await endpoints.close();
 }
@@ -243,18 +261,33 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     // What killed ephemeral instances left running (never another live instance's nodes: see ephemeral-instances.ts).
     await removeDeadInstances(app.log, instanceId);
 
+    const files = snapshotFiles(config, instanceId);
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-      const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log);
+      const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log, (scope, from) =>
+        files.seedFile(scope, from),
+      );
       const groups = groupContext(store, nodes, endpoints, app.log);
+      const snapshots = { store, nodes, files, jobs: new JobQueue(store, work), log: app.log };
       const reconciler = new Reconciler(
         store,
-        { ...cacheClusterWorkers(store, nodes, app.log), ...replicationGroupWorkers(groups) },
+        {
+          ...cacheClusterWorkers(store, nodes, app.log),
+          ...replicationGroupWorkers(groups),
+          ...snapshotWorkers(snapshots),
+        },
         app.log,
-        { ...cacheClusterFailureHandlers(nodes), ...replicationGroupFailureHandlers(groups) },
+        {
+          ...cacheClusterFailureHandlers(nodes),
+          ...replicationGroupFailureHandlers(groups),
+          ...snapshotFailureHandlers(snapshots),
+        },
       );
       const supervisor = new NodeSupervisor(store, nodes, work, app.log);
-      return { endpoints, reconciler, supervisor, groups };
+      const automaticSnapshots = new AutomaticSnapshots(store, snapshots.jobs, app.log, {
+        windowNow: config.snapshotWindowNow,
+      });
+      return { endpoints, reconciler, supervisor, automaticSnapshots, groups };
     };
     control = buildControl();
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.
@@ -262,8 +295,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     await adoptGroups(control.groups).catch((error) =>
       app.log.error({ err: error }, 'reopening replication group endpoints failed'),
     );
-    control.reconciler.start();
-    control.supervisor.start();
+    startControl(control);
 
     // One reset at a time; calls arriving meanwhile are stored and run by the new control plane.
     let resetting: Promise<void> = Promise.resolve();
@@ -273,8 +305,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         store.clearAll();
         await removeInstanceNodes(runtime, {});
         control = buildControl();
-        control.reconciler.start();
-        control.supervisor.start();
+        startControl(control);
         app.log.info('reset: every resource and node removed');
       });
       return resetting;

@@ -25,6 +25,7 @@ import {
   recordClusterEvent,
   updateCluster,
   type ClusterState,
+  type RestoreSource,
   type StoredCluster,
 } from '../domain/elasticache/records.js';
 import type { Engine } from '../common/engines.js';
@@ -70,6 +71,8 @@ export class ClusterNodes {
     private readonly endpoints: EndpointManager,
     private readonly identity: EmulatorIdentity,
     private readonly log: Logger,
+    /** Where a snapshot's shard data is on the host (control/snapshots/); undefined when it keeps none. */
+    private readonly seedFile: (scope: Scope, from: RestoreSource) => string | undefined = () => undefined,
   ) {}
 
   load(scope: Scope, id: string): StoredCluster | undefined {
@@ -182,9 +185,12 @@ export class ClusterNodes {
   async startNode(scope: Scope, id: string, nodeId: string): Promise<void> {
     const prepared = await this.prepare(scope, id, nodeId);
     if (!prepared) return;
-    const { endpoint, spec } = prepared;
+    const { cluster, endpoint, spec } = prepared;
+    // A cluster restored from a snapshot: its node starts holding the snapshot's data.
+    const restoreFrom = cluster.internal.restoreFrom;
+    const seedRdb = restoreFrom && this.seedFile(scope, restoreFrom);
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
-    const handle = await this.runtime.createNode(spec);
+    const handle = await this.runtime.createNode(seedRdb ? { ...spec, seedRdb } : spec);
     await this.attach(scope, spec, handle);
     await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {
@@ -195,6 +201,7 @@ export class ClusterNodes {
       node.CacheNodeCreateTime ??= new Date();
       node.Endpoint = { Address: endpoint.address, Port: endpoint.port };
       internal.nodes[nodeId] = { runtimeId: handle.runtimeId };
+      delete internal.restoreFrom;
       if (added)
         this.event(scope, id, `Added cache node ${nodeId} in availability zone ${node.CustomerAvailabilityZone}`);
     });

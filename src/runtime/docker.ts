@@ -8,8 +8,11 @@
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger.js';
 import { createHash } from 'node:crypto';
-import { pack } from 'tar-stream';
-import { engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract, pack } from 'tar-stream';
+import { RDB_FILE, engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import {
@@ -69,6 +72,59 @@ function configArchive(text: string): Promise<Buffer> {
     archive.on('end', () => resolve(Buffer.concat(chunks)));
     archive.on('error', reject);
   });
+}
+
+/** The engine's data directory in a container (its --dir). */
+const DATA_DIR = 'data';
+
+/** A tar holding one host file as the node's RDB, streamed (a snapshot may be large), for putArchive. */
+function rdbArchive(source: string): Readable {
+  const archive = pack();
+  const entry = archive.entry(
+    { name: `${DATA_DIR}/${RDB_FILE}`, size: statSync(source).size, mode: 0o600, uid: ENGINE_UID, gid: ENGINE_UID },
+    (error) => (error ? archive.destroy(error) : archive.finalize()),
+  );
+  createReadStream(source)
+    .on('error', (error) => archive.destroy(error))
+    .pipe(entry);
+  return archive;
+}
+
+/**
+ * An RDB holding no key, in the oldest format every engine version loads (version 6: header, EOF, a zero checksum,
+ * which tells the engine not to check it).
+ */
+const EMPTY_RDB = Buffer.concat([Buffer.from('REDIS0006', 'latin1'), Buffer.from([0xff]), Buffer.alloc(8)]);
+
+function emptyRdbArchive(): Promise<Buffer> {
+  const archive = pack();
+  archive.entry({ name: `${DATA_DIR}/${RDB_FILE}`, mode: 0o600, uid: ENGINE_UID, gid: ENGINE_UID }, EMPTY_RDB);
+  archive.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    archive.on('data', (chunk: Buffer) => chunks.push(chunk));
+    archive.on('end', () => resolve(Buffer.concat(chunks)));
+    archive.on('error', reject);
+  });
+}
+
+/** Writes the first file of a tar stream (getArchive's answer) to destination, readable by its owner alone. */
+async function extractFirstFile(tar: NodeJS.ReadableStream, destination: string): Promise<void> {
+  const reader = extract();
+  let wrote = false;
+  reader.on('entry', (header, body, next) => {
+    if (wrote || header.type !== 'file') {
+      body.on('end', next).resume();
+      return;
+    }
+    wrote = true;
+    pipeline(body, createWriteStream(destination, { mode: 0o600 })).then(
+      () => next(),
+      (error) => reader.destroy(error),
+    );
+  });
+  await pipeline(tar, reader);
+  if (!wrote) throw new Error(`no file in the archive for ${destination}`);
 }
 
 /** Connects to the daemon of DOCKER_HOST or the default socket; undefined when none answers quickly. */
@@ -153,6 +209,8 @@ export class DockerRuntime implements NodeRuntime {
       if (spec.engine !== 'memcached') {
         const text = nodeConfigFile(spec.access, spec.engineVersion, spec.authToken);
         await container.putArchive(await configArchive(text), { path: '/' });
+        // Where the engine loads its data at start: a node restored from a snapshot holds its data.
+        if (spec.seedRdb) await container.putArchive(rdbArchive(spec.seedRdb), { path: '/' });
       }
       await container.start();
       return await this.ready(container.id, spec);
@@ -164,7 +222,10 @@ export class DockerRuntime implements NodeRuntime {
 
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
     try {
-      await this.docker.getContainer(handle.runtimeId).restart({ t: 0 });
+      const container = this.docker.getContainer(handle.runtimeId);
+      // The container keeps its files: an RDB left by a snapshot (or a restore) must not be loaded again.
+      if (spec.engine !== 'memcached') await container.putArchive(await emptyRdbArchive(), { path: '/' });
+      await container.restart({ t: 0 });
       return await this.ready(handle.runtimeId, spec);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
@@ -218,6 +279,11 @@ export class DockerRuntime implements NodeRuntime {
     } catch {
       return undefined;
     }
+  }
+
+  async copyFileOut(_spec: NodeSpec, handle: NodeHandle, name: string, destination: string): Promise<void> {
+    const tar = await this.docker.getContainer(handle.runtimeId).getArchive({ path: `/${DATA_DIR}/${name}` });
+    await extractFirstFile(tar, destination);
   }
 
   async close(): Promise<void> {}

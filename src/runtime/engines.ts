@@ -6,6 +6,9 @@
 import { connect } from 'node:net';
 import type { NodeSpec } from './runtime.js';
 
+/** The file a redis / valkey node saves its data to and loads it from at start (the engine's own default name). */
+export const RDB_FILE = 'dump.rdb';
+
 /** Memcached settings that map to command-line flags (AWS parameter name → flag). */
 const MEMCACHED_FLAGS: Record<string, (value: string) => string[]> = {
   max_simultaneous_connections: (v) => ['-c', v],

@@ -17,6 +17,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -25,9 +26,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { copyFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { engineBinary, engineCommand, probe, waitUntilReady, type Listen } from './engines.js';
+import { RDB_FILE, engineBinary, engineCommand, probe, waitUntilReady, type Listen } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import {
   NodeUnavailable,
@@ -163,6 +165,11 @@ export class ProcessRuntime implements NodeRuntime {
       writeFileSync(join(dir, CONFIG_FILE), nodeConfigFile(spec.access, spec.engineVersion, spec.authToken), {
         mode: 0o600,
       });
+      // The engine loads the RDB in its working directory at start: a node restored from a snapshot holds its data.
+      if (spec.seedRdb) {
+        copyFileSync(spec.seedRdb, join(dir, RDB_FILE));
+        chmodSync(join(dir, RDB_FILE), 0o600);
+      }
     }
     // A port chosen free can be taken by another socket before the node binds it: the node then exits, and
     // starts again on other ports.
@@ -287,6 +294,11 @@ export class ProcessRuntime implements NodeRuntime {
       }
     }
     return nodes;
+  }
+
+  async copyFileOut(spec: NodeSpec, _handle: NodeHandle, name: string, destination: string): Promise<void> {
+    await copyFile(join(this.nodeDir(spec), name), destination);
+    await chmod(destination, 0o600);
   }
 
   async close(): Promise<void> {}

@@ -53,6 +53,11 @@ export interface NodeSpec extends NodeAddress {
    * CLUSTER SLOTS and MOVED name addresses a client on the host can reach.
    */
   cluster?: { announceHost: string; announcePort: number };
+  /**
+   * A snapshot's RDB file on the host that a new redis / valkey node starts from: the runtime puts it where the
+   * engine loads its data at start (RDB_FILE in the node's data directory).
+   */
+  seedRdb?: string;
 }
 
 /** How other nodes reach a node (REPLICAOF, CLUSTER MEET, MIGRATE): not always where the emulator reaches it. */
@@ -96,6 +101,11 @@ export interface NodeRuntime {
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
   /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
   listNodes(): Promise<RunningNode[]>;
+  /**
+   * Copies a file of a running node's data directory (its RDB after a save) to a path on the host, readable by the
+   * emulator's user alone. Absent when nothing really runs (the runtime none).
+   */
+  copyFileOut?(spec: NodeSpec, handle: NodeHandle, name: string, destination: string): Promise<void>;
   /** Frees what only running nodes need (a network) once none is left. */
   releaseUnused?(): Promise<void>;
   close(): Promise<void>;

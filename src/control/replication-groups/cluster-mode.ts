@@ -49,6 +49,8 @@ export async function convergeCluster(ctx: GroupContext, scope: Scope, id: strin
       })),
     );
     await createCluster(specs);
+    // A group restored from a snapshot with its slots redistributed: the keys move with their slots.
+    if (internal.targetSlots) await moveSlotsToTargets(ctx, scope, id);
     return;
   }
   await syncClusterRoles(ctx, scope, id);

@@ -27,6 +27,15 @@ export interface JobPayloads {
     'reboot-member': { clusterId: string };
     delete: Record<string, never>;
   };
+  [KIND.snapshot]: {
+    /** Take each shard's RDB from its source (then delete the source, for a final snapshot). */
+    create: Record<string, never>;
+    /** CopySnapshot: copy the files of the snapshot named in the record. */
+    copy: Record<string, never>;
+    /** CopySnapshot with TargetBucket: write the snapshot's files to the bucket's export folder. */
+    export: { bucket: string; name: string };
+    delete: Record<string, never>;
+  };
 }
 
 export type JobKind = keyof JobPayloads;

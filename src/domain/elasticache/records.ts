@@ -23,7 +23,7 @@ import { KIND } from './kinds.js';
 type Stored<State, Internal> = { state: State; internal: Internal };
 
 /** find / get / save / update / list for one kind of record, ids compared lowercased as AWS does. */
-function recordAccessors<State, Internal extends object>(
+export function recordAccessors<State, Internal extends object>(
   kind: string,
   idParameter: string,
   notFound: (id: string) => Error,
@@ -102,9 +102,17 @@ export interface CacheClusterInternal {
   pendingAuthToken?: AuthTokenChange;
   pendingEngine?: Engine;
   finalSnapshotIdentifier?: string;
+  /** Restored from a snapshot: its node starts from that shard's RDB (cleared once the node runs). */
+  restoreFrom?: RestoreSource;
   /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
   clusterMode?: boolean;
   nodes: Record<string, { runtimeId?: string }>;
+}
+
+/** A snapshot's shard a new node starts from. */
+export interface RestoreSource {
+  snapshot: string;
+  nodeGroupId: string;
 }
 
 export type StoredCluster = { state: ClusterState; internal: CacheClusterInternal };

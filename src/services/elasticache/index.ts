@@ -26,6 +26,8 @@ import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
 import { replicationGroupHandlers } from './replication-groups/index.js';
 import { securityGroupHandlers } from './security-groups.js';
 import { serviceUpdateHandlers } from './service-updates.js';
+import { snapshotHandlers } from './snapshots/index.js';
+import { findSnapshot } from '../../domain/elasticache/snapshots.js';
 import { subnetGroupHandlers } from './subnet-groups.js';
 import { tagHandlers } from './tags.js';
 
@@ -53,6 +55,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
     ...eventHandlers(store),
     ...reservedNodeHandlers(store),
     ...serviceUpdateHandlers(store),
+    ...snapshotHandlers(store, work),
     ...tagHandlers(store, {
       cluster: {
         exists: (ctx, name) => store.resources.get(ctx, KIND.cacheCluster, name) !== undefined,
@@ -79,7 +82,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
         notFound: groupNotFound,
       },
       snapshot: {
-        exists: () => false,
+        exists: (ctx, name) => findSnapshot(store, ctx, name) !== undefined,
         notFound: (name) => fault('SnapshotNotFoundFault', `Snapshot not found: ${name}`),
       },
       user: {

@@ -26,6 +26,12 @@ import {
   systemWindows,
 } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
+import {
+  checkRestoreTarget,
+  restoreSourceOf,
+  restoredVersion,
+  snapshotToRestore,
+} from '../../../domain/elasticache/restore.js';
 import { findSubnetGroup } from '../../../domain/elasticache/network.js';
 import { defaultParameterGroupName } from '../../../domain/elasticache/parameter-groups.js';
 import { type CacheClusterInternal } from '../../../domain/elasticache/records.js';
@@ -40,9 +46,11 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
     if (input.ReplicationGroupId !== undefined) {
       return { CacheCluster: presentCluster(addReplicaCluster(store, jobs, input, ctx, id), false) };
     }
-    const engine = engineOf(input.Engine);
-    const version = resolveVersion(engine, input.EngineVersion);
-    const type = checkNodeType(input.CacheNodeType, engine, version);
+    // A restore takes the snapshot's engine, version and node type unless the request gives them.
+    const restore = snapshotToRestore(store, ctx, input);
+    const engine = engineOf(input.Engine ?? restore?.state.Engine);
+    const version = restoredVersion(engine, input.EngineVersion, restore);
+    const type = checkNodeType(input.CacheNodeType ?? restore?.state.CacheNodeType, engine, version);
     const memcached = engine === 'memcached';
 
     const numNodes = input.NumCacheNodes ?? 1;
@@ -69,9 +77,8 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
       throw invalidCombination('Snapshots are not supported for Memcached clusters.');
     }
     checkSnapshotRetention(input.SnapshotRetentionLimit);
-    if (input.SnapshotName !== undefined) {
-      throw fault('SnapshotNotFoundFault', `Snapshot not found: ${input.SnapshotName.toLowerCase()}`);
-    }
+    if (restore)
+      checkRestoreTarget(restore, { engine, fullVersion: version.fullVersion, nodeType: type.name, shards: 1 });
     if (input.AuthToken !== undefined) {
       if (!input.TransitEncryptionEnabled) {
         throw invalidValue('The AUTH token is only supported when encryption-in-transit is enabled');
@@ -79,7 +86,7 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
       if (memcached) throw invalidCombination('AUTH tokens are not supported for Memcached clusters.');
       checkAuthToken(input.AuthToken);
     }
-    const port = checkPort(input.Port ?? DEFAULT_PORTS[engine]);
+    const port = checkPort(input.Port ?? restore?.state.Port ?? DEFAULT_PORTS[engine]);
 
     const parameterGroup = checkParameterGroup(
       store,
@@ -135,7 +142,12 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
       networkType: input.NetworkType ?? 'ipv4',
       ipDiscovery: input.IpDiscovery ?? 'ipv4',
     });
-    const internal: CacheClusterInternal = { port, authToken: input.AuthToken, nodes: {} };
+    const internal: CacheClusterInternal = {
+      port,
+      authToken: input.AuthToken,
+      restoreFrom: restore && restoreSourceOf(restore, 0),
+      nodes: {},
+    };
     if (!store.resources.insert(ctx, KIND.cacheCluster, id, state, internal)) {
       throw fault('CacheClusterAlreadyExistsFault', `Cache cluster ${id} already exists.`);
     }

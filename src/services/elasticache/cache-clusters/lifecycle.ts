@@ -5,10 +5,11 @@
 import type { DeleteCacheClusterMessage, RebootCacheClusterMessage } from '@aws-sdk/client-elasticache';
 import type { RequestContext } from '../../../api/query-api.js';
 import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';
-import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import { findGroup, getCluster, requireClusterAvailable, saveCluster } from '../../../domain/elasticache/records.js';
+import type { StoredSnapshot } from '../../../domain/elasticache/snapshots.js';
 import { removeMemberCluster } from '../replication-groups/members.js';
+import { beginFinalSnapshot, finalSnapshotOf } from '../snapshots/create.js';
 
 import { presentCluster, type ClusterHandlerDeps } from './present.js';
 
@@ -58,21 +59,21 @@ export function deleteCacheCluster({ store, jobs }: ClusterHandlerDeps) {
     if (!['available', 'incompatible-network', 'restore-failed', 'create-failed'].includes(state.CacheClusterStatus)) {
       throw fault('InvalidCacheClusterStateFault', `Cache cluster ${state.CacheClusterId} is not in available state.`);
     }
+    let finalSnapshot: StoredSnapshot | undefined;
     if (input.FinalSnapshotIdentifier !== undefined) {
       if (state.Engine === 'memcached') {
         throw fault('SnapshotFeatureNotSupportedFault', 'Snapshots are not supported for Memcached clusters.');
       }
-      const name = clusterStyleId(input.FinalSnapshotIdentifier, 'FinalSnapshotIdentifier', 255);
-      if (store.resources.get(ctx, KIND.snapshot, name)) {
-        throw fault('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
-      }
-      internal.finalSnapshotIdentifier = name;
+      finalSnapshot = finalSnapshotOf(store, ctx, { cluster }, input.FinalSnapshotIdentifier);
+      internal.finalSnapshotIdentifier = finalSnapshot.state.SnapshotName;
     }
     state.CacheClusterStatus = 'deleting';
     state.PendingModifiedValues = {};
     jobs.cancel(ctx, KIND.cacheCluster, state.CacheClusterId, 'modify');
     saveCluster(store, ctx, cluster);
-    jobs.enqueue(ctx, KIND.cacheCluster, state.CacheClusterId, 'delete');
+    // With a final snapshot, the snapshot's job deletes the cluster once the data is kept.
+    if (finalSnapshot) beginFinalSnapshot(store, jobs, ctx, finalSnapshot);
+    else jobs.enqueue(ctx, KIND.cacheCluster, state.CacheClusterId, 'delete');
     return { CacheCluster: presentCluster(state, false) };
   };
 }

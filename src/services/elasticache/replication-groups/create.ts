@@ -48,6 +48,7 @@ import {
   getCluster,
   insertCluster,
   memberName,
+  primaryOf,
   requireClusterAvailable,
   saveCluster,
   type GroupState,
@@ -55,12 +56,25 @@ import {
   type StoredCluster,
   type StoredNodeGroup,
 } from '../../../domain/elasticache/records.js';
+import {
+  checkRestoreTarget,
+  restoreSourceOf,
+  restoredVersion,
+  snapshotSlots,
+  snapshotToRestore,
+} from '../../../domain/elasticache/restore.js';
+import type { StoredSnapshot } from '../../../domain/elasticache/snapshots.js';
 import { applyTags } from '../tags.js';
 import { planShards, type ShardPlan } from './create-plan.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
 export function createReplicationGroup({ store, jobs, securityGroups }: GroupHandlerDeps) {
-  return (input: CreateReplicationGroupMessage, ctx: RequestContext): GroupState => {
+  return (request: CreateReplicationGroupMessage, ctx: RequestContext): GroupState => {
+    const restore = snapshotToRestore(store, ctx, request);
+    if (restore && request.PrimaryClusterId !== undefined) {
+      throw invalidCombination('PrimaryClusterId cannot be used together with SnapshotName or SnapshotArns.');
+    }
+    const input = restore ? withRestoreDefaults(request, restore) : request;
     const id = clusterStyleId(input.ReplicationGroupId, 'ReplicationGroupId', 40);
     const description = requireValue(input.ReplicationGroupDescription, 'ReplicationGroupDescription');
     if (findGroup(store, ctx, id))
@@ -74,7 +88,7 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     if (engine === 'memcached') throw invalidValue('Replication groups are not supported for Memcached clusters.');
     const version = base
       ? (versionInfoOf(engine, base.EngineVersion) ?? defaultVersion(engine))
-      : resolveVersion(engine, input.EngineVersion);
+      : restoredVersion(engine, input.EngineVersion, restore);
     const type = checkNodeType(base?.CacheNodeType ?? input.CacheNodeType, engine, version);
     const { clusterMode, parameterGroup } = chooseClusterMode(
       store,
@@ -95,6 +109,14 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
       subnetGroupName,
       existingPrimary: primary && { zone: primary.state.PreferredAvailabilityZone },
     });
+    if (restore) {
+      checkRestoreTarget(restore, {
+        engine,
+        fullVersion: version.fullVersion,
+        nodeType: type.name,
+        shards: shards.length,
+      });
+    }
     const totalMembers = shards.reduce((sum, s) => sum + s.zones.length, 0);
     const tls = base?.TransitEncryptionEnabled ?? input.TransitEncryptionEnabled ?? false;
     const failover = checkGroupOptions(input, { clusterMode, totalMembers, tls, type });
@@ -137,11 +159,17 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
 
     const group = {
       state: buildGroupState(ctx, input, { id, description, shards, primary, settings, clusterMode, failover }),
-      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } satisfies ReplicationGroupInternal,
+      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } as ReplicationGroupInternal,
     };
+    if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
     if (!store.resources.insert(ctx, KIND.replicationGroup, id, group.state, group.internal)) {
       throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
     }
+    // A restore: each shard's primary starts from that shard's data; its replicas sync from it.
+    const restoreFor = (memberId: string) => {
+      const shard = group.state.NodeGroups.findIndex((g) => primaryOf(g)?.CacheClusterId === memberId);
+      return restore && shard >= 0 ? restoreSourceOf(restore, shard) : undefined;
+    };
     for (const member of group.state.NodeGroups.flatMap((g) => g.NodeGroupMembers)) {
       if (primary && member.CacheClusterId === primary.state.CacheClusterId) {
         primary.state.ReplicationGroupId = id;
@@ -155,7 +183,7 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
         id: member.CacheClusterId,
         zones: [member.PreferredAvailabilityZone!],
       });
-      insertCluster(store, ctx, state, memberInternal(group));
+      insertCluster(store, ctx, state, { ...memberInternal(group), restoreFrom: restoreFor(member.CacheClusterId) });
     }
     applyTags(store, group.state.ARN, input.Tags);
     jobs.enqueue(ctx, KIND.replicationGroup, id, 'converge');
@@ -171,24 +199,62 @@ function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
       `Global replication group ${input.GlobalReplicationGroupId} not found.`,
     );
   }
-  if (input.SnapshotName !== undefined) {
-    throw fault('SnapshotNotFoundFault', `Snapshot not found: ${input.SnapshotName.toLowerCase()}`);
-  }
   if (input.ServerlessCacheSnapshotName !== undefined) {
     throw fault(
       'ServerlessCacheSnapshotNotFoundFault',
       `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`,
     );
   }
-  if (input.SnapshotArns?.length) {
-    throw invalidValue(
-      `The snapshot ${input.SnapshotArns[0]} cannot be read: seeding from an S3 object is not available here.`,
-    );
-  }
   if (input.UserGroupIds?.length) {
     if (input.AuthToken !== undefined) throw invalidCombination('AuthToken and UserGroupIds cannot be used together.');
     throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIds[0]} not found.`);
   }
+}
+
+/**
+ * What a restore takes from its snapshot when the request leaves it out: engine, version, node type, port, and for a
+ * snapshot of a cluster-mode group, cluster mode and its shard count.
+ */
+function withRestoreDefaults(
+  input: CreateReplicationGroupMessage,
+  snapshot: StoredSnapshot,
+): CreateReplicationGroupMessage {
+  const from = snapshot.state;
+  const clusterMode = from.NodeSnapshots.some((n) => n.NodeGroupConfiguration !== undefined);
+  const shapeGiven =
+    input.NumNodeGroups !== undefined ||
+    input.NodeGroupConfiguration !== undefined ||
+    input.NumCacheClusters !== undefined;
+  return {
+    ...input,
+    Engine: input.Engine ?? from.Engine,
+    CacheNodeType: input.CacheNodeType ?? from.CacheNodeType,
+    Port: input.Port ?? from.Port,
+    ClusterMode:
+      input.ClusterMode ?? (clusterMode && input.CacheParameterGroupName === undefined ? 'enabled' : undefined),
+    NumNodeGroups: input.NumNodeGroups ?? (clusterMode && !shapeGiven ? from.NumNodeGroups : undefined),
+  };
+}
+
+/**
+ * A shard's data holds the keys of the slots its snapshot shard owned: each shard starts owning those, and where
+ * NodeGroupConfiguration asks for other slots, the converge job migrates them (with their keys) before the group
+ * turns available.
+ */
+function redistributeFromSnapshot(
+  nodeGroups: StoredNodeGroup[],
+  internal: ReplicationGroupInternal,
+  snapshot: StoredSnapshot,
+): void {
+  const slots = snapshotSlots(snapshot);
+  const target: Record<string, string> = {};
+  nodeGroups.forEach((nodeGroup, i) => {
+    const from = slots[i];
+    if (from === undefined || from === nodeGroup.Slots || nodeGroup.Slots === undefined) return;
+    target[nodeGroup.NodeGroupId] = nodeGroup.Slots;
+    nodeGroup.Slots = from;
+  });
+  if (Object.keys(target).length > 0) internal.targetSlots = target;
 }
 
 /** PrimaryClusterId: an available redis / valkey cluster of no group. */

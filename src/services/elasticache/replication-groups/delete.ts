@@ -5,7 +5,7 @@
 import type { DeleteReplicationGroupMessage } from '@aws-sdk/client-elasticache';
 import type { RequestContext } from '../../../api/query-api.js';
 import { fault, invalidCombination } from '../../../domain/elasticache/faults.js';
-import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
+import type { StoredSnapshot } from '../../../domain/elasticache/snapshots.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import {
   getCluster,
@@ -16,6 +16,7 @@ import {
   saveGroup,
   type GroupState,
 } from '../../../domain/elasticache/records.js';
+import { beginFinalSnapshot, finalSnapshotOf } from '../snapshots/create.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
 export function deleteReplicationGroup({ store, jobs }: GroupHandlerDeps) {
@@ -35,11 +36,10 @@ export function deleteReplicationGroup({ store, jobs }: GroupHandlerDeps) {
         );
       internal.retainPrimaryCluster = true;
     }
+    let finalSnapshot: StoredSnapshot | undefined;
     if (input.FinalSnapshotIdentifier !== undefined) {
-      const name = clusterStyleId(input.FinalSnapshotIdentifier, 'FinalSnapshotIdentifier', 255);
-      if (store.resources.get(ctx, KIND.snapshot, name))
-        throw fault('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
-      internal.finalSnapshotIdentifier = name;
+      finalSnapshot = finalSnapshotOf(store, ctx, { group }, input.FinalSnapshotIdentifier);
+      internal.finalSnapshotIdentifier = finalSnapshot.state.SnapshotName;
     }
     state.Status = 'deleting';
     state.PendingModifiedValues = {};
@@ -53,7 +53,9 @@ export function deleteReplicationGroup({ store, jobs }: GroupHandlerDeps) {
     }
     jobs.cancel(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'converge');
     saveGroup(store, ctx, group);
-    jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'delete');
+    // With a final snapshot, the snapshot's job deletes the group once the data is kept.
+    if (finalSnapshot) beginFinalSnapshot(store, jobs, ctx, finalSnapshot);
+    else jobs.enqueue(ctx, KIND.replicationGroup, state.ReplicationGroupId, 'delete');
     return state;
   };
 }
