@@ -187,7 +187,8 @@ t.test('docker: the console names the container that runs each node', async (t) 
   await client.send(
     new CreateCacheClusterCommand({ CacheClusterId: 'boxed', Engine: 'redis', CacheNodeType: 'cache.t3.micro' }),
   );
-  await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: 'boxed' });
+  // A container's first start can take a while on a busy machine: the docker suites' own patience.
+  await waitUntilCacheClusterAvailable({ ...waiter(client), maxWaitTime: 120 }, { CacheClusterId: 'boxed' });
   const view = (await (await fetch(`${emulator.url}/_elasticache_local/console/view`)).json()) as ConsoleView;
   const runner = view.scopes[0].cacheClusters[0].nodes[0].runner;
   t.equal(runner?.kind, 'container');
