@@ -59,19 +59,35 @@ const CONFIG_FILE = `/${CONFIG_DIR}/node.conf`;
  */
 const ENGINE_UID = 999;
 
-/** A tar holding the node's config file, for putArchive (the only way into a container not yet started). */
-function configArchive(text: string): Promise<Buffer> {
+/** A small tar, whole in memory, for putArchive: each entry owned by the engine's user. */
+function archiveOf(entries: { name: string; mode: number; directory?: boolean; content?: string | Buffer }[]) {
   const archive = pack();
-  const owner = { uid: ENGINE_UID, gid: ENGINE_UID };
-  archive.entry({ name: CONFIG_DIR, type: 'directory', mode: 0o700, ...owner });
-  archive.entry({ name: `${CONFIG_DIR}/node.conf`, mode: 0o600, ...owner }, text);
+  for (const { name, mode, directory, content } of entries) {
+    const header = {
+      name,
+      mode,
+      uid: ENGINE_UID,
+      gid: ENGINE_UID,
+      ...(directory ? { type: 'directory' as const } : {}),
+    };
+    if (content === undefined) archive.entry(header);
+    else archive.entry(header, content);
+  }
   archive.finalize();
-  return new Promise((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     archive.on('data', (chunk: Buffer) => chunks.push(chunk));
     archive.on('end', () => resolve(Buffer.concat(chunks)));
     archive.on('error', reject);
   });
+}
+
+/** A tar holding the node's config file, for putArchive (the only way into a container not yet started). */
+function configArchive(text: string): Promise<Buffer> {
+  return archiveOf([
+    { name: CONFIG_DIR, mode: 0o700, directory: true },
+    { name: `${CONFIG_DIR}/node.conf`, mode: 0o600, content: text },
+  ]);
 }
 
 /** The engine's data directory in a container (its --dir). */
@@ -97,15 +113,7 @@ function rdbArchive(source: string): Readable {
 const EMPTY_RDB = Buffer.concat([Buffer.from('REDIS0006', 'latin1'), Buffer.from([0xff]), Buffer.alloc(8)]);
 
 function emptyRdbArchive(): Promise<Buffer> {
-  const archive = pack();
-  archive.entry({ name: `${DATA_DIR}/${RDB_FILE}`, mode: 0o600, uid: ENGINE_UID, gid: ENGINE_UID }, EMPTY_RDB);
-  archive.finalize();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    archive.on('data', (chunk: Buffer) => chunks.push(chunk));
-    archive.on('end', () => resolve(Buffer.concat(chunks)));
-    archive.on('error', reject);
-  });
+  return archiveOf([{ name: `${DATA_DIR}/${RDB_FILE}`, mode: 0o600, content: EMPTY_RDB }]);
 }
 
 /** Writes the first file of a tar stream (getArchive's answer) to destination, readable by its owner alone. */
