@@ -232,7 +232,16 @@ export class ClusterNodes {
     if (!recorded) return undefined;
     const spec = this.spec(scope, cluster, nodeId);
     const handle = await this.runtime.inspectNode(spec, recorded);
-    if (!handle?.target || !handle.peer) return undefined;
+    return handle && this.reach(spec, handle);
+  }
+
+  /** How to reach a node already found running (a handle from inspect), without asking the runtime again. */
+  reachFound(scope: Scope, cluster: StoredCluster, nodeId: string, handle: NodeHandle): LiveNode | undefined {
+    return this.reach(this.spec(scope, cluster, nodeId), handle);
+  }
+
+  private reach(spec: NodeSpec, handle: NodeHandle): LiveNode | undefined {
+    if (!handle.target || !handle.peer) return undefined;
     return {
       admin: adminTarget(spec, handle.target),
       peer: handle.peer,

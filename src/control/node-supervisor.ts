@@ -9,6 +9,7 @@ import type { Scope, Store } from '../store/store.js';
 import { JobQueue, type WorkQueue } from '../domain/elasticache/jobs.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import {
+  MEMBER_NODE,
   findGroup,
   isClusterMode,
   membersOf,
@@ -16,7 +17,7 @@ import {
   type ClusterState,
 } from '../domain/elasticache/records.js';
 import { replicationState } from '../dataplane/replication.js';
-import type { ClusterNodes } from './cluster-nodes.js';
+import type { ClusterNodes, LiveNode } from './cluster-nodes.js';
 
 export class NodeSupervisor {
   private timer: NodeJS.Timeout | undefined;
@@ -115,13 +116,12 @@ export class NodeSupervisor {
   }
 
   /** A member of a cluster-mode-disabled group whose node is not in the role the group shows for it. */
-  private async roleDiffers(scope: Scope, cluster: ClusterState): Promise<boolean> {
+  private async roleDiffers(scope: Scope, cluster: ClusterState, node: LiveNode): Promise<boolean> {
     if (!cluster.ReplicationGroupId || cluster.Engine === 'memcached') return false;
     const group = findGroup(this.store, scope, cluster.ReplicationGroupId)?.state;
     if (!group?.NodeGroups[0] || group.Status !== 'available' || isClusterMode(group)) return false;
     const shown = membersOf(group.NodeGroups[0]).find((m) => m.CacheClusterId === cluster.CacheClusterId)?.CurrentRole;
-    const node = shown && (await this.nodes.liveNode(scope, cluster.CacheClusterId));
-    if (!node) return false;
+    if (!shown) return false;
     const actual = await replicationState(node.admin).then(
       (state) => state.role,
       () => undefined,
@@ -141,17 +141,24 @@ export class NodeSupervisor {
       for (const { scope, cluster } of this.clusters()) {
         if (this.stopped) return;
         if (cluster.state.CacheClusterStatus !== 'available') continue;
+        let down = false;
+        let member: LiveNode | undefined;
         for (const node of cluster.state.CacheNodes) {
           if (node.CacheNodeStatus !== 'available') continue;
-          if (await this.nodes.inspect(scope, cluster, node.CacheNodeId)) continue;
+          const handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId);
+          if (handle) {
+            if (node.CacheNodeId === MEMBER_NODE)
+              member = this.nodes.reachFound(scope, cluster, node.CacheNodeId, handle);
+            continue;
+          }
           this.log.warn(
             { cluster: cluster.state.CacheClusterId, node: node.CacheNodeId },
             'cache node is down; replacing it',
           );
-          this.heal(scope, cluster.state);
+          down = true;
           break;
         }
-        if (await this.roleDiffers(scope, cluster.state)) this.heal(scope, cluster.state);
+        if (down || (member && (await this.roleDiffers(scope, cluster.state, member)))) this.heal(scope, cluster.state);
       }
     } catch (error) {
       this.log.warn({ err: error }, 'node check failed');
