@@ -213,7 +213,14 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         chosenRuntime ? describeNodeRunner(chosenRuntime, node, runtimeId) : undefined,
       ),
     reset: () => resetAll(),
+    auth: { mode: config.auth, credentials: config.credentials },
   });
+  if (config.auth === 'strict') {
+    app.log.info(
+      { keys: config.credentials.map((c) => c.accessKeyId) },
+      `auth strict: requests must be signed (SigV4) with one of ${config.credentials.length} known access keys`,
+    );
+  }
   try {
     // The API listens first: calls that arrive while the runtime is chosen are stored as jobs and run right after.
     const address = await app.listen({ host: config.host, port: config.port }).catch((error) => {
