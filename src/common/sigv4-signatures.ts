@@ -129,6 +129,16 @@ export async function presignedSignature(
   return typeof signature === 'string' ? signature : '';
 }
 
+/** Decoded query parameters as the signer takes them: a repeated name has a list of its values. */
+export function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (const [name, value] of params) {
+    const before = record[name];
+    record[name] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
+  }
+  return record;
+}
+
 /** Compares two hex signatures in constant time. */
 export function sameSignature(expected: string, given: string): boolean {
   const a = Buffer.from(expected, 'utf8');

@@ -14,6 +14,7 @@ import {
   parseAmzDate,
   parseCredentialScope,
   presignedSignature,
+  queryRecord,
   sameSignature,
   type CredentialScope,
   type KnownCredentials,
@@ -193,12 +194,7 @@ export class RequestVerifier {
       if (value === undefined) throw authErrors.mismatch();
       headers[name] = value;
     }
-    const decoded: Record<string, string | string[]> = {};
-    for (const [name, value] of query) {
-      const before = decoded[name];
-      decoded[name] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
-    }
-    return { method: arrived.method, path, query: decoded, headers, body: arrived.body };
+    return { method: arrived.method, path, query: queryRecord(query), headers, body: arrived.body };
   }
 
   /** A client that sent its payload's hash must have sent that payload: the signer takes the hash on trust. */
