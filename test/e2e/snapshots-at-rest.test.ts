@@ -12,7 +12,7 @@ import {
   waitUntilReplicationGroupAvailable,
 } from '@aws-sdk/client-elasticache';
 import { Redis } from 'ioredis';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -131,6 +131,8 @@ t.test("process runtime: an encrypted group's snapshot is sealed on disk and res
   t.not(onDisk.subarray(0, 5).toString('latin1'), 'REDIS', 'the file on disk is not an RDB');
   t.notOk(onDisk.includes(Buffer.from('confidential-')), 'and no key name can be read in it');
 
+  // What a crash during an earlier run's restore would have left: an opened copy, in the clear.
+  writeFileSync(join(dir, '0001.rdb.seed-1-0'), 'left by a crash');
   await client.send(
     group('secret-restored', { AtRestEncryptionEnabled: true, SnapshotName: 'secret-snap', NumCacheClusters: 2 }),
   );
@@ -138,7 +140,7 @@ t.test("process runtime: an encrypted group's snapshot is sealed on disk and res
   const restored = await primaryOf(client, 'secret-restored');
   t.teardown(() => restored.disconnect());
   compareDumps(t, before, await dumpKeys(restored, keys), 'a group restored from the sealed snapshot');
-  t.same(readdirSync(dir).sort(), ['0001.rdb'], 'no opened copy is left beside the sealed file');
+  t.same(readdirSync(dir).sort(), ['0001.rdb'], 'no opened copy is left beside the sealed file, nor an old one');
 
   // A copy stays sealed; an export to a bucket is a plain RDB, as an export to S3 is.
   await client.send(new CopySnapshotCommand({ SourceSnapshotName: 'secret-snap', TargetSnapshotName: 'secret-copy' }));

@@ -7,7 +7,7 @@
  * has it) and into an export, which is a plain RDB as an export to S3 is.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Scope } from '../../store/store.js';
 import { dataSize, isSealed, sealFile, unsealFile } from './sealed-files.js';
@@ -42,6 +42,7 @@ export class SnapshotFiles {
     const file = this.shardFile(scope, from.snapshot, from.nodeGroupId);
     if (!existsSync(file)) return undefined;
     if (!(await isSealed(file))) return { path: file, release: async () => {} };
+    await removeStaleSeeds(this.dir(scope, from.snapshot));
     const opened = `${file}.seed-${process.pid}-${Date.now()}`;
     await unsealFile(this.key, file, opened).catch(async (error) => {
       await rm(opened, { force: true });
@@ -99,6 +100,17 @@ export class SnapshotFiles {
       else await copyFile(source, `${target}.partial`);
       await this.commit(`${target}.partial`, target);
     }
+  }
+}
+
+/**
+ * Removes the opened seed files an earlier run left behind (a crash during a restore): they hold data in the clear.
+ * Those of this run may be in use by a restore in progress.
+ */
+async function removeStaleSeeds(dir: string): Promise<void> {
+  const mine = `.seed-${process.pid}-`;
+  for (const name of await readdir(dir)) {
+    if (name.includes('.seed-') && !name.includes(mine)) await rm(join(dir, name), { force: true });
   }
 }
 
