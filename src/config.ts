@@ -5,7 +5,16 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { KnownCredentials } from './common/sigv4-signatures.js';
+import {
+  CredentialsError,
+  parseCredentialList,
+  parseCredentialPair,
+  readCredentialsFile,
+  uniqueByKey,
+} from './http/api-credentials.js';
 import { DEFAULT_HTTP_LIMITS } from './http/limits.js';
+import { AUTH_MODES, type AuthMode } from './http/request-signatures.js';
 import { parseImageOverrides } from './runtime/images.js';
 
 export const RUNTIMES = ['auto', 'docker', 'process', 'none'] as const;
@@ -48,6 +57,10 @@ export interface Config {
   headersTimeoutMs: number;
   /** Every automatic snapshot window counts as open now: a source due its daily snapshot gets it at once. */
   snapshotWindowNow: boolean;
+  /** lenient: any signature or none is accepted; strict: requests must be signed with `credentials`. */
+  auth: AuthMode;
+  /** The credentials the emulator knows: strict mode's only accepted ones (--credentials, --credentials-file). */
+  credentials: KnownCredentials[];
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -75,6 +88,12 @@ Options (each also read from the environment variable shown):
                                                      ELASTICACHE_LOCAL_HEADERS_TIMEOUT (default ${DEFAULT_HTTP_LIMITS.headersTimeoutMs})
   --snapshot-window-now every SnapshotWindow is open now: automatic snapshots are taken at once
                                                      ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW=1 (default off)
+  --auth <mode>       lenient | strict               ELASTICACHE_LOCAL_AUTH       (default lenient)
+                      strict: requests must carry a valid SigV4 signature of known credentials
+  --credentials <k:s> credentials strict mode accepts: KEY:SECRET or KEY:SECRET:ACCOUNT; repeatable
+                                                     ELASTICACHE_LOCAL_CREDENTIALS (comma-separated)
+  --credentials-file <f> an AWS shared-credentials file: every profile's keys are accepted
+                                                     ELASTICACHE_LOCAL_CREDENTIALS_FILE
   -h, --help          show this help
 `;
 
@@ -100,6 +119,8 @@ export function defaultConfig(): Config {
     requestTimeoutMs: DEFAULT_HTTP_LIMITS.requestTimeoutMs,
     headersTimeoutMs: DEFAULT_HTTP_LIMITS.headersTimeoutMs,
     snapshotWindowNow: false,
+    auth: 'lenient',
+    credentials: [],
   };
 }
 
@@ -122,12 +143,15 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       'request-timeout': { type: 'string' },
       'headers-timeout': { type: 'string' },
       'snapshot-window-now': { type: 'boolean' },
+      auth: { type: 'string' },
+      credentials: { type: 'string', multiple: true },
+      'credentials-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
-  const pick = (flag: keyof typeof values, variable: string) =>
+  const pick = (flag: Exclude<keyof typeof values, 'credentials'>, variable: string) =>
     (values[flag] as string | undefined) ?? env[`ELASTICACHE_LOCAL_${variable}`];
   const config = defaultConfig();
 
@@ -216,5 +240,37 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
     }
     config.images = images;
   }
+  readAuth(config, values.credentials, pick('auth', 'AUTH'), pick('credentials-file', 'CREDENTIALS_FILE'), env);
   return config;
+}
+
+/** --auth, --credentials and --credentials-file: strict mode needs at least one access key to accept. */
+function readAuth(
+  config: Config,
+  pairs: string[] | undefined,
+  mode: string | undefined,
+  file: string | undefined,
+  env: Record<string, string | undefined>,
+): void {
+  if (mode !== undefined) {
+    if (!AUTH_MODES.includes(mode as AuthMode))
+      throw new ConfigError(`--auth must be one of ${AUTH_MODES.join(', ')}, got "${mode}"`);
+    config.auth = mode as AuthMode;
+  }
+  try {
+    // The flags win over the environment, as for every setting; a file adds to either.
+    const given = pairs?.length
+      ? pairs.map(parseCredentialPair)
+      : parseCredentialList(env.ELASTICACHE_LOCAL_CREDENTIALS ?? '');
+    config.credentials = uniqueByKey([...(file ? readCredentialsFile(file) : []), ...given]);
+  } catch (error) {
+    if (error instanceof CredentialsError) throw new ConfigError(error.message);
+    throw error;
+  }
+  if (config.auth === 'strict' && config.credentials.length === 0) {
+    throw new ConfigError(
+      '--auth strict needs the credentials to accept: --credentials KEY:SECRET (or ELASTICACHE_LOCAL_CREDENTIALS), ' +
+        'or --credentials-file ~/.aws/credentials',
+    );
+  }
 }

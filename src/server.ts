@@ -16,6 +16,7 @@ import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
 import { AutomaticSnapshots } from './control/snapshots/automatic.js';
+import { snapshotFileKey } from './control/snapshots/sealed-files.js';
 import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
 import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/workers.js';
 import { JobQueue } from './domain/elasticache/jobs.js';
@@ -120,9 +121,9 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
 }
 
 /** Snapshots' RDB files and exports: under the data dir (README: "Backup and restore"). */
-function snapshotFiles(config: Config, instanceId: string): SnapshotFiles {
+function snapshotFiles(config: Config, instanceId: string, dataDirSecret: string): SnapshotFiles {
   const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
-  return new SnapshotFiles(join(base, 'snapshots'), join(base, 'exports'));
+  return new SnapshotFiles(join(base, 'snapshots'), join(base, 'exports'), snapshotFileKey(dataDirSecret));
 }
 
 /** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
@@ -213,7 +214,14 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         chosenRuntime ? describeNodeRunner(chosenRuntime, node, runtimeId) : undefined,
       ),
     reset: () => resetAll(),
+    auth: { mode: config.auth, credentials: config.credentials },
   });
+  if (config.auth === 'strict') {
+    app.log.info(
+      { keys: config.credentials.map((c) => c.accessKeyId) },
+      `auth strict: requests must be signed (SigV4) with one of ${config.credentials.length} known access keys`,
+    );
+  }
   try {
     // The API listens first: calls that arrive while the runtime is chosen are stored as jobs and run right after.
     const address = await app.listen({ host: config.host, port: config.port }).catch((error) => {
@@ -261,7 +269,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     // What killed ephemeral instances left running (never another live instance's nodes: see ephemeral-instances.ts).
     await removeDeadInstances(app.log, instanceId);
 
-    const files = snapshotFiles(config, instanceId);
+    const files = snapshotFiles(config, instanceId, credentialKey);
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
       const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log, (scope, from) =>

@@ -32,6 +32,7 @@ import type { Engine } from '../common/engines.js';
 import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
+import type { SeedFile } from './snapshots/snapshot-files.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
@@ -72,7 +73,8 @@ export class ClusterNodes {
     private readonly identity: EmulatorIdentity,
     private readonly log: Logger,
     /** Where a snapshot's shard data is on the host (control/snapshots/); undefined when it keeps none. */
-    private readonly seedFile: (scope: Scope, from: RestoreSource) => string | undefined = () => undefined,
+    private readonly seedFile: (scope: Scope, from: RestoreSource) => Promise<SeedFile | undefined> = async () =>
+      undefined,
   ) {}
 
   load(scope: Scope, id: string): StoredCluster | undefined {
@@ -188,9 +190,11 @@ export class ClusterNodes {
     const { cluster, endpoint, spec } = prepared;
     // A cluster restored from a snapshot: its node starts holding the snapshot's data.
     const restoreFrom = cluster.internal.restoreFrom;
-    const seedRdb = restoreFrom && this.seedFile(scope, restoreFrom);
+    const seed = restoreFrom && (await this.seedFile(scope, restoreFrom));
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
-    const handle = await this.runtime.createNode(seedRdb ? { ...spec, seedRdb } : spec);
+    const handle = await this.runtime
+      .createNode(seed ? { ...spec, seedRdb: seed.path } : spec)
+      .finally(() => seed && seed.release());
     await this.attach(scope, spec, handle);
     await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {

@@ -15,8 +15,9 @@ import { parseQueryString } from '../protocol/query-parser.js';
 import type { XmlBytes, XmlParts } from '../protocol/xml-serializer.js';
 import { clientErrorHandler, frameworkError, httpErrors } from './client-errors.js';
 import { registerConsole } from './console.js';
-import { identify } from './identity.js';
+import { identify, type Identity } from './identity.js';
 import { DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './limits.js';
+import { RequestVerifier, type AuthOptions } from './request-signatures.js';
 
 export interface AppOptions {
   /** Runs the calls of the APIs it serves; the app routes each request to one of them. */
@@ -32,6 +33,8 @@ export interface AppOptions {
   logStream?: { write(line: string): void };
   /** Deletes every resource of every account and region and their nodes; served as POST /_elasticache_local/reset. */
   reset?: () => Promise<void>;
+  /** Whether requests' signatures are verified, and against which credentials; lenient (none are) when not given. */
+  auth?: AuthOptions;
 }
 
 interface CallRecord {
@@ -95,8 +98,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
+  // Strict mode: every request's signature is checked before it is routed (request-signatures.ts).
+  const verifier = options.auth?.mode === 'strict' ? new RequestVerifier(options.auth.credentials) : undefined;
+
   // Not an async function: most answers are ready at once, and an async handler costs a promise and a microtask
-  // turn per request. Only an answer that waits (for the jobs its call started) goes through sendWhenReady.
+  // turn per request. Only an answer that waits (for the jobs its call started, or for its signature's check in
+  // strict mode) goes through a promise.
   const handle = (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
     let api = defaultApi;
     try {
@@ -106,6 +113,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (typeof request.body === 'string') parseQueryString(request.body, params);
 
       const identity = identify(request.headers.authorization, params.get('X-Amz-Credential'));
+      request.call.action = params.get('Action');
+      if (verifier) {
+        // Refusals of the signature come in the envelope of the API it names, when that one is served.
+        api = (identity.service && apis.get(identity.service)) || defaultApi;
+        const body = typeof request.body === 'string' ? request.body : '';
+        return verifier.verify({ method: request.method, url: request.url, headers: request.headers, body }).then(
+          (known) => route(request, reply, params, { ...identity, account: known.accountId ?? identity.account }),
+          (error) => {
+            sendError(request, reply, api, error);
+          },
+        );
+      }
+      return route(request, reply, params, identity);
+    } catch (error) {
+      sendError(request, reply, api, error);
+    }
+    return undefined;
+  };
+
+  /** Routes a request whose caller is known to its API and operation, and answers it. */
+  const route = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    params: Map<string, string>,
+    identity: Identity,
+  ): Promise<void> | undefined => {
+    let api = defaultApi;
+    try {
       if (identity.service) {
         const signedFor = apis.get(identity.service);
         if (!signedFor) {

@@ -1,6 +1,7 @@
 /**
  * Who is calling and where: read from the SigV4 credential scope (Authorization header, or X-Amz-Credential of
- * a presigned request). Signatures are not verified: a local emulator accepts any credentials, as LocalStack does.
+ * a presigned request). Signatures are not verified here: by default a local emulator accepts any credentials, as
+ * LocalStack does; `--auth strict` verifies them first (request-signatures.ts).
  */
 
 export const DEFAULT_ACCOUNT = '000000000000';

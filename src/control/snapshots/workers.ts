@@ -3,6 +3,7 @@
  * the runtime), copy a snapshot, export one to a bucket's folder, delete one. The source shows `snapshotting`
  * while its data is taken; a final snapshot's source is deleted once it is taken. A job run again after a crash
  * takes the data again from the start; files are written beside their final names and moved in when complete.
+ * The shard files of a cache encrypted at rest are sealed (sealed-files.ts).
  */
 import type { Logger } from '../../common/logger.js';
 import { saveRdb } from '../../dataplane/rdb-save.js';
@@ -68,7 +69,9 @@ async function takeShard(
   await saveRdb(live.admin);
   const file = files.shardFile(scope, snapshot.state.SnapshotName, shard.nodeGroupId);
   await copyOut(nodes.spec(scope, cluster, nodeId), handle, RDB_FILE, `${file}.partial`);
-  return files.commit(`${file}.partial`, file);
+  // The data of a cache encrypted at rest (or a snapshot given a KMS key) stays encrypted on disk.
+  const seal = cluster.state.AtRestEncryptionEnabled === true || snapshot.state.KmsKeyId !== undefined;
+  return files.commit(`${file}.partial`, file, { seal });
 }
 
 /** The source leaves `snapshotting` (a final snapshot's source stays `deleting`). */

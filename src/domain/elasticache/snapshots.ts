@@ -152,6 +152,8 @@ export function snapshotOfCluster(
       NumCacheNodes: 1,
       NumNodeGroups: group ? 1 : undefined,
       AutomaticFailover: group?.state.AutomaticFailover,
+      // The snapshot of a group encrypted with a KMS key is encrypted with that key.
+      KmsKeyId: group?.state.KmsKeyId,
       NodeSnapshots: [
         {
           CacheClusterId: state.CacheClusterId,
@@ -208,6 +210,7 @@ export function snapshotOfGroup(
       ...settings,
       NumNodeGroups: state.NodeGroups.length,
       AutomaticFailover: state.AutomaticFailover,
+      KmsKeyId: state.KmsKeyId,
       NodeSnapshots: state.NodeGroups.map((g) => {
         const primary = primaryOf(g);
         const member = primary && getCluster(store, scope, primary.CacheClusterId);

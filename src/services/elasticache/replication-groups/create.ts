@@ -40,6 +40,7 @@ import {
   systemWindows,
 } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
+import { checkAtRestEncryption } from '../../../domain/elasticache/kms-keys.js';
 import { findSubnetGroup, subnetZones } from '../../../domain/elasticache/network.js';
 import { defaultParameterGroupName, findParameterGroup } from '../../../domain/elasticache/parameter-groups.js';
 import {
@@ -120,6 +121,8 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     const totalMembers = shards.reduce((sum, s) => sum + s.zones.length, 0);
     const tls = base?.TransitEncryptionEnabled ?? input.TransitEncryptionEnabled ?? false;
     const failover = checkGroupOptions(input, { clusterMode, totalMembers, tls, type });
+    const atRestEncryption = input.AtRestEncryptionEnabled ?? engine === 'valkey';
+    checkAtRestEncryption(input, atRestEncryption, ctx);
     const port = checkPort(primary ? primary.internal.port : (input.Port ?? DEFAULT_PORTS[engine]));
     checkNodeQuota(store, ctx, totalMembers - (primary ? 1 : 0));
 
@@ -150,7 +153,7 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
       authTokenLastModifiedDate: input.AuthToken !== undefined ? new Date() : base?.AuthTokenLastModifiedDate,
       transitEncryption: tls,
       transitEncryptionMode: tls ? (input.TransitEncryptionMode ?? 'required') : undefined,
-      atRestEncryption: input.AtRestEncryptionEnabled ?? engine === 'valkey',
+      atRestEncryption,
       logDelivery,
       networkType: input.NetworkType ?? base?.NetworkType ?? 'ipv4',
       ipDiscovery: input.IpDiscovery ?? base?.IpDiscovery ?? 'ipv4',

@@ -9,6 +9,7 @@ import type { Scope, Store } from '../../../store/store.js';
 import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';
 import type { JobQueue } from '../../../domain/elasticache/jobs.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
+import { checkKmsKeyId } from '../../../domain/elasticache/kms-keys.js';
 import {
   getCluster,
   getGroup,
@@ -70,7 +71,10 @@ export function createSnapshot({ store, jobs }: SnapshotHandlerDeps) {
         snapshot = snapshotOfCluster(store, ctx, cluster, origin);
       }
     }
-    if (input.KmsKeyId !== undefined) snapshot.state.KmsKeyId = input.KmsKeyId;
+    if (input.KmsKeyId !== undefined) {
+      checkKmsKeyId(input.KmsKeyId, ctx);
+      snapshot.state.KmsKeyId = input.KmsKeyId;
+    }
     insertSnapshot(store, ctx, snapshot);
     markSourceSnapshotting(store, ctx, snapshot);
     applyTags(store, snapshot.state.ARN, input.Tags);

@@ -11,6 +11,7 @@ import { fault, invalidValue, requireValue } from '../../../domain/elasticache/f
 import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import { JobQueue, type WorkQueue } from '../../../domain/elasticache/jobs.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
+import { checkKmsKeyId } from '../../../domain/elasticache/kms-keys.js';
 import { clusterNotFound, findCluster, listClusters } from '../../../domain/elasticache/records.js';
 import {
   getSnapshot,
@@ -74,6 +75,7 @@ export function snapshotHandlers(store: Store, work: WorkQueue): HandlerTable {
 
   const CopySnapshot = (input: CopySnapshotMessage, ctx: RequestContext) => {
     const source = requireSnapshotAvailable(store, ctx, input.SourceSnapshotName);
+    if (input.KmsKeyId !== undefined) checkKmsKeyId(input.KmsKeyId, ctx);
     if (input.TargetBucket !== undefined) {
       // An export: AWS writes the RDB files into the bucket; locally they go to the bucket's export folder.
       const bucket = input.TargetBucket;
