@@ -65,6 +65,7 @@ import {
 } from '../../../domain/elasticache/restore.js';
 import type { StoredSnapshot } from '../../../domain/elasticache/snapshots.js';
 import { applyTags } from '../tags.js';
+import { userGroupsOnCreate } from '../users/attach.js';
 import { planShards, type ShardPlan } from './create-plan.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
@@ -120,6 +121,13 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     const totalMembers = shards.reduce((sum, s) => sum + s.zones.length, 0);
     const tls = base?.TransitEncryptionEnabled ?? input.TransitEncryptionEnabled ?? false;
     const failover = checkGroupOptions(input, { clusterMode, totalMembers, tls, type });
+    const userGroupIds = userGroupsOnCreate(
+      store,
+      ctx,
+      input.UserGroupIds,
+      input.AuthToken !== undefined || (base?.AuthTokenEnabled ?? false),
+      { groupId: id, engine, engineVersion: version.fullVersion, tls },
+    );
     const port = checkPort(primary ? primary.internal.port : (input.Port ?? DEFAULT_PORTS[engine]));
     checkNodeQuota(store, ctx, totalMembers - (primary ? 1 : 0));
 
@@ -158,7 +166,16 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     };
 
     const group = {
-      state: buildGroupState(ctx, input, { id, description, shards, primary, settings, clusterMode, failover }),
+      state: buildGroupState(ctx, input, {
+        id,
+        description,
+        shards,
+        primary,
+        settings,
+        clusterMode,
+        failover,
+        userGroupIds,
+      }),
       internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } as ReplicationGroupInternal,
     };
     if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
@@ -204,10 +221,6 @@ function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
       'ServerlessCacheSnapshotNotFoundFault',
       `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`,
     );
-  }
-  if (input.UserGroupIds?.length) {
-    if (input.AuthToken !== undefined) throw invalidCombination('AuthToken and UserGroupIds cannot be used together.');
-    throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIds[0]} not found.`);
   }
 }
 
@@ -346,6 +359,7 @@ interface GroupPlan {
   settings: Omit<NewClusterSettings, 'id' | 'zones'>;
   clusterMode: boolean;
   failover: boolean;
+  userGroupIds: string[];
 }
 
 /** The group as the create call leaves it: `creating`, its members named and their roles set. */
@@ -394,7 +408,7 @@ function buildGroupState(scope: Scope, input: CreateReplicationGroupMessage, pla
     AtRestEncryptionEnabled: settings.atRestEncryption,
     KmsKeyId: input.KmsKeyId,
     ARN: arn(scope, 'replicationgroup', id),
-    UserGroupIds: [],
+    UserGroupIds: plan.userGroupIds,
     LogDeliveryConfigurations: settings.logDelivery,
     DataTiering: settings.nodeType.startsWith('cache.r6gd.') ? 'enabled' : 'disabled',
     AutoMinorVersionUpgrade: settings.autoMinorVersionUpgrade,
