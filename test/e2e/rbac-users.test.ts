@@ -9,6 +9,8 @@ import {
   CreateReplicationGroupCommand,
   CreateUserCommand,
   CreateUserGroupCommand,
+  DeleteUserCommand,
+  DescribeCacheClustersCommand,
   DescribeReplicationGroupsCommand,
   DescribeUserGroupsCommand,
   DescribeUsersCommand,
@@ -23,13 +25,14 @@ import {
 import Docker from 'dockerode';
 import t, { type Test } from 'tap';
 import type { Emulator } from '../../src/server.js';
-import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { failure, removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 import { answerAs, type Endpoint } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 
 const APP_PASSWORD = 'app-password-0123456789';
 const NEW_APP_PASSWORD = 'new-app-password-9876543210';
 const POWER_PASSWORD = 'power-password-0123456789';
+const OPS_PASSWORD = 'ops-password-0123456789';
 const waiter = (client: ElastiCacheClient) => ({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 1 });
 
 async function describeGroup(client: ElastiCacheClient, id: string): Promise<ReplicationGroup> {
@@ -130,6 +133,15 @@ function rbacSuite(runtime: 'process' | 'docker'): void {
     );
     await client.send(
       new CreateUserCommand({
+        UserId: 'ops',
+        UserName: 'ops',
+        Engine: 'redis',
+        AccessString: 'on ~* +@read',
+        Passwords: [OPS_PASSWORD],
+      }),
+    );
+    await client.send(
+      new CreateUserCommand({
         UserId: 'locked-default',
         UserName: 'default',
         Engine: 'redis',
@@ -138,7 +150,11 @@ function rbacSuite(runtime: 'process' | 'docker'): void {
       }),
     );
     await client.send(
-      new CreateUserGroupCommand({ UserGroupId: 'team', Engine: 'redis', UserIds: ['locked-default', 'app', 'power'] }),
+      new CreateUserGroupCommand({
+        UserGroupId: 'team',
+        Engine: 'redis',
+        UserIds: ['locked-default', 'app', 'power', 'ops'],
+      }),
     );
     await client.send(
       new CreateReplicationGroupCommand({
@@ -204,6 +220,22 @@ function rbacSuite(runtime: 'process' | 'docker'): void {
       );
     }
 
+    // A deleted user leaves its group, and the nodes.
+    t.equal(await answerAs(group.NodeGroups![0].PrimaryEndpoint!, 'ops', OPS_PASSWORD, ['GET', 'app:1']), 'v');
+    await client.send(new DeleteUserCommand({ UserId: 'ops' }));
+    await eventually(
+      async () => (await failure(client.send(new DescribeUsersCommand({ UserId: 'ops' }))))?.Code === 'UserNotFound',
+      30_000,
+      'ops deleted',
+    );
+    for (const { name, endpoint } of endpointsOf(group)) {
+      t.match(
+        await answerAs(endpoint, 'ops', OPS_PASSWORD, ['GET', 'app:1']),
+        /^WRONGPASS/,
+        `${name}: a deleted user is gone`,
+      );
+    }
+
     // The group leaves RBAC for a user group whose default user is the built-in one: clients need no user again.
     await client.send(new CreateUserGroupCommand({ UserGroupId: 'open', Engine: 'redis', UserIds: ['default'] }));
     await settled(client, 'user-group', 'open');
@@ -238,5 +270,79 @@ function rbacSuite(runtime: 'process' | 'docker'): void {
   });
 }
 
+function clusterModeSuite(runtime: 'process' | 'docker'): void {
+  t.test(`${runtime}: a cluster-mode group gives every shard's nodes the users`, async (t) => {
+    if (!(await runtimeAvailable(t, runtime))) return;
+    const emulator = await startTestEmulator(t, { runtime });
+    t.teardown(() => removeAllNodes(emulator));
+    const client = sdkClient(emulator);
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'app',
+        UserName: 'app',
+        Engine: 'redis',
+        AccessString: 'on ~app:* +@read +@write',
+        Passwords: [APP_PASSWORD],
+      }),
+    );
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'locked-default',
+        UserName: 'default',
+        Engine: 'redis',
+        AccessString: 'off ~* +@all',
+        NoPasswordRequired: true,
+      }),
+    );
+    await client.send(
+      new CreateUserGroupCommand({ UserGroupId: 'team', Engine: 'redis', UserIds: ['locked-default', 'app'] }),
+    );
+    await client.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: 'cm',
+        ReplicationGroupDescription: 'cluster mode with users',
+        CacheNodeType: 'cache.t3.micro',
+        ClusterMode: 'enabled',
+        NumNodeGroups: 2,
+        ReplicasPerNodeGroup: 1,
+        TransitEncryptionEnabled: true,
+        UserGroupIds: ['team'],
+      }),
+    );
+    await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'cm' });
+    const group = await describeGroup(client, 'cm');
+    t.equal(group.MemberClusters?.length, 4);
+    for (const memberId of group.MemberClusters ?? []) {
+      const { CacheClusters } = await client.send(
+        new DescribeCacheClustersCommand({ CacheClusterId: memberId, ShowCacheNodeInfo: true }),
+      );
+      const endpoint = CacheClusters![0].CacheNodes![0].Endpoint!;
+      // The ACL check comes before the slot check: a key of another shard is MOVED, not refused.
+      t.match(
+        await answerAs(endpoint, 'app', APP_PASSWORD, ['SET', 'app:1', 'v']),
+        /^OK$|^MOVED|^READONLY/,
+        `${memberId}: app:1`,
+      );
+      t.match(
+        await answerAs(endpoint, 'app', APP_PASSWORD, ['GET', 'other:1']),
+        /^NOPERM/,
+        `${memberId}: other:1 refused`,
+      );
+      t.match(
+        await answerAs(endpoint, 'app', APP_PASSWORD, ['CLUSTER', 'FAILOVER']),
+        /^NOPERM/,
+        `${memberId}: CLUSTER FAILOVER refused`,
+      );
+      t.match(
+        await answerAs(endpoint, undefined, undefined, ['GET', 'app:1']),
+        /^NOAUTH/,
+        `${memberId}: no user, no access`,
+      );
+    }
+  });
+}
+
 rbacSuite('process');
 rbacSuite('docker');
+clusterModeSuite('process');
+clusterModeSuite('docker');

@@ -189,6 +189,8 @@ t.test('CreateUser refusals', async (t) => {
     send(user('p', { UserName: 'q', Passwords: undefined, AuthenticationMode: { Type: 'iam' } })),
     'InvalidParameterValue',
   );
+  const leaked = await failure(send(user('a', { AccessString: 'on >my-secret-password ~*' })));
+  t.notMatch(leaked?.message, 'my-secret-password', 'a password in an access string is not echoed');
   for (const access of ['on >secret ~* +@all', 'reset on ~* +@all', 'on nopass ~*', 'on #abc ~*', 'on (~x +get)']) {
     await refused(t, `access string ${access}`, send(user('a', { AccessString: access })), 'InvalidParameterValue');
   }

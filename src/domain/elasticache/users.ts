@@ -82,7 +82,10 @@ export function normaliseAccessString(value: string | undefined, parameter = 'Ac
     else if (lower === 'allcommands') commands.push('+@all');
     else if (lower === 'nocommands') commands.push('-@all');
     else if (COMMAND_RULE.test(token)) commands.push(lower);
-    else throw invalidValue(`Access string ${JSON.stringify(value)} is not valid: ${token} is not allowed.`);
+    else if (/^[<>#!]/.test(token) || lower === 'nopass' || lower === 'resetpass') {
+      // Never echoed: the token may be a password.
+      throw invalidValue('Access strings cannot set passwords; use Passwords or AuthenticationMode.');
+    } else throw invalidValue(`Access string is not valid: ${token} is not allowed.`);
   }
   if (commands[0] !== '+@all' && commands[0] !== '-@all') commands.unshift('-@all');
   return [enabled ? 'on' : 'off', ...keys, ...channels, ...commands].join(' ');
