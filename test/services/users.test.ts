@@ -586,6 +586,7 @@ t.test('a replication group with a user group', async (t) => {
     modify({ AuthToken: 'an-auth-token-0123456789', AuthTokenUpdateStrategy: 'SET' }),
     'InvalidParameterCombination',
   );
+  await refused(t, 'TLS off under RBAC', modify({ TransitEncryptionEnabled: false }), 'InvalidParameterCombination');
   const swapping = await modify({ UserGroupIdsToAdd: ['other'], UserGroupIdsToRemove: ['team'] });
   t.match(swapping.ReplicationGroup, {
     Status: 'modifying',

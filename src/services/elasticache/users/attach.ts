@@ -78,6 +78,8 @@ export function userGroupChangeOf(
   const toAdd = lowered(request.UserGroupIdsToAdd);
   const toRemove = lowered(request.UserGroupIdsToRemove);
   if (toAdd.length === 0 && toRemove.length === 0) {
+    // Encryption in transit cannot be turned off under RBAC.
+    if (current.length > 0) checkTarget(target);
     if (current.length > 0 && request.AuthToken !== undefined) {
       throw invalidCombination(
         'AuthToken cannot be set on a replication group that uses a user group; remove it first.',
@@ -99,6 +101,6 @@ export function userGroupChangeOf(
   }
   const next = [...current.filter((id) => !toRemove.includes(id)), ...toAdd];
   checkCount(next);
-  if (toAdd.length > 0) checkTarget(target);
+  if (next.length > 0) checkTarget(target);
   return { UserGroupIdsToAdd: toAdd, UserGroupIdsToRemove: toRemove };
 }
