@@ -15,6 +15,7 @@ import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
+import { userAclFailureHandlers, userAclWorkers } from './control/user-acls.js';
 import { AutomaticSnapshots } from './control/snapshots/automatic.js';
 import { snapshotFileKey } from './control/snapshots/sealed-files.js';
 import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
@@ -283,12 +284,14 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           ...cacheClusterWorkers(store, nodes, app.log),
           ...replicationGroupWorkers(groups),
           ...snapshotWorkers(snapshots),
+          ...userAclWorkers(groups),
         },
         app.log,
         {
           ...cacheClusterFailureHandlers(nodes),
           ...replicationGroupFailureHandlers(groups),
           ...snapshotFailureHandlers(snapshots),
+          ...userAclFailureHandlers(groups),
         },
       );
       const supervisor = new NodeSupervisor(store, nodes, work, app.log);

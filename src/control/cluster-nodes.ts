@@ -11,7 +11,9 @@ import {
   applyRedisParameters,
   adminCommand,
   grantClientAccess,
+  grantUserAccess,
   isAccessRefused,
+  NodeUnreachable,
   withAdmin,
   type AdminTarget,
 } from '../dataplane/node-admin.js';
@@ -34,6 +36,7 @@ import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
+import { nodeUsersOf } from '../domain/elasticache/user-records.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
 /** The node id of a member's temporary second node (startStandIn). */
@@ -304,17 +307,47 @@ export class ClusterNodes {
   }
 
   /**
-   * Points the endpoint at the node and opens a redis / valkey node to clients (its AUTH tokens, without the
-   * restricted commands), with its parameter values.
+   * Points the endpoint at the node and opens a redis / valkey node to clients (its AUTH tokens, or its group's RBAC
+   * users; never the restricted commands), with its parameter values.
    */
   async attach(scope: Scope, spec: NodeSpec, handle: NodeHandle): Promise<void> {
     this.endpoints.setTarget(spec, handle.target);
     if (spec.engine === 'memcached' || !handle.target) return;
+    await this.grantAccess(scope, spec, handle.target);
+    await this.applyParameters(spec, handle, spec.parameters);
+  }
+
+  /** Who may use the node: its group's RBAC users when the group has a user group, else the default user and AUTH. */
+  private async grantAccess(scope: Scope, spec: NodeSpec, target: { host: string; port: number }): Promise<void> {
+    const admin = adminTarget(spec, target);
+    const users = spec.access.mode === 'acl' ? nodeUsersOf(this.store, scope, spec.clusterId) : undefined;
+    if (users) {
+      await grantUserAccess(admin, users);
+      return;
+    }
     const accepted = [spec.authToken, spec.previousAuthToken].filter((t): t is string => t !== undefined);
     // Without ACL the node started with the newest token only; a ROTATE or a change made while it ran needs more.
     const tokensChanged = spec.previousAuthToken !== undefined || (spec.retiredAuthTokens ?? []).length > 0;
-    await grantClientAccess(adminTarget(spec, handle.target), accepted, tokensChanged);
-    await this.applyParameters(spec, handle, spec.parameters);
+    await grantClientAccess(admin, accepted, tokensChanged);
+  }
+
+  /**
+   * Gives the running nodes of a cluster the client access the store now says (RBAC users changed, a user group
+   * added or removed). A node that is not running, or does not answer, is skipped: it gets the same when it is
+   * attached again (started, healed, replaced).
+   */
+  async refreshClientAccess(scope: Scope, id: string): Promise<void> {
+    const cluster = this.load(scope, id);
+    if (!cluster || cluster.state.Engine === 'memcached') return;
+    for (const node of cluster.state.CacheNodes) {
+      const handle = await this.inspect(scope, cluster, node.CacheNodeId);
+      if (!handle?.target) continue;
+      try {
+        await this.grantAccess(scope, this.spec(scope, cluster, node.CacheNodeId), handle.target);
+      } catch (error) {
+        if (!(error instanceof NodeUnreachable)) throw error;
+      }
+    }
   }
 
   async applyParameters(spec: NodeSpec, handle: NodeHandle, values: Record<string, string>): Promise<void> {

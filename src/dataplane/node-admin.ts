@@ -10,6 +10,8 @@ import {
   REPLICATION_USER,
   clientRules,
   passwordHash,
+  userRules,
+  type ClientUser,
   REPLICATION_COMMANDS,
   restrictedCommandName,
   type NodeAccess,
@@ -131,6 +133,7 @@ export async function grantClientAccess(target: AdminTarget, accepted: string[],
     const acl = Number(version.split('.')[0]) >= 6;
     if (target.access.mode === 'acl') {
       await redis.call('ACL', 'SETUSER', 'default', ...clientRules(version, accepted));
+      await dropUsersBut(redis, ['default']);
       return;
     }
     // A 4.x / 5.x cluster on a binary that has ACLs still keeps the commands renaming cannot hide from clients.
@@ -140,6 +143,28 @@ export async function grantClientAccess(target: AdminTarget, accepted: string[],
     await redis.call(config, 'SET', 'requirepass', accepted[0] ?? '');
     await redis.call(config, 'SET', 'masterauth', accepted[0] ?? '');
   });
+}
+
+/**
+ * Opens the node to the users of its group's RBAC user group (runtime/node-access.ts userRules), and deletes every
+ * other client user it has: one removed from the group, or deleted, can no longer authenticate (and its open
+ * connections are closed by the engine). Without a user named default among them, unauthenticated clients are
+ * refused.
+ */
+export async function grantUserAccess(target: AdminTarget, users: ClientUser[]): Promise<void> {
+  await withAdmin(target, async (redis) => {
+    const version = parseInfo(await redis.info('server')).redis_version ?? '0';
+    for (const user of users) await redis.call('ACL', 'SETUSER', user.name, ...userRules(version, user));
+    if (!users.some((u) => u.name === 'default')) await redis.call('ACL', 'SETUSER', 'default', 'reset', 'off');
+    await dropUsersBut(redis, [...users.map((u) => u.name), 'default']);
+  });
+}
+
+/** Deletes the node's client users other than these (never the emulator's own). */
+async function dropUsersBut(redis: Redis, keep: string[]): Promise<void> {
+  const kept = new Set([...keep, ADMIN_USER, REPLICATION_USER]);
+  const extra = ((await redis.call('ACL', 'USERS')) as string[]).filter((name) => !kept.has(name));
+  if (extra.length > 0) await redis.call('ACL', 'DELUSER', ...extra);
 }
 
 /**

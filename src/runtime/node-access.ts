@@ -4,7 +4,7 @@
  *
  * - Redis 6+ and Valkey (ACLs): an admin user whose password is the node's own, and a replication user whose
  *   password its group shares (replicas and MIGRATE authenticate with it). Clients get the `default` user, denied
- *   the restricted list. Both internal users are declared, by password hash, in a config file private to the node;
+ *   the restricted list; a group with an RBAC user group gives them its users instead, each denied the same. Both internal users are declared, by password hash, in a config file private to the node;
  *   the default user starts disabled there and is opened (with its AUTH tokens and restrictions) by the emulator
  *   over the admin connection, once it can ask the node which version it really runs.
  * - Redis 4 and 5 (no ACL): the restricted commands are renamed to names ending in the node's own secret.
@@ -117,6 +117,25 @@ function versionOf(redisVersion: string): [number, number] {
   return [major || 0, minor || 0];
 }
 
+/** The denials every client user carries, whatever else its rules say: the restricted commands and subcommands. */
+function restrictionRules(major: number, minor: number): string[] {
+  const hasFailover = major > 6 || (major === 6 && minor >= 2);
+  const rules: string[] = [];
+  // FAILOVER came with 6.2: an older version refuses a rule naming a command it does not have.
+  for (const command of RESTRICTED_COMMANDS) if (command !== 'failover' || hasFailover) rules.push(`-${command}`);
+  for (const command of Object.keys(RESTRICTED_SUBCOMMANDS)) rules.push(...subcommandDenials(major, command));
+  return rules;
+}
+
+function subcommandDenials(major: number, command: string): string[] {
+  return major >= 7
+    ? RESTRICTED_SUBCOMMANDS[command].map((sub) => `-${command}|${sub}`)
+    : [`-${command}`, ...ALLOWED_SUBCOMMANDS_BEFORE_7[command].map((sub) => `+${command}|${sub}`)];
+}
+
+/** Channel rules came with 6.2; before, every client reached every channel. */
+const hasChannelRules = (major: number, minor: number) => major > 6 || (major === 6 && minor >= 2);
+
 /**
  * The ACL SETUSER arguments for the default user, in the syntax the running version understands.
  * - acl: enabled, its AUTH tokens (none: no password), every key and channel, every command but the restricted ones.
@@ -126,19 +145,36 @@ function versionOf(redisVersion: string): [number, number] {
 export function clientRules(redisVersion: string, tokens: string[], mode: AccessMode = 'acl'): string[] {
   const [major, minor] = versionOf(redisVersion);
   const hasFailover = major > 6 || (major === 6 && minor >= 2);
-  const denySubcommands = (command: string) =>
-    major >= 7
-      ? RESTRICTED_SUBCOMMANDS[command].map((sub) => `-${command}|${sub}`)
-      : [`-${command}`, ...ALLOWED_SUBCOMMANDS_BEFORE_7[command].map((sub) => `+${command}|${sub}`)];
-  if (mode === 'renamed') return [...(hasFailover ? ['-failover'] : []), ...denySubcommands('acl')];
+  if (mode === 'renamed') return [...(hasFailover ? ['-failover'] : []), ...subcommandDenials(major, 'acl')];
   const rules = ['reset', 'on', ...(tokens.length === 0 ? ['nopass'] : tokens.map((t) => `#${passwordHash(t)}`))];
   rules.push('~*');
-  // Channel rules came with 6.2; before, every client reached every channel.
-  if (hasFailover) rules.push('&*');
+  if (hasChannelRules(major, minor)) rules.push('&*');
   rules.push('+@all');
-  // FAILOVER came with 6.2: an older version refuses a rule naming a command it does not have.
-  for (const command of RESTRICTED_COMMANDS) if (command !== 'failover' || hasFailover) rules.push(`-${command}`);
-  for (const command of Object.keys(RESTRICTED_SUBCOMMANDS)) rules.push(...denySubcommands(command));
+  rules.push(...restrictionRules(major, minor));
+  return rules;
+}
+
+/** An RBAC user as a node's ACL has it: its name, its (normalised) access string, its passwords' SHA-256 hashes. */
+export interface ClientUser {
+  name: string;
+  accessString: string;
+  passwordHashes: string[];
+  /** Anyone may authenticate as it; false with no hash: nobody can (an IAM user, whose tokens are not checked here). */
+  noPassword: boolean;
+}
+
+/**
+ * The ACL SETUSER arguments for an RBAC user: its access string, its passwords by hash, and then, as ElastiCache
+ * adds them whatever the access string says, the restricted commands' denials. An access string that names no
+ * channel keeps every channel, as the default user has them.
+ */
+export function userRules(redisVersion: string, user: ClientUser): string[] {
+  const [major, minor] = versionOf(redisVersion);
+  const channels = hasChannelRules(major, minor);
+  const tokens = user.accessString.split(/\s+/).filter((t) => t !== '' && (channels || !t.startsWith('&')));
+  const rules = ['reset', ...(user.noPassword ? ['nopass'] : user.passwordHashes.map((h) => `#${h}`))];
+  if (channels && !tokens.some((t) => t.startsWith('&'))) rules.push('&*');
+  rules.push(...tokens, ...restrictionRules(major, minor));
   return rules;
 }
 

@@ -1,8 +1,8 @@
 /**
  * The converge job: brings a group's nodes in line with what the API accepted. Members' nodes start, then the
  * topology converges (a Redis Cluster in cluster mode, replicas following their primary otherwise), node changes
- * roll through, a requested failover and an AUTH token change are carried out, the endpoints follow the roles,
- * and the group and its members turn available. Each step re-reads the group first.
+ * roll through, a requested failover, an AUTH token change and a change of user group are carried out, the
+ * endpoints follow the roles, and the group and its members turn available. Each step re-reads the group first.
  */
 import { replicaOf, waitForSync } from '../../dataplane/replication.js';
 import type { Scope } from '../../store/store.js';
@@ -13,6 +13,7 @@ import { failover } from './failover.js';
 import { openEndpoints } from './group-endpoints.js';
 import { dropMember } from './members.js';
 import { applyAuthToken, hasPendingNodeChanges, rollNodeChanges } from './node-changes.js';
+import { applyUserGroupChange } from '../user-acls.js';
 
 /** `maintenance`: the change waited for the maintenance window, and the group shows `modifying` from now. */
 export async function converge(ctx: GroupContext, scope: Scope, id: string, maintenance = false): Promise<void> {
@@ -37,6 +38,7 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
   if (hasPendingNodeChanges(group.internal)) await rollNodeChanges(ctx, scope, id);
   if (ctx.load(scope, id).internal.failover) await failover(ctx, scope, id);
   if (ctx.load(scope, id).internal.pendingAuthToken) await applyAuthToken(ctx, scope, id);
+  await applyUserGroupChange(ctx, scope, id);
   await openEndpoints(ctx, scope, id);
   await completeSlotMap(ctx, scope, id);
   finish(ctx, scope, id, creating);

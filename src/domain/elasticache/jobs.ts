@@ -27,6 +27,17 @@ export interface JobPayloads {
     'reboot-member': { clusterId: string };
     delete: Record<string, never>;
   };
+  [KIND.user]: {
+    /** A user's access string or passwords changed: the nodes of the groups it is in take them. */
+    apply: Record<string, never>;
+    /** The user has left its groups: their nodes drop it, then its row goes. */
+    delete: Record<string, never>;
+  };
+  [KIND.userGroup]: {
+    /** A new group, or one whose users changed: the nodes of the replication groups using it follow. */
+    apply: Record<string, never>;
+    delete: Record<string, never>;
+  };
   [KIND.snapshot]: {
     /** Take each shard's RDB from its source (then delete the source, for a final snapshot). */
     create: Record<string, never>;

@@ -7,4 +7,6 @@ export const KIND = {
   reservedNode: 'reserved-node',
   snapshot: 'snapshot',
   replicationGroup: 'replication-group',
+  user: 'user',
+  userGroup: 'user-group',
 } as const;

@@ -30,6 +30,7 @@ import { snapshotHandlers } from './snapshots/index.js';
 import { findSnapshot } from '../../domain/elasticache/snapshots.js';
 import { subnetGroupHandlers } from './subnet-groups.js';
 import { tagHandlers } from './tags.js';
+import { userHandlers, userTagResolvers } from './users/index.js';
 
 let cachedModel: ServiceModel | undefined;
 export function elastiCacheModel(): ServiceModel {
@@ -56,6 +57,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
     ...reservedNodeHandlers(store),
     ...serviceUpdateHandlers(store),
     ...snapshotHandlers(store, work),
+    ...userHandlers(store, work),
     ...tagHandlers(store, {
       cluster: {
         exists: (ctx, name) => store.resources.get(ctx, KIND.cacheCluster, name) !== undefined,
@@ -85,14 +87,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
         exists: (ctx, name) => findSnapshot(store, ctx, name) !== undefined,
         notFound: (name) => fault('SnapshotNotFoundFault', `Snapshot not found: ${name}`),
       },
-      user: {
-        exists: () => false,
-        notFound: (name) => fault('UserNotFoundFault', `User not found: ${name}`),
-      },
-      usergroup: {
-        exists: () => false,
-        notFound: (name) => fault('UserGroupNotFoundFault', `User group not found: ${name}`),
-      },
+      ...userTagResolvers(store),
       serverlesscache: {
         exists: () => false,
         notFound: (name) => fault('ServerlessCacheNotFoundFault', `Serverless cache not found: ${name}`),

@@ -66,6 +66,7 @@ import {
 } from '../../../domain/elasticache/restore.js';
 import type { StoredSnapshot } from '../../../domain/elasticache/snapshots.js';
 import { applyTags } from '../tags.js';
+import { userGroupsOnCreate } from '../users/attach.js';
 import { planShards, type ShardPlan } from './create-plan.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
@@ -123,6 +124,13 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     const failover = checkGroupOptions(input, { clusterMode, totalMembers, tls, type });
     const atRestEncryption = input.AtRestEncryptionEnabled ?? engine === 'valkey';
     checkAtRestEncryption(input, atRestEncryption, ctx);
+    const userGroupIds = userGroupsOnCreate(
+      store,
+      ctx,
+      input.UserGroupIds,
+      input.AuthToken !== undefined || (base?.AuthTokenEnabled ?? false),
+      { groupId: id, engine, engineVersion: version.fullVersion, tls },
+    );
     const port = checkPort(primary ? primary.internal.port : (input.Port ?? DEFAULT_PORTS[engine]));
     checkNodeQuota(store, ctx, totalMembers - (primary ? 1 : 0));
 
@@ -161,7 +169,16 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     };
 
     const group = {
-      state: buildGroupState(ctx, input, { id, description, shards, primary, settings, clusterMode, failover }),
+      state: buildGroupState(ctx, input, {
+        id,
+        description,
+        shards,
+        primary,
+        settings,
+        clusterMode,
+        failover,
+        userGroupIds,
+      }),
       internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } as ReplicationGroupInternal,
     };
     if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
@@ -207,10 +224,6 @@ function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
       'ServerlessCacheSnapshotNotFoundFault',
       `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`,
     );
-  }
-  if (input.UserGroupIds?.length) {
-    if (input.AuthToken !== undefined) throw invalidCombination('AuthToken and UserGroupIds cannot be used together.');
-    throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIds[0]} not found.`);
   }
 }
 
@@ -349,6 +362,7 @@ interface GroupPlan {
   settings: Omit<NewClusterSettings, 'id' | 'zones'>;
   clusterMode: boolean;
   failover: boolean;
+  userGroupIds: string[];
 }
 
 /** The group as the create call leaves it: `creating`, its members named and their roles set. */
@@ -397,7 +411,7 @@ function buildGroupState(scope: Scope, input: CreateReplicationGroupMessage, pla
     AtRestEncryptionEnabled: settings.atRestEncryption,
     KmsKeyId: input.KmsKeyId,
     ARN: arn(scope, 'replicationgroup', id),
-    UserGroupIds: [],
+    UserGroupIds: plan.userGroupIds,
     LogDeliveryConfigurations: settings.logDelivery,
     DataTiering: settings.nodeType.startsWith('cache.r6gd.') ? 'enabled' : 'disabled',
     AutoMinorVersionUpgrade: settings.autoMinorVersionUpgrade,

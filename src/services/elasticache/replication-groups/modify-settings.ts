@@ -1,7 +1,7 @@
 /**
  * The parts of ModifyReplicationGroup that reach the members: settings every member shares (windows, notifications,
  * security groups, log delivery, TLS, ...), and node-level changes the worker rolls through the members (engine,
- * version, parameter group, node type) or applies to them (AUTH token).
+ * version, parameter group, node type) or applies to them (AUTH token, user group).
  */
 import type { CacheCluster, ModifyReplicationGroupMessage } from '@aws-sdk/client-elasticache';
 import type { Scope } from '../../../store/store.js';
@@ -23,6 +23,7 @@ import { maintenanceWindow, snapshotWindow } from '../../../domain/elasticache/i
 import { findSubnetGroup } from '../../../domain/elasticache/network.js';
 import { isClusterMode, templateMember, type StoredGroup } from '../../../domain/elasticache/records.js';
 import type { GroupHandlerDeps } from './group-rules.js';
+import { userGroupChangeOf } from '../users/attach.js';
 
 /** A change every member cluster takes, applied once the whole request has been checked. */
 export type MemberChange = (member: CacheCluster) => void;
@@ -84,12 +85,6 @@ export function settingChanges(
   if (input.CacheSecurityGroupNames !== undefined) {
     const names = cacheSecurityGroups(store, ctx, input.CacheSecurityGroupNames);
     memberChanges.push((m) => (m.CacheSecurityGroups = names));
-  }
-  if (input.UserGroupIdsToAdd?.length) {
-    throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIdsToAdd[0]} not found.`);
-  }
-  if (input.UserGroupIdsToRemove?.length) {
-    throw fault('UserGroupNotFoundFault', `User group ${input.UserGroupIdsToRemove[0]} not found.`);
   }
   if (input.LogDeliveryConfigurations !== undefined) {
     state.LogDeliveryConfigurations = logDeliveryConfigurations(
@@ -199,6 +194,17 @@ export function nodeChanges(
       ...state.PendingModifiedValues,
       AuthTokenStatus: authChange.strategy === 'ROTATE' ? 'ROTATING' : 'SETTING',
     };
+    needsWork = true;
+  }
+  // Checked after the TLS settings (settingChanges), which the same request may turn on.
+  const userGroups = userGroupChangeOf(store, ctx, state.UserGroupIds ?? [], input, {
+    groupId: state.ReplicationGroupId,
+    engine: targetEngine,
+    engineVersion: pendingVersion ?? template.EngineVersion,
+    tls: state.TransitEncryptionEnabled === true,
+  });
+  if (userGroups) {
+    state.PendingModifiedValues = { ...state.PendingModifiedValues, UserGroups: userGroups };
     needsWork = true;
   }
   if (pendingType || pendingVersion || pendingGroup || targetEngine !== engine) {
