@@ -2,6 +2,7 @@
  * The emulator's settings: command-line flags, each with an environment variable of the same name
  * (ELASTICACHE_LOCAL_<FLAG>), flags winning. Read once at start; everything else receives a Config.
  */
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +49,12 @@ export interface Config {
   headersTimeoutMs: number;
   /** Every automatic snapshot window counts as open now: a source due its daily snapshot gets it at once. */
   snapshotWindowNow: boolean;
+  /** enforce: endpoints admit only what the cluster's security groups allow (domain/elasticache/admission.ts). */
+  securityGroups: 'enforce' | 'off';
+  /** The host's address in every VPC; unset, each VPC's 10th address. */
+  hostAddress?: string;
+  /** The host's security groups (ids or names) in every VPC; unset, each VPC's default group. */
+  hostSecurityGroups?: string[];
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -75,6 +82,11 @@ Options (each also read from the environment variable shown):
                                                      ELASTICACHE_LOCAL_HEADERS_TIMEOUT (default ${DEFAULT_HTTP_LIMITS.headersTimeoutMs})
   --snapshot-window-now every SnapshotWindow is open now: automatic snapshots are taken at once
                                                      ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW=1 (default off)
+  --security-groups <m> enforce | off: endpoints admit only what the security groups allow
+                                                     ELASTICACHE_LOCAL_SECURITY_GROUPS (default enforce)
+  --host-address <ip> the host's address in every VPC ELASTICACHE_LOCAL_HOST_ADDRESS (default: the VPC's 10th)
+  --host-security-groups <ids or names, comma-separated>
+                      the host's groups in every VPC ELASTICACHE_LOCAL_HOST_SECURITY_GROUPS (default: default)
   -h, --help          show this help
 `;
 
@@ -100,6 +112,7 @@ export function defaultConfig(): Config {
     requestTimeoutMs: DEFAULT_HTTP_LIMITS.requestTimeoutMs,
     headersTimeoutMs: DEFAULT_HTTP_LIMITS.headersTimeoutMs,
     snapshotWindowNow: false,
+    securityGroups: 'enforce',
   };
 }
 
@@ -122,6 +135,9 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       'request-timeout': { type: 'string' },
       'headers-timeout': { type: 'string' },
       'snapshot-window-now': { type: 'boolean' },
+      'security-groups': { type: 'string' },
+      'host-address': { type: 'string' },
+      'host-security-groups': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -207,6 +223,23 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
   const windowNow = env.ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW;
   config.snapshotWindowNow =
     values['snapshot-window-now'] === true || (windowNow !== undefined && ['1', 'true', 'yes'].includes(windowNow));
+  const enforcement = pick('security-groups', 'SECURITY_GROUPS');
+  if (enforcement !== undefined) {
+    if (!['enforce', 'off'].includes(enforcement))
+      throw new ConfigError(`--security-groups must be enforce or off, got "${enforcement}"`);
+    config.securityGroups = enforcement as Config['securityGroups'];
+  }
+  const hostAddress = pick('host-address', 'HOST_ADDRESS');
+  if (hostAddress !== undefined) {
+    if (!isIP(hostAddress)) throw new ConfigError(`--host-address must be an IP address, got "${hostAddress}"`);
+    config.hostAddress = hostAddress;
+  }
+  const hostGroups = pick('host-security-groups', 'HOST_SECURITY_GROUPS');
+  if (hostGroups !== undefined)
+    config.hostSecurityGroups = hostGroups
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
   const images = pick('images', 'IMAGES');
   if (images !== undefined) {
     try {
