@@ -14,6 +14,7 @@ import { ClusterNodes } from './control/cluster-nodes.js';
 import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
+import { AdmissionKeeper } from './control/admission-keeper.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
 import { AutomaticSnapshots } from './control/snapshots/automatic.js';
 import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
@@ -134,17 +135,26 @@ interface ControlPlane {
   reconciler: Reconciler;
   supervisor: NodeSupervisor;
   automaticSnapshots: AutomaticSnapshots;
+  admission: AdmissionKeeper;
   groups: ReturnType<typeof groupContext>;
 }
 
-function startControl({ reconciler, supervisor, automaticSnapshots }: ControlPlane): void {
+function startControl({ reconciler, supervisor, automaticSnapshots, admission }: ControlPlane): void {
+  admission.start();
   reconciler.start();
   supervisor.start();
   automaticSnapshots.start();
 }
 
-async function stopControl({ endpoints, reconciler, supervisor, automaticSnapshots }: ControlPlane): Promise<void> {
+async function stopControl({
+  endpoints,
+  reconciler,
+  supervisor,
+  automaticSnapshots,
+  admission,
+}: ControlPlane): Promise<void> {
   supervisor.stop();
+  admission.stop();
   automaticSnapshots.stop();
   await reconciler.stop();
   await endpoints.close();
@@ -181,12 +191,13 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   };
   let runtimeName = 'starting';
   let chosenRuntime: NodeRuntime | undefined;
+  const securityGroupRules = ec2SecurityGroupDirectory(store);
   const apis = [
     elastiCacheApi({
       store,
       work,
       subnets: ec2SubnetDirectory(store),
-      securityGroups: ec2SecurityGroupDirectory(store),
+      securityGroups: securityGroupRules,
     }),
     ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }),
     stsApi(),
@@ -287,7 +298,18 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       const automaticSnapshots = new AutomaticSnapshots(store, snapshots.jobs, app.log, {
         windowNow: config.snapshotWindowNow,
       });
-      return { endpoints, reconciler, supervisor, automaticSnapshots, groups };
+      const admission = new AdmissionKeeper(
+        store,
+        securityGroupRules,
+        endpoints,
+        {
+          enforce: config.securityGroups === 'enforce' && runtime.name !== 'none',
+          address: config.hostAddress,
+          groups: config.hostSecurityGroups,
+        },
+        app.log,
+      );
+      return { endpoints, reconciler, supervisor, automaticSnapshots, admission, groups };
     };
     control = buildControl();
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.
