@@ -13,6 +13,7 @@ import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cach
 import { ClusterNodes } from './control/cluster-nodes.js';
 import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
+import { servePrimaryEndpoint } from './control/replication-groups/group-endpoints.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { AdmissionKeeper } from './control/admission-keeper.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
@@ -22,7 +23,12 @@ import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/wo
 import { JobQueue } from './domain/elasticache/jobs.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
-import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
+import {
+  LoopbackAddressAllocator,
+  PortAllocator,
+  backstageAddress,
+  loopbackRangeUsable,
+} from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
 import { removeDeadInstances, removeInstanceNodes, removeRecord, writeRecord } from './runtime/ephemeral-instances.js';
@@ -72,7 +78,12 @@ interface RuntimeChoice {
   why: string;
 }
 
-async function chooseRuntime(config: Config, instanceId: string, log: FastifyBaseLogger): Promise<RuntimeChoice> {
+async function chooseRuntime(
+  config: Config,
+  instanceId: string,
+  log: FastifyBaseLogger,
+  loopback: boolean,
+): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
   const workDir = nodeWorkDir(config, instanceId);
   // Loaded on demand: dockerode alone costs a fifth of a second of start-up.
@@ -83,7 +94,10 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   };
   const processes = async () => {
     const { ProcessRuntime } = await import('./runtime/process.js');
-    return ProcessRuntime.available() ? new ProcessRuntime({ instanceId, workDir, log }) : undefined;
+    const enforce = config.securityGroups === 'enforce';
+    return ProcessRuntime.available()
+      ? new ProcessRuntime({ instanceId, workDir, log, enforce, backstageOf: loopback ? backstageAddress : undefined })
+      : undefined;
   };
   const daemon = process.env.DOCKER_HOST ?? 'the default socket';
 
@@ -154,7 +168,7 @@ async function stopControl({
   admission,
 }: ControlPlane): Promise<void> {
   supervisor.stop();
-  admission.stop();
+  await admission.stop();
   automaticSnapshots.stop();
   await reconciler.stop();
   await endpoints.close();
@@ -237,7 +251,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         throw new StartError(`cannot listen on ${config.host}:${config.port} (${code}); check --host and --port`);
       throw error;
     });
-    const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
+    const { runtime, why } = await chooseRuntime(config, instanceId, app.log, loopback);
     runtimeName = runtime.name;
     chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
@@ -308,7 +322,14 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           groups: config.hostSecurityGroups,
         },
         app.log,
+        runtime.servesEndpoints
+          ? {
+              setClosed: (scope, id, closed) => nodes.setEndpointsClosed(scope, id, closed),
+              reserveGroup: async (scope, id) => void (await servePrimaryEndpoint(groups, scope, id)),
+            }
+          : undefined,
       );
+      if (runtime.servesEndpoints) nodes.refusesHost = (scope, cluster) => admission.refusesHost(scope, cluster);
       return { endpoints, reconciler, supervisor, automaticSnapshots, admission, groups };
     };
     control = buildControl();

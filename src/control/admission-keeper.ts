@@ -28,7 +28,18 @@ export interface AdmissionSettings extends HostIdentitySettings {
   enforce: boolean;
 }
 
+/**
+ * Endpoints that nodes serve themselves (process runtime), which no listener of the emulator checks: they close to
+ * clients the security groups refuse, and the emulator's checking listener stands there instead.
+ */
+export interface ServedEndpoints {
+  setClosed(scope: Scope, clusterId: string, closed: boolean): Promise<void>;
+  /** Has a group's primary endpoint served again after its members' endpoints closed or opened. */
+  reserveGroup(scope: Scope, groupId: string): Promise<void>;
+}
+
 const SWEEP_MS = 500;
+const ADMIT_ALL = { admits: () => true, why: () => '' };
 const EVENT_EVERY_MS = 60_000;
 
 /** Where a refusal is recorded. */
@@ -52,6 +63,8 @@ export class AdmissionKeeper {
   private readonly owners = new Map<string, Owner>();
   private readonly admitted = new Map<string, boolean>();
   private readonly lastEvent = new Map<string, number>();
+  /** Node endpoint changes run one at a time, in the order they were decided. */
+  private moving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -59,18 +72,28 @@ export class AdmissionKeeper {
     private readonly endpoints: EndpointManager,
     private readonly settings: AdmissionSettings,
     private readonly log: Logger,
+    private readonly served?: ServedEndpoints,
   ) {}
 
   start(): void {
     if (!this.settings.enforce) return;
     this.endpoints.onRefused = (refused) => this.refused(refused);
+    this.endpoints.onUndecided = () => this.sweep();
     this.sweep();
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.moving;
+  }
+
+  /** Whether the cluster's security groups refuse the host now (its port as stored). */
+  refusesHost(scope: Scope, cluster: { state: ClusterState; internal: CacheClusterInternal }): boolean {
+    if (!this.settings.enforce) return false;
+    const admission = hostAdmission(this.store, this.rules, scope, cluster.state, cluster.internal.port, this.settings);
+    return admission !== undefined && !admission.admitted;
   }
 
   /** Decides every cluster's and group's admission from the rules as stored now. */
@@ -113,13 +136,24 @@ export class AdmissionKeeper {
       this.admitted.set(owner, admitted);
       if (admission)
         this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : explain(admission));
+      this.moveServedEndpoints(where, !admitted);
     }
     if (admitted || !admission) {
-      this.endpoints.setAdmission(owner, undefined);
+      this.endpoints.setAdmission(owner, ADMIT_ALL);
       return;
     }
     const why = explain(admission);
     this.endpoints.setAdmission(owner, { admits: () => false, why: () => why });
+  }
+
+  private moveServedEndpoints({ scope, kind, id }: Owner, closed: boolean): void {
+    const served = this.served;
+    if (!served) return;
+    this.moving = this.moving
+      .then(() => (kind === 'cluster' ? served.setClosed(scope, id, closed) : served.reserveGroup(scope, id)))
+      .catch((error) =>
+        this.log.warn({ err: error, [kind]: id, closed }, 'moving the endpoints nodes serve themselves failed'),
+      );
   }
 
   private refused(refused: RefusedConnection): void {

@@ -58,6 +58,8 @@ export class EndpointManager {
   private readonly admissions = new Map<string, EndpointAdmission>();
   /** Told of every refused connection (the admission keeper logs it and records an event). */
   onRefused?: (refused: RefusedConnection) => void;
+  /** Asked to decide when a connection reaches an owner with no decision yet (a cluster newer than the last one). */
+  onUndecided?: () => void;
 
   /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
   constructor(
@@ -95,7 +97,8 @@ export class EndpointManager {
 
   /**
    * Who may connect to what a cluster or group serves (control/admission-keeper.ts decides from its security
-   * groups); an owner with no decision yet admits everyone, as a new cluster's default group does the host.
+   * groups). An owner with no decision is decided at its first connection; without a decider (security groups not
+   * enforced) every connection is admitted.
    */
   setAdmission(owner: string, admission: EndpointAdmission | undefined): void {
     if (admission) this.admissions.set(owner, admission);
@@ -105,6 +108,7 @@ export class EndpointManager {
   /** The check an endpoint runs per connection: a map lookup, off the data path once the connection is admitted. */
   private admitter(owner: string, address: string, port: number): (remote: string) => boolean {
     return (remote) => {
+      if (!this.admissions.has(owner)) this.onUndecided?.();
       const admission = this.admissions.get(owner);
       if (!admission || admission.admits(remote)) return true;
       this.onRefused?.({ owner, address, port, remote, why: admission.why(remote) });
@@ -183,8 +187,8 @@ export class EndpointManager {
     this.groups.delete(groupKey(group));
   }
 
-  async closeEndpoint(address: string, port: number): Promise<void> {
-    await this.proxy.close(address, port);
+  async closeEndpoint(address: string, port: number, options?: { keepConnections?: boolean }): Promise<void> {
+    await this.proxy.close(address, port, options);
   }
 
   forgetCluster(cluster: Omit<NodeAddress, 'nodeId'>): void {
