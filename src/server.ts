@@ -324,6 +324,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         app.log,
         runtime.servesEndpoints
           ? {
+              isClosed: (scope, id) => nodes.isClosed(scope, id),
               setClosed: (scope, id, closed) => nodes.setEndpointsClosed(scope, id, closed),
               reserveGroup: async (scope, id) => void (await servePrimaryEndpoint(groups, scope, id)),
             }

@@ -33,7 +33,10 @@ export interface AdmissionSettings extends HostIdentitySettings {
  * clients the security groups refuse, and the emulator's checking listener stands there instead.
  */
 export interface ServedEndpoints {
-  setClosed(scope: Scope, clusterId: string, closed: boolean): Promise<void>;
+  /** Whether the cluster's nodes have their endpoints closed now (or start so). */
+  isClosed(scope: Scope, clusterId: string): boolean;
+  /** Closes or opens them: isClosed answers the new state at once; the running nodes follow in the step returned. */
+  setClosed(scope: Scope, clusterId: string, closed: boolean): () => Promise<void>;
   /** Has a group's primary endpoint served again after its members' endpoints closed or opened. */
   reserveGroup(scope: Scope, groupId: string): Promise<void>;
 }
@@ -65,6 +68,13 @@ export class AdmissionKeeper {
   private readonly lastEvent = new Map<string, number>();
   /** Node endpoint changes run one at a time, in the order they were decided. */
   private moving: Promise<void> = Promise.resolve();
+  /**
+   * The first sweep puts every cluster's nodes in step, whatever an earlier run left; later ones move only what
+   * differs from how the nodes are (a node starting for a refused cluster starts closed: ClusterNodes.refusesHost).
+   */
+  private firstSweep = true;
+  /** Clusters moved in this sweep: their groups' primary endpoints are served again after them. */
+  private readonly movedNow = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -99,6 +109,7 @@ export class AdmissionKeeper {
   /** Decides every cluster's and group's admission from the rules as stored now. */
   sweep(): void {
     try {
+      this.movedNow.clear();
       const before = new Set(this.owners.keys());
       const clusters = this.store.resources.listEverywhere<ClusterState>(KIND.cacheCluster);
       const byId = new Map(clusters.map((c) => [`${c.scope.account}/${c.scope.region}/${c.state.CacheClusterId}`, c]));
@@ -114,7 +125,10 @@ export class AdmissionKeeper {
         if (!member) continue;
         const owner = groupOwner({ ...scope, groupId: state.ReplicationGroupId });
         const port = (member.internal as CacheClusterInternal).port;
-        this.decide(owner, { scope, kind: 'group', id: state.ReplicationGroupId }, member.state, port);
+        const where: Owner = { scope, kind: 'group', id: state.ReplicationGroupId };
+        this.decide(owner, where, member.state, port);
+        const moved = state.MemberClusters.some((id) => this.movedNow.has(`${scope.account}/${scope.region}/${id}`));
+        if (moved) this.moveServedEndpoints(where, false);
         before.delete(owner);
       }
       // What is gone: its endpoints are closed, its decision goes too.
@@ -123,6 +137,7 @@ export class AdmissionKeeper {
         this.admitted.delete(owner);
         this.endpoints.setAdmission(owner, undefined);
       }
+      this.firstSweep = false;
     } catch (error) {
       this.log.warn({ err: error }, 'deciding endpoint admission failed; the last decisions stand');
     }
@@ -136,6 +151,14 @@ export class AdmissionKeeper {
       this.admitted.set(owner, admitted);
       if (admission)
         this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : explain(admission));
+    }
+    const served = this.served;
+    if (
+      served &&
+      where.kind === 'cluster' &&
+      (this.firstSweep || served.isClosed(where.scope, where.id) === admitted)
+    ) {
+      this.movedNow.add(`${where.scope.account}/${where.scope.region}/${where.id}`);
       this.moveServedEndpoints(where, !admitted);
     }
     if (admitted || !admission) {
@@ -149,8 +172,9 @@ export class AdmissionKeeper {
   private moveServedEndpoints({ scope, kind, id }: Owner, closed: boolean): void {
     const served = this.served;
     if (!served) return;
+    const step = kind === 'cluster' ? served.setClosed(scope, id, closed) : () => served.reserveGroup(scope, id);
     this.moving = this.moving
-      .then(() => (kind === 'cluster' ? served.setClosed(scope, id, closed) : served.reserveGroup(scope, id)))
+      .then(step)
       .catch((error) =>
         this.log.warn({ err: error, [kind]: id, closed }, 'moving the endpoints nodes serve themselves failed'),
       );

@@ -313,15 +313,32 @@ export class ClusterNodes {
       await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
   }
 
+  /** Whether the cluster's nodes have their endpoints closed (or a node starting for it starts so). */
+  isClosed(scope: Scope, id: string): boolean {
+    return this.closedEndpoints.has(clusterKey(scope, id));
+  }
+
+  /** A cluster refused now, and not closed yet, is closed from here on: its next node starts so. */
+  private endpointsClosed(scope: Scope, cluster: StoredCluster): boolean {
+    const key = clusterKey(scope, cluster.state.CacheClusterId);
+    if (!this.closedEndpoints.has(key) && this.refusesHost?.(scope, cluster)) this.closedEndpoints.add(key);
+    return this.closedEndpoints.has(key);
+  }
+
   /**
-   * Closes a cluster's node endpoints to clients (its security groups refuse the host) or opens them again. A node
+   * Closes a cluster's node endpoints to clients (its security groups refuse the host) or opens them again: at once
+   * for nodes starting from now on, and by the step returned for the nodes running, which the caller runs. A node
    * that serves its endpoint lets go of it, keeping the connections it has, and the emulator's checking listener
    * takes it; opening reverses that. Nodes behind the emulator's listener need nothing: it checks every connection.
    * The caller has a group's primary endpoint served again afterwards (servePrimaryEndpoint), by the node or not.
    */
-  async setEndpointsClosed(scope: Scope, id: string, closed: boolean): Promise<void> {
+  setEndpointsClosed(scope: Scope, id: string, closed: boolean): () => Promise<void> {
     if (closed) this.closedEndpoints.add(clusterKey(scope, id));
     else this.closedEndpoints.delete(clusterKey(scope, id));
+    return () => this.moveEndpoints(scope, id, closed);
+  }
+
+  private async moveEndpoints(scope: Scope, id: string, closed: boolean): Promise<void> {
     const cluster = this.load(scope, id);
     if (!cluster || cluster.state.Engine === 'memcached') return;
     for (const node of cluster.state.CacheNodes) {
@@ -337,7 +354,9 @@ export class ClusterNodes {
         await this.endpoints.openNodeEndpoint(spec, endpoint.Address, endpoint.Port!);
       } else {
         await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!, { keepConnections: true });
-        await setListenAddresses(admin, [endpoint.Address], endpoint.Port!);
+        // A group endpoint the node holds stays; one the emulator's listener holds now moves with servePrimaryEndpoint.
+        const held = (spec.heldAddresses ?? []).filter((address) => !this.endpoints.isOpen(address, endpoint.Port!));
+        await setListenAddresses(admin, [endpoint.Address, ...held], endpoint.Port!);
       }
     }
   }
