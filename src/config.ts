@@ -2,6 +2,7 @@
  * The emulator's settings: command-line flags, each with an environment variable of the same name
  * (ELASTICACHE_LOCAL_<FLAG>), flags winning. Read once at start; everything else receives a Config.
  */
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,6 +62,12 @@ export interface Config {
   auth: AuthMode;
   /** The credentials the emulator knows: strict mode's only accepted ones (--credentials, --credentials-file). */
   credentials: KnownCredentials[];
+  /** enforce: endpoints admit only what the cluster's security groups allow (domain/elasticache/admission.ts). */
+  securityGroups: 'enforce' | 'off';
+  /** The host's address in every VPC; unset, each VPC's 10th address. */
+  hostAddress?: string;
+  /** The host's security groups (ids or names) in every VPC; unset, each VPC's default group. */
+  hostSecurityGroups?: string[];
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -94,6 +101,11 @@ Options (each also read from the environment variable shown):
                                                      ELASTICACHE_LOCAL_CREDENTIALS (comma-separated)
   --credentials-file <f> an AWS shared-credentials file: every profile's keys are accepted
                                                      ELASTICACHE_LOCAL_CREDENTIALS_FILE
+  --security-groups <m> enforce | off: endpoints admit only what the security groups allow
+                                                     ELASTICACHE_LOCAL_SECURITY_GROUPS (default enforce)
+  --host-address <ip> the host's address in every VPC ELASTICACHE_LOCAL_HOST_ADDRESS (default: the VPC's 10th)
+  --host-security-groups <ids or names, comma-separated>
+                      the host's groups in every VPC ELASTICACHE_LOCAL_HOST_SECURITY_GROUPS (default: default)
   -h, --help          show this help
 `;
 
@@ -121,6 +133,7 @@ export function defaultConfig(): Config {
     snapshotWindowNow: false,
     auth: 'lenient',
     credentials: [],
+    securityGroups: 'enforce',
   };
 }
 
@@ -146,6 +159,9 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       auth: { type: 'string' },
       credentials: { type: 'string', multiple: true },
       'credentials-file': { type: 'string' },
+      'security-groups': { type: 'string' },
+      'host-address': { type: 'string' },
+      'host-security-groups': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -231,6 +247,23 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
   const windowNow = env.ELASTICACHE_LOCAL_SNAPSHOT_WINDOW_NOW;
   config.snapshotWindowNow =
     values['snapshot-window-now'] === true || (windowNow !== undefined && ['1', 'true', 'yes'].includes(windowNow));
+  const enforcement = pick('security-groups', 'SECURITY_GROUPS');
+  if (enforcement !== undefined) {
+    if (!['enforce', 'off'].includes(enforcement))
+      throw new ConfigError(`--security-groups must be enforce or off, got "${enforcement}"`);
+    config.securityGroups = enforcement as Config['securityGroups'];
+  }
+  const hostAddress = pick('host-address', 'HOST_ADDRESS');
+  if (hostAddress !== undefined) {
+    if (!isIP(hostAddress)) throw new ConfigError(`--host-address must be an IP address, got "${hostAddress}"`);
+    config.hostAddress = hostAddress;
+  }
+  const hostGroups = pick('host-security-groups', 'HOST_SECURITY_GROUPS');
+  if (hostGroups !== undefined)
+    config.hostSecurityGroups = hostGroups
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
   const images = pick('images', 'IMAGES');
   if (images !== undefined) {
     try {

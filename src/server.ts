@@ -13,7 +13,9 @@ import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cach
 import { ClusterNodes } from './control/cluster-nodes.js';
 import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
+import { servePrimaryEndpoint } from './control/replication-groups/group-endpoints.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
+import { AdmissionKeeper } from './control/admission-keeper.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
 import { userAclFailureHandlers, userAclWorkers } from './control/user-acls.js';
 import { AutomaticSnapshots } from './control/snapshots/automatic.js';
@@ -23,7 +25,12 @@ import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/wo
 import { JobQueue } from './domain/elasticache/jobs.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
-import { LoopbackAddressAllocator, PortAllocator, loopbackRangeUsable } from './dataplane/loopback-addresses.js';
+import {
+  LoopbackAddressAllocator,
+  PortAllocator,
+  backstageAddress,
+  loopbackRangeUsable,
+} from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
 import { removeDeadInstances, removeInstanceNodes, removeRecord, writeRecord } from './runtime/ephemeral-instances.js';
@@ -73,7 +80,12 @@ interface RuntimeChoice {
   why: string;
 }
 
-async function chooseRuntime(config: Config, instanceId: string, log: FastifyBaseLogger): Promise<RuntimeChoice> {
+async function chooseRuntime(
+  config: Config,
+  instanceId: string,
+  log: FastifyBaseLogger,
+  loopback: boolean,
+): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
   const workDir = nodeWorkDir(config, instanceId);
   // Loaded on demand: dockerode alone costs a fifth of a second of start-up.
@@ -84,7 +96,10 @@ async function chooseRuntime(config: Config, instanceId: string, log: FastifyBas
   };
   const processes = async () => {
     const { ProcessRuntime } = await import('./runtime/process.js');
-    return ProcessRuntime.available() ? new ProcessRuntime({ instanceId, workDir, log }) : undefined;
+    const enforce = config.securityGroups === 'enforce';
+    return ProcessRuntime.available()
+      ? new ProcessRuntime({ instanceId, workDir, log, enforce, backstageOf: loopback ? backstageAddress : undefined })
+      : undefined;
   };
   const daemon = process.env.DOCKER_HOST ?? 'the default socket';
 
@@ -136,17 +151,26 @@ interface ControlPlane {
   reconciler: Reconciler;
   supervisor: NodeSupervisor;
   automaticSnapshots: AutomaticSnapshots;
+  admission: AdmissionKeeper;
   groups: ReturnType<typeof groupContext>;
 }
 
-function startControl({ reconciler, supervisor, automaticSnapshots }: ControlPlane): void {
+function startControl({ reconciler, supervisor, automaticSnapshots, admission }: ControlPlane): void {
+  admission.start();
   reconciler.start();
   supervisor.start();
   automaticSnapshots.start();
 }
 
-async function stopControl({ endpoints, reconciler, supervisor, automaticSnapshots }: ControlPlane): Promise<void> {
+async function stopControl({
+  endpoints,
+  reconciler,
+  supervisor,
+  automaticSnapshots,
+  admission,
+}: ControlPlane): Promise<void> {
   supervisor.stop();
+  await admission.stop();
   automaticSnapshots.stop();
   await reconciler.stop();
   await endpoints.close();
@@ -183,12 +207,13 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   };
   let runtimeName = 'starting';
   let chosenRuntime: NodeRuntime | undefined;
+  const securityGroupRules = ec2SecurityGroupDirectory(store);
   const apis = [
     elastiCacheApi({
       store,
       work,
       subnets: ec2SubnetDirectory(store),
-      securityGroups: ec2SecurityGroupDirectory(store),
+      securityGroups: securityGroupRules,
     }),
     ec2Api({ store, dependents: elastiCacheNetworkUsers(store) }),
     stsApi(),
@@ -235,7 +260,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         throw new StartError(`cannot listen on ${config.host}:${config.port} (${code}); check --host and --port`);
       throw error;
     });
-    const { runtime, why } = await chooseRuntime(config, instanceId, app.log);
+    const { runtime, why } = await chooseRuntime(config, instanceId, app.log, loopback);
     runtimeName = runtime.name;
     chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
@@ -298,7 +323,26 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       const automaticSnapshots = new AutomaticSnapshots(store, snapshots.jobs, app.log, {
         windowNow: config.snapshotWindowNow,
       });
-      return { endpoints, reconciler, supervisor, automaticSnapshots, groups };
+      const admission = new AdmissionKeeper(
+        store,
+        securityGroupRules,
+        endpoints,
+        {
+          enforce: config.securityGroups === 'enforce' && runtime.name !== 'none',
+          address: config.hostAddress,
+          groups: config.hostSecurityGroups,
+        },
+        app.log,
+        runtime.servesEndpoints
+          ? {
+              isClosed: (scope, id) => nodes.isClosed(scope, id),
+              setClosed: (scope, id, closed) => nodes.setEndpointsClosed(scope, id, closed),
+              reserveGroup: async (scope, id) => void (await servePrimaryEndpoint(groups, scope, id)),
+            }
+          : undefined,
+      );
+      if (runtime.servesEndpoints) nodes.refusesHost = (scope, cluster) => admission.refusesHost(scope, cluster);
+      return { endpoints, reconciler, supervisor, automaticSnapshots, admission, groups };
     };
     control = buildControl();
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.

@@ -14,6 +14,7 @@ import {
   grantUserAccess,
   isAccessRefused,
   NodeUnreachable,
+  setListenAddresses,
   withAdmin,
   type AdminTarget,
 } from '../dataplane/node-admin.js';
@@ -64,11 +65,21 @@ export interface EmulatorIdentity {
 export interface LiveNode {
   admin: AdminTarget;
   peer: Peer;
-  /** The node listens on its endpoint itself (NodeHandle.servesEndpoint). */
+  /** The node listens on its endpoint itself (NodeHandle.servesEndpoint), which is open to clients now. */
   servesEndpoint: boolean;
 }
 
+const clusterKey = (scope: Scope, id: string) => `${scope.account}/${scope.region}/${id}`;
+
 export class ClusterNodes {
+  /**
+   * Clusters whose security groups refuse the host (control/admission-keeper.ts decides): their nodes keep their
+   * endpoints closed and the emulator's listener, which checks every connection, stands there instead.
+   */
+  private readonly closedEndpoints = new Set<string>();
+  /** Whether a cluster's security groups refuse the host now: a node starting for it starts with its endpoint closed. */
+  refusesHost?: (scope: Scope, cluster: StoredCluster) => boolean;
+
   constructor(
     private readonly store: Store,
     readonly runtime: NodeRuntime,
@@ -103,6 +114,8 @@ export class ClusterNodes {
       : this.store.endpoints.find(scope, KIND.cacheCluster, id, nodeId);
     return {
       heldAddresses: endpoint && this.heldAddresses(scope, state, endpoint),
+      endpointClosed:
+        this.closedEndpoints.has(clusterKey(scope, id)) || this.refusesHost?.(scope, cluster) || undefined,
       account: scope.account,
       region: scope.region,
       clusterId: id,
@@ -252,7 +265,7 @@ export class ClusterNodes {
     return {
       admin: adminTarget(spec, handle.target),
       peer: handle.peer,
-      servesEndpoint: handle.servesEndpoint === true,
+      servesEndpoint: handle.servesEndpoint === true && !(spec.endpointClosed && handle.closable),
     };
   }
 
@@ -303,7 +316,56 @@ export class ClusterNodes {
     handle: NodeHandle,
     endpoint: { address: string; port: number },
   ): Promise<void> {
-    if (!handle.servesEndpoint) await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+    if (!handle.servesEndpoint || (spec.endpointClosed && handle.closable))
+      await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+  }
+
+  /** Whether the cluster's nodes have their endpoints closed (or a node starting for it starts so). */
+  isClosed(scope: Scope, id: string): boolean {
+    return this.closedEndpoints.has(clusterKey(scope, id));
+  }
+
+  /** A cluster refused now, and not closed yet, is closed from here on: its next node starts so. */
+  private endpointsClosed(scope: Scope, cluster: StoredCluster): boolean {
+    const key = clusterKey(scope, cluster.state.CacheClusterId);
+    if (!this.closedEndpoints.has(key) && this.refusesHost?.(scope, cluster)) this.closedEndpoints.add(key);
+    return this.closedEndpoints.has(key);
+  }
+
+  /**
+   * Closes a cluster's node endpoints to clients (its security groups refuse the host) or opens them again: at once
+   * for nodes starting from now on, and by the step returned for the nodes running, which the caller runs. A node
+   * that serves its endpoint lets go of it, keeping the connections it has, and the emulator's checking listener
+   * takes it; opening reverses that. Nodes behind the emulator's listener need nothing: it checks every connection.
+   * The caller has a group's primary endpoint served again afterwards (servePrimaryEndpoint), by the node or not.
+   */
+  setEndpointsClosed(scope: Scope, id: string, closed: boolean): () => Promise<void> {
+    if (closed) this.closedEndpoints.add(clusterKey(scope, id));
+    else this.closedEndpoints.delete(clusterKey(scope, id));
+    return () => this.moveEndpoints(scope, id, closed);
+  }
+
+  private async moveEndpoints(scope: Scope, id: string, closed: boolean): Promise<void> {
+    const cluster = this.load(scope, id);
+    if (!cluster || cluster.state.Engine === 'memcached') return;
+    for (const node of cluster.state.CacheNodes) {
+      const endpoint = node.Endpoint;
+      const recorded = this.handleOf(cluster, node.CacheNodeId!);
+      if (!endpoint?.Address || !recorded) continue;
+      const spec = this.spec(scope, cluster, node.CacheNodeId!);
+      const handle = await this.runtime.inspectNode(spec, recorded);
+      if (!handle?.closable || !handle.target) continue;
+      const admin = adminTarget(spec, handle.target);
+      if (closed) {
+        await setListenAddresses(admin, [], endpoint.Port!, { keepConnections: true });
+        await this.endpoints.openNodeEndpoint(spec, endpoint.Address, endpoint.Port!);
+      } else {
+        await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!, { keepConnections: true });
+        // A group endpoint the node holds stays; one the emulator's listener holds now moves with servePrimaryEndpoint.
+        const held = (spec.heldAddresses ?? []).filter((address) => !this.endpoints.isOpen(address, endpoint.Port!));
+        await setListenAddresses(admin, [endpoint.Address, ...held], endpoint.Port!);
+      }
+    }
   }
 
   /**

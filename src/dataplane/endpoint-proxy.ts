@@ -68,11 +68,20 @@ export class EndpointProxy {
     for (const socket of entry?.sockets ?? []) socket.destroy();
   }
 
-  /** Closes a listener and the connections it carries (a deleted node's clients are cut off, as on AWS). */
-  async close(address: string, port: number): Promise<void> {
+  /**
+   * Closes a listener and the connections it carries (a deleted node's clients are cut off, as on AWS), or only
+   * the listener (`keepConnections`: a node taking its endpoint back leaves the connections made meanwhile alone).
+   */
+  async close(address: string, port: number, { keepConnections = false } = {}): Promise<void> {
     const entry = this.listeners.get(key(address, port));
     if (!entry) return;
     this.listeners.delete(key(address, port));
+    if (keepConnections) {
+      // The address is free once the listening socket's handle has closed, a turn of the event loop later.
+      entry.server.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      return;
+    }
     for (const socket of entry.sockets) socket.destroy();
     await new Promise<void>((resolve) => entry.server.close(() => resolve()));
   }

@@ -30,12 +30,36 @@ export interface GroupRoles {
 
 const groupKey = (g: GroupAddress) => `${g.account}/${g.region}/${g.groupId}`;
 
+/** What an admission decision is about: a cache cluster's own endpoints, or a replication group's. */
+export const clusterOwner = (c: Omit<NodeAddress, 'nodeId'>) => `cluster:${clusterKey(c)}`;
+export const groupOwner = (g: GroupAddress) => `group:${groupKey(g)}`;
+
+/** Who an owner's endpoints admit, and how a refusal is explained. */
+export interface EndpointAdmission {
+  admits(remoteAddress: string): boolean;
+  why(remoteAddress: string): string;
+}
+
+/** A connection an endpoint refused: closed at once, and told to whoever records it. */
+export interface RefusedConnection {
+  owner: string;
+  address: string;
+  port: number;
+  remote: string;
+  why: string;
+}
+
 export class EndpointManager {
   private readonly proxy = new EndpointProxy();
   private readonly targets = new Map<string, Target>();
   private readonly groups = new Map<string, { roles: GroupRoles; next: number }>();
   /** Auto Discovery's version counter per memcached cluster: grows when its node list changes. */
   private readonly discovery = new Map<string, { version: number; nodes: DiscoveredNode[] }>();
+  private readonly admissions = new Map<string, EndpointAdmission>();
+  /** Told of every refused connection (the admission keeper logs it and records an event). */
+  onRefused?: (refused: RefusedConnection) => void;
+  /** Asked to decide when a connection reaches an owner with no decision yet (a cluster newer than the last one). */
+  onUndecided?: () => void;
 
   /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
   constructor(
@@ -61,11 +85,35 @@ export class EndpointManager {
     if (!this.listening) return;
     const target = () => this.targets.get(nodeKey(node));
     const cluster = clusterKey(node);
+    const allows = this.admitter(clusterOwner(node), address, port);
     await this.proxy.open(
       address,
       port,
-      node.engine === 'memcached' ? { target, autoDiscovery: () => this.configuration(cluster) } : { target },
+      node.engine === 'memcached'
+        ? { target, allows, autoDiscovery: () => this.configuration(cluster) }
+        : { target, allows },
     );
+  }
+
+  /**
+   * Who may connect to what a cluster or group serves (control/admission-keeper.ts decides from its security
+   * groups). An owner with no decision is decided at its first connection; without a decider (security groups not
+   * enforced) every connection is admitted.
+   */
+  setAdmission(owner: string, admission: EndpointAdmission | undefined): void {
+    if (admission) this.admissions.set(owner, admission);
+    else this.admissions.delete(owner);
+  }
+
+  /** The check an endpoint runs per connection: a map lookup, off the data path once the connection is admitted. */
+  private admitter(owner: string, address: string, port: number): (remote: string) => boolean {
+    return (remote) => {
+      if (!this.admissions.has(owner)) this.onUndecided?.();
+      const admission = this.admissions.get(owner);
+      if (!admission || admission.admits(remote)) return true;
+      this.onRefused?.({ owner, address, port, remote, why: admission.why(remote) });
+      return false;
+    };
   }
 
   /** Opens a memcached configuration endpoint: answers `config get cluster`, forwards the rest to a live node. */
@@ -73,6 +121,7 @@ export class EndpointManager {
     if (!this.listening) return;
     const key = clusterKey(cluster);
     await this.proxy.open(address, port, {
+      allows: this.admitter(clusterOwner(cluster), address, port),
       target: () => [...this.targets.entries()].find(([k]) => k.startsWith(`${key}/`))?.[1],
       autoDiscovery: () => this.configuration(key),
     });
@@ -123,7 +172,10 @@ export class EndpointManager {
   ): Promise<void> {
     if (!this.listening) return;
     const pick = role === 'configuration' ? 'any' : role;
-    await this.proxy.open(address, port, { target: () => this.roleTarget(group, pick) });
+    await this.proxy.open(address, port, {
+      target: () => this.roleTarget(group, pick),
+      allows: this.admitter(groupOwner(group), address, port),
+    });
   }
 
   /** Cuts the connections an endpoint carries, so clients reconnect (and reach the new primary after a failover). */
@@ -135,8 +187,8 @@ export class EndpointManager {
     this.groups.delete(groupKey(group));
   }
 
-  async closeEndpoint(address: string, port: number): Promise<void> {
-    await this.proxy.close(address, port);
+  async closeEndpoint(address: string, port: number, options?: { keepConnections?: boolean }): Promise<void> {
+    await this.proxy.close(address, port, options);
   }
 
   forgetCluster(cluster: Omit<NodeAddress, 'nodeId'>): void {

@@ -51,3 +51,14 @@ export function loopbackRangeUsable(address: string): Promise<boolean> {
     server.listen({ host: address, port: 0 }, () => server.close(() => resolve(true)));
   });
 }
+
+/**
+ * The backstage address of a node serving a loopback endpoint: where the emulator, replicas and the cluster bus reach
+ * it, so it can close its endpoint to clients its security groups refuse. The endpoint's second octet with its high
+ * bit flipped: an endpoint range (65000 addresses from 127.77.0.1) never overlaps its own backstage range.
+ */
+export function backstageAddress(endpointAddress: string): string | undefined {
+  const octets = endpointAddress.split('.').map(Number);
+  if (octets.length !== 4 || octets[0] !== 127 || octets.some((o) => !Number.isInteger(o))) return undefined;
+  return [127, octets[1] ^ 0x80, octets[2], octets[3]].join('.');
+}

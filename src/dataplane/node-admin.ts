@@ -304,18 +304,27 @@ export async function readRedisParameter(target: AdminTarget, name: string): Pro
 }
 
 /**
- * Makes a node listen on exactly these addresses (its port stays) and cuts the connections it had accepted on an
- * address it leaves: a group's primary endpoint moving to the new primary after a failover, so its clients
- * reconnect and reach that one. Nothing is done when the node already listens there.
+ * Makes a node listen on exactly these addresses (its port stays), plus the address the emulator reaches it on, and
+ * cuts the connections it had accepted on an address it leaves: a group's primary endpoint moving to the new primary
+ * after a failover, so its clients reconnect and reach that one. A node closing its endpoint to clients its security
+ * groups refuse keeps them instead (`keepConnections`), as connection tracking does on AWS. Nothing is done when the
+ * node already listens there.
  */
-export async function setListenAddresses(target: AdminTarget, addresses: string[], port: number): Promise<void> {
+export async function setListenAddresses(
+  target: AdminTarget,
+  addresses: string[],
+  port: number,
+  { keepConnections = false } = {},
+): Promise<void> {
+  const wanted = [...new Set([...addresses, target.host])];
   await withAdmin(target, async (redis) => {
     const config = adminCommand(target, 'CONFIG');
     const [, current] = (await redis.call(config, 'GET', 'bind')) as [string, string];
     const had = current.split(' ').filter((a) => a !== '');
-    if (had.length === addresses.length && had.every((a) => addresses.includes(a))) return;
-    await redis.call(config, 'SET', 'bind', addresses.join(' '));
-    for (const left of had.filter((a) => !addresses.includes(a)))
+    if (had.length === wanted.length && had.every((a) => wanted.includes(a))) return;
+    await redis.call(config, 'SET', 'bind', wanted.join(' '));
+    if (keepConnections) return;
+    for (const left of had.filter((a) => !wanted.includes(a)))
       await redis.call('CLIENT', 'KILL', 'LADDR', `${left}:${port}`);
   });
 }

@@ -52,6 +52,8 @@ interface NodeFile {
   binary: string;
   /** Cluster nodes: their bus port. */
   busPort?: number;
+  /** Where the emulator and other nodes reach a node that serves its endpoint (none for nodes of older builds). */
+  backstage?: string;
 }
 
 export interface ProcessRuntimeOptions {
@@ -60,6 +62,13 @@ export interface ProcessRuntimeOptions {
   workDir: string;
   log: Logger;
   readinessTimeoutMs?: number;
+  /**
+   * A node serving its endpoint gets a second loopback address (null: no such address exists here, as in the
+   * ports endpoint mode), so the emulator and its peers still reach it when its endpoint must close.
+   */
+  backstageOf?: (endpointAddress: string) => string | undefined;
+  /** Security groups are enforced: a node that could not close its endpoint stays behind the emulator's listener. */
+  enforce?: boolean;
 }
 
 function onPath(binary: string): boolean {
@@ -187,23 +196,28 @@ export class ProcessRuntime implements NodeRuntime {
 
   /** One start: the handle once the node answers, or none when the process ended first. */
   private async spawnNode(spec: NodeSpec, binary: string, dir: string): Promise<{ handle?: NodeHandle }> {
-    // memcached nodes stay behind the emulator's listener (see the top of this file).
-    const endpoint = spec.engine === 'memcached' ? undefined : spec.endpoint;
+    // memcached nodes stay behind the emulator's listener (see the top of this file); so does a node that could not
+    // let go of its endpoint when security groups are enforced.
+    const wanted = spec.engine === 'memcached' ? undefined : spec.endpoint;
+    const backstage = wanted && this.options.backstageOf?.(wanted.address);
+    const endpoint = backstage || !this.options.enforce ? wanted : undefined;
     const host = endpoint?.address ?? '127.0.0.1';
+    const inside = backstage ?? host;
     const port = endpoint?.port ?? (await freePort());
     const logFile = openSync(join(dir, 'node.log'), 'a');
+    const open = endpoint && !(spec.endpointClosed && backstage) ? [host, ...(spec.heldAddresses ?? [])] : [];
     // A process shares the emulator's file descriptor limit: ElastiCache's 65000 connections do not fit in it.
     const listen: Listen = {
       port,
-      bind: [host, ...(spec.endpoint ? (spec.heldAddresses ?? []) : [])].join(' '),
+      bind: [...new Set([...open, inside])].join(' '),
       maxConnections: 1000,
-      replicaAnnounceIp: host,
+      replicaAnnounceIp: inside,
     };
     if (spec.cluster) {
-      // The bus listens on the node's address too; other nodes meet it there.
+      // The bus listens on the node's address too; other nodes meet it there (its backstage, when it has one).
       listen.busPort = await freePort();
-      listen.announceIp = spec.cluster.announceHost;
-      if (!spec.endpoint && spec.cluster.announceHost !== host) listen.bind = `${host} ${spec.cluster.announceHost}`;
+      listen.announceIp = backstage ?? spec.cluster.announceHost;
+      if (!endpoint && spec.cluster.announceHost !== host) listen.bind = `${host} ${spec.cluster.announceHost}`;
     }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen, join(dir, CONFIG_FILE)), {
       cwd: dir,
@@ -215,12 +229,12 @@ export class ProcessRuntime implements NodeRuntime {
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`${binary} did not start`);
-    const recorded: NodeFile = { pid, host, port, binary, busPort: listen.busPort };
+    const recorded: NodeFile = { pid, host, port, binary, busPort: listen.busPort, backstage };
     writeFileSync(join(dir, NODE_FILE), JSON.stringify(recorded));
     const deadline = new AbortController();
     try {
       const outcome = await Promise.race([
-        waitUntilReady(spec.engine, host, port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(
+        waitUntilReady(spec.engine, inside, port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(
           () => 'ready' as const,
         ),
         exited,
@@ -236,12 +250,19 @@ export class ProcessRuntime implements NodeRuntime {
 
   private handleOf(spec: NodeSpec, node: NodeFile): NodeHandle {
     const host = node.host ?? '127.0.0.1';
+    const inside = node.backstage ?? host;
     const peer = spec.cluster
-      ? { host: spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
-      : { host, port: node.port };
+      ? { host: node.backstage ?? spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
+      : { host: inside, port: node.port };
     const servesEndpoint =
       spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;
-    return { runtimeId: `${node.pid}:${node.port}`, target: { host, port: node.port }, peer, servesEndpoint };
+    return {
+      runtimeId: `${node.pid}:${node.port}`,
+      target: { host: inside, port: node.port },
+      peer,
+      servesEndpoint,
+      closable: servesEndpoint && node.backstage !== undefined,
+    };
   }
 
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
@@ -272,7 +293,7 @@ export class ProcessRuntime implements NodeRuntime {
     const recorded = this.readNodeFile(this.nodeDir(spec));
     const node: NodeFile =
       recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
-    if (!(await probe(spec.engine, node.host ?? '127.0.0.1', node.port))) return undefined;
+    if (!(await probe(spec.engine, node.backstage ?? node.host ?? '127.0.0.1', node.port))) return undefined;
     return this.handleOf(spec, node);
   }
 

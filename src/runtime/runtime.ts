@@ -34,6 +34,11 @@ export interface NodeSpec extends NodeAddress {
    * endpoint while it is the primary. A runtime that serves endpoints has the node listen there too.
    */
   heldAddresses?: string[];
+  /**
+   * The cluster's security groups do not admit the host: a node that serves its endpoint starts listening on its
+   * backstage address alone, and the emulator's listener, which checks each connection, takes the endpoint.
+   */
+  endpointClosed?: boolean;
   /** The node's parameter values: the family's defaults with the parameter group's changes over them. */
   parameters: Record<string, string>;
   /** The AUTH token clients must give (redis/valkey with in-transit encryption). Never logged. */
@@ -77,6 +82,11 @@ export interface NodeHandle {
   peer?: Peer;
   /** The node itself listens on its endpoint (NodeSpec.endpoint): no listener of the emulator goes in front. */
   servesEndpoint?: boolean;
+  /**
+   * The node can let go of its endpoint and stay reachable: the emulator, its replicas and the cluster bus reach it
+   * on a backstage address of its own, which clients are never given.
+   */
+  closable?: boolean;
 }
 
 /** A node the runtime found running (or stopped) that belongs to this emulator. */

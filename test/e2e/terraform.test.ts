@@ -6,7 +6,8 @@
  * and subnets, the redis node type, maintenance window and snapshot retention, memcached 2 → 3 nodes), no drift
  * again, the changes reached the nodes; destroy, and nothing is left in the API or in the runtime. Two replication
  * groups ride along: a 1+1 group with failover and Multi-AZ that grows to 1+2, a cluster-mode group of two shards
- * resharded to three.
+ * resharded to three. A cluster in a VPC of its own answers the host while its security group admits the VPC's CIDR,
+ * and refuses it once the modifying apply replaces that rule with a narrower one.
  *
  * The provider sleeps 30 s before the first poll of its cluster waiters (create, modify, delete), so the file
  * takes about two and a half minutes however fast the emulator is; resources share applies to pay that once.
@@ -30,7 +31,7 @@ import { readRedisParameter } from '../../src/dataplane/node-admin.js';
 import { connectDocker } from '../../src/runtime/docker.js';
 import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
-import { answersPing, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
+import { acceptsToken, answersPing, eventually, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import {
   awsProviderBlock,
   tail,
@@ -110,6 +111,9 @@ variable "rg_clusters" {
 }
 variable "cm_shards" {
   type = number
+}
+variable "app_ingress_cidrs" {
+  type = list(string)
 }
 
 resource "aws_elasticache_replication_group" "rg" {
@@ -224,12 +228,16 @@ resource "aws_security_group" "app" {
   description = "redis from the host"
   vpc_id      = aws_vpc.app.id
 
-  ingress {
-    description = "redis"
-    from_port   = 6379
-    to_port     = 6379
-    protocol    = "tcp"
-    cidr_blocks = ["127.0.0.0/8"]
+  # The host counts as an instance at the VPC's 10th address (10.42.0.10): a rule for the VPC's CIDR admits it.
+  dynamic "ingress" {
+    for_each = var.app_ingress_cidrs
+    content {
+      description = "redis"
+      from_port   = 6379
+      to_port     = 6379
+      protocol    = "tcp"
+      cidr_blocks = [ingress.value]
+    }
   }
   egress {
     from_port   = 0
@@ -380,6 +388,7 @@ if (missing) {
         memcached_nodes: 2,
         rg_clusters: 2,
         cm_shards: 2,
+        app_ingress_cidrs: ['10.42.0.0/16'],
       };
       tf.writeVars(vars);
       const version = await tf.run(['version']);
@@ -408,7 +417,10 @@ if (missing) {
         [out.app_security_group_id],
         'the app cluster is in the aws_security_group',
       );
-      t.ok(await answersPing({ Address: out.app_address, Port: out.app_port }), 'the app cluster answers PING');
+      t.ok(
+        await answersPing({ Address: out.app_address, Port: out.app_port }),
+        'the app cluster answers PING: its group admits the VPC CIDR, where the host is',
+      );
       const redisEndpoint = { Address: out.redis_address, Port: out.redis_port };
       t.ok(await answersPing(redisEndpoint), `redis answers PING at ${out.redis_address}:${out.redis_port}`);
       const admin = adminTargetOf(emulator, 'tf-redis');
@@ -463,6 +475,8 @@ if (missing) {
         memcached_nodes: 3,
         rg_clusters: 3,
         cm_shards: 3,
+        // Only a narrower rule: with no ingress block at all the provider leaves the group's rules as they are.
+        app_ingress_cidrs: ['10.42.200.0/24'],
       });
       if (!succeeded(t, 'apply (modify)', await tf.run(['apply', '-auto-approve', '-input=false']))) return;
       // The provider does not mark cache_nodes as changing when num_cache_nodes does, so the outputs Terraform computed
@@ -507,6 +521,14 @@ if (missing) {
         subnetGroup.Subnets!.map((s) => s.SubnetIdentifier).sort(),
         subnetIds.slice(0, -1).sort(),
         'and its subnets',
+      );
+      t.ok(
+        await eventually(
+          async () => !(await acceptsToken({ Address: out.app_address, Port: out.app_port })) || undefined,
+          5000,
+          'the app cluster refusing the host',
+        ),
+        'the rule for the VPC CIDR replaced by one without the host: the app cluster refuses it',
       );
       t.equal(out.memcached_nodes.length, 3, 'three memcached nodes');
       for (const node of out.memcached_nodes) {

@@ -13,7 +13,9 @@ import type { SubnetDirectory, SubnetInfo } from '../../domain/elasticache/netwo
 import { accountHandlers } from './account.js';
 import { ec2Errors } from './errors.js';
 import { EC2_KIND } from './kinds.js';
-import { DEFAULT_GROUP_NAME, ensureDefaultNetwork, type StoredSecurityGroup } from './network.js';
+import { DEFAULT_GROUP_NAME, ensureDefaultNetwork, findVpc, type StoredSecurityGroup } from './network.js';
+import { listRules } from './rules.js';
+import type { IngressRule, SecurityGroupRules } from '../../domain/elasticache/admission.js';
 import { networkTableHandlers } from './network-tables.js';
 import { findGroup, securityGroupHandlers } from './security-groups.js';
 import { subnetHandlers, type NetworkDependents } from './subnets.js';
@@ -87,15 +89,32 @@ export function findSecurityGroup(
   return group && { groupId, vpcId: group.VpcId! };
 }
 
-/** ElastiCache's view of the VPC security groups: by id, and each VPC's `default` group. */
-export function ec2SecurityGroupDirectory(store: Store) {
+/**
+ * ElastiCache's view of the VPC security groups: by id, each VPC's `default` group, and the ingress rules its
+ * endpoints enforce.
+ */
+export function ec2SecurityGroupDirectory(store: Store): SecurityGroupRules {
+  const groupsOf = (scope: Scope, vpcId: string) =>
+    store.resources.list<StoredSecurityGroup>(scope, EC2_KIND.securityGroup).filter((g) => g.state.VpcId === vpcId);
   return {
     find: (scope: Scope, groupId: string) => findSecurityGroup(store, scope, groupId),
     defaultOf(scope: Scope, vpcId: string): string | undefined {
       ensureDefaultNetwork(store, scope);
-      return store.resources
-        .list<StoredSecurityGroup>(scope, EC2_KIND.securityGroup)
-        .find((g) => g.state.VpcId === vpcId && g.state.GroupName === DEFAULT_GROUP_NAME)?.state.GroupId;
+      return groupsOf(scope, vpcId).find((g) => g.state.GroupName === DEFAULT_GROUP_NAME)?.state.GroupId;
     },
+    ingress: (scope: Scope, groupId: string): IngressRule[] =>
+      listRules(store, scope, groupId)
+        .filter((rule) => !rule.IsEgress)
+        .map((rule) => ({
+          protocol: rule.IpProtocol ?? '-1',
+          fromPort: rule.FromPort ?? -1,
+          toPort: rule.ToPort ?? -1,
+          cidrIpv4: rule.CidrIpv4,
+          cidrIpv6: rule.CidrIpv6,
+          sourceGroupId: rule.ReferencedGroupInfo?.GroupId,
+        })),
+    vpcCidr: (scope: Scope, vpcId: string) => findVpc(store, scope, vpcId)?.state.CidrBlock,
+    resolve: (scope: Scope, vpcId: string, idOrName: string) =>
+      groupsOf(scope, vpcId).find((g) => g.state.GroupId === idOrName || g.state.GroupName === idOrName)?.state.GroupId,
   };
 }

@@ -1,0 +1,194 @@
+/**
+ * Keeps every endpoint's admission in step with the security groups: each cluster's and group's decision is made
+ * here, from the stored rules, twice a second (a rule change reaches new connections within a second), so the
+ * check an endpoint runs per connection is a map lookup. Refused connections are logged, and recorded as events on
+ * the cluster or group (at most one a minute each), so "why can't I connect" has an answer in DescribeEvents.
+ *
+ * Every client counts as the host for now (domain/elasticache/admission.ts says who the host is).
+ */
+import type { Logger } from '../common/logger.js';
+import { clusterOwner, groupOwner, type EndpointManager, type RefusedConnection } from '../dataplane/endpoints.js';
+import {
+  hostAdmission,
+  type Admission,
+  type HostIdentitySettings,
+  type SecurityGroupRules,
+} from '../domain/elasticache/admission.js';
+import { KIND } from '../domain/elasticache/kinds.js';
+import {
+  recordClusterEvent,
+  recordGroupEvent,
+  type CacheClusterInternal,
+  type ClusterState,
+  type GroupState,
+} from '../domain/elasticache/records.js';
+import type { Scope, Store } from '../store/store.js';
+
+export interface AdmissionSettings extends HostIdentitySettings {
+  enforce: boolean;
+}
+
+/**
+ * Endpoints that nodes serve themselves (process runtime), which no listener of the emulator checks: they close to
+ * clients the security groups refuse, and the emulator's checking listener stands there instead.
+ */
+export interface ServedEndpoints {
+  /** Whether the cluster's nodes have their endpoints closed now (or start so). */
+  isClosed(scope: Scope, clusterId: string): boolean;
+  /** Closes or opens them: isClosed answers the new state at once; the running nodes follow in the step returned. */
+  setClosed(scope: Scope, clusterId: string, closed: boolean): () => Promise<void>;
+  /** Has a group's primary endpoint served again after its members' endpoints closed or opened. */
+  reserveGroup(scope: Scope, groupId: string): Promise<void>;
+}
+
+const SWEEP_MS = 500;
+const ADMIT_ALL = { admits: () => true, why: () => '' };
+const EVENT_EVERY_MS = 60_000;
+
+/** Where a refusal is recorded. */
+interface Owner {
+  scope: Scope;
+  kind: 'cluster' | 'group';
+  id: string;
+}
+
+export function explain(admission: Admission): string {
+  const { client, groups, port } = admission;
+  const theirs = client.groups.length > 0 ? `in ${client.groups.join(', ')}` : 'in no security group';
+  return (
+    `${client.name} (${client.address}, ${theirs}) is not admitted on TCP port ${port} by ` +
+    `${groups.length > 0 ? groups.join(', ') : 'any security group'}`
+  );
+}
+
+export class AdmissionKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly owners = new Map<string, Owner>();
+  private readonly admitted = new Map<string, boolean>();
+  private readonly lastEvent = new Map<string, number>();
+  /** Node endpoint changes run one at a time, in the order they were decided. */
+  private moving: Promise<void> = Promise.resolve();
+  /**
+   * The first sweep puts every cluster's nodes in step, whatever an earlier run left; later ones move only what
+   * differs from how the nodes are (a node starting for a refused cluster starts closed: ClusterNodes.refusesHost).
+   */
+  private firstSweep = true;
+  /** Clusters moved in this sweep: their groups' primary endpoints are served again after them. */
+  private readonly movedNow = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly rules: SecurityGroupRules,
+    private readonly endpoints: EndpointManager,
+    private readonly settings: AdmissionSettings,
+    private readonly log: Logger,
+    private readonly served?: ServedEndpoints,
+  ) {}
+
+  start(): void {
+    if (!this.settings.enforce) return;
+    this.endpoints.onRefused = (refused) => this.refused(refused);
+    this.endpoints.onUndecided = () => this.sweep();
+    this.sweep();
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.moving;
+  }
+
+  /** Whether the cluster's security groups refuse the host now (its port as stored). */
+  refusesHost(scope: Scope, cluster: { state: ClusterState; internal: CacheClusterInternal }): boolean {
+    if (!this.settings.enforce) return false;
+    const admission = hostAdmission(this.store, this.rules, scope, cluster.state, cluster.internal.port, this.settings);
+    return admission !== undefined && !admission.admitted;
+  }
+
+  /** Decides every cluster's and group's admission from the rules as stored now. */
+  sweep(): void {
+    try {
+      this.movedNow.clear();
+      const before = new Set(this.owners.keys());
+      const clusters = this.store.resources.listEverywhere<ClusterState>(KIND.cacheCluster);
+      const byId = new Map(clusters.map((c) => [`${c.scope.account}/${c.scope.region}/${c.state.CacheClusterId}`, c]));
+      for (const { scope, state, internal } of clusters) {
+        const port = (internal as CacheClusterInternal).port;
+        const owner = clusterOwner({ ...scope, clusterId: state.CacheClusterId });
+        this.decide(owner, { scope, kind: 'cluster', id: state.CacheClusterId }, state, port);
+        before.delete(owner);
+      }
+      for (const { scope, state } of this.store.resources.listEverywhere<GroupState>(KIND.replicationGroup)) {
+        // A group's members share its security groups; any member's decide for the group's endpoints.
+        const member = byId.get(`${scope.account}/${scope.region}/${state.MemberClusters[0]}`);
+        if (!member) continue;
+        const owner = groupOwner({ ...scope, groupId: state.ReplicationGroupId });
+        const port = (member.internal as CacheClusterInternal).port;
+        const where: Owner = { scope, kind: 'group', id: state.ReplicationGroupId };
+        this.decide(owner, where, member.state, port);
+        const moved = state.MemberClusters.some((id) => this.movedNow.has(`${scope.account}/${scope.region}/${id}`));
+        if (moved) this.moveServedEndpoints(where, false);
+        before.delete(owner);
+      }
+      // What is gone: its endpoints are closed, its decision goes too.
+      for (const owner of before) {
+        this.owners.delete(owner);
+        this.admitted.delete(owner);
+        this.endpoints.setAdmission(owner, undefined);
+      }
+      this.firstSweep = false;
+    } catch (error) {
+      this.log.warn({ err: error }, 'deciding endpoint admission failed; the last decisions stand');
+    }
+  }
+
+  private decide(owner: string, where: Owner, cluster: ClusterState, port: number): void {
+    this.owners.set(owner, where);
+    const admission = hostAdmission(this.store, this.rules, where.scope, cluster, port, this.settings);
+    const admitted = admission?.admitted ?? true;
+    if (this.admitted.get(owner) !== admitted) {
+      this.admitted.set(owner, admitted);
+      if (admission)
+        this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : explain(admission));
+    }
+    const served = this.served;
+    if (
+      served &&
+      where.kind === 'cluster' &&
+      (this.firstSweep || served.isClosed(where.scope, where.id) === admitted)
+    ) {
+      this.movedNow.add(`${where.scope.account}/${where.scope.region}/${where.id}`);
+      this.moveServedEndpoints(where, !admitted);
+    }
+    if (admitted || !admission) {
+      this.endpoints.setAdmission(owner, ADMIT_ALL);
+      return;
+    }
+    const why = explain(admission);
+    this.endpoints.setAdmission(owner, { admits: () => false, why: () => why });
+  }
+
+  private moveServedEndpoints({ scope, kind, id }: Owner, closed: boolean): void {
+    const served = this.served;
+    if (!served) return;
+    const step = kind === 'cluster' ? served.setClosed(scope, id, closed) : () => served.reserveGroup(scope, id);
+    this.moving = this.moving
+      .then(step)
+      .catch((error) =>
+        this.log.warn({ err: error, [kind]: id, closed }, 'moving the endpoints nodes serve themselves failed'),
+      );
+  }
+
+  private refused(refused: RefusedConnection): void {
+    const { owner, address, port, remote, why } = refused;
+    this.log.warn({ endpoint: `${address}:${port}`, client: remote, why }, 'connection refused by security groups');
+    const where = this.owners.get(owner);
+    const now = Date.now();
+    if (!where || now - (this.lastEvent.get(owner) ?? 0) < EVENT_EVERY_MS) return;
+    this.lastEvent.set(owner, now);
+    const message = `Connection to ${address}:${port} refused: ${why}`;
+    if (where.kind === 'cluster') recordClusterEvent(this.store, where.scope, where.id, message);
+    else recordGroupEvent(this.store, where.scope, where.id, message);
+  }
+}
