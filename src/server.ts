@@ -306,7 +306,10 @@ export async function startEmulator(config: Config): Promise<Emulator> {
 
     const files = snapshotFiles(config, instanceId, credentialKey);
     const authority = certificateAuthority(config, instanceId);
-    app.log.info({ caCertificate: authority.path }, `TLS clients verify nodes with the CA certificate ${authority.path}`);
+    app.log.info(
+      { caCertificate: authority.path },
+      `TLS clients verify nodes with the CA certificate ${authority.path}`,
+    );
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
       const identity = { instanceId, credentialKey, authority };

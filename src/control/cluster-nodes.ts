@@ -352,7 +352,8 @@ export class ClusterNodes {
     endpoint: { address: string; port: number },
   ): Promise<void> {
     if (handle.servesEndpoint && !(spec.endpointClosed && handle.closable)) return;
-    const tls = spec.engine === 'memcached' && spec.tls ? this.identity.authority?.issue([endpoint.address]) : undefined;
+    const tls =
+      spec.engine === 'memcached' && spec.tls ? this.identity.authority?.issue([endpoint.address]) : undefined;
     await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port, tls);
   }
 

@@ -309,7 +309,7 @@ export class DockerRuntime implements NodeRuntime {
       return {
         runtimeId: handle.runtimeId,
         target: direct && (await this.reachesContainers(spec, published, direct)) ? direct : published,
-        peer: direct && { host: direct.host, port: direct.port },
+        peer: direct && { ...direct, ...(spec.tls ? { tls: true } : {}) },
       };
     } catch {
       return undefined;

@@ -82,6 +82,9 @@ export interface Peer {
   port: number;
   /** The cluster bus port, when it is not port + 10000. */
   busPort?: number;
+  /** port speaks TLS (in-transit encryption); plainPort, when present, takes plain connections (preferred mode). */
+  tls?: boolean;
+  plainPort?: number;
 }
 
 export interface NodeHandle {

@@ -7,6 +7,7 @@ import {
   CreateCacheClusterCommand,
   CreateReplicationGroupCommand,
   DescribeCacheClustersCommand,
+  ModifyReplicationGroupCommand,
   DescribeReplicationGroupsCommand,
   waitUntilCacheClusterAvailable,
   waitUntilReplicationGroupAvailable,
@@ -48,7 +49,9 @@ async function createCluster(client: ElastiCacheClient, input: Record<string, un
   const id = input.CacheClusterId as string;
   await client.send(new CreateCacheClusterCommand({ CacheNodeType: 'cache.t3.micro', ...input } as never));
   await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: id });
-  const described = await client.send(new DescribeCacheClustersCommand({ CacheClusterId: id, ShowCacheNodeInfo: true }));
+  const described = await client.send(
+    new DescribeCacheClustersCommand({ CacheClusterId: id, ShowCacheNodeInfo: true }),
+  );
   return described.CacheClusters![0];
 }
 
@@ -149,28 +152,35 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       t.equal(mc.TransitEncryptionEnabled, true);
     });
 
-    t.test('required: TLS clients verify the CA on the primary, reader and node endpoints; replicas replicate over TLS', async (t) => {
-      const shard = required.NodeGroups![0];
-      const primary = redisAt(shard.PrimaryEndpoint!, TOKEN, ca);
-      t.teardown(() => primary.disconnect());
-      await primary.connect();
-      t.equal(await primary.set('k', 'over-tls'), 'OK', 'ioredis with tls: { ca } writes on the primary endpoint');
-      const replica = shard.NodeGroupMembers!.find((m) => m.CurrentRole === 'replica')!.ReadEndpoint!;
-      t.equal(
-        await eventually(async () => (await redisCli(caPath, replica, ['GET', 'k'], TOKEN)) === 'over-tls', 20_000, 'replication'),
-        true,
-        'the replica has the write (replication over TLS), read with redis-cli --tls on its node endpoint',
-      );
-      t.equal(await redisCli(caPath, shard.ReaderEndpoint!, ['GET', 'k'], TOKEN), 'over-tls', 'the reader endpoint');
-      t.match(
-        await redisCli(caPath, shard.PrimaryEndpoint!, ['INFO', 'replication'], TOKEN),
-        /connected_slaves:1/,
-        'the primary has its replica',
-      );
-      t.equal(await plainAnswers(shard.PrimaryEndpoint!, TOKEN), false, 'a plain client is refused');
-      t.equal(await plainAnswers(replica, TOKEN), false, 'on a node endpoint too');
-      t.equal(await acceptsToken(shard.PrimaryEndpoint!, undefined, ca), false, 'the AUTH token is still required');
-    });
+    t.test(
+      'required: TLS clients verify the CA on the primary, reader and node endpoints; replicas replicate over TLS',
+      async (t) => {
+        const shard = required.NodeGroups![0];
+        const primary = redisAt(shard.PrimaryEndpoint!, TOKEN, ca);
+        t.teardown(() => primary.disconnect());
+        await primary.connect();
+        t.equal(await primary.set('k', 'over-tls'), 'OK', 'ioredis with tls: { ca } writes on the primary endpoint');
+        const replica = shard.NodeGroupMembers!.find((m) => m.CurrentRole === 'replica')!.ReadEndpoint!;
+        t.equal(
+          await eventually(
+            async () => (await redisCli(caPath, replica, ['GET', 'k'], TOKEN)) === 'over-tls',
+            20_000,
+            'replication',
+          ),
+          true,
+          'the replica has the write (replication over TLS), read with redis-cli --tls on its node endpoint',
+        );
+        t.equal(await redisCli(caPath, shard.ReaderEndpoint!, ['GET', 'k'], TOKEN), 'over-tls', 'the reader endpoint');
+        t.match(
+          await redisCli(caPath, shard.PrimaryEndpoint!, ['INFO', 'replication'], TOKEN),
+          /connected_slaves:1/,
+          'the primary has its replica',
+        );
+        t.equal(await plainAnswers(shard.PrimaryEndpoint!, TOKEN), false, 'a plain client is refused');
+        t.equal(await plainAnswers(replica, TOKEN), false, 'on a node endpoint too');
+        t.equal(await acceptsToken(shard.PrimaryEndpoint!, undefined, ca), false, 'the AUTH token is still required');
+      },
+    );
 
     t.test('preferred: TLS and plain clients are both served on one endpoint', async (t) => {
       const shard = preferred.NodeGroups![0];
@@ -215,6 +225,67 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       await t.rejects(memcached(cfg, 'version\r\n'), 'a plain client gets no answer');
     });
 
+    t.test('an existing group moves to TLS (preferred, then required) and back, keeping its data', async (t) => {
+      const group = await createGroup(client, {
+        ReplicationGroupId: 'mig',
+        NumCacheClusters: 2,
+        TransitEncryptionEnabled: false,
+      });
+      const shard = group.NodeGroups![0];
+      const primaryEndpoint = shard.PrimaryEndpoint!;
+      const replicaEndpoint = shard.NodeGroupMembers!.find((m) => m.CurrentRole === 'replica')!.ReadEndpoint!;
+      const plain = redisAt(primaryEndpoint);
+      await plain.connect();
+      await plain.set('kept', 'all along');
+      plain.disconnect();
+      const modify = async (input: Record<string, unknown>) => {
+        await client.send(
+          new ModifyReplicationGroupCommand({ ReplicationGroupId: 'mig', ApplyImmediately: true, ...input }),
+        );
+        await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'mig' });
+        return (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'mig' })))
+          .ReplicationGroups![0];
+      };
+      const read = async (endpoint: Endpoint, tls: boolean) => {
+        const redis = redisAt(endpoint, undefined, tls ? ca : undefined);
+        redis.on('error', () => {});
+        try {
+          await redis.connect();
+          return await redis.get('kept');
+        } catch {
+          return 'refused';
+        } finally {
+          redis.disconnect();
+        }
+      };
+
+      let now = await modify({ TransitEncryptionEnabled: true, TransitEncryptionMode: 'preferred' });
+      t.equal(now.TransitEncryptionEnabled, true);
+      t.equal(now.TransitEncryptionMode, 'preferred');
+      t.same(now.PendingModifiedValues?.TransitEncryptionMode, undefined, 'nothing pending once available');
+      t.equal(await read(primaryEndpoint, true), 'all along', 'preferred: the data over TLS');
+      t.equal(await read(primaryEndpoint, false), 'all along', 'preferred: and plain');
+      t.equal(await read(replicaEndpoint, true), 'all along', 'on the replica too');
+
+      now = await modify({ TransitEncryptionMode: 'required' });
+      t.equal(now.TransitEncryptionMode, 'required');
+      t.equal(await read(primaryEndpoint, true), 'all along', 'required: the data over TLS');
+      t.equal(await read(primaryEndpoint, false), 'refused', 'required: plain clients refused');
+      const tls = redisAt(primaryEndpoint, undefined, ca);
+      await tls.connect();
+      await tls.set('after', 'required');
+      tls.disconnect();
+      await eventually(async () => (await redisCli(caPath, replicaEndpoint, ['GET', 'after'])) === 'required');
+      t.pass('the replica replicates over TLS');
+
+      await modify({ TransitEncryptionMode: 'preferred' });
+      now = await modify({ TransitEncryptionEnabled: false });
+      t.equal(now.TransitEncryptionEnabled, false);
+      t.equal(now.TransitEncryptionMode, undefined);
+      t.equal(await read(primaryEndpoint, false), 'all along', 'back to plain, data kept');
+      t.equal(await read(primaryEndpoint, true), 'refused', 'no TLS any more');
+    });
+
     if (runtime !== 'process') return;
     t.test('the CA outlives the emulator: the next start keeps it, and running nodes still verify', async (t) => {
       await emulator.close();
@@ -228,3 +299,68 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
 
 suite(t, 'process');
 suite(t, 'docker');
+
+t.test('the API: in-transit encryption rules and the migration path, as AWS documents them', async (t) => {
+  const emulator = await start(t, { runtime: 'none', dataDir: tempDir(t), endpointBase: uniqueEndpointBase() });
+  const client = sdkClient(emulator);
+  const refused = async (what: string, send: () => Promise<unknown>, message: RegExp) => {
+    const error = (await send().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { Code?: string; name?: string; message?: string } | undefined;
+    t.equal(error?.Code ?? error?.name, 'InvalidParameterCombination', `${what}: InvalidParameterCombination`);
+    t.match(error?.message, message, what);
+  };
+  await refused(
+    'memcached before 1.6.12',
+    () =>
+      client.send(
+        new CreateCacheClusterCommand({
+          CacheClusterId: 'old-mc',
+          Engine: 'memcached',
+          EngineVersion: '1.6.6',
+          CacheNodeType: 'cache.t3.micro',
+          NumCacheNodes: 1,
+          TransitEncryptionEnabled: true,
+        }),
+      ),
+    /1\.6\.12/,
+  );
+  await client.send(
+    new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'plain',
+      ReplicationGroupDescription: 'no TLS yet',
+      CacheNodeType: 'cache.t3.micro',
+      NumCacheClusters: 2,
+    }),
+  );
+  await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'plain' });
+  const modify = (input: Record<string, unknown>) =>
+    client.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: 'plain', ApplyImmediately: true, ...input }));
+  await refused(
+    'enabling without TransitEncryptionMode preferred',
+    () => modify({ TransitEncryptionEnabled: true }),
+    /preferred/,
+  );
+  await refused(
+    'enabling straight to required',
+    () => modify({ TransitEncryptionEnabled: true, TransitEncryptionMode: 'required' }),
+    /preferred/,
+  );
+  const moving = (await modify({ TransitEncryptionEnabled: true, TransitEncryptionMode: 'preferred' }))
+    .ReplicationGroup!;
+  t.equal(moving.Status, 'modifying');
+  t.equal(moving.PendingModifiedValues?.TransitEncryptionEnabled, true, 'the change shows pending');
+  t.equal(moving.PendingModifiedValues?.TransitEncryptionMode, 'preferred');
+  await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'plain' });
+  const moved = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'plain' })))
+    .ReplicationGroups![0];
+  t.equal(moved.TransitEncryptionMode, 'preferred');
+  const member = (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: 'plain-001' })))
+    .CacheClusters![0];
+  t.equal(member.TransitEncryptionEnabled, true, 'the members report it');
+  t.equal(member.TransitEncryptionMode, 'preferred');
+  await modify({ TransitEncryptionMode: 'required' });
+  await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'plain' });
+  await refused('disabling from required', () => modify({ TransitEncryptionEnabled: false }), /preferred first/);
+});
