@@ -58,16 +58,21 @@ const CONFIG_FILE = `/${CONFIG_DIR}/node.conf`;
  * the offline images as root; 0600 and this owner let both read it and nothing else in the container.
  */
 const ENGINE_UID = 999;
+/** The official memcached image runs memcached as uid 11211 (the offline one as root). */
+const MEMCACHED_UID = 11211;
 
 /** A small tar, whole in memory, for putArchive: each entry owned by the engine's user. */
-function archiveOf(entries: { name: string; mode: number; directory?: boolean; content?: string | Buffer }[]) {
+function archiveOf(
+  entries: { name: string; mode: number; directory?: boolean; content?: string | Buffer }[],
+  uid = ENGINE_UID,
+) {
   const archive = pack();
   for (const { name, mode, directory, content } of entries) {
     const header = {
       name,
       mode,
-      uid: ENGINE_UID,
-      gid: ENGINE_UID,
+      uid,
+      gid: uid,
       ...(directory ? { type: 'directory' as const } : {}),
     };
     if (content === undefined) archive.entry(header);
@@ -100,7 +105,7 @@ function configArchive(spec: NodeSpec): Promise<Buffer> {
       { name: files.authority.slice(1), mode: 0o600, content: spec.tls.authority },
     );
   }
-  return archiveOf(entries);
+  return archiveOf(entries, spec.engine === 'memcached' ? MEMCACHED_UID : ENGINE_UID);
 }
 
 /** A TLS node in preferred mode takes plain connections on the port after its own (its TLS port). */
