@@ -202,7 +202,8 @@ export function nodeChanges(
     groupId: state.ReplicationGroupId,
     engine: targetEngine,
     engineVersion: pendingVersion ?? template.EngineVersion,
-    tls: state.TransitEncryptionEnabled === true,
+    // A TLS change is rolled through the nodes later; the rule is checked against where it leads.
+    tls: (internal.pendingTransitEncryption?.enabled ?? state.TransitEncryptionEnabled) === true,
   });
   if (userGroups) {
     state.PendingModifiedValues = { ...state.PendingModifiedValues, UserGroups: userGroups };
