@@ -3,6 +3,7 @@
  * reconciler and its supervisor, and the HTTP app. The CLI and the tests both start emulators through here.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { authorityDir, loadOrCreateAuthority, type CertificateAuthority } from './control/certificates.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
@@ -64,6 +65,8 @@ export interface Emulator {
   reset(): Promise<void>;
   /** Whether stopping removes the nodes (Config.ephemeral, or the `:memory:` data dir). */
   ephemeral: boolean;
+  /** The CA certificate TLS clients verify nodes with (`<data-dir>/tls/ca.pem`). */
+  caCertificatePath: string;
 }
 
 export const VERSION = '0.1.0';
@@ -140,6 +143,12 @@ async function chooseRuntime(
 function snapshotFiles(config: Config, instanceId: string, dataDirSecret: string): SnapshotFiles {
   const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
   return new SnapshotFiles(join(base, 'snapshots'), join(base, 'exports'), snapshotFileKey(dataDirSecret));
+}
+
+/** The local CA of in-transit encryption: `<data-dir>/tls` (README: "Encryption in transit"). */
+function certificateAuthority(config: Config, instanceId: string): CertificateAuthority {
+  const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
+  return loadOrCreateAuthority(authorityDir(base));
 }
 
 /** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
@@ -296,9 +305,15 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     await removeDeadInstances(app.log, instanceId);
 
     const files = snapshotFiles(config, instanceId, credentialKey);
+    const authority = certificateAuthority(config, instanceId);
+    app.log.info(
+      { caCertificate: authority.path },
+      `TLS clients verify nodes with the CA certificate ${authority.path}`,
+    );
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-      const nodes = new ClusterNodes(store, runtime, endpoints, { instanceId, credentialKey }, app.log, (scope, from) =>
+      const identity = { instanceId, credentialKey, authority };
+      const nodes = new ClusterNodes(store, runtime, endpoints, identity, app.log, (scope, from) =>
         files.seedFile(scope, from),
       );
       const groups = groupContext(store, nodes, endpoints, app.log);
@@ -379,6 +394,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       instanceId,
       url,
       ephemeral,
+      caCertificatePath: authority.path,
       reset: () => resetAll(),
       async close() {
         await resetting.catch(() => {});

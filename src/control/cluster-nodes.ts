@@ -19,12 +19,14 @@ import {
   type AdminTarget,
 } from '../dataplane/node-admin.js';
 import { nodeAccess } from './node-credentials.js';
-import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
+import type { CertificateAuthority, ServedCertificate } from './certificates.js';
+import type { NodeHandle, NodeRuntime, NodeSpec, NodeTls, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
 import {
   MEMBER_NODE,
   findCluster,
   findGroup,
+  isClusterMode,
   recordClusterEvent,
   updateCluster,
   type ClusterState,
@@ -52,6 +54,7 @@ function adminTarget(spec: NodeSpec, target: { host: string; port: number }): Ad
       (t, i, all) => t !== spec.authToken && all.indexOf(t) === i,
     ),
     access: spec.access,
+    ...(spec.tls ? { tls: { authority: spec.tls.authority } } : {}),
   };
 }
 
@@ -59,6 +62,8 @@ function adminTarget(spec: NodeSpec, target: { host: string; port: number }): Ad
 export interface EmulatorIdentity {
   instanceId: string;
   credentialKey: string;
+  /** Issues the certificates of nodes with in-transit encryption (none: such nodes cannot start). */
+  authority?: CertificateAuthority;
 }
 
 /** How the emulator and other nodes reach a running redis / valkey node. */
@@ -148,7 +153,37 @@ export class ClusterNodes {
         `${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`,
         `${id}-${nodeId}`,
       ],
+      tls: state.TransitEncryptionEnabled ? this.nodeTls(scope, state, endpoint) : undefined,
     };
+  }
+
+  /**
+   * A TLS node's certificate: valid for its own endpoint and, since group endpoints pass its TLS through, for its
+   * group's endpoints (allocated here when the group has none yet, as the group worker would a moment later).
+   */
+  private nodeTls(scope: Scope, state: ClusterState, endpoint: EndpointAllocation | undefined): NodeTls {
+    const authority = this.identity.authority;
+    if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
+    const names = endpoint ? [endpoint.address] : [];
+    const group = state.ReplicationGroupId ? findGroup(this.store, scope, state.ReplicationGroupId) : undefined;
+    if (group) {
+      const roles = isClusterMode(group.state) ? ['cfg'] : ['primary', 'reader'];
+      const id = group.state.ReplicationGroupId;
+      for (const role of roles) {
+        const allocated = this.store.transaction(() =>
+          this.store.endpoints.allocate(scope, KIND.replicationGroup, id, role, group.internal.port),
+        );
+        names.push(allocated.address);
+      }
+    }
+    const mode = state.TransitEncryptionMode === 'preferred' ? 'preferred' : 'required';
+    return { mode, ...authority.issue(names) };
+  }
+
+  /** The certificate a memcached endpoint of an encrypted cluster presents (it answers Auto Discovery itself). */
+  private endpointCertificate(state: ClusterState, address: string): ServedCertificate | undefined {
+    if (!state.TransitEncryptionEnabled || state.Engine !== 'memcached') return undefined;
+    return this.identity.authority?.issue([address]);
   }
 
   /**
@@ -316,8 +351,10 @@ export class ClusterNodes {
     handle: NodeHandle,
     endpoint: { address: string; port: number },
   ): Promise<void> {
-    if (!handle.servesEndpoint || (spec.endpointClosed && handle.closable))
-      await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port);
+    if (handle.servesEndpoint && !(spec.endpointClosed && handle.closable)) return;
+    const tls =
+      spec.engine === 'memcached' && spec.tls ? this.identity.authority?.issue([endpoint.address]) : undefined;
+    await this.endpoints.openNodeEndpoint(spec, endpoint.address, endpoint.port, tls);
   }
 
   /** Whether the cluster's nodes have their endpoints closed (or a node starting for it starts so). */
@@ -429,7 +466,8 @@ export class ClusterNodes {
     const cfg = this.store.transaction(() =>
       this.store.endpoints.allocate(scope, KIND.cacheCluster, id, CONFIGURATION_ROLE, cluster.internal.port),
     );
-    await this.endpoints.openConfigurationEndpoint({ ...scope, clusterId: id }, cfg.address, cfg.port);
+    const tls = this.endpointCertificate(cluster.state, cfg.address);
+    await this.endpoints.openConfigurationEndpoint({ ...scope, clusterId: id }, cfg.address, cfg.port, tls);
     this.publishDiscovery(scope, id);
     return cfg;
   }

@@ -7,13 +7,32 @@
  * Both sides of a forwarded connection are half-open capable: a client that sends, then shuts its sending side
  * (`printf ... | nc -q 1`), gets the node's answer, because its end is passed on to the node as an end and the
  * node's answer still flows back; each side closes once both of its directions are done.
+ *
+ * TLS passes through: the node presents its own certificate. A node that takes TLS and plain connections on one
+ * endpoint (TransitEncryptionMode preferred) listens on two ports; the listener reads a connection's first bytes
+ * and sends a TLS handshake to the TLS port, anything else to the plain one. A memcached endpoint, which answers
+ * Auto Discovery itself, ends its clients' TLS with a certificate of its own and speaks TLS to its node.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { TLSSocket, connect as connectTls, createSecureContext, type SecureContext } from 'node:tls';
 import { relayMemcached } from './memcached-endpoint.js';
 
 export interface Target {
   host: string;
+  /** A TLS node's TLS port. */
   port: number;
+  /** A TLS node that takes plain connections too (preferred mode): where it does. */
+  plainPort?: number;
+}
+
+/** The first byte of a TLS record carrying a handshake (a ClientHello, when a client speaks first). */
+const TLS_HANDSHAKE = 0x16;
+
+/** An endpoint that ends TLS itself: the certificate it presents and the CA its node's certificate is checked with. */
+export interface TlsTermination {
+  certificate: string;
+  key: string;
+  authority: string;
 }
 
 export interface EndpointBehaviour {
@@ -26,12 +45,16 @@ export interface EndpointBehaviour {
   autoDiscovery?(): string;
   /** Whether a client from this address may connect (security group rules); all may when absent. */
   allows?(remoteAddress: string): boolean;
+  /** Memcached endpoints of an encrypted cluster: TLS ends here (with autoDiscovery only). */
+  tls?: TlsTermination;
 }
 
 interface Listener {
   server: Server;
   behaviour: EndpointBehaviour;
   sockets: Set<Socket>;
+  /** Built from behaviour.tls once, not per connection. */
+  secureContext?: { from: TlsTermination; context: SecureContext };
 }
 
 const key = (address: string, port: number) => `${address}:${port}`;
@@ -105,10 +128,18 @@ export class EndpointProxy {
       return;
     }
     if (behaviour.autoDiscovery) {
-      relayMemcached(client, () => this.connectNode(entry, client), behaviour.autoDiscovery);
+      const discovery = behaviour.autoDiscovery;
+      const tls = behaviour.tls;
+      const served = tls ? this.endTls(entry, client, tls) : client;
+      relayMemcached(served, () => this.connectNode(entry, served, entry.behaviour.target(), tls), discovery);
       return;
     }
-    const node = this.connectNode(entry, client);
+    const target = behaviour.target();
+    if (target?.plainPort !== undefined) {
+      this.sortByFirstByte(entry, client, target);
+      return;
+    }
+    const node = this.connectNode(entry, client, target);
     if (!node) return;
     // The fast path: the streams piped as they are. A pipe ends its destination when its source ends, so a
     // half-close goes on in either direction. Writes to a node still connecting wait in its buffer.
@@ -116,17 +147,53 @@ export class EndpointProxy {
     node.pipe(client);
   }
 
+  /** Preferred mode: a TLS handshake goes to the node's TLS port, anything else to its plain port. */
+  private sortByFirstByte(entry: Listener, client: Socket, target: Target): void {
+    const ended = () => client.end();
+    client.once('end', ended);
+    client.once('data', (first: Buffer) => {
+      client.off('end', ended);
+      client.pause();
+      const port = first[0] === TLS_HANDSHAKE ? target.port : target.plainPort!;
+      const node = this.connectNode(entry, client, { host: target.host, port });
+      if (!node) return;
+      node.write(first);
+      client.pipe(node);
+      node.pipe(client);
+    });
+  }
+
+  /** Ends a client's TLS at the endpoint: the socket returned carries its plain bytes. */
+  private endTls(entry: Listener, client: Socket, tls: TlsTermination): Socket {
+    if (entry.secureContext?.from !== tls)
+      entry.secureContext = { from: tls, context: createSecureContext({ cert: tls.certificate, key: tls.key }) };
+    const secure = new TLSSocket(client, { isServer: true, secureContext: entry.secureContext.context });
+    entry.sockets.add(secure);
+    secure.on('close', () => entry.sockets.delete(secure));
+    secure.on('error', () => secure.destroy());
+    client.on('close', () => secure.destroy());
+    return secure;
+  }
+
   /**
    * Opens the connection to the endpoint's node for a client, or cuts the client off when none runs. A node that
    * hangs up ends the client's side once the answers it sent are out; one that fails cuts the client at once.
    */
-  private connectNode(entry: Listener, client: Socket): Socket | undefined {
-    const target = entry.behaviour.target();
+  private connectNode(
+    entry: Listener,
+    client: Socket,
+    target: Target | undefined,
+    tls?: TlsTermination,
+  ): Socket | undefined {
     if (!target) {
       client.destroy();
       return undefined;
     }
-    const node = connect({ ...target, allowHalfOpen: true });
+    const address = { host: target.host, port: target.port };
+    // The node's certificate is checked against the CA, not against its address (a container's is not in it).
+    const node = tls
+      ? connectTls({ ...address, ca: tls.authority, checkServerIdentity: () => undefined })
+      : connect({ ...address, allowHalfOpen: true });
     entry.sockets.add(node);
     node.on('close', (hadError) => {
       entry.sockets.delete(node);

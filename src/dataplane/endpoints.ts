@@ -7,7 +7,7 @@
 import type { Logger } from '../common/logger.js';
 import type { Engine } from '../common/engines.js';
 import { configGetClusterReply, type DiscoveredNode } from './auto-discovery.js';
-import { EndpointProxy, type Target } from './endpoint-proxy.js';
+import { EndpointProxy, type Target, type TlsTermination } from './endpoint-proxy.js';
 import type { NodeAddress } from '../runtime/runtime.js';
 
 export type { NodeAddress };
@@ -81,7 +81,12 @@ export class EndpointManager {
    * Opens a node's endpoint; connections go to the node's current target. A memcached node's endpoint answers
    * `config get cluster` too, as every node of a memcached cluster does on ElastiCache.
    */
-  async openNodeEndpoint(node: NodeAddress & { engine: Engine }, address: string, port: number): Promise<void> {
+  async openNodeEndpoint(
+    node: NodeAddress & { engine: Engine },
+    address: string,
+    port: number,
+    tls?: TlsTermination,
+  ): Promise<void> {
     if (!this.listening) return;
     const target = () => this.targets.get(nodeKey(node));
     const cluster = clusterKey(node);
@@ -90,7 +95,7 @@ export class EndpointManager {
       address,
       port,
       node.engine === 'memcached'
-        ? { target, allows, autoDiscovery: () => this.configuration(cluster) }
+        ? { target, allows, autoDiscovery: () => this.configuration(cluster), tls }
         : { target, allows },
     );
   }
@@ -117,13 +122,19 @@ export class EndpointManager {
   }
 
   /** Opens a memcached configuration endpoint: answers `config get cluster`, forwards the rest to a live node. */
-  async openConfigurationEndpoint(cluster: Omit<NodeAddress, 'nodeId'>, address: string, port: number): Promise<void> {
+  async openConfigurationEndpoint(
+    cluster: Omit<NodeAddress, 'nodeId'>,
+    address: string,
+    port: number,
+    tls?: TlsTermination,
+  ): Promise<void> {
     if (!this.listening) return;
     const key = clusterKey(cluster);
     await this.proxy.open(address, port, {
       allows: this.admitter(clusterOwner(cluster), address, port),
       target: () => [...this.targets.entries()].find(([k]) => k.startsWith(`${key}/`))?.[1],
       autoDiscovery: () => this.configuration(key),
+      tls,
     });
   }
 

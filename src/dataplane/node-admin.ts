@@ -45,6 +45,8 @@ export interface AdminTarget extends Target {
   /** Engines without ACL: tokens the node may still ask for while a token change reaches it (after authToken). */
   fallbackAuthTokens?: (string | undefined)[];
   access: NodeAccess;
+  /** A TLS node: the CA its certificate is checked against (its address may not be in it: a container's is not). */
+  tls?: { authority: string };
 }
 
 export interface AdminOptions {
@@ -104,6 +106,7 @@ async function connectWith(
     connectTimeout: options.connectTimeoutMs ?? 2000,
     commandTimeout: options.commandTimeoutMs ?? 15_000,
     retryStrategy: () => null,
+    ...(target.tls ? { tls: { ca: target.tls.authority, checkServerIdentity: () => undefined } } : {}),
   });
   // Failures reach the caller through connect() and each command; without a listener ioredis also prints them.
   // A refused password only shows here: the connection then just closes.

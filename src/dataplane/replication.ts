@@ -93,6 +93,15 @@ export async function replicationState(node: AdminTarget): Promise<ReplicationSt
  * address would force a full resync. The node's replication credentials are set first (setReplicationAuth).
  * Resolves true when it changed something.
  */
+/**
+ * How a replica reaches its primary: over TLS when both speak it, else on the primary's plain port. A group moving
+ * to or from in-transit encryption has nodes of both kinds for a while; the ones in preferred mode take both.
+ */
+function replicationLink(node: AdminTarget, primary: Peer): { port: number; tls: boolean } {
+  if (primary.tls && (node.tls || primary.plainPort === undefined)) return { port: primary.port, tls: true };
+  return { port: primary.tls ? primary.plainPort! : primary.port, tls: false };
+}
+
 export async function replicaOf(node: AdminTarget, primary: Peer | undefined): Promise<boolean> {
   return withAdmin(node, async (redis) => {
     const state = await readReplication(redis);
@@ -103,9 +112,10 @@ export async function replicaOf(node: AdminTarget, primary: Peer | undefined): P
       await redis.call(adminCommand(node, 'REPLICAOF'), 'NO', 'ONE');
       return true;
     }
-    if (state.role === 'replica' && state.masterHost === primary.host && state.masterPort === primary.port)
-      return false;
-    await redis.call(adminCommand(node, 'REPLICAOF'), primary.host, String(primary.port));
+    const link = replicationLink(node, primary);
+    if (state.role === 'replica' && state.masterHost === primary.host && state.masterPort === link.port) return false;
+    if (node.tls) await redis.call(adminCommand(node, 'CONFIG'), 'SET', 'tls-replication', link.tls ? 'yes' : 'no');
+    await redis.call(adminCommand(node, 'REPLICAOF'), primary.host, String(link.port));
     return true;
   }).catch((error: Error) => {
     throw new Error(

@@ -12,7 +12,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
-import { RDB_FILE, engineBinary, engineCommand, probe, waitUntilReady } from './engines.js';
+import { RDB_FILE, engineBinary, engineCommand, probe, tlsFiles, waitUntilReady } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import {
@@ -58,16 +58,21 @@ const CONFIG_FILE = `/${CONFIG_DIR}/node.conf`;
  * the offline images as root; 0600 and this owner let both read it and nothing else in the container.
  */
 const ENGINE_UID = 999;
+/** The official memcached image runs memcached as uid 11211 (the offline one as root). */
+const MEMCACHED_UID = 11211;
 
 /** A small tar, whole in memory, for putArchive: each entry owned by the engine's user. */
-function archiveOf(entries: { name: string; mode: number; directory?: boolean; content?: string | Buffer }[]) {
+function archiveOf(
+  entries: { name: string; mode: number; directory?: boolean; content?: string | Buffer }[],
+  uid = ENGINE_UID,
+) {
   const archive = pack();
   for (const { name, mode, directory, content } of entries) {
     const header = {
       name,
       mode,
-      uid: ENGINE_UID,
-      gid: ENGINE_UID,
+      uid,
+      gid: uid,
       ...(directory ? { type: 'directory' as const } : {}),
     };
     if (content === undefined) archive.entry(header);
@@ -82,13 +87,30 @@ function archiveOf(entries: { name: string; mode: number; directory?: boolean; c
   });
 }
 
-/** A tar holding the node's config file, for putArchive (the only way into a container not yet started). */
-function configArchive(text: string): Promise<Buffer> {
-  return archiveOf([
-    { name: CONFIG_DIR, mode: 0o700, directory: true },
-    { name: `${CONFIG_DIR}/node.conf`, mode: 0o600, content: text },
-  ]);
+/**
+ * A tar holding the node's private files, for putArchive (the only way into a container not yet started): its
+ * config file (redis / valkey) and its TLS certificate, key and CA (with in-transit encryption).
+ */
+function configArchive(spec: NodeSpec): Promise<Buffer> {
+  const entries: Parameters<typeof archiveOf>[0] = [{ name: CONFIG_DIR, mode: 0o700, directory: true }];
+  if (spec.engine !== 'memcached') {
+    const text = nodeConfigFile(spec.access, spec.engineVersion, spec.authToken);
+    entries.push({ name: `${CONFIG_DIR}/node.conf`, mode: 0o600, content: text });
+  }
+  if (spec.tls) {
+    const files = tlsFiles(CONFIG_FILE);
+    entries.push(
+      { name: files.certificate.slice(1), mode: 0o600, content: spec.tls.certificate },
+      { name: files.key.slice(1), mode: 0o600, content: spec.tls.key },
+      { name: files.authority.slice(1), mode: 0o600, content: spec.tls.authority },
+    );
+  }
+  return archiveOf(entries, spec.engine === 'memcached' ? MEMCACHED_UID : ENGINE_UID);
 }
+
+/** A TLS node in preferred mode takes plain connections on the port after its own (its TLS port). */
+const plainPortOf = (spec: NodeSpec): number | undefined =>
+  spec.tls?.mode === 'preferred' ? spec.port + 1 : undefined;
 
 /** The engine's data directory in a container (its --dir). */
 const DATA_DIR = 'data';
@@ -187,6 +209,8 @@ export class DockerRuntime implements NodeRuntime {
     const name = this.containerName(spec);
     await this.removeByName(name);
     const portKey = `${spec.port}/tcp`;
+    const plainPort = plainPortOf(spec);
+    const ports = [portKey, ...(plainPort ? [`${plainPort}/tcp`] : [])];
     const memory = Math.round(spec.maxMemoryBytes * 1.25) + 64 * 2 ** 20;
     const container = await this.docker.createContainer({
       name,
@@ -194,7 +218,11 @@ export class DockerRuntime implements NodeRuntime {
       // The binary by name: official images' entrypoints and the offline images both find it on PATH.
       Cmd: [
         engineBinary(spec.engine),
-        ...engineCommand(spec, { port: spec.port, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS }, CONFIG_FILE),
+        ...engineCommand(
+          spec,
+          { port: spec.port, plainPort, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS },
+          CONFIG_FILE,
+        ),
       ],
       Labels: {
         [LABEL.managed]: 'true',
@@ -205,21 +233,19 @@ export class DockerRuntime implements NodeRuntime {
         [LABEL.node]: spec.nodeId,
         [LABEL.engine]: spec.engine,
       },
-      ExposedPorts: { [portKey]: {} },
+      ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])),
       HostConfig: {
-        PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        PortBindings: Object.fromEntries(ports.map((p) => [p, [{ HostIp: '127.0.0.1', HostPort: '' }]])),
         Memory: memory,
         NetworkMode: this.network,
       },
       NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: spec.aliases } } },
     });
     try {
-      if (spec.engine !== 'memcached') {
-        const text = nodeConfigFile(spec.access, spec.engineVersion, spec.authToken);
-        await container.putArchive(await configArchive(text), { path: '/' });
-        // Where the engine loads its data at start: a node restored from a snapshot holds its data.
-        if (spec.seedRdb) await container.putArchive(rdbArchive(spec.seedRdb), { path: '/' });
-      }
+      if (spec.engine !== 'memcached' || spec.tls) await container.putArchive(await configArchive(spec), { path: '/' });
+      // Where the engine loads its data at start: a node restored from a snapshot holds its data.
+      if (spec.engine !== 'memcached' && spec.seedRdb)
+        await container.putArchive(rdbArchive(spec.seedRdb), { path: '/' });
       await container.start();
       return await this.ready(container.id, spec);
     } catch (error) {
@@ -277,12 +303,18 @@ export class DockerRuntime implements NodeRuntime {
       if (!binding) return undefined;
       // Other nodes reach it on the emulator's network, on the engine's own port.
       const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
-      const published = { host: '127.0.0.1', port: Number(binding.HostPort) };
-      const direct = ip ? { host: ip, port: spec.port } : undefined;
+      const plainPort = plainPortOf(spec);
+      const plainBinding = plainPort ? info.NetworkSettings.Ports[`${plainPort}/tcp`]?.[0] : undefined;
+      const published = {
+        host: '127.0.0.1',
+        port: Number(binding.HostPort),
+        ...(plainBinding ? { plainPort: Number(plainBinding.HostPort) } : {}),
+      };
+      const direct = ip ? { host: ip, port: spec.port, ...(plainPort ? { plainPort } : {}) } : undefined;
       return {
         runtimeId: handle.runtimeId,
         target: direct && (await this.reachesContainers(spec, published, direct)) ? direct : published,
-        peer: direct,
+        peer: direct && { ...direct, ...(spec.tls ? { tls: true } : {}) },
       };
     } catch {
       return undefined;
@@ -320,7 +352,8 @@ export class DockerRuntime implements NodeRuntime {
       if (!handle) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     if (!handle?.target) throw new Error(`container ${containerId.slice(0, 12)} did not start`);
-    await waitUntilReady(spec.engine, handle.target.host, handle.target.port, Math.max(deadline - Date.now(), 1000));
+    const { host, port } = handle.target;
+    await waitUntilReady(spec.engine, host, port, Math.max(deadline - Date.now(), 1000), undefined, spec.tls);
     // Now that it answers, whether the host reaches it directly can be told (the first time only).
     return this.containersReachable === undefined ? ((await this.inspectNode(spec, handle)) ?? handle) : handle;
   }
@@ -332,8 +365,8 @@ export class DockerRuntime implements NodeRuntime {
     direct: { host: string; port: number },
   ): Promise<boolean> {
     if (this.containersReachable !== undefined) return this.containersReachable;
-    if (!(await probe(spec.engine, published.host, published.port, 1000))) return false;
-    const reachable = await probe(spec.engine, direct.host, direct.port, 1000);
+    if (!(await probe(spec.engine, published.host, published.port, 1000, spec.tls))) return false;
+    const reachable = await probe(spec.engine, direct.host, direct.port, 1000, spec.tls);
     if (this.containersReachable === undefined) {
       this.containersReachable = reachable;
       this.options.log.info(

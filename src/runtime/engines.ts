@@ -3,7 +3,9 @@
  * probe (redis/valkey: PING, memcached: version). A redis / valkey node's credentials and restricted commands are
  * not on its command line: they are in its private config file (node-access.ts), whose path comes first.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { dirname, join } from 'node:path';
 import type { NodeSpec } from './runtime.js';
 
 /** The file a redis / valkey node saves its data to and loads it from at start (the engine's own default name). */
@@ -22,9 +24,18 @@ const MEMCACHED_FLAGS: Record<string, (value: string) => string[]> = {
   num_threads: (v) => ['-t', v],
 };
 
+/** A TLS node's certificate, key and CA files: beside its config file, as private as it. */
+export function tlsFiles(configFile: string): { certificate: string; key: string; authority: string } {
+  const dir = dirname(configFile);
+  return { certificate: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), authority: join(dir, 'ca.crt') };
+}
+
 /** Where the engine listens: the cluster's port on all interfaces in a container, a free loopback port as a process. */
 export interface Listen {
+  /** A TLS node's TLS port. */
   port: number;
+  /** A TLS node that also takes plain connections (preferred mode): where it does. */
+  plainPort?: number;
   /** One address, or several separated by spaces. */
   bind: string;
   /** Cluster nodes: the bus port, when it cannot be port + 10000. */
@@ -43,7 +54,7 @@ export interface Listen {
 const capped = (value: string, max: number | undefined) =>
   max !== undefined && Number(value) > max ? String(max) : value;
 
-export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
+export function memcachedCommand(spec: NodeSpec, listen: Listen, configFile: string): string[] {
   const memoryMb = spec.parameters.max_cache_memory ?? String(Math.max(16, Math.floor(spec.maxMemoryBytes / 2 ** 20)));
   const args = ['-p', String(listen.port), '-l', listen.bind, '-U', '0', '-m', memoryMb];
   // memcached refuses to run as root without a user to switch to.
@@ -53,6 +64,10 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen): string[] {
     if (flag)
       args.push(...flag(name === 'max_simultaneous_connections' ? capped(value, listen.maxConnections) : value));
   }
+  if (spec.tls) {
+    const files = tlsFiles(configFile);
+    args.push('-Z', '-o', `ssl_chain_cert=${files.certificate},ssl_key=${files.key}`);
+  }
   return args;
 }
 
@@ -61,7 +76,7 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
   // prettier-ignore
   const args = [
     configFile,
-    '--port', String(listen.port),
+    ...(spec.tls ? tlsArguments(spec, listen, configFile) : ['--port', String(listen.port)]),
     '--bind', ...listen.bind.split(' '),
     '--protected-mode', 'no',
     '--save', '',
@@ -89,16 +104,36 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
       '--cluster-preferred-endpoint-type', 'hostname',
     );
     if (listen.announceIp) {
-      args.push(
-        '--cluster-announce-ip',
-        listen.announceIp,
-        '--cluster-announce-port',
-        String(spec.cluster.announcePort),
-      );
+      args.push('--cluster-announce-ip', listen.announceIp);
+      if (!spec.tls) args.push('--cluster-announce-port', String(spec.cluster.announcePort));
     }
     const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? listen.port - 10000 : undefined);
     if (busPort !== undefined)
       args.push('--cluster-port', String(busPort), '--cluster-announce-bus-port', String(busPort));
+  }
+  return args;
+}
+
+/**
+ * A TLS node: TLS on the main port, plain connections on plainPort or none; replicas, MIGRATE and the cluster bus
+ * speak TLS too, verified against the emulator's CA. Clients present no certificate, as on ElastiCache.
+ */
+function tlsArguments(spec: NodeSpec, listen: Listen, configFile: string): string[] {
+  const files = tlsFiles(configFile);
+  // prettier-ignore
+  const args = [
+    '--port', String(listen.plainPort ?? 0),
+    '--tls-port', String(listen.port),
+    '--tls-cert-file', files.certificate,
+    '--tls-key-file', files.key,
+    '--tls-ca-cert-file', files.authority,
+    '--tls-auth-clients', 'no',
+    '--tls-replication', 'yes',
+  ];
+  if (spec.cluster) {
+    // Redirects name the endpoint whichever way a client came: it takes TLS and (preferred) plain on one port.
+    const port = String(spec.cluster.announcePort);
+    args.push('--tls-cluster', 'yes', '--cluster-announce-tls-port', port, '--cluster-announce-port', port);
   }
   return args;
 }
@@ -109,13 +144,29 @@ export function engineBinary(engine: NodeSpec['engine']): string {
 
 /** The engine's arguments; a redis / valkey node's begin with the path of its config file (nodeConfigFile). */
 export function engineCommand(spec: NodeSpec, listen: Listen, configFile: string): string[] {
-  return spec.engine === 'memcached' ? memcachedCommand(spec, listen) : redisCommand(spec, listen, configFile);
+  return spec.engine === 'memcached'
+    ? memcachedCommand(spec, listen, configFile)
+    : redisCommand(spec, listen, configFile);
+}
+
+/** What a TLS probe trusts: the emulator's CA (a node's address is not always in its certificate). */
+export interface ProbeTls {
+  authority: string;
 }
 
 /** One request/answer on a fresh connection: true when the engine answers like a live server. */
-export function probe(engine: NodeSpec['engine'], host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+export function probe(
+  engine: NodeSpec['engine'],
+  host: string,
+  port: number,
+  timeoutMs = 1000,
+  tls?: ProbeTls,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket: Socket = tls
+      ? connectTls({ host, port, ca: tls.authority, checkServerIdentity: () => undefined })
+      : connect({ host, port });
+    const connected = tls ? 'secureConnect' : 'connect';
     let answer = '';
     const done = (ok: boolean) => {
       socket.destroy();
@@ -125,7 +176,7 @@ export function probe(engine: NodeSpec['engine'], host: string, port: number, ti
     socket.on('error', () => done(false));
     // A proxy in front of a node that is not up yet accepts and then hangs up: no error, no answer.
     socket.on('close', () => done(false));
-    socket.on('connect', () => socket.write(engine === 'memcached' ? 'version\r\n' : 'PING\r\n'));
+    socket.on(connected, () => socket.write(engine === 'memcached' ? 'version\r\n' : 'PING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');
       if (!answer.includes('\r\n')) return;
@@ -146,12 +197,13 @@ export async function waitUntilReady(
   port: number,
   timeoutMs = 30_000,
   stop?: AbortSignal,
+  tls?: ProbeTls,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   while (Date.now() < deadline) {
     if (stop?.aborted) return;
-    if (await probe(engine, host, port, 500)) return;
+    if (await probe(engine, host, port, 500, tls)) return;
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 200);
   }

@@ -29,7 +29,7 @@ import {
 import { copyFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { RDB_FILE, engineBinary, engineCommand, probe, waitUntilReady, type Listen } from './engines.js';
+import { RDB_FILE, engineBinary, engineCommand, probe, tlsFiles, waitUntilReady, type Listen } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import {
   NodeUnavailable,
@@ -49,6 +49,8 @@ interface NodeFile {
   /** Where the node listens (127.0.0.1 for nodes started before nodes listened on their endpoints). */
   host?: string;
   port: number;
+  /** A TLS node in preferred mode: its plain port (port is its TLS port). */
+  plainPort?: number;
   binary: string;
   /** Cluster nodes: their bus port. */
   busPort?: number;
@@ -170,6 +172,12 @@ export class ProcessRuntime implements NodeRuntime {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(this.options.workDir, 0o700);
     chmodSync(dir, 0o700);
+    if (spec.tls) {
+      const files = tlsFiles(join(dir, CONFIG_FILE));
+      writeFileSync(files.certificate, spec.tls.certificate, { mode: 0o600 });
+      writeFileSync(files.key, spec.tls.key, { mode: 0o600 });
+      writeFileSync(files.authority, spec.tls.authority, { mode: 0o600 });
+    }
     if (spec.engine !== 'memcached') {
       writeFileSync(join(dir, CONFIG_FILE), nodeConfigFile(spec.access, spec.engineVersion, spec.authToken), {
         mode: 0o600,
@@ -197,8 +205,10 @@ export class ProcessRuntime implements NodeRuntime {
   /** One start: the handle once the node answers, or none when the process ended first. */
   private async spawnNode(spec: NodeSpec, binary: string, dir: string): Promise<{ handle?: NodeHandle }> {
     // memcached nodes stay behind the emulator's listener (see the top of this file); so does a node that could not
-    // let go of its endpoint when security groups are enforced.
-    const wanted = spec.engine === 'memcached' ? undefined : spec.endpoint;
+    // let go of its endpoint when security groups are enforced, and one that takes TLS and plain connections
+    // (preferred mode): one port cannot, so the listener sends each to the node's port for it.
+    const preferred = spec.tls?.mode === 'preferred';
+    const wanted = spec.engine === 'memcached' || preferred ? undefined : spec.endpoint;
     const backstage = wanted && this.options.backstageOf?.(wanted.address);
     const endpoint = backstage || !this.options.enforce ? wanted : undefined;
     const host = endpoint?.address ?? '127.0.0.1';
@@ -213,6 +223,7 @@ export class ProcessRuntime implements NodeRuntime {
       maxConnections: 1000,
       replicaAnnounceIp: inside,
     };
+    if (preferred) listen.plainPort = await freePort();
     if (spec.cluster) {
       // The bus listens on the node's address too; other nodes meet it there (its backstage, when it has one).
       listen.busPort = await freePort();
@@ -229,14 +240,27 @@ export class ProcessRuntime implements NodeRuntime {
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`${binary} did not start`);
-    const recorded: NodeFile = { pid, host, port, binary, busPort: listen.busPort, backstage };
+    const recorded: NodeFile = {
+      pid,
+      host,
+      port,
+      plainPort: listen.plainPort,
+      binary,
+      busPort: listen.busPort,
+      backstage,
+    };
     writeFileSync(join(dir, NODE_FILE), JSON.stringify(recorded));
     const deadline = new AbortController();
     try {
       const outcome = await Promise.race([
-        waitUntilReady(spec.engine, inside, port, this.options.readinessTimeoutMs ?? 15_000, deadline.signal).then(
-          () => 'ready' as const,
-        ),
+        waitUntilReady(
+          spec.engine,
+          inside,
+          port,
+          this.options.readinessTimeoutMs ?? 15_000,
+          deadline.signal,
+          spec.tls,
+        ).then(() => 'ready' as const),
         exited,
       ]);
       return outcome === 'ready' ? { handle: this.handleOf(spec, recorded) } : {};
@@ -251,14 +275,15 @@ export class ProcessRuntime implements NodeRuntime {
   private handleOf(spec: NodeSpec, node: NodeFile): NodeHandle {
     const host = node.host ?? '127.0.0.1';
     const inside = node.backstage ?? host;
+    const plain = node.plainPort ? { plainPort: node.plainPort } : {};
     const peer = spec.cluster
       ? { host: node.backstage ?? spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
-      : { host: inside, port: node.port };
+      : { host: inside, port: node.port, ...(spec.tls ? { tls: true } : {}), ...plain };
     const servesEndpoint =
       spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;
     return {
       runtimeId: `${node.pid}:${node.port}`,
-      target: { host: inside, port: node.port },
+      target: { host: inside, port: node.port, ...plain },
       peer,
       servesEndpoint,
       closable: servesEndpoint && node.backstage !== undefined,
@@ -293,7 +318,8 @@ export class ProcessRuntime implements NodeRuntime {
     const recorded = this.readNodeFile(this.nodeDir(spec));
     const node: NodeFile =
       recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
-    if (!(await probe(spec.engine, node.backstage ?? node.host ?? '127.0.0.1', node.port))) return undefined;
+    const host = node.backstage ?? node.host ?? '127.0.0.1';
+    if (!(await probe(spec.engine, host, node.port, 1000, spec.tls))) return undefined;
     return this.handleOf(spec, node);
   }
 

@@ -16,6 +16,15 @@ export interface NodeAddress {
   nodeId: string;
 }
 
+/** In-transit encryption: the node speaks TLS with this certificate (PEM); `preferred` takes plain connections too. */
+export interface NodeTls {
+  mode: 'preferred' | 'required';
+  certificate: string;
+  key: string;
+  /** The CA certificate: what the node verifies its peers with, and the emulator the node. */
+  authority: string;
+}
+
 export interface NodeSpec extends NodeAddress {
   engine: Engine;
   engineVersion: string;
@@ -49,6 +58,8 @@ export interface NodeSpec extends NodeAddress {
   retiredAuthTokens?: string[];
   /** The emulator's own credentials on this node (node-access.ts). Never logged. */
   access: NodeAccess;
+  /** Present when the cluster has in-transit encryption. Its key is never logged. */
+  tls?: NodeTls;
   /** Names the node answers to on the emulator's Docker network, shaped like AWS node names. */
   aliases: string[];
   /** Working directory of a process node (the docker runtime uses the container's /data). */
@@ -71,13 +82,19 @@ export interface Peer {
   port: number;
   /** The cluster bus port, when it is not port + 10000. */
   busPort?: number;
+  /** port speaks TLS (in-transit encryption); plainPort, when present, takes plain connections (preferred mode). */
+  tls?: boolean;
+  plainPort?: number;
 }
 
 export interface NodeHandle {
   /** The runtime's own id: a container id, a pid, ... */
   runtimeId: string;
-  /** Where the emulator's endpoint listener forwards to; absent when nothing really runs. */
-  target?: { host: string; port: number };
+  /**
+   * Where the emulator's endpoint listener forwards to; absent when nothing really runs. A TLS node's port is its
+   * TLS port; `plainPort` is where it also takes plain connections (TransitEncryptionMode preferred).
+   */
+  target?: { host: string; port: number; plainPort?: number };
   /** Where other nodes reach it; absent when nothing really runs. */
   peer?: Peer;
   /** The node itself listens on its endpoint (NodeSpec.endpoint): no listener of the emulator goes in front. */

@@ -66,12 +66,14 @@ function secretsOf(emulator: Emulator, admin: AdminTarget): string[] {
   ];
 }
 
+/** A client on a node; `ca` for a node with in-transit encryption (TLS only). */
 async function onNode<T>(
   endpoint: { Address?: string; Port?: number },
   token: string | undefined,
   work: (redis: ReturnType<typeof redisAt>) => Promise<T>,
+  ca?: string,
 ): Promise<T> {
-  const redis = redisAt(endpoint, token);
+  const redis = redisAt(endpoint, token, ca);
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -102,42 +104,48 @@ async function checkNode(
 ): Promise<void> {
   const admin = adminTargetOf(emulator, memberId);
   const endpoint = { Address: admin.host, Port: admin.port };
-  await onNode(endpoint, options.token, async (redis) => {
-    const view = await clientView(redis);
-    if (options.loud !== false)
-      t.ok(view.includes('slowlog-log-slower-than'), `${memberId}: SLOWLOG holds the emulator's CONFIG SET calls`);
-    for (const secret of secretsOf(emulator, admin))
-      t.notOk(view.includes(secret), `${memberId}: no credential of the emulator in what a client can read`);
-    if (options.token) t.notOk(view.includes(options.token), `${memberId}: nor the AUTH token`);
-    t.equal(await redis.call('ACL', 'WHOAMI'), 'default', `${memberId}: clients are the default user`);
-    if (options.clusterMode) {
-      // Cluster clients read the topology: the read-only CLUSTER subcommands stay open.
-      const slots = (await redis.call('CLUSTER', 'SLOTS')) as unknown[];
-      t.ok(slots.length > 0, `${memberId}: CLUSTER SLOTS answers`);
-      t.match(String(await redis.call('CLUSTER', 'NODES')), /myself/, `${memberId}: CLUSTER NODES answers`);
-      t.ok(((await redis.call('CLUSTER', 'SHARDS')) as unknown[]).length > 0, `${memberId}: CLUSTER SHARDS answers`);
-    }
-    for (const { call, answer } of await tryRestricted(redis))
-      t.match(answer, REFUSED, `${memberId}: ${call} is refused`);
-    t.equal(await redis.ping(), 'PONG', `${memberId}: still up after every restricted call`);
-    if (!options.writable) return;
-    // The ordinary commands, each kind of value, TTLs, a transaction, Lua.
-    t.equal(await redis.set('s', 'v', 'EX', 100), 'OK');
-    t.ok((await redis.ttl('s')) > 0, 'a TTL');
-    await redis.hset('h', 'f', '1');
-    t.same(await redis.hgetall('h'), { f: '1' });
-    await redis.zadd('z', 2, 'b', 1, 'a');
-    t.same(await redis.zrange('z', 0, -1), ['a', 'b']);
-    t.same(await redis.multi().incr('n').incr('n').exec(), [
-      [null, 1],
-      [null, 2],
-    ]);
-    t.equal(await redis.eval("return redis.call('GET', KEYS[1])", 1, 's'), 'v', 'Lua runs ordinary commands');
-    const fromLua = await redis
-      .eval("return redis.call('MIGRATE', '127.0.0.1', '1', 'k', '0', '10')", 0)
-      .catch((e: Error) => e.message);
-    t.match(String(fromLua), /NOPERM|can't run this command/, 'and not the restricted ones');
-  });
+  const ca = admin.tls?.authority;
+  await onNode(
+    endpoint,
+    options.token,
+    async (redis) => {
+      const view = await clientView(redis);
+      if (options.loud !== false)
+        t.ok(view.includes('slowlog-log-slower-than'), `${memberId}: SLOWLOG holds the emulator's CONFIG SET calls`);
+      for (const secret of secretsOf(emulator, admin))
+        t.notOk(view.includes(secret), `${memberId}: no credential of the emulator in what a client can read`);
+      if (options.token) t.notOk(view.includes(options.token), `${memberId}: nor the AUTH token`);
+      t.equal(await redis.call('ACL', 'WHOAMI'), 'default', `${memberId}: clients are the default user`);
+      if (options.clusterMode) {
+        // Cluster clients read the topology: the read-only CLUSTER subcommands stay open.
+        const slots = (await redis.call('CLUSTER', 'SLOTS')) as unknown[];
+        t.ok(slots.length > 0, `${memberId}: CLUSTER SLOTS answers`);
+        t.match(String(await redis.call('CLUSTER', 'NODES')), /myself/, `${memberId}: CLUSTER NODES answers`);
+        t.ok(((await redis.call('CLUSTER', 'SHARDS')) as unknown[]).length > 0, `${memberId}: CLUSTER SHARDS answers`);
+      }
+      for (const { call, answer } of await tryRestricted(redis))
+        t.match(answer, REFUSED, `${memberId}: ${call} is refused`);
+      t.equal(await redis.ping(), 'PONG', `${memberId}: still up after every restricted call`);
+      if (!options.writable) return;
+      // The ordinary commands, each kind of value, TTLs, a transaction, Lua.
+      t.equal(await redis.set('s', 'v', 'EX', 100), 'OK');
+      t.ok((await redis.ttl('s')) > 0, 'a TTL');
+      await redis.hset('h', 'f', '1');
+      t.same(await redis.hgetall('h'), { f: '1' });
+      await redis.zadd('z', 2, 'b', 1, 'a');
+      t.same(await redis.zrange('z', 0, -1), ['a', 'b']);
+      t.same(await redis.multi().incr('n').incr('n').exec(), [
+        [null, 1],
+        [null, 2],
+      ]);
+      t.equal(await redis.eval("return redis.call('GET', KEYS[1])", 1, 's'), 'v', 'Lua runs ordinary commands');
+      const fromLua = await redis
+        .eval("return redis.call('MIGRATE', '127.0.0.1', '1', 'k', '0', '10')", 0)
+        .catch((e: Error) => e.message);
+      t.match(String(fromLua), /NOPERM|can't run this command/, 'and not the restricted ones');
+    },
+    ca,
+  );
 }
 
 t.test('process: nothing a client can read or run gives it the emulator’s powers', async (t) => {
@@ -215,6 +223,7 @@ t.test('process: nothing a client can read or run gives it the emulator’s powe
   const before = await describe();
   const primaryEndpoint = before.NodeGroups![0].PrimaryEndpoint!;
   await withAdmin(adminTargetOf(emulator, 'tokened-001'), (redis) => redis.call('FAILOVER'));
+  const tlsOf = (id: string) => adminTargetOf(emulator, id).tls?.authority;
   const promoted = await eventually(
     async () => {
       const roles = (await describe()).NodeGroups![0].NodeGroupMembers!;
@@ -225,7 +234,10 @@ t.test('process: nothing a client can read or run gives it the emulator’s powe
   );
   t.ok(promoted, 'the API names the node that really is primary');
   const written = await eventually(
-    () => onNode(primaryEndpoint, TOKEN, (redis) => redis.set('after-failover', 'yes')).catch(() => undefined),
+    () =>
+      onNode(primaryEndpoint, TOKEN, (redis) => redis.set('after-failover', 'yes'), tlsOf('tokened-001')).catch(
+        () => undefined,
+      ),
     20_000,
     'a write through the primary endpoint',
   );
@@ -311,30 +323,36 @@ t.test('process: a Redis 5 group keeps its restricted commands renamed, with a s
   t.not(primary.access.adminPassword, replica.access.adminPassword, 'each node has its own secret');
   t.equal(await readRedisParameter(primary, 'maxmemory'), '536870912', 'the emulator administers it');
   const endpoint = (n: AdminTarget) => ({ Address: n.host, Port: n.port });
-  await onNode(endpoint(primary), TOKEN, (redis) => redis.set('legacy', 'replicated'));
+  const ca = primary.tls?.authority;
+  await onNode(endpoint(primary), TOKEN, (redis) => redis.set('legacy', 'replicated'), ca);
   const copied = await eventually(
-    () => onNode(endpoint(replica), TOKEN, (redis) => redis.get('legacy')).catch(() => undefined),
+    () => onNode(endpoint(replica), TOKEN, (redis) => redis.get('legacy'), ca).catch(() => undefined),
     20_000,
     'the replica to have the key',
   );
   t.equal(copied, 'replicated', 'replication authenticates with the AUTH token');
-  await onNode(endpoint(primary), TOKEN, async (redis) => {
-    for (const call of [['CONFIG', 'GET', 'dir'], ['SAVE'], ['DEBUG', 'SLEEP', '0'], ['SLAVEOF', 'NO', 'ONE']]) {
-      const answer = await redis.call(call[0], ...call.slice(1)).then(
-        () => 'ran',
-        (error: Error) => error.message,
-      );
-      t.match(answer, /unknown command|not allowed/, `${call[0]} is refused`);
-    }
-    // What renaming cannot hide, on a binary that has it (the offline images run one binary for every version).
-    const version = /redis_version:(\d+)/.exec(await redis.info('server'))![1];
-    if (Number(version) >= 7) {
-      for (const call of [['FAILOVER'], ['ACL', 'SETUSER', 'default', '>taken-over']]) {
-        const answer = await redis.call(call[0], ...call.slice(1)).catch((error: Error) => error.message);
-        t.match(answer, /NOPERM/, `${call.join(' ')} is refused`);
+  await onNode(
+    endpoint(primary),
+    TOKEN,
+    async (redis) => {
+      for (const call of [['CONFIG', 'GET', 'dir'], ['SAVE'], ['DEBUG', 'SLEEP', '0'], ['SLAVEOF', 'NO', 'ONE']]) {
+        const answer = await redis.call(call[0], ...call.slice(1)).then(
+          () => 'ran',
+          (error: Error) => error.message,
+        );
+        t.match(answer, /unknown command|not allowed/, `${call[0]} is refused`);
       }
-    }
-  });
+      // What renaming cannot hide, on a binary that has it (the offline images run one binary for every version).
+      const version = /redis_version:(\d+)/.exec(await redis.info('server'))![1];
+      if (Number(version) >= 7) {
+        for (const call of [['FAILOVER'], ['ACL', 'SETUSER', 'default', '>taken-over']]) {
+          const answer = await redis.call(call[0], ...call.slice(1)).catch((error: Error) => error.message);
+          t.match(answer, /NOPERM/, `${call.join(' ')} is refused`);
+        }
+      }
+    },
+    ca,
+  );
   const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
   t.notOk(processes.includes(primary.access.adminPassword), 'the secret is on no command line');
   t.notOk(processes.includes(TOKEN), 'nor the AUTH token');

@@ -1,6 +1,6 @@
 /**
- * Changes that reach every member's node: a new node type, engine or engine version, or parameter group, rolled
- * through the members so the group stays writable (with a stand-in node for a primary that has no replica), and
+ * Changes that reach every member's node: a new node type, engine or engine version, parameter group or in-transit
+ * encryption, rolled through the members so the group stays writable (with a stand-in node for a primary that has no replica), and
  * a new AUTH token, which running nodes take at once.
  */
 import { grantClientAccess } from '../../dataplane/node-admin.js';
@@ -26,7 +26,8 @@ export function hasPendingNodeChanges(internal: ReplicationGroupInternal): boole
     internal.pendingNodeType ||
     internal.pendingEngineVersion ||
     internal.pendingEngine ||
-    internal.pendingParameterGroup,
+    internal.pendingParameterGroup ||
+    internal.pendingTransitEncryption,
   );
 }
 
@@ -36,8 +37,9 @@ export function hasPendingNodeChanges(internal: ReplicationGroupInternal): boole
  */
 export async function rollNodeChanges(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const { state, internal } = ctx.load(scope, id);
-  // A new node type or engine needs new nodes; a parameter group alone reaches the running ones.
-  const replace = [internal.pendingNodeType, internal.pendingEngineVersion, internal.pendingEngine].some(
+  // A new node type, engine or in-transit encryption needs new nodes; a parameter group alone reaches the running ones.
+  const tls = internal.pendingTransitEncryption;
+  const replace = [internal.pendingNodeType, internal.pendingEngineVersion, internal.pendingEngine, tls].some(
     (v) => v !== undefined,
   );
   for (const memberId of state.MemberClusters) {
@@ -61,13 +63,37 @@ export async function rollNodeChanges(ctx: GroupContext, scope: Scope, id: strin
       else await reattachShardNodes(ctx, scope, nodeGroup);
     }
   }
+  // Members whose node was not replaced (none runs) take it all the same.
+  for (const memberId of state.MemberClusters) takeTransitEncryption(ctx, scope, id, memberId);
   ctx.update(scope, id, (g) => {
     if (g.internal.pendingNodeType) g.state.CacheNodeType = g.internal.pendingNodeType;
     if (g.internal.pendingEngine) g.state.Engine = g.internal.pendingEngine;
+    if (tls) {
+      g.state.TransitEncryptionEnabled = tls.enabled;
+      g.state.TransitEncryptionMode = tls.mode;
+      const pending = { ...g.state.PendingModifiedValues };
+      delete pending.TransitEncryptionEnabled;
+      delete pending.TransitEncryptionMode;
+      g.state.PendingModifiedValues = pending;
+    }
+    delete g.internal.pendingTransitEncryption;
     delete g.internal.pendingNodeType;
     delete g.internal.pendingEngineVersion;
     delete g.internal.pendingEngine;
     delete g.internal.pendingParameterGroup;
+  });
+}
+
+/**
+ * A member takes the group's new in-transit encryption just before its node is replaced, not before: until then its
+ * running node still speaks the old way, and is reached (probed, administered, replicated from) that way.
+ */
+function takeTransitEncryption(ctx: GroupContext, scope: Scope, id: string, memberId: string): void {
+  const tls = ctx.load(scope, id).internal.pendingTransitEncryption;
+  if (!tls) return;
+  ctx.updateMember(scope, memberId, ({ state: m }) => {
+    m.TransitEncryptionEnabled = tls.enabled;
+    m.TransitEncryptionMode = tls.mode;
   });
 }
 
@@ -87,7 +113,10 @@ async function replaceShardNodes(
   id: string,
   nodeGroup: StoredNodeGroup,
 ): Promise<void> {
-  for (const replica of replicasOf(nodeGroup)) await rejoin(ctx, scope, id, replica.CacheClusterId, 'replace');
+  for (const replica of replicasOf(nodeGroup)) {
+    takeTransitEncryption(ctx, scope, id, replica.CacheClusterId);
+    await rejoin(ctx, scope, id, replica.CacheClusterId, 'replace');
+  }
   const { state } = ctx.load(scope, id);
   const current = shardById(state, nodeGroup.NodeGroupId);
   const oldPrimaryId = primaryIdOf(current);
@@ -97,6 +126,7 @@ async function replaceShardNodes(
     return;
   }
   if (next) await handOver(ctx, scope, id, state, current, next);
+  takeTransitEncryption(ctx, scope, id, oldPrimaryId);
   await rejoin(ctx, scope, id, oldPrimaryId, 'replace');
 }
 
@@ -118,6 +148,7 @@ async function replaceLonePrimary(ctx: GroupContext, scope: Scope, id: string, m
       oldPrimary: old.admin,
       others: [],
     });
+    takeTransitEncryption(ctx, scope, id, memberId);
     await ctx.nodes.startNode(scope, memberId, MEMBER_NODE);
     const fresh = await live(ctx, scope, memberId);
     await replicaOf(fresh.admin, standIn.node.peer);

@@ -170,6 +170,8 @@ export interface ReplicationGroupInternal {
   pendingEngineVersion?: string;
   pendingEngine?: Engine;
   pendingParameterGroup?: string;
+  /** A move to or from in-transit encryption (or between its modes) the worker rolls through the members. */
+  pendingTransitEncryption?: { enabled: boolean; mode?: 'preferred' | 'required' };
   /** Cluster mode: the slots each shard is to own; the worker migrates slots until NodeGroups[].Slots match. */
   targetSlots?: Record<string, string>;
   /** Cluster mode: shards whose slots move away and whose nodes then go. */

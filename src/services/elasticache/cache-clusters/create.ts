@@ -1,6 +1,7 @@
 /** CreateCacheCluster: a standalone cluster (a member of a group is added through replication-groups/members.ts). */
 import type { CreateCacheClusterMessage } from '@aws-sdk/client-elasticache';
 import type { RequestContext } from '../../../api/query-api.js';
+import { checkMemcachedTls } from '../../../domain/elasticache/transit-encryption.js';
 import { checkAuthToken } from '../../../domain/elasticache/auth-tokens.js';
 import { DEFAULT_PORTS } from '../../../domain/elasticache/catalog.js';
 import {
@@ -113,6 +114,7 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
     );
     checkNodeQuota(store, ctx, numNodes);
     const tls = input.TransitEncryptionEnabled ?? false;
+    if (tls && memcached) checkMemcachedTls(version.fullVersion);
     const state = newClusterState(ctx, {
       id,
       engine,

@@ -6,6 +6,7 @@
 import type { CacheCluster, ModifyReplicationGroupMessage } from '@aws-sdk/client-elasticache';
 import type { Scope } from '../../../store/store.js';
 import { authTokenChange } from '../../../domain/elasticache/auth-tokens.js';
+import { transitEncryptionChange } from '../../../domain/elasticache/transit-encryption.js';
 import type { Engine } from '../../../common/engines.js';
 import { compareVersions, defaultVersion, versionInfoOf } from '../../../domain/elasticache/catalog.js';
 import {
@@ -28,14 +29,17 @@ import { userGroupChangeOf } from '../users/attach.js';
 /** A change every member cluster takes, applied once the whole request has been checked. */
 export type MemberChange = (member: CacheCluster) => void;
 
-/** Group settings that need no node work: snapshotting, windows, notifications, security groups, logs, TLS, cluster mode. */
+/**
+ * Group settings: snapshotting, windows, notifications, security groups, logs, cluster mode, which need no node
+ * work, and in-transit encryption, whose change the worker rolls through the nodes (returns whether there is one).
+ */
 export function settingChanges(
   { store, securityGroups }: GroupHandlerDeps,
   ctx: Scope,
   group: StoredGroup,
   input: ModifyReplicationGroupMessage,
   memberChanges: MemberChange[],
-): void {
+): boolean {
   const { state } = group;
   const clusterMode = isClusterMode(state);
   if (input.SnapshottingClusterId !== undefined) {
@@ -97,18 +101,14 @@ export function settingChanges(
     state.IpDiscovery = input.IpDiscovery;
     memberChanges.push((m) => (m.IpDiscovery = input.IpDiscovery));
   }
-  if (input.TransitEncryptionEnabled !== undefined || input.TransitEncryptionMode !== undefined) {
-    const tls = input.TransitEncryptionEnabled ?? state.TransitEncryptionEnabled;
-    if (input.TransitEncryptionMode !== undefined && !tls)
-      throw invalidCombination('TransitEncryptionMode requires TransitEncryptionEnabled.');
-    state.TransitEncryptionEnabled = tls;
-    state.TransitEncryptionMode = tls
-      ? (input.TransitEncryptionMode ?? state.TransitEncryptionMode ?? 'preferred')
-      : undefined;
-    memberChanges.push((m) => {
-      m.TransitEncryptionEnabled = state.TransitEncryptionEnabled;
-      m.TransitEncryptionMode = state.TransitEncryptionMode;
-    });
+  const template = templateMember(store, ctx, group).state;
+  const tls = transitEncryptionChange(input, state, { name: template.Engine!, version: template.EngineVersion! });
+  if (tls) {
+    // The members' nodes move one by one (node-changes.ts); the group and its members show it pending meanwhile.
+    group.internal.pendingTransitEncryption = { enabled: tls.enabled, mode: tls.mode };
+    const pending = { TransitEncryptionEnabled: tls.enabled, TransitEncryptionMode: tls.mode };
+    state.PendingModifiedValues = { ...state.PendingModifiedValues, ...pending };
+    memberChanges.push((m) => (m.PendingModifiedValues = { ...m.PendingModifiedValues, ...pending }));
   }
   if (input.ClusterMode !== undefined && input.ClusterMode !== state.ClusterMode) {
     const from = state.ClusterMode ?? 'disabled';
@@ -126,6 +126,7 @@ export function settingChanges(
     }
     state.ClusterMode = input.ClusterMode;
   }
+  return tls !== undefined;
 }
 
 /**
@@ -201,7 +202,8 @@ export function nodeChanges(
     groupId: state.ReplicationGroupId,
     engine: targetEngine,
     engineVersion: pendingVersion ?? template.EngineVersion,
-    tls: state.TransitEncryptionEnabled === true,
+    // A TLS change is rolled through the nodes later; the rule is checked against where it leads.
+    tls: (internal.pendingTransitEncryption?.enabled ?? state.TransitEncryptionEnabled) === true,
   });
   if (userGroups) {
     state.PendingModifiedValues = { ...state.PendingModifiedValues, UserGroups: userGroups };

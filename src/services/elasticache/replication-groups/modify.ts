@@ -73,7 +73,7 @@ export function modifyReplicationGroup(deps: GroupHandlerDeps) {
         needsWork = true;
       }
     }
-    settingChanges(deps, ctx, group, input, memberChanges);
+    needsWork ||= settingChanges(deps, ctx, group, input, memberChanges);
     const nodes = nodeChanges(deps, ctx, group, input, memberChanges);
     needsWork ||= nodes.needsWork;
 
@@ -88,6 +88,7 @@ export function modifyReplicationGroup(deps: GroupHandlerDeps) {
         nodes.pendingOnly &&
         !internal.failover &&
         !internal.pendingAuthToken &&
+        !internal.pendingTransitEncryption &&
         input.AutomaticFailoverEnabled === undefined;
       if (!onlyPending) {
         state.Status = 'modifying';
