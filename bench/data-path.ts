@@ -6,11 +6,16 @@
  *
  * The three paths reach the same node of a one-member replication group, in rounds, the order rotating every round;
  * the ratio is the median of each round's endpoint / direct ratio. The emulator's CPU time during each run shows
- * what the forwarding costs it. Rewrites section 3 of bench/RESULTS.md.
- * Run: `npm run build && npm run bench:data-path` (BENCH_ROUNDS=3).
+ * what the forwarding costs it. The emulator runs with security groups enforced (the default), as users run it.
+ *
+ * Then what enforcement costs a new connection (issue 13, bench/connection-setup.ts): p50 / p99 of connect → PING
+ * answered → close through an emulator endpoint, with `--security-groups enforce` and `off` side by side; target:
+ * the p99 differs by < 100 µs. Rewrites section 3 of bench/RESULTS.md.
+ * Run: `npm run build && npm run bench:data-path` (BENCH_ROUNDS=3, BENCH_CONNECTIONS=2000, BENCH_CONNECT_ROUNDS=6).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ENFORCEMENTS, measureConnectionSetup, quantile, type ConnectionSetupResult } from './connection-setup.js';
 import {
   EmulatorProcess,
   Report,
@@ -41,6 +46,10 @@ const MODES = [
   { name: '-P 16', pipeline: 16, requests: Number(process.env.BENCH_PIPELINED_REQUESTS ?? 1_000_000) },
 ];
 const TESTS = ['SET', 'GET'] as const;
+/** Sequential connections per round and emulator, and rounds, of the connection-setup measurement. */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 2000);
+const CONNECT_ROUNDS = Number(process.env.BENCH_CONNECT_ROUNDS ?? 6);
+const CONNECT_TARGET_US = 100;
 
 interface Target {
   path: string;
@@ -109,7 +118,12 @@ interface RuntimeResult {
 
 async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
   const dataDir = scratchDir(`data-path-${runtime}`);
-  const { emulator } = await EmulatorProcess.start({ runtime, dataDir, logLevel: 'warn' });
+  const { emulator } = await EmulatorProcess.start({
+    runtime,
+    dataDir,
+    logLevel: 'warn',
+    extraArgs: ['--security-groups', 'enforce'],
+  });
   cleanUpNodes({ dataDir, network: runtime === 'docker' ? emulator.options.network : undefined });
   const id = 'dp';
   await call(emulator.url, 'CreateReplicationGroup', {
@@ -219,6 +233,8 @@ async function main_(): Promise<void> {
   checkBuilt();
   const results: RuntimeResult[] = [];
   for (const runtime of RUNTIMES) results.push(await measure(runtime));
+  const setups: ConnectionSetupResult[] = [];
+  for (const runtime of RUNTIMES) setups.push(await measureConnectionSetup(runtime, CONNECTIONS, CONNECT_ROUNDS));
 
   const report = new Report();
   report.log('## 3. Endpoint data path: redis-benchmark through the endpoints vs straight to the node');
@@ -231,7 +247,9 @@ async function main_(): Promise<void> {
       `three ways, in ${ROUNDS} rounds whose order rotates. req/s and latency: median over the rounds; ratio: the median ` +
       "of each round's path / direct; added latency: median of each round's path − direct. CPU per request: the emulator's " +
       "and the node's CPU time during the run / the run's requests; machine CPU busy: all cores, during the run (other " +
-      "users' load included). Everything shares the machine's cores: redis-benchmark, redis-server, and for the endpoints the emulator.",
+      "users' load included). Everything shares the machine's cores: redis-benchmark, redis-server, and for the endpoints the emulator. " +
+      'The emulator runs with security groups enforced (`--security-groups enforce`, the default): every connection to ' +
+      "an endpoint it listens on is admitted by the host's membership of the default VPC's default group.",
   );
   const verdicts: string[] = [];
   for (const result of results) {
@@ -279,7 +297,54 @@ async function main_(): Promise<void> {
   report.log('Target ≥ 0.9 of direct throughput:');
   report.log();
   for (const verdict of verdicts) report.log(`- ${verdict}`);
+  reportConnectionSetup(report, setups);
   writeSection(3, report.lines);
+}
+
+/** The connection-setup table and its verdicts. */
+function reportConnectionSetup(report: Report, setups: ConnectionSetupResult[]): void {
+  if (setups.length === 0) return;
+  const { connections, rounds } = setups[0];
+  report.log();
+  report.log('**Connection setup: what security-group enforcement costs a new connection**');
+  report.log();
+  report.log(
+    `Two emulators on the same runtime, one started \`--security-groups enforce\`, one \`off\`, each with a one-member ` +
+      `replication group (cache.m5.large); ${connections} sequential connections per round through an endpoint the ` +
+      "emulator listens on (the group's reader endpoint on the process runtime, where the node endpoint is the node's " +
+      `own; the node endpoint on docker), ${rounds} rounds with the two emulators taking turns (the order alternates), ` +
+      'after 200 untimed connections each. One connection: connect, `PING`, `+PONG`, `end()`, closed; timed from ' +
+      'connect() to the answer and to the close. p50 / p99 over every connection of the rounds; p99 difference: ' +
+      "enforce − off, and the median of each round's difference.",
+  );
+  report.log();
+  report.log(
+    "| runtime | endpoint | security groups | connect → PONG p50 µs | p99 µs | connect → closed p50 µs | p99 µs | each round's p99 µs |",
+  );
+  report.log('|---|---|---|---|---|---|---|---|');
+  const verdicts: string[] = [];
+  for (const setup of setups) {
+    for (const enforcement of ENFORCEMENTS) {
+      const times = setup.times.get(enforcement)!;
+      const us = (value: number) => value.toFixed(0);
+      report.log(
+        `| ${setup.runtime} | ${setup.endpoint} | ${enforcement} | ${us(quantile(times.answered, 0.5))} | ` +
+          `${us(quantile(times.answered, 0.99))} | ${us(quantile(times.closed, 0.5))} | ${us(quantile(times.closed, 0.99))} | ` +
+          `${setup.roundP99.get(enforcement)!.map(us).join(', ')} |`,
+      );
+    }
+    const p99 = (e: (typeof ENFORCEMENTS)[number]) => quantile(setup.times.get(e)!.answered, 0.99);
+    const difference = p99('enforce') - p99('off');
+    const perRound = median(setup.roundP99.get('enforce')!.map((value, i) => value - setup.roundP99.get('off')![i]));
+    verdicts.push(
+      `${setup.runtime}, ${setup.endpoint}: p99 enforce − off ${difference.toFixed(0)} µs (median of the rounds' ` +
+        `differences ${perRound.toFixed(0)} µs) — ${difference < CONNECT_TARGET_US ? 'met' : '**missed**'}`,
+    );
+  }
+  report.log();
+  report.log(`Target: the connection-time check costs < ${CONNECT_TARGET_US} µs at p99:`);
+  report.log();
+  for (const verdict of verdicts) report.log(`- ${verdict}`);
 }
 
 main(main_);

@@ -120,6 +120,8 @@ export interface EmulatorOptions {
   logLevel?: string;
   /** Another build of the CLI than BENCH_CLI / dist (side-by-side comparisons of two builds). */
   cli?: string;
+  /** More CLI flags (e.g. `--security-groups off`), after the harness's own. */
+  extraArgs?: string[];
 }
 
 export interface LogLine {
@@ -174,6 +176,7 @@ export class EmulatorProcess {
       network: names.network,
       logLevel: 'info',
       cli: CLI,
+      extraArgs: [],
       ...options,
     };
     const port = await freePort();
@@ -195,6 +198,7 @@ export class EmulatorProcess {
       full.network,
       '--endpoint-mode',
       'loopback',
+      ...full.extraArgs,
     ];
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
