@@ -15,6 +15,7 @@ import { ClusterNodes } from './control/cluster-nodes.js';
 import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { servePrimaryEndpoint } from './control/replication-groups/group-endpoints.js';
+import { moveServedEndpoints } from './control/served-endpoints.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { AdmissionKeeper } from './control/admission-keeper.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
@@ -351,8 +352,13 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         runtime.servesEndpoints
           ? {
               isClosed: (scope, id) => nodes.isClosed(scope, id),
-              setClosed: (scope, id, closed) => nodes.setEndpointsClosed(scope, id, closed),
-              reserveGroup: async (scope, id) => void (await servePrimaryEndpoint(groups, scope, id)),
+              setClosed: (scope, id, closed) => {
+                nodes.markEndpointsClosed(scope, id, closed);
+                return () => moveServedEndpoints(nodes, endpoints, scope, id, closed);
+              },
+              // The roles stay: connections the emulator's listener carried to the primary are kept.
+              reserveGroup: async (scope, id) =>
+                void (await servePrimaryEndpoint(groups, scope, id, { keepConnections: true })),
             }
           : undefined,
       );

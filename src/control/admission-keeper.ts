@@ -35,8 +35,11 @@ export interface AdmissionSettings extends HostIdentitySettings {
 export interface ServedEndpoints {
   /** Whether the cluster's nodes have their endpoints closed now (or start so). */
   isClosed(scope: Scope, clusterId: string): boolean;
-  /** Closes or opens them: isClosed answers the new state at once; the running nodes follow in the step returned. */
-  setClosed(scope: Scope, clusterId: string, closed: boolean): () => Promise<void>;
+  /**
+   * Closes or opens them: isClosed answers the new state at once; the running nodes follow in the step returned,
+   * which says whether any of them changed.
+   */
+  setClosed(scope: Scope, clusterId: string, closed: boolean): () => Promise<boolean>;
   /** Has a group's primary endpoint served again after its members' endpoints closed or opened. */
   reserveGroup(scope: Scope, groupId: string): Promise<void>;
 }
@@ -75,6 +78,8 @@ export class AdmissionKeeper {
   private firstSweep = true;
   /** Clusters moved in this sweep: their groups' primary endpoints are served again after them. */
   private readonly movedNow = new Set<string>();
+  /** Clusters whose nodes' endpoints really changed, not yet followed by their group's primary endpoint. */
+  private readonly changed = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -128,7 +133,7 @@ export class AdmissionKeeper {
         const where: Owner = { scope, kind: 'group', id: state.ReplicationGroupId };
         this.decide(owner, where, member.state, port);
         const moved = state.MemberClusters.some((id) => this.movedNow.has(`${scope.account}/${scope.region}/${id}`));
-        if (moved) this.moveServedEndpoints(where, false);
+        if (moved) this.moveServedEndpoints(where, false, state.MemberClusters);
         before.delete(owner);
       }
       // What is gone: its endpoints are closed, its decision goes too.
@@ -169,10 +174,23 @@ export class AdmissionKeeper {
     this.endpoints.setAdmission(owner, { admits: () => false, why: () => why });
   }
 
-  private moveServedEndpoints({ scope, kind, id }: Owner, closed: boolean): void {
+  private moveServedEndpoints({ scope, kind, id }: Owner, closed: boolean, members: string[] = []): void {
     const served = this.served;
     if (!served) return;
-    const step = kind === 'cluster' ? served.setClosed(scope, id, closed) : () => served.reserveGroup(scope, id);
+    const key = (clusterId: string) => `${scope.account}/${scope.region}/${clusterId}`;
+    let step: () => Promise<void>;
+    if (kind === 'cluster') {
+      const move = served.setClosed(scope, id, closed);
+      step = async () => {
+        if (await move()) this.changed.add(key(id));
+      };
+    } else {
+      // Only a group whose members' endpoints really moved: serving it again races nothing else needlessly.
+      step = async () => {
+        const moved = members.filter((m) => this.changed.delete(key(m)));
+        if (moved.length > 0) await served.reserveGroup(scope, id);
+      };
+    }
     this.moving = this.moving
       .then(step)
       .catch((error) =>

@@ -14,7 +14,6 @@ import {
   grantUserAccess,
   isAccessRefused,
   NodeUnreachable,
-  setListenAddresses,
   withAdmin,
   type AdminTarget,
 } from '../dataplane/node-admin.js';
@@ -74,6 +73,13 @@ export interface LiveNode {
   servesEndpoint: boolean;
 }
 
+/** A running node that serves its endpoint and can let go of it: what moving its endpoint needs. */
+export interface ClosableNode {
+  spec: NodeSpec;
+  admin: AdminTarget;
+  endpoint: { address: string; port: number };
+}
+
 const clusterKey = (scope: Scope, id: string) => `${scope.account}/${scope.region}/${id}`;
 
 export class ClusterNodes {
@@ -119,8 +125,7 @@ export class ClusterNodes {
       : this.store.endpoints.find(scope, KIND.cacheCluster, id, nodeId);
     return {
       heldAddresses: endpoint && this.heldAddresses(scope, state, endpoint),
-      endpointClosed:
-        this.closedEndpoints.has(clusterKey(scope, id)) || this.refusesHost?.(scope, cluster) || undefined,
+      endpointClosed: this.endpointsClosed(scope, cluster) || undefined,
       account: scope.account,
       region: scope.region,
       clusterId: id,
@@ -370,21 +375,19 @@ export class ClusterNodes {
   }
 
   /**
-   * Closes a cluster's node endpoints to clients (its security groups refuse the host) or opens them again: at once
-   * for nodes starting from now on, and by the step returned for the nodes running, which the caller runs. A node
-   * that serves its endpoint lets go of it, keeping the connections it has, and the emulator's checking listener
-   * takes it; opening reverses that. Nodes behind the emulator's listener need nothing: it checks every connection.
-   * The caller has a group's primary endpoint served again afterwards (servePrimaryEndpoint), by the node or not.
+   * Closes a cluster's node endpoints to clients (its security groups refuse the host) or opens them again, for the
+   * nodes starting from now on; control/served-endpoints.ts moves the running ones.
    */
-  setEndpointsClosed(scope: Scope, id: string, closed: boolean): () => Promise<void> {
+  markEndpointsClosed(scope: Scope, id: string, closed: boolean): void {
     if (closed) this.closedEndpoints.add(clusterKey(scope, id));
     else this.closedEndpoints.delete(clusterKey(scope, id));
-    return () => this.moveEndpoints(scope, id, closed);
   }
 
-  private async moveEndpoints(scope: Scope, id: string, closed: boolean): Promise<void> {
+  /** A cluster's running redis / valkey nodes that serve their endpoint and can let go of it (NodeHandle.closable). */
+  async closableNodes(scope: Scope, id: string): Promise<ClosableNode[]> {
     const cluster = this.load(scope, id);
-    if (!cluster || cluster.state.Engine === 'memcached') return;
+    if (!cluster || cluster.state.Engine === 'memcached') return [];
+    const found: ClosableNode[] = [];
     for (const node of cluster.state.CacheNodes) {
       const endpoint = node.Endpoint;
       const recorded = this.handleOf(cluster, node.CacheNodeId!);
@@ -392,17 +395,13 @@ export class ClusterNodes {
       const spec = this.spec(scope, cluster, node.CacheNodeId!);
       const handle = await this.runtime.inspectNode(spec, recorded);
       if (!handle?.closable || !handle.target) continue;
-      const admin = adminTarget(spec, handle.target);
-      if (closed) {
-        await setListenAddresses(admin, [], endpoint.Port!, { keepConnections: true });
-        await this.endpoints.openNodeEndpoint(spec, endpoint.Address, endpoint.Port!);
-      } else {
-        await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!, { keepConnections: true });
-        // A group endpoint the node holds stays; one the emulator's listener holds now moves with servePrimaryEndpoint.
-        const held = (spec.heldAddresses ?? []).filter((address) => !this.endpoints.isOpen(address, endpoint.Port!));
-        await setListenAddresses(admin, [endpoint.Address, ...held], endpoint.Port!);
-      }
+      found.push({
+        spec,
+        admin: adminTarget(spec, handle.target),
+        endpoint: { address: endpoint.Address, port: endpoint.Port! },
+      });
     }
+    return found;
   }
 
   /**

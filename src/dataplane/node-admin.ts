@@ -318,16 +318,17 @@ export async function setListenAddresses(
   addresses: string[],
   port: number,
   { keepConnections = false } = {},
-): Promise<void> {
+): Promise<boolean> {
   const wanted = [...new Set([...addresses, target.host])];
-  await withAdmin(target, async (redis) => {
+  return withAdmin(target, async (redis) => {
     const config = adminCommand(target, 'CONFIG');
     const [, current] = (await redis.call(config, 'GET', 'bind')) as [string, string];
     const had = current.split(' ').filter((a) => a !== '');
-    if (had.length === wanted.length && had.every((a) => wanted.includes(a))) return;
+    if (had.length === wanted.length && had.every((a) => wanted.includes(a))) return false;
     await redis.call(config, 'SET', 'bind', wanted.join(' '));
-    if (keepConnections) return;
-    for (const left of had.filter((a) => !wanted.includes(a)))
-      await redis.call('CLIENT', 'KILL', 'LADDR', `${left}:${port}`);
+    if (!keepConnections)
+      for (const left of had.filter((a) => !wanted.includes(a)))
+        await redis.call('CLIENT', 'KILL', 'LADDR', `${left}:${port}`);
+    return true;
   });
 }

@@ -12,7 +12,15 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
-import { RDB_FILE, engineBinary, engineCommand, probe, tlsFiles, waitUntilReady } from './engines.js';
+import {
+  RDB_FILE,
+  engineBinary,
+  engineCommand,
+  probe,
+  readinessBudgetMs,
+  tlsFiles,
+  waitUntilReady,
+} from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import {
@@ -345,7 +353,7 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   private async ready(containerId: string, spec: NodeSpec): Promise<NodeHandle> {
-    const deadline = Date.now() + (this.options.readinessTimeoutMs ?? 30_000);
+    const deadline = Date.now() + readinessBudgetMs(this.options.readinessTimeoutMs ?? 30_000, spec.seedRdb);
     let handle: NodeHandle | undefined;
     while (!handle && Date.now() < deadline) {
       handle = await this.inspectNode(spec, { runtimeId: containerId });

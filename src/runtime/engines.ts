@@ -3,6 +3,7 @@
  * probe (redis/valkey: PING, memcached: version). A redis / valkey node's credentials and restricted commands are
  * not on its command line: they are in its private config file (node-access.ts), whose path comes first.
  */
+import { statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { dirname, join } from 'node:path';
@@ -191,6 +192,19 @@ export function probe(
 }
 
 /** Polls the probe until the node answers or the deadline passes. */
+/**
+ * How long a node may take to answer: the runtime's base, plus loading time for a node that starts from a snapshot's
+ * RDB (redis loads some tens of MB a second on a slow machine, and answers PING with LOADING until it is done).
+ */
+export function readinessBudgetMs(baseMs: number, seedRdb: string | undefined): number {
+  if (!seedRdb) return baseMs;
+  try {
+    return baseMs + Math.ceil(statSync(seedRdb).size / 20_000); // 20 MB/s: a 1 GiB RDB gets 54 s more
+  } catch {
+    return baseMs;
+  }
+}
+
 export async function waitUntilReady(
   engine: NodeSpec['engine'],
   host: string,
@@ -205,7 +219,8 @@ export async function waitUntilReady(
     if (stop?.aborted) return;
     if (await probe(engine, host, port, 500, tls)) return;
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 200);
+    // A probe costs a connection and a PING: polling often keeps a restored node's wait close to its load time.
+    delay = Math.min(delay * 2, 40);
   }
   throw new Error(`the ${engine} node on ${host}:${port} did not answer within ${timeoutMs} ms`);
 }

@@ -17,7 +17,6 @@ import { spawn, execFileSync } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -26,10 +25,20 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import { copyFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { RDB_FILE, engineBinary, engineCommand, probe, tlsFiles, waitUntilReady, type Listen } from './engines.js';
+import {
+  RDB_FILE,
+  engineBinary,
+  engineCommand,
+  probe,
+  readinessBudgetMs,
+  tlsFiles,
+  waitUntilReady,
+  type Listen,
+} from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import {
   NodeUnavailable,
@@ -184,7 +193,8 @@ export class ProcessRuntime implements NodeRuntime {
       });
       // The engine loads the RDB in its working directory at start: a node restored from a snapshot holds its data.
       if (spec.seedRdb) {
-        copyFileSync(spec.seedRdb, join(dir, RDB_FILE));
+        // Not the sync copy: a snapshot of a GiB would hold every API call for as long as it takes.
+        await copyFile(spec.seedRdb, join(dir, RDB_FILE), fsConstants.COPYFILE_FICLONE);
         chmodSync(join(dir, RDB_FILE), 0o600);
       }
     }
@@ -257,7 +267,7 @@ export class ProcessRuntime implements NodeRuntime {
           spec.engine,
           inside,
           port,
-          this.options.readinessTimeoutMs ?? 15_000,
+          readinessBudgetMs(this.options.readinessTimeoutMs ?? 15_000, spec.seedRdb),
           deadline.signal,
           spec.tls,
         ).then(() => 'ready' as const),

@@ -61,9 +61,15 @@ export async function openEndpoints(ctx: GroupContext, scope: Scope, id: string)
  * member then listens on its own endpoint only, so an old primary lets go of it, cutting the connections it had
  * there, before the new one takes it. Otherwise (containers, the ports endpoint mode, a primary started by an
  * older build behind the emulator's listener) the emulator's listener forwards to the primary.
- * Returns whether a node holds it.
+ * Returns whether a node holds it. `keepConnections`: the roles did not change (security groups moved the endpoints),
+ * so connections the emulator's listener carried to the primary stay.
  */
-export async function servePrimaryEndpoint(ctx: GroupContext, scope: Scope, id: string): Promise<boolean> {
+export async function servePrimaryEndpoint(
+  ctx: GroupContext,
+  scope: Scope,
+  id: string,
+  { keepConnections = false } = {},
+): Promise<boolean> {
   const { store, nodes } = ctx;
   const group = ctx.find(scope, id);
   if (!group || isClusterMode(group.state)) return false;
@@ -85,7 +91,7 @@ export async function servePrimaryEndpoint(ctx: GroupContext, scope: Scope, id: 
     if (node?.servesEndpoint) members.push({ memberId, own, admin: node.admin });
   }
   members.sort((a, b) => Number(a.memberId === primaryId) - Number(b.memberId === primaryId));
-  if (held) await ctx.endpoints.closeEndpoint(primary.address, primary.port);
+  if (held) await ctx.endpoints.closeEndpoint(primary.address, primary.port, { keepConnections });
   for (const { memberId, own, admin } of members) {
     const addresses = held && memberId === primaryId ? [own.address, primary.address] : [own.address];
     await setListenAddresses(admin, addresses, own.port);
