@@ -373,6 +373,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     );
     startControl(control);
 
+    let closing: Promise<void> | undefined;
     // One reset at a time; calls arriving meanwhile are stored and run by the new control plane.
     let resetting: Promise<void> = Promise.resolve();
     resetAll = () => {
@@ -402,18 +403,22 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       ephemeral,
       caCertificatePath: authority.path,
       reset: () => resetAll(),
-      async close() {
-        await resetting.catch(() => {});
-        await app.close();
-        await stopControl(control!);
-        if (ephemeral) {
-          await removeInstanceNodes(runtime, nodeFiles).catch((error) =>
-            app.log.error({ err: error }, "removing the ephemeral instance's nodes failed"),
-          );
-          removeRecord(instanceId);
-        }
-        await runtime.close();
-        store.close();
+      // Closing twice (a test's teardown after its own close) waits for the first close.
+      close() {
+        closing ??= (async () => {
+          await resetting.catch(() => {});
+          await app.close();
+          await stopControl(control!);
+          if (ephemeral) {
+            await removeInstanceNodes(runtime, nodeFiles).catch((error) =>
+              app.log.error({ err: error }, "removing the ephemeral instance's nodes failed"),
+            );
+            removeRecord(instanceId);
+          }
+          await runtime.close();
+          store.close();
+        })();
+        return closing;
       },
     };
   } catch (error) {
