@@ -381,9 +381,10 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         await stopControl(control!);
         store.clearAll();
         await removeInstanceNodes(runtime, {});
+        await files.removeAll();
         control = buildControl();
         startControl(control);
-        app.log.info('reset: every resource and node removed');
+        app.log.info('reset: every resource, node and snapshot file removed');
       });
       return resetting;
     };

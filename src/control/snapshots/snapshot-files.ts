@@ -77,6 +77,11 @@ export class SnapshotFiles {
     await rm(this.dir(scope, name), { recursive: true, force: true });
   }
 
+  /** Every snapshot's files (a reset); exports stay, as objects written to S3 would. */
+  async removeAll(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+
   /** Copies every shard file of one snapshot to another (CopySnapshot), sealed ones as they are; returns each one's data size. */
   async copy(scope: Scope, from: string, to: string, nodeGroupIds: string[]): Promise<number[]> {
     await this.prepare(scope, to);
