@@ -6,7 +6,16 @@
  * PING answered → close, the two emulators taking turns round by round.
  */
 import { connect } from 'node:net';
-import { EmulatorProcess, call, cleanUpNodes, elements, scratchDir, sleep, tag, waitUntilPings } from './harness.js';
+import {
+  EmulatorProcess,
+  call,
+  cleanUpNodes,
+  elements,
+  oneMemberGroup,
+  scratchDir,
+  tag,
+  waitUntilPings,
+} from './harness.js';
 
 export type Enforcement = 'enforce' | 'off';
 export const ENFORCEMENTS: Enforcement[] = ['enforce', 'off'];
@@ -75,19 +84,7 @@ async function prepare(
   });
   cleanUpNodes({ dataDir, network: runtime === 'docker' ? emulator.options.network : undefined });
   const id = 'cs';
-  await call(emulator.url, 'CreateReplicationGroup', {
-    ReplicationGroupId: id,
-    ReplicationGroupDescription: 'connection setup',
-    Engine: 'redis',
-    CacheNodeType: 'cache.m5.large',
-    NumCacheClusters: 1,
-  });
-  let group = '';
-  for (;;) {
-    group = await call(emulator.url, 'DescribeReplicationGroups', { ReplicationGroupId: id });
-    if (tag(group, 'Status') === 'available') break;
-    await sleep(50);
-  }
+  const group = await oneMemberGroup(emulator.url, id, 'connection setup');
   let endpoint: string;
   if (runtime === 'process') {
     endpoint = elements(group, 'ReaderEndpoint')[0];

@@ -31,10 +31,10 @@ import {
   processNodes,
   provenance,
   scratchDir,
-  sleep,
   tag,
   waitUntilPings,
   writeSection,
+  oneMemberGroup,
 } from './harness.js';
 
 const run = promisify(execFile);
@@ -126,19 +126,7 @@ async function measure(runtime: 'docker' | 'process'): Promise<RuntimeResult> {
   });
   cleanUpNodes({ dataDir, network: runtime === 'docker' ? emulator.options.network : undefined });
   const id = 'dp';
-  await call(emulator.url, 'CreateReplicationGroup', {
-    ReplicationGroupId: id,
-    ReplicationGroupDescription: 'data path',
-    Engine: 'redis',
-    CacheNodeType: 'cache.m5.large',
-    NumCacheClusters: 1,
-  });
-  let group = '';
-  for (;;) {
-    group = await call(emulator.url, 'DescribeReplicationGroups', { ReplicationGroupId: id });
-    if (tag(group, 'Status') === 'available') break;
-    await sleep(50);
-  }
+  const group = await oneMemberGroup(emulator.url, id, 'data path');
   const primaryEndpoint = elements(group, 'PrimaryEndpoint')[0];
   const member = tag(group, 'ClusterId') ?? `${id}-001`;
   const cluster = await call(emulator.url, 'DescribeCacheClusters', {

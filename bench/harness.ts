@@ -502,6 +502,22 @@ export function elements(xml: string, name: string): string[] {
   return found;
 }
 
+/** Creates a one-member redis replication group and answers its description once it is `available`. */
+export async function oneMemberGroup(url: string, id: string, description: string): Promise<string> {
+  await call(url, 'CreateReplicationGroup', {
+    ReplicationGroupId: id,
+    ReplicationGroupDescription: description,
+    Engine: 'redis',
+    CacheNodeType: 'cache.m5.large',
+    NumCacheClusters: 1,
+  });
+  for (;;) {
+    const group = await call(url, 'DescribeReplicationGroups', { ReplicationGroupId: id });
+    if (tag(group, 'Status') === 'available') return group;
+    await sleep(50);
+  }
+}
+
 export async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
