@@ -45,6 +45,8 @@ export interface ServedEndpoints {
 }
 
 const SWEEP_MS = 500;
+/** A cluster's key within every account and region. */
+const keyOf = (scope: Scope, clusterId: string) => `${scope.account}/${scope.region}/${clusterId}`;
 const ADMIT_ALL = { admits: () => true, why: () => '' };
 const EVENT_EVERY_MS = 60_000;
 
@@ -107,6 +109,9 @@ export class AdmissionKeeper {
   /** Whether the cluster's security groups refuse the host now (its port as stored). */
   refusesHost(scope: Scope, cluster: { state: ClusterState; internal: CacheClusterInternal }): boolean {
     if (!this.settings.enforce) return false;
+    // A cluster already swept has its decision; only one newer than the last sweep is decided here.
+    const decided = this.admitted.get(clusterOwner({ ...scope, clusterId: cluster.state.CacheClusterId }));
+    if (decided !== undefined) return !decided;
     const admission = hostAdmission(this.store, this.rules, scope, cluster.state, cluster.internal.port, this.settings);
     return admission !== undefined && !admission.admitted;
   }
@@ -117,23 +122,24 @@ export class AdmissionKeeper {
       this.movedNow.clear();
       const before = new Set(this.owners.keys());
       const clusters = this.store.resources.listEverywhere<ClusterState>(KIND.cacheCluster);
-      const byId = new Map(clusters.map((c) => [`${c.scope.account}/${c.scope.region}/${c.state.CacheClusterId}`, c]));
+      // Each cluster's decision, by key: a group's is its first member's (members share the group's security groups).
+      const decisions = new Map<string, Admission | undefined>();
       for (const { scope, state, internal } of clusters) {
         const port = (internal as CacheClusterInternal).port;
         const owner = clusterOwner({ ...scope, clusterId: state.CacheClusterId });
-        this.decide(owner, { scope, kind: 'cluster', id: state.CacheClusterId }, state, port);
+        const admission = hostAdmission(this.store, this.rules, scope, state, port, this.settings);
+        decisions.set(keyOf(scope, state.CacheClusterId), admission);
+        this.decide(owner, { scope, kind: 'cluster', id: state.CacheClusterId }, admission);
         before.delete(owner);
       }
       for (const { scope, state } of this.store.resources.listEverywhere<GroupState>(KIND.replicationGroup)) {
-        // A group's members share its security groups; any member's decide for the group's endpoints.
-        const member = byId.get(`${scope.account}/${scope.region}/${state.MemberClusters[0]}`);
-        if (!member) continue;
+        const first = keyOf(scope, state.MemberClusters[0]);
+        if (!decisions.has(first)) continue;
         const owner = groupOwner({ ...scope, groupId: state.ReplicationGroupId });
-        const port = (member.internal as CacheClusterInternal).port;
         const where: Owner = { scope, kind: 'group', id: state.ReplicationGroupId };
-        this.decide(owner, where, member.state, port);
-        const moved = state.MemberClusters.some((id) => this.movedNow.has(`${scope.account}/${scope.region}/${id}`));
-        if (moved) this.moveServedEndpoints(where, false, state.MemberClusters);
+        this.decide(owner, where, decisions.get(first));
+        const moved = state.MemberClusters.some((id) => this.movedNow.has(keyOf(scope, id)));
+        if (moved) this.queueMove(where, false, state.MemberClusters);
         before.delete(owner);
       }
       // What is gone: its endpoints are closed, its decision goes too.
@@ -148,14 +154,13 @@ export class AdmissionKeeper {
     }
   }
 
-  private decide(owner: string, where: Owner, cluster: ClusterState, port: number): void {
+  private decide(owner: string, where: Owner, admission: Admission | undefined): void {
     this.owners.set(owner, where);
-    const admission = hostAdmission(this.store, this.rules, where.scope, cluster, port, this.settings);
     const admitted = admission?.admitted ?? true;
+    const why = admission && !admitted ? explain(admission) : '';
     if (this.admitted.get(owner) !== admitted) {
       this.admitted.set(owner, admitted);
-      if (admission)
-        this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : explain(admission));
+      if (admission) this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : why);
     }
     const served = this.served;
     if (
@@ -163,31 +168,26 @@ export class AdmissionKeeper {
       where.kind === 'cluster' &&
       (this.firstSweep || served.isClosed(where.scope, where.id) === admitted)
     ) {
-      this.movedNow.add(`${where.scope.account}/${where.scope.region}/${where.id}`);
-      this.moveServedEndpoints(where, !admitted);
+      this.movedNow.add(keyOf(where.scope, where.id));
+      this.queueMove(where, !admitted);
     }
-    if (admitted || !admission) {
-      this.endpoints.setAdmission(owner, ADMIT_ALL);
-      return;
-    }
-    const why = explain(admission);
-    this.endpoints.setAdmission(owner, { admits: () => false, why: () => why });
+    this.endpoints.setAdmission(owner, admitted ? ADMIT_ALL : { admits: () => false, why: () => why });
   }
 
-  private moveServedEndpoints({ scope, kind, id }: Owner, closed: boolean, members: string[] = []): void {
+  /** Queues the step moving the endpoints nodes serve themselves: a cluster's nodes, or a group's primary endpoint. */
+  private queueMove({ scope, kind, id }: Owner, closed: boolean, members: string[] = []): void {
     const served = this.served;
     if (!served) return;
-    const key = (clusterId: string) => `${scope.account}/${scope.region}/${clusterId}`;
     let step: () => Promise<void>;
     if (kind === 'cluster') {
       const move = served.setClosed(scope, id, closed);
       step = async () => {
-        if (await move()) this.changed.add(key(id));
+        if (await move()) this.changed.add(keyOf(scope, id));
       };
     } else {
       // Only a group whose members' endpoints really moved: serving it again races nothing else needlessly.
       step = async () => {
-        const moved = members.filter((m) => this.changed.delete(key(m)));
+        const moved = members.filter((m) => this.changed.delete(keyOf(scope, m)));
         if (moved.length > 0) await served.reserveGroup(scope, id);
       };
     }
