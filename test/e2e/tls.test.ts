@@ -9,9 +9,7 @@ import {
   DescribeCacheClustersCommand,
   ModifyReplicationGroupCommand,
   DescribeReplicationGroupsCommand,
-  waitUntilCacheClusterAvailable,
   waitUntilReplicationGroupAvailable,
-  type CacheCluster,
   type ElastiCacheClient,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
@@ -20,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { connect as connectTls } from 'node:tls';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
+import { createCluster } from '../fixtures/endpoint-suite.js';
 import t, { type Test } from 'tap';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { startEmulator, type Emulator } from '../../src/server.js';
@@ -43,16 +42,6 @@ async function createGroup(client: ElastiCacheClient, input: Record<string, unkn
   );
   await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: id });
   return (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
-}
-
-async function createCluster(client: ElastiCacheClient, input: Record<string, unknown>): Promise<CacheCluster> {
-  const id = input.CacheClusterId as string;
-  await client.send(new CreateCacheClusterCommand({ CacheNodeType: 'cache.t3.micro', ...input } as never));
-  await waitUntilCacheClusterAvailable(waiter(client), { CacheClusterId: id });
-  const described = await client.send(
-    new DescribeCacheClustersCommand({ CacheClusterId: id, ShowCacheNodeInfo: true }),
-  );
-  return described.CacheClusters![0];
 }
 
 /** redis-cli over TLS, verifying the CA: its answer, trimmed. */
