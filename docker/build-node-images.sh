@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the cache node images offline from this machine's Debian binaries (redis-server, memcached): copies each
-# binary and every library ldd lists into an empty root, adds a minimal /etc/passwd, and `docker import`s it under
-# the tags the emulator's image map expects (src/runtime/node-images.json, read by scripts/node-image-tags.mjs).
+# Builds the cache node images offline from this machine's Debian binaries (redis-server with redis-cli, memcached):
+# copies each binary and every library ldd lists into an empty root, adds a minimal /etc/passwd, and `docker
+# import`s it under the tags the emulator's image map expects (src/runtime/node-images.json, read by
+# scripts/node-image-tags.mjs).
 # No registry is needed. Valkey is not packaged by Debian 12, so the valkey tags are the redis image (the emulator
 # logs this when it uses them).
 set -euo pipefail
@@ -22,14 +23,19 @@ build() { # binary, cmd json, tags...
   trap 'rm -rf "$root"' RETURN
   mkdir -p "$root/usr/local/bin" "$root/etc" "$root/tmp" "$root/data"
   chmod 1777 "$root/tmp" "$root/data"
-  cp "$(command -v "$binary")" "$root/usr/local/bin/"
+  # The official redis images carry redis-cli beside the server (client containers in the tests run it too).
+  local binaries=("$binary")
+  [ "$binary" = redis-server ] && command -v redis-cli >/dev/null && binaries+=(redis-cli)
+  for program in "${binaries[@]}"; do
+    cp "$(command -v "$program")" "$root/usr/local/bin/"
+    # The dynamic loader and every shared library the program needs, at the same paths.
+    for lib in $(ldd "$(command -v "$program")" | grep -o '/[^ ]*'); do
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  done
   # valkey-server is redis-server offline: the valkey tags run it under the name official valkey images use.
   [ "$binary" = redis-server ] && ln -s redis-server "$root/usr/local/bin/valkey-server"
-  # The dynamic loader and every shared library the binary needs, at the same paths.
-  for lib in $(ldd "$(command -v "$binary")" | grep -o '/[^ ]*'); do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
   printf 'root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
   local first=$1

@@ -68,6 +68,11 @@ export interface Config {
   hostAddress?: string;
   /** The host's security groups (ids or names) in every VPC; unset, each VPC's default group. */
   hostSecurityGroups?: string[];
+  /**
+   * The address endpoints are given and listened on, a port each (the LOCALSTACK_HOST convention): a name or
+   * address that reaches the emulator from where clients run, e.g. its service name in a compose file.
+   */
+  advertiseHost?: string;
 }
 
 export const USAGE = `Usage: elasticache-local [options]
@@ -106,6 +111,8 @@ Options (each also read from the environment variable shown):
   --host-address <ip> the host's address in every VPC ELASTICACHE_LOCAL_HOST_ADDRESS (default: the VPC's 10th)
   --host-security-groups <ids or names, comma-separated>
                       the host's groups in every VPC ELASTICACHE_LOCAL_HOST_SECURITY_GROUPS (default: default)
+  --advertise-host <h> endpoints are <h>:<a port each> (listened on there): a name or address of the emulator
+                      that clients in containers reach   ELASTICACHE_LOCAL_ADVERTISE_HOST (default: loopback endpoints)
   -h, --help          show this help
 `;
 
@@ -161,6 +168,7 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       'credentials-file': { type: 'string' },
       'security-groups': { type: 'string' },
       'host-address': { type: 'string' },
+      'advertise-host': { type: 'string' },
       'host-security-groups': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -252,6 +260,12 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
     if (!['enforce', 'off'].includes(enforcement))
       throw new ConfigError(`--security-groups must be enforce or off, got "${enforcement}"`);
     config.securityGroups = enforcement as Config['securityGroups'];
+  }
+  const advertiseHost = pick('advertise-host', 'ADVERTISE_HOST');
+  if (advertiseHost !== undefined) {
+    if (!isIP(advertiseHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(advertiseHost))
+      throw new ConfigError(`--advertise-host must be a host name or an IP address, got "${advertiseHost}"`);
+    config.advertiseHost = advertiseHost;
   }
   const hostAddress = pick('host-address', 'HOST_ADDRESS');
   if (hostAddress !== undefined) {

@@ -200,11 +200,12 @@ function openStore(config: Config, allocator: ConstructorParameters<typeof Store
 
 export async function startEmulator(config: Config): Promise<Emulator> {
   const loopback =
-    config.endpointMode === 'loopback' ||
-    (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase)));
+    !config.advertiseHost &&
+    (config.endpointMode === 'loopback' ||
+      (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase))));
   const allocator = loopback
     ? new LoopbackAddressAllocator(config.endpointBase)
-    : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
+    : new PortAllocator(config.advertiseHost ?? '127.0.0.1', PORTS_MODE_BASE);
   const store = openStore(config, allocator);
   const ephemeral = config.ephemeral || config.dataDir === ':memory:';
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
@@ -274,7 +275,9 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     runtimeName = runtime.name;
     chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
-    if (!loopback) {
+    if (config.advertiseHost) {
+      app.log.info(`endpoints: ${config.advertiseHost}, a port each from ${PORTS_MODE_BASE} (--advertise-host)`);
+    } else if (!loopback) {
       app.log.warn(
         `endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`,
       );
@@ -347,6 +350,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           enforce: config.securityGroups === 'enforce' && runtime.name !== 'none',
           address: config.hostAddress,
           groups: config.hostSecurityGroups,
+          clients: runtime.clients?.(),
         },
         app.log,
         runtime.servesEndpoints

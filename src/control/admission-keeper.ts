@@ -4,16 +4,24 @@
  * check an endpoint runs per connection is a map lookup. Refused connections are logged, and recorded as events on
  * the cluster or group (at most one a minute each), so "why can't I connect" has an answer in DescribeEvents.
  *
- * Every client counts as the host for now (domain/elasticache/admission.ts says who the host is).
+ * Who the client is comes from its source address (control/client-origins.ts): the host's decision is taken in the
+ * sweep; a client container's (placed in the VPC by its labels) at its connection, kept until the next sweep.
  */
 import type { Logger } from '../common/logger.js';
 import { clusterOwner, groupOwner, type EndpointManager, type RefusedConnection } from '../dataplane/endpoints.js';
 import {
-  hostAdmission,
+  admissionContext,
+  decide as decideAdmission,
+  hostIdentity,
+  labelledIdentity,
   type Admission,
+  type AdmissionContext,
+  type ClientIdentity,
   type HostIdentitySettings,
   type SecurityGroupRules,
 } from '../domain/elasticache/admission.js';
+import type { EndpointAdmission, Verdict } from '../dataplane/endpoints.js';
+import { LocalClientDirectory, type ClientDirectory, type ClientOrigin } from '../common/client-origins.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import {
   recordClusterEvent,
@@ -26,6 +34,8 @@ import type { Scope, Store } from '../store/store.js';
 
 export interface AdmissionSettings extends HostIdentitySettings {
   enforce: boolean;
+  /** Tells the host from client containers and other machines (the host and other machines only, when absent). */
+  clients?: ClientDirectory;
 }
 
 /**
@@ -47,7 +57,7 @@ export interface ServedEndpoints {
 const SWEEP_MS = 500;
 /** A cluster's key within every account and region. */
 const keyOf = (scope: Scope, clusterId: string) => `${scope.account}/${scope.region}/${clusterId}`;
-const ADMIT_ALL = { admits: () => true, why: () => '' };
+const ADMIT_ALL: EndpointAdmission = { check: () => ({ admitted: true, why: '' }) };
 const EVENT_EVERY_MS = 60_000;
 
 /** Where a refusal is recorded. */
@@ -82,6 +92,7 @@ export class AdmissionKeeper {
   private readonly movedNow = new Set<string>();
   /** Clusters whose nodes' endpoints really changed, not yet followed by their group's primary endpoint. */
   private readonly changed = new Set<string>();
+  private readonly clients: ClientDirectory;
 
   constructor(
     private readonly store: Store,
@@ -90,7 +101,9 @@ export class AdmissionKeeper {
     private readonly settings: AdmissionSettings,
     private readonly log: Logger,
     private readonly served?: ServedEndpoints,
-  ) {}
+  ) {
+    this.clients = settings.clients ?? new LocalClientDirectory();
+  }
 
   start(): void {
     if (!this.settings.enforce) return;
@@ -103,6 +116,7 @@ export class AdmissionKeeper {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.clients.close?.();
     await this.moving;
   }
 
@@ -112,8 +126,8 @@ export class AdmissionKeeper {
     // A cluster already swept has its decision; only one newer than the last sweep is decided here.
     const decided = this.admitted.get(clusterOwner({ ...scope, clusterId: cluster.state.CacheClusterId }));
     if (decided !== undefined) return !decided;
-    const admission = hostAdmission(this.store, this.rules, scope, cluster.state, cluster.internal.port, this.settings);
-    return admission !== undefined && !admission.admitted;
+    const context = admissionContext(this.store, this.rules, scope, cluster.state, cluster.internal.port);
+    return context !== undefined && !this.hostAdmission(context).admitted;
   }
 
   /** Decides every cluster's and group's admission from the rules as stored now. */
@@ -122,22 +136,22 @@ export class AdmissionKeeper {
       this.movedNow.clear();
       const before = new Set(this.owners.keys());
       const clusters = this.store.resources.listEverywhere<ClusterState>(KIND.cacheCluster);
-      // Each cluster's decision, by key: a group's is its first member's (members share the group's security groups).
-      const decisions = new Map<string, Admission | undefined>();
+      // Each cluster's rules, by key: a group's are its first member's (members share the group's security groups).
+      const contexts = new Map<string, AdmissionContext | undefined>();
       for (const { scope, state, internal } of clusters) {
         const port = (internal as CacheClusterInternal).port;
         const owner = clusterOwner({ ...scope, clusterId: state.CacheClusterId });
-        const admission = hostAdmission(this.store, this.rules, scope, state, port, this.settings);
-        decisions.set(keyOf(scope, state.CacheClusterId), admission);
-        this.decide(owner, { scope, kind: 'cluster', id: state.CacheClusterId }, admission);
+        const context = admissionContext(this.store, this.rules, scope, state, port);
+        contexts.set(keyOf(scope, state.CacheClusterId), context);
+        this.decide(owner, { scope, kind: 'cluster', id: state.CacheClusterId }, context);
         before.delete(owner);
       }
       for (const { scope, state } of this.store.resources.listEverywhere<GroupState>(KIND.replicationGroup)) {
         const first = keyOf(scope, state.MemberClusters[0]);
-        if (!decisions.has(first)) continue;
+        if (!contexts.has(first)) continue;
         const owner = groupOwner({ ...scope, groupId: state.ReplicationGroupId });
         const where: Owner = { scope, kind: 'group', id: state.ReplicationGroupId };
-        this.decide(owner, where, decisions.get(first));
+        this.decide(owner, where, contexts.get(first));
         const moved = state.MemberClusters.some((id) => this.movedNow.has(keyOf(scope, id)));
         if (moved) this.queueMove(where, false, state.MemberClusters);
         before.delete(owner);
@@ -154,13 +168,18 @@ export class AdmissionKeeper {
     }
   }
 
-  private decide(owner: string, where: Owner, admission: Admission | undefined): void {
+  private hostAdmission(context: AdmissionContext): Admission {
+    return decideAdmission(context, hostIdentity(this.rules, context.scope, context.vpcId, this.settings));
+  }
+
+  private decide(owner: string, where: Owner, context: AdmissionContext | undefined): void {
     this.owners.set(owner, where);
-    const admitted = admission?.admitted ?? true;
-    const why = admission && !admitted ? explain(admission) : '';
+    const host = context && this.hostAdmission(context);
+    const admitted = host?.admitted ?? true;
+    const why = host && !admitted ? explain(host) : '';
     if (this.admitted.get(owner) !== admitted) {
       this.admitted.set(owner, admitted);
-      if (admission) this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : why);
+      if (host) this.log.info({ [where.kind]: where.id, admitted }, admitted ? 'the host is admitted' : why);
     }
     const served = this.served;
     if (
@@ -171,7 +190,34 @@ export class AdmissionKeeper {
       this.movedNow.add(keyOf(where.scope, where.id));
       this.queueMove(where, !admitted);
     }
-    this.endpoints.setAdmission(owner, admitted ? ADMIT_ALL : { admits: () => false, why: () => why });
+    this.endpoints.setAdmission(owner, context ? this.admission(context, { admitted, why }) : ADMIT_ALL);
+  }
+
+  /** An owner's check per connection: the host's verdict as swept, another client's once per client and sweep. */
+  private admission(context: AdmissionContext, host: Verdict): EndpointAdmission {
+    const verdicts = new WeakMap<ClientOrigin, Verdict>();
+    const judge = (origin: ClientOrigin): Verdict => {
+      if (origin.kind === 'host') return host;
+      let verdict = verdicts.get(origin);
+      if (!verdict) {
+        const admission = decideAdmission(context, this.identityOf(context, origin));
+        verdict = { admitted: admission.admitted, why: admission.admitted ? '' : explain(admission) };
+        verdicts.set(origin, verdict);
+      }
+      return verdict;
+    };
+    return {
+      check: (remote) => {
+        const origin = this.clients.identify(remote);
+        return origin instanceof Promise ? origin.then(judge) : judge(origin);
+      },
+    };
+  }
+
+  private identityOf(context: AdmissionContext, origin: Exclude<ClientOrigin, { kind: 'host' }>): ClientIdentity {
+    if (origin.kind === 'container')
+      return labelledIdentity(this.rules, context.scope, context.vpcId, origin, this.settings);
+    return { address: origin.address, groups: [], name: `the client at ${origin.address}` };
   }
 
   /** Queues the step moving the endpoints nodes serve themselves: a cluster's nodes, or a group's primary endpoint. */

@@ -43,8 +43,11 @@ export interface EndpointBehaviour {
    * itself, in order among the node's answers (memcached-endpoint.ts); the rest goes to the node.
    */
   autoDiscovery?(): string;
-  /** Whether a client from this address may connect (security group rules); all may when absent. */
-  allows?(remoteAddress: string): boolean;
+  /**
+   * Whether a client from this address may connect (security group rules); all may when absent. A client not
+   * known yet (a container seen for the first time) is answered later: its connection waits, paused.
+   */
+  allows?(remoteAddress: string): boolean | Promise<boolean>;
   /** Memcached endpoints of an encrypted cluster: TLS ends here (with autoDiscovery only). */
   tls?: TlsTermination;
 }
@@ -123,10 +126,29 @@ export class EndpointProxy {
     entry.sockets.add(client);
     client.on('close', () => entry.sockets.delete(client));
     client.on('error', () => client.destroy());
-    if (behaviour.allows && !behaviour.allows(client.remoteAddress ?? '')) {
+    const allowed = behaviour.allows?.(client.remoteAddress ?? '') ?? true;
+    if (allowed === false) {
       client.destroy();
       return;
     }
+    if (allowed !== true) {
+      client.pause();
+      allowed.then(
+        (admitted) => {
+          if (!admitted || client.destroyed) return void client.destroy();
+          this.serve(entry, client);
+          client.resume();
+        },
+        () => client.destroy(),
+      );
+      return;
+    }
+    this.serve(entry, client);
+  }
+
+  /** Carries an admitted connection to its node. */
+  private serve(entry: Listener, client: Socket): void {
+    const { behaviour } = entry;
     if (behaviour.autoDiscovery) {
       const discovery = behaviour.autoDiscovery;
       const tls = behaviour.tls;

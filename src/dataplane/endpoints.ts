@@ -34,10 +34,15 @@ const groupKey = (g: GroupAddress) => `${g.account}/${g.region}/${g.groupId}`;
 export const clusterOwner = (c: Omit<NodeAddress, 'nodeId'>) => `cluster:${clusterKey(c)}`;
 export const groupOwner = (g: GroupAddress) => `group:${groupKey(g)}`;
 
-/** Who an owner's endpoints admit, and how a refusal is explained. */
+/** Whether a client is admitted, and (when not) why. */
+export interface Verdict {
+  admitted: boolean;
+  why: string;
+}
+
+/** Who an owner's endpoints admit: at once where the client is known, else once it is (a new container). */
 export interface EndpointAdmission {
-  admits(remoteAddress: string): boolean;
-  why(remoteAddress: string): string;
+  check(remoteAddress: string): Verdict | Promise<Verdict>;
 }
 
 /** A connection an endpoint refused: closed at once, and told to whoever records it. */
@@ -111,13 +116,17 @@ export class EndpointManager {
   }
 
   /** The check an endpoint runs per connection: a map lookup, off the data path once the connection is admitted. */
-  private admitter(owner: string, address: string, port: number): (remote: string) => boolean {
+  private admitter(owner: string, address: string, port: number): (remote: string) => boolean | Promise<boolean> {
+    const settle = (remote: string, verdict: Verdict) => {
+      if (!verdict.admitted) this.onRefused?.({ owner, address, port, remote, why: verdict.why });
+      return verdict.admitted;
+    };
     return (remote) => {
       if (!this.admissions.has(owner)) this.onUndecided?.();
       const admission = this.admissions.get(owner);
-      if (!admission || admission.admits(remote)) return true;
-      this.onRefused?.({ owner, address, port, remote, why: admission.why(remote) });
-      return false;
+      if (!admission) return true;
+      const verdict = admission.check(remote);
+      return verdict instanceof Promise ? verdict.then((v) => settle(remote, v)) : settle(remote, verdict);
     };
   }
 

@@ -8,7 +8,7 @@
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger.js';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
@@ -22,6 +22,7 @@ import {
   waitUntilReady,
 } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
+import { DockerClientDirectory } from './docker-clients.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import {
   NodeUnavailable,
@@ -183,6 +184,15 @@ function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 6);
 }
 
+/** This process's container id when it runs in a Docker container (its hostname file is mounted from there). */
+function ownContainerId(): string | undefined {
+  try {
+    return /\/containers\/([0-9a-f]{64})\/hostname/.exec(readFileSync('/proc/self/mountinfo', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 export class DockerRuntime implements NodeRuntime {
   readonly name = 'docker' as const;
   private readonly network: string;
@@ -201,6 +211,10 @@ export class DockerRuntime implements NodeRuntime {
     private readonly options: DockerRuntimeOptions,
   ) {
     this.network = options.network;
+  }
+
+  clients(): DockerClientDirectory {
+    return new DockerClientDirectory(this.docker);
   }
 
   /** The container name `docker ps` shows: cluster and node first, then what makes it unique. */
@@ -355,9 +369,10 @@ export class DockerRuntime implements NodeRuntime {
   private async ready(containerId: string, spec: NodeSpec): Promise<NodeHandle> {
     const deadline = Date.now() + readinessBudgetMs(this.options.readinessTimeoutMs ?? 30_000, spec.seedRdb);
     let handle: NodeHandle | undefined;
-    while (!handle && Date.now() < deadline) {
+    // The first node also waits until the way to it is known (from a container, only its address answers).
+    while ((!handle || this.containersReachable === undefined) && Date.now() < deadline) {
       handle = await this.inspectNode(spec, { runtimeId: containerId });
-      if (!handle) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (!handle || this.containersReachable === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     if (!handle?.target) throw new Error(`container ${containerId.slice(0, 12)} did not start`);
     const { host, port } = handle.target;
@@ -366,15 +381,18 @@ export class DockerRuntime implements NodeRuntime {
     return this.containersReachable === undefined ? ((await this.inspectNode(spec, handle)) ?? handle) : handle;
   }
 
-  /** Decided once, on a node that answers on its published port (one still starting would tell nothing). */
+  /**
+   * Decided once, on a node that answers on its address or its published port (one still starting would tell
+   * nothing). An emulator in a container on the node network reaches only the address.
+   */
   private async reachesContainers(
     spec: NodeSpec,
     published: { host: string; port: number },
     direct: { host: string; port: number },
   ): Promise<boolean> {
     if (this.containersReachable !== undefined) return this.containersReachable;
-    if (!(await probe(spec.engine, published.host, published.port, 1000, spec.tls))) return false;
-    const reachable = await probe(spec.engine, direct.host, direct.port, 1000, spec.tls);
+    let reachable = await probe(spec.engine, direct.host, direct.port, 1000, spec.tls);
+    if (!reachable && !(await probe(spec.engine, published.host, published.port, 1000, spec.tls))) return false;
     if (this.containersReachable === undefined) {
       this.containersReachable = reachable;
       this.options.log.info(
@@ -394,10 +412,34 @@ export class DockerRuntime implements NodeRuntime {
       await this.docker.createNetwork({ Name: this.network, Labels: { [LABEL.managed]: 'true' } }).catch((error) => {
         if (error.statusCode !== 409) throw error;
       });
+      await this.joinFromOwnContainer();
     })().finally(() => {
       this.networkReady = undefined;
     });
     return this.networkReady;
+  }
+
+  /**
+   * An emulator running in a container (a compose service) joins the node network itself, to reach its nodes by
+   * their addresses; its clients stay on their own network, where only its endpoints reach the nodes.
+   */
+  private async joinFromOwnContainer(): Promise<void> {
+    const id = ownContainerId();
+    if (!id) return;
+    const info = await this.docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
+    if (!info || info.NetworkSettings.Networks?.[this.network]) return;
+    await this.docker
+      .getNetwork(this.network)
+      .connect({ Container: id })
+      .then(() =>
+        this.options.log.info({ network: this.network }, "joined the node network from the emulator's container"),
+      )
+      .catch((error) =>
+        this.options.log.warn({ err: error, network: this.network }, 'could not join the node network'),
+      );
   }
 
   private ensureImage(image: string, spec: NodeSpec): Promise<void> {

@@ -3,6 +3,7 @@
  * knows containers or processes, never HTTP, XML or the API's shapes.
  */
 
+import type { ClientDirectory } from '../common/client-origins.js';
 import type { Engine } from '../common/engines.js';
 import type { NodeAccess } from './node-access.js';
 
@@ -119,6 +120,8 @@ export interface NodeRuntime {
    * must then be free when such a node starts. A container stays behind the emulator's listener.
    */
   readonly servesEndpoints?: boolean;
+  /** Tells client containers apart by their source address (docker): their labels place them in a VPC. */
+  clients?(): ClientDirectory;
   /** Starts a node and resolves once it answers (PING / version). */
   createNode(spec: NodeSpec): Promise<NodeHandle>;
   /** Restarts a node (its data is gone, as on AWS); recreates it when it has disappeared. */

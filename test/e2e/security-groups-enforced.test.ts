@@ -6,72 +6,15 @@
  * in that group; a port range that leaves out the port refuses; the refusal is an event.
  */
 import {
-  CreateCacheClusterCommand,
-  CreateCacheSubnetGroupCommand,
   CreateReplicationGroupCommand,
   DescribeEventsCommand,
   DescribeReplicationGroupsCommand,
-  waitUntilCacheClusterAvailable,
   waitUntilReplicationGroupAvailable,
 } from '@aws-sdk/client-elasticache';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-  RevokeSecurityGroupIngressCommand,
-} from '@aws-sdk/client-ec2';
-import t, { type Test } from 'tap';
-import type { Config } from '../../src/config.js';
-import { CREDENTIALS, removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import t from 'tap';
 import { acceptsToken, eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-
-const waiter = (client: ReturnType<typeof sdkClient>) => ({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 1 });
-
-type Runtime = 'docker' | 'process';
-
-async function setUp(t: Test, runtime: Runtime, overrides: Partial<Config> = {}) {
-  const emulator = await startTestEmulator(t, { runtime, ...overrides });
-  t.teardown(() => removeAllNodes(emulator));
-  const ec2 = new EC2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
-  const elasticache = sdkClient(emulator);
-  const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }))).Vpc!;
-  const subnet = (
-    await ec2.send(
-      new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.30.1.0/24', AvailabilityZone: 'us-east-1a' }),
-    )
-  ).Subnet!;
-  await elasticache.send(
-    new CreateCacheSubnetGroupCommand({
-      CacheSubnetGroupName: 'private',
-      CacheSubnetGroupDescription: 'private',
-      SubnetIds: [subnet.SubnetId!],
-    }),
-  );
-  const group = async (name: string) =>
-    (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpc.VpcId }))).GroupId!;
-  const cluster = async (id: string, groups: string[]) => {
-    await elasticache.send(
-      new CreateCacheClusterCommand({
-        CacheClusterId: id,
-        Engine: 'redis',
-        CacheNodeType: 'cache.t3.micro',
-        CacheSubnetGroupName: 'private',
-        SecurityGroupIds: groups,
-      }),
-    );
-    await waitUntilCacheClusterAvailable(waiter(elasticache), { CacheClusterId: id });
-    return `${id}`;
-  };
-  return { emulator, ec2, elasticache, vpc, group, cluster };
-}
-
-const endpointOf = async (client: ReturnType<typeof sdkClient>, id: string) => {
-  const { DescribeCacheClustersCommand } = await import('@aws-sdk/client-elasticache');
-  return (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: id, ShowCacheNodeInfo: true })))
-    .CacheClusters![0].CacheNodes![0].Endpoint!;
-};
+import { endpointOf, setUp, waiter } from '../fixtures/security-groups.js';
 
 for (const runtime of ['process', 'docker'] as const) {
   t.test(`${runtime}: the cluster admits only what its security groups allow`, async (t) => {

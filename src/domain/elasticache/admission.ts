@@ -5,7 +5,8 @@
  * is in. Egress rules of the client's own groups are not modelled (a client is assumed free to send).
  *
  * Clients on the host count as one EC2 instance placed in every VPC: at a fixed address inside the VPC's CIDR
- * (or the one configured) and a member of the VPC's `default` group (or of the groups configured).
+ * (or the one configured) and a member of the VPC's `default` group (or of the groups configured). Client
+ * containers are placed by their labels (CLIENT_LABEL), and count as the host where they have none.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { Scope, Store } from '../../store/store.js';
@@ -110,6 +111,35 @@ export function vpcOf(store: Store, scope: Scope, cluster: ClusterState): string
   return name ? findSubnetGroup(store, scope, name)?.VpcId : undefined;
 }
 
+/** What a cluster's security groups admit, ready to match clients against (taken once per sweep). */
+export interface AdmissionContext {
+  scope: Scope;
+  vpcId: string;
+  /** The cluster's groups, for saying which did not admit a client. */
+  groups: string[];
+  ingress: IngressRule[];
+  port: number;
+}
+
+/** The rules a cluster's connections are checked against (undefined: the cluster is not in a VPC, nothing to enforce). */
+export function admissionContext(
+  store: Store,
+  rules: SecurityGroupRules,
+  scope: Scope,
+  cluster: ClusterState,
+  port: number,
+): AdmissionContext | undefined {
+  const vpcId = vpcOf(store, scope, cluster);
+  if (!vpcId) return undefined;
+  const groups = (cluster.SecurityGroups ?? []).map((g) => g.SecurityGroupId!).filter(Boolean);
+  return { scope, vpcId, groups, ingress: groups.flatMap((g) => rules.ingress(scope, g)), port };
+}
+
+export function decide(context: AdmissionContext, client: ClientIdentity): Admission {
+  const { ingress, port, groups } = context;
+  return { admitted: admits(ingress, port, client), client, groups, port };
+}
+
 /** Whether the host may connect to the cluster's port (undefined: the cluster is not in a VPC, nothing to enforce). */
 export function hostAdmission(
   store: Store,
@@ -119,10 +149,35 @@ export function hostAdmission(
   port: number,
   settings: HostIdentitySettings,
 ): Admission | undefined {
-  const vpcId = vpcOf(store, scope, cluster);
-  if (!vpcId) return undefined;
-  const groups = (cluster.SecurityGroups ?? []).map((g) => g.SecurityGroupId!).filter(Boolean);
-  const client = hostIdentity(rules, scope, vpcId, settings);
-  const ingress = groups.flatMap((g) => rules.ingress(scope, g));
-  return { admitted: admits(ingress, port, client), client, groups, port };
+  const context = admissionContext(store, rules, scope, cluster, port);
+  return context && decide(context, hostIdentity(rules, scope, context.vpcId, settings));
+}
+
+/**
+ * Container labels that place a client container in the cluster's VPC: its security groups (ids or names,
+ * comma-separated) and its address there. What a container does not label is the host's (it counts as the host).
+ */
+export const CLIENT_LABEL = {
+  securityGroups: 'elasticache-local.security-groups',
+  address: 'elasticache-local.address',
+} as const;
+
+/** A labelled client's identity in a VPC: its labels where it has them, the host's otherwise. */
+export function labelledIdentity(
+  rules: SecurityGroupRules,
+  scope: Scope,
+  vpcId: string,
+  client: { name: string; labels: Record<string, string> },
+  host: HostIdentitySettings,
+): ClientIdentity {
+  const groups = client.labels[CLIENT_LABEL.securityGroups]
+    ?.split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  const address = client.labels[CLIENT_LABEL.address]?.trim() || undefined;
+  const identity = hostIdentity(rules, scope, vpcId, {
+    address: address ?? host.address,
+    groups: groups ?? host.groups,
+  });
+  return { ...identity, name: client.name };
 }
