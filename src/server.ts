@@ -27,12 +27,9 @@ import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/wo
 import { JobQueue } from './domain/elasticache/jobs.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
-import {
-  LoopbackAddressAllocator,
-  PortAllocator,
-  backstageAddress,
-  loopbackRangeUsable,
-} from './dataplane/loopback-addresses.js';
+import { claimRange } from './dataplane/claimed-endpoints.js';
+import { describeRange } from './dataplane/endpoint-ranges.js';
+import { backstageAddress } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
 import { removeDeadInstances, removeInstanceNodes, removeRecord, writeRecord } from './runtime/ephemeral-instances.js';
@@ -152,9 +149,6 @@ function certificateAuthority(config: Config, instanceId: string): CertificateAu
   return loadOrCreateAuthority(authorityDir(base));
 }
 
-/** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
-export const PORTS_MODE_BASE = 16379;
-
 /** The parts that drive nodes: rebuilt from nothing by a reset, so no listener or worker keeps an old resource. */
 interface ControlPlane {
   endpoints: EndpointManager;
@@ -199,13 +193,15 @@ function openStore(config: Config, allocator: ConstructorParameters<typeof Store
 }
 
 export async function startEmulator(config: Config): Promise<Emulator> {
-  const loopback =
-    config.endpointMode === 'loopback' ||
-    (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase)));
-  const allocator = loopback
-    ? new LoopbackAddressAllocator(config.endpointBase)
-    : new PortAllocator('127.0.0.1', PORTS_MODE_BASE);
-  const store = openStore(config, allocator);
+  const { loopback, claimed, allocator, remember } = await claimRange(config);
+  let store: Store;
+  try {
+    store = openStore(config, allocator);
+    remember();
+  } catch (error) {
+    claimed.release();
+    throw error;
+  }
   const ephemeral = config.ephemeral || config.dataDir === ':memory:';
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
   // The key node credentials derive from (control/node-credentials.ts); its row keeps an older build's name.
@@ -274,11 +270,16 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     runtimeName = runtime.name;
     chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
-    if (!loopback) {
+    if (!loopback && config.endpointMode !== 'ports') {
       app.log.warn(
-        `endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`,
+        `endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets a port of its own`,
       );
     }
+    app.log.info(
+      { endpointRange: claimed.range, lockFile: claimed.lockFile, skipped: claimed.skipped },
+      `endpoints: ${describeRange(claimed.range)}` +
+        (claimed.skipped.length ? `; ranges of running emulators skipped: ${claimed.skipped.join('; ')}` : ''),
+    );
     if (runtime.name === 'none') {
       app.log.warn(`runtime none (${why}): clusters exist in the API only; no cache node runs and no endpoint answers`);
     } else {
@@ -418,6 +419,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           }
           await runtime.close();
           store.close();
+          claimed.release();
         })();
         return closing;
       },
@@ -426,6 +428,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     await app.close();
     if (control) await stopControl(control);
     store.close();
+    claimed.release();
     throw error;
   }
 }
