@@ -3,8 +3,7 @@
  *  1. DescribeCacheClusters over 100 clusters (runtime none) at concurrency 1 and 16, with one client, against
  *     elasticache-local, moto_server, Fastify returning elasticache-local's own answer (the framework floor), and
  *     a bare Node HTTP server returning it (the ceiling on this machine).
- *  4. Cold start: process start to the first answered API request, with an empty data dir and with 200 clusters.
- * Updates sections 1 and 4 of bench/RESULTS.md (or of $BENCH_RESULTS); other sections there are kept. Run: `npm run bench:api` (`npm run bench` runs every bench)
+ * Updates section 1 of bench/RESULTS.md (or of $BENCH_RESULTS); other sections there are kept. Run: `npm run bench:api` (`npm run bench` runs every bench)
  * ($BENCH_CLI runs another build of the emulator, e.g. an older commit's dist/src/cli.js, for a before/after).
  *
  * Each cell also records the server's CPU time per request (user + system, all its threads, from /proc): on a
@@ -461,23 +460,7 @@ async function main(): Promise<void> {
     floor.stop();
     ceiling.stop();
 
-    log('## 4. Cold start: process start to the first answered DescribeCacheClusters');
-    log();
-    log(provenance());
-    log();
-    const empty = await startEmulator(join(dataDir, 'cold-empty'));
-    empty.stop();
-    const seeded = await startEmulator(join(dataDir, 'cold-200'));
-    await createClusters(seeded.url, 200);
-    seeded.stop();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const restarted = await startEmulator(join(dataDir, 'cold-200'));
-    restarted.stop();
-    log('| data dir | ms |');
-    log('|---|---|');
-    log(`| empty | ${empty.startMs.toFixed(0)} |`);
-    log(`| 200 clusters | ${restarted.startMs.toFixed(0)} |`);
-    sections.set(4, lines);
+    // Section 4 (cold start) is bench/cold-start.ts's: it measures the Fastify floor and the installed package too.
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
     agent.destroy();

@@ -3,41 +3,27 @@
  * reconciler and its supervisor, and the HTTP app. The CLI and the tests both start emulators through here.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { authorityDir, loadOrCreateAuthority, type CertificateAuthority } from './control/certificates.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
 import { CallRunner } from './api/call-runner.js';
 import { consoleView } from './api/console-view.js';
 import { StartError, type Config } from './config.js';
-import { cacheClusterFailureHandlers, cacheClusterWorkers } from './control/cache-cluster-worker.js';
-import { ClusterNodes } from './control/cluster-nodes.js';
-import { groupContext } from './control/replication-groups/group-context.js';
-import { adoptGroups } from './control/replication-groups/lifecycle.js';
-import { servePrimaryEndpoint } from './control/replication-groups/group-endpoints.js';
-import { moveServedEndpoints } from './control/served-endpoints.js';
-import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
-import { AdmissionKeeper } from './control/admission-keeper.js';
-import { NodeSupervisor } from './control/node-supervisor.js';
-import { userAclFailureHandlers, userAclWorkers } from './control/user-acls.js';
-import { AutomaticSnapshots } from './control/snapshots/automatic.js';
-import { snapshotFileKey } from './control/snapshots/sealed-files.js';
-import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
-import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/workers.js';
-import { JobQueue } from './domain/elasticache/jobs.js';
-import { Reconciler } from './control/reconciler.js';
-import { EndpointManager } from './dataplane/endpoints.js';
-import {
-  LoopbackAddressAllocator,
-  PortAllocator,
-  backstageAddress,
-  loopbackRangeUsable,
-} from './dataplane/loopback-addresses.js';
+import type { AdmissionKeeper } from './control/admission-keeper.js';
+import type { CertificateAuthority } from './control/certificates.js';
+import type { groupContext } from './control/replication-groups/group-context.js';
+import type { NodeSupervisor } from './control/node-supervisor.js';
+import type { AutomaticSnapshots } from './control/snapshots/automatic.js';
+import type { SnapshotFiles } from './control/snapshots/snapshot-files.js';
+import type { Reconciler } from './control/reconciler.js';
+import type { EndpointManager } from './dataplane/endpoints.js';
+import { claimRange } from './dataplane/claimed-endpoints.js';
+import { describeRange } from './dataplane/endpoint-ranges.js';
+import { backstageAddress } from './dataplane/loopback-addresses.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
-import { removeDeadInstances, removeInstanceNodes, removeRecord, writeRecord } from './runtime/ephemeral-instances.js';
 import { parseImageOverrides } from './runtime/images.js';
-import { describeNodeRunner } from './runtime/node-runners.js';
+import type { describeNodeRunner } from './runtime/node-runners.js';
 import { NoneRuntime } from './runtime/none.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { ec2Api, ec2SecurityGroupDirectory, ec2SubnetDirectory } from './services/ec2/index.js';
@@ -47,6 +33,38 @@ import { iamApi } from './services/iam/index.js';
 import { stsApi } from './services/sts/index.js';
 import { openDatabase } from './store/database.js';
 import { Store } from './store/store.js';
+
+/**
+ * What drives nodes (workers, supervisor, endpoints, certificates, snapshot files), loaded once the API listens:
+ * none of it is on the path to the first answer, and a request arriving meanwhile is answered between the loads.
+ */
+async function loadControlModules() {
+  const modules = await Promise.all([
+    import('./control/certificates.js'),
+    import('./control/cache-cluster-worker.js'),
+    import('./control/cluster-nodes.js'),
+    import('./control/replication-groups/group-context.js'),
+    import('./control/replication-groups/lifecycle.js'),
+    import('./control/replication-groups/group-endpoints.js'),
+    import('./control/served-endpoints.js'),
+    import('./control/replication-groups/workers.js'),
+    import('./control/admission-keeper.js'),
+    import('./control/node-supervisor.js'),
+    import('./control/user-acls.js'),
+    import('./control/snapshots/automatic.js'),
+    import('./control/snapshots/sealed-files.js'),
+    import('./control/snapshots/snapshot-files.js'),
+    import('./control/snapshots/workers.js'),
+    import('./domain/elasticache/jobs.js'),
+    import('./control/reconciler.js'),
+    import('./dataplane/endpoints.js'),
+    import('./runtime/ephemeral-instances.js'),
+    import('./runtime/node-runners.js'),
+  ]);
+  return Object.assign({}, ...modules) as UnionToIntersection<(typeof modules)[number]>;
+}
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type ControlModules = Awaited<ReturnType<typeof loadControlModules>>;
 
 export interface Emulator {
   app: FastifyInstance;
@@ -141,19 +159,25 @@ async function chooseRuntime(
 }
 
 /** Snapshots' RDB files and exports: under the data dir (README: "Backup and restore"). */
-function snapshotFiles(config: Config, instanceId: string, dataDirSecret: string): SnapshotFiles {
+function snapshotFiles(
+  { SnapshotFiles, snapshotFileKey }: ControlModules,
+  config: Config,
+  instanceId: string,
+  dataDirSecret: string,
+): SnapshotFiles {
   const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
   return new SnapshotFiles(join(base, 'snapshots'), join(base, 'exports'), snapshotFileKey(dataDirSecret));
 }
 
 /** The local CA of in-transit encryption: `<data-dir>/tls` (README: "Encryption in transit"). */
-function certificateAuthority(config: Config, instanceId: string): CertificateAuthority {
+function certificateAuthority(
+  { authorityDir, loadOrCreateAuthority }: ControlModules,
+  config: Config,
+  instanceId: string,
+): CertificateAuthority {
   const base = config.dataDir === ':memory:' ? join(tmpdir(), `elasticache-local-${instanceId}-data`) : config.dataDir;
   return loadOrCreateAuthority(authorityDir(base));
 }
-
-/** The first port of the ports endpoint mode (where every endpoint has a port of its own on 127.0.0.1). */
-export const PORTS_MODE_BASE = 16379;
 
 /** The parts that drive nodes: rebuilt from nothing by a reset, so no listener or worker keeps an old resource. */
 interface ControlPlane {
@@ -199,14 +223,15 @@ function openStore(config: Config, allocator: ConstructorParameters<typeof Store
 }
 
 export async function startEmulator(config: Config): Promise<Emulator> {
-  const loopback =
-    !config.advertiseHost &&
-    (config.endpointMode === 'loopback' ||
-      (config.endpointMode === 'auto' && (await loopbackRangeUsable(config.endpointBase))));
-  const allocator = loopback
-    ? new LoopbackAddressAllocator(config.endpointBase)
-    : new PortAllocator(config.advertiseHost ?? '127.0.0.1', PORTS_MODE_BASE);
-  const store = openStore(config, allocator);
+  const { loopback, claimed, allocator, remember } = await claimRange(config);
+  let store: Store;
+  try {
+    store = openStore(config, allocator);
+    remember();
+  } catch (error) {
+    claimed.release();
+    throw error;
+  }
   const ephemeral = config.ephemeral || config.dataDir === ':memory:';
   const instanceId = store.settings.getOrCreate('instance-id', () => randomBytes(6).toString('hex'));
   // The key node credentials derive from (control/node-credentials.ts); its row keeps an older build's name.
@@ -218,6 +243,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
   };
   let runtimeName = 'starting';
   let chosenRuntime: NodeRuntime | undefined;
+  let describeRunner: typeof describeNodeRunner | undefined;
   const securityGroupRules = ec2SecurityGroupDirectory(store);
   const apis = [
     elastiCacheApi({
@@ -248,7 +274,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     status: () => ({ version: VERSION, runtime: runtimeName, dataDir: config.dataDir }),
     consoleView: () =>
       consoleView(store, runtimeName, (node, runtimeId) =>
-        chosenRuntime ? describeNodeRunner(chosenRuntime, node, runtimeId) : undefined,
+        chosenRuntime && describeRunner ? describeRunner(chosenRuntime, node, runtimeId) : undefined,
       ),
     reset: () => resetAll(),
     auth: { mode: config.auth, credentials: config.credentials },
@@ -271,17 +297,51 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         throw new StartError(`cannot listen on ${config.host}:${config.port} (${code}); check --host and --port`);
       throw error;
     });
-    const { runtime, why } = await chooseRuntime(config, instanceId, app.log, loopback);
+    const [modules, { runtime, why }] = await Promise.all([
+      loadControlModules(),
+      chooseRuntime(config, instanceId, app.log, loopback),
+    ]);
+    const {
+      cacheClusterFailureHandlers,
+      cacheClusterWorkers,
+      ClusterNodes,
+      groupContext,
+      adoptGroups,
+      servePrimaryEndpoint,
+      moveServedEndpoints,
+      replicationGroupFailureHandlers,
+      replicationGroupWorkers,
+      AdmissionKeeper,
+      NodeSupervisor,
+      userAclFailureHandlers,
+      userAclWorkers,
+      AutomaticSnapshots,
+      snapshotFailureHandlers,
+      snapshotWorkers,
+      JobQueue,
+      Reconciler,
+      EndpointManager,
+      removeDeadInstances,
+      removeInstanceNodes,
+      removeRecord,
+      writeRecord,
+    } = modules;
+    describeRunner = modules.describeNodeRunner;
     runtimeName = runtime.name;
     chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
     if (config.advertiseHost) {
-      app.log.info(`endpoints: ${config.advertiseHost}, a port each from ${PORTS_MODE_BASE} (--advertise-host)`);
-    } else if (!loopback) {
+      app.log.info(`endpoints: ${config.advertiseHost}, a port each (--advertise-host)`);
+    } else if (!loopback && config.endpointMode !== 'ports') {
       app.log.warn(
-        `endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets its own port on 127.0.0.1 from ${PORTS_MODE_BASE}`,
+        `endpoints: ${config.endpointBase} cannot be listened on here; every endpoint gets a port of its own`,
       );
     }
+    app.log.info(
+      { endpointRange: claimed.range, lockFile: claimed.lockFile, skipped: claimed.skipped },
+      `endpoints: ${describeRange(claimed.range)}` +
+        (claimed.skipped.length ? `; ranges of running emulators skipped: ${claimed.skipped.join('; ')}` : ''),
+    );
     if (runtime.name === 'none') {
       app.log.warn(`runtime none (${why}): clusters exist in the API only; no cache node runs and no endpoint answers`);
     } else {
@@ -308,8 +368,8 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     // What killed ephemeral instances left running (never another live instance's nodes: see ephemeral-instances.ts).
     await removeDeadInstances(app.log, instanceId);
 
-    const files = snapshotFiles(config, instanceId, credentialKey);
-    const authority = certificateAuthority(config, instanceId);
+    const files = snapshotFiles(modules, config, instanceId, credentialKey);
+    const authority = certificateAuthority(modules, config, instanceId);
     app.log.info(
       { caCertificate: authority.path },
       `TLS clients verify nodes with the CA certificate ${authority.path}`,
@@ -422,6 +482,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           }
           await runtime.close();
           store.close();
+          claimed.release();
         })();
         return closing;
       },
@@ -430,6 +491,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     await app.close();
     if (control) await stopControl(control);
     store.close();
+    claimed.release();
     throw error;
   }
 }

@@ -5,7 +5,7 @@
  * the emulator knows and comparing. No part of the algorithm is written here; this module only gives the signer the
  * request exactly as the client signed it.
  */
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 
 /** Credentials the emulator accepts: an access key, its secret, and optionally the account it belongs to. */
@@ -67,9 +67,15 @@ export interface SignatureScope {
 /** One signer per access key: the signer keeps the derived signing keys of the dates, regions and services seen. */
 const signers = new WeakMap<KnownCredentials, SignatureV4>();
 
-function signerFor(credentials: KnownCredentials): SignatureV4 {
+/** Loaded at the first signature checked: lenient auth never needs it, so it stays off the path to the first answer. */
+let signerModule: Promise<typeof import('@smithy/signature-v4')> | undefined;
+
+async function signerFor(credentials: KnownCredentials): Promise<SignatureV4> {
   let signer = signers.get(credentials);
   if (!signer) {
+    const { SignatureV4 } = await (signerModule ??= import('@smithy/signature-v4'));
+    signer = signers.get(credentials);
+    if (signer) return signer;
     signer = new SignatureV4({
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       region: 'us-east-1',
@@ -99,7 +105,9 @@ export async function headerSignature(
   credentials: KnownCredentials,
   scope: SignatureScope,
 ): Promise<string> {
-  const signed = await signerFor(credentials).sign(request(parts), {
+  const signed = await (
+    await signerFor(credentials)
+  ).sign(request(parts), {
     signingDate: scope.date,
     signingRegion: scope.region,
     signingService: scope.service,
@@ -116,7 +124,9 @@ export async function presignedSignature(
   scope: SignatureScope & { expiresInSeconds: number },
 ): Promise<string> {
   const headerNames = new Set(Object.keys(parts.headers));
-  const signed = await signerFor(credentials).presign(request(parts), {
+  const signed = await (
+    await signerFor(credentials)
+  ).presign(request(parts), {
     signingDate: scope.date,
     signingRegion: scope.region,
     signingService: scope.service,
