@@ -25,6 +25,7 @@ import { snapshotFileKey } from './control/snapshots/sealed-files.js';
 import { SnapshotFiles } from './control/snapshots/snapshot-files.js';
 import { snapshotFailureHandlers, snapshotWorkers } from './control/snapshots/workers.js';
 import { JobQueue } from './domain/elasticache/jobs.js';
+import { recordClusterEvent } from './domain/elasticache/records.js';
 import { Reconciler } from './control/reconciler.js';
 import { EndpointManager } from './dataplane/endpoints.js';
 import {
@@ -39,7 +40,7 @@ import { removeDeadInstances, removeInstanceNodes, removeRecord, writeRecord } f
 import { parseImageOverrides } from './runtime/images.js';
 import { describeNodeRunner } from './runtime/node-runners.js';
 import { NoneRuntime } from './runtime/none.js';
-import type { NodeRuntime } from './runtime/runtime.js';
+import type { NodeAddress, NodeRuntime } from './runtime/runtime.js';
 import { ec2Api, ec2SecurityGroupDirectory, ec2SubnetDirectory } from './services/ec2/index.js';
 import { elastiCacheApi } from './services/elasticache/index.js';
 import { elastiCacheNetworkUsers } from './services/elasticache/network-users.js';
@@ -89,6 +90,7 @@ async function chooseRuntime(
   instanceId: string,
   log: FastifyBaseLogger,
   loopback: boolean,
+  store: Store,
 ): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
   const workDir = nodeWorkDir(config, instanceId);
@@ -96,7 +98,10 @@ async function chooseRuntime(
   const docker = async () => {
     const { DockerRuntime, connectDocker } = await import('./runtime/docker.js');
     const client = await connectDocker();
-    return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log });
+    // A pull's progress goes to the clusters waiting for it as events (DescribeEvents).
+    const pullEvents = (waiting: NodeAddress[], message: string) =>
+      waiting.forEach((node) => recordClusterEvent(store, node, node.clusterId, message));
+    return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log, pullEvents });
   };
   const processes = async () => {
     const { ProcessRuntime } = await import('./runtime/process.js');
@@ -270,7 +275,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         throw new StartError(`cannot listen on ${config.host}:${config.port} (${code}); check --host and --port`);
       throw error;
     });
-    const { runtime, why } = await chooseRuntime(config, instanceId, app.log, loopback);
+    const { runtime, why } = await chooseRuntime(config, instanceId, app.log, loopback, store);
     runtimeName = runtime.name;
     chosenRuntime = runtime;
     calls.settleJobs = runtime.name !== 'none';
