@@ -1,9 +1,27 @@
 #!/usr/bin/env node
-/** The elasticache-local command: reads flags and environment, starts the emulator, stops it on a signal. */
+/**
+ * The elasticache-local command: reads flags and environment, starts the emulator, stops it on a signal. The `pull`
+ * subcommand fetches node images instead (pull-command.ts).
+ */
 import { ConfigError, StartError, USAGE, readConfig } from './config.js';
 import { startEmulator } from './server.js';
 
+const COMMANDS =
+  '\nCommands:\n  pull                fetch the node images of the default engine versions (pull --help)\n';
+
+async function pull(args: string[]): Promise<void> {
+  const { PullUsageError, PULL_USAGE, pullCommand } = await import('./pull-command.js');
+  try {
+    process.exitCode = await pullCommand(args, process.env);
+  } catch (error) {
+    if (!(error instanceof PullUsageError)) throw error;
+    process.stderr.write(`elasticache-local pull: ${error.message}\n\n${PULL_USAGE}`);
+    process.exitCode = 2;
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'pull') return pull(process.argv.slice(3));
   let config;
   try {
     config = readConfig(process.argv.slice(2), process.env);
@@ -12,7 +30,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (config === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE + COMMANDS);
     return;
   }
   const emulator = await startEmulator(config);

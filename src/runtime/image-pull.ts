@@ -64,9 +64,28 @@ export class PullProgress {
 }
 
 /**
+ * Folds a pull's events into progress lines for `report`, one per PROGRESS_EVERY_MS at most, counted from
+ * `lastReportedAt` (the pull's first line, when it gave one).
+ */
+export function progressReporter(
+  report: (summary: string) => void,
+  now: () => number = Date.now,
+  lastReportedAt?: number,
+): (event: PullEvent) => void {
+  const progress = new PullProgress();
+  return (event) => {
+    progress.add(event);
+    const at = now();
+    if (!progressDue(lastReportedAt, at)) return;
+    lastReportedAt = at;
+    report(progress.summary());
+  };
+}
+
+/**
  * Pulls an image from its registry, handing `report` a line when it starts, then its progress at most once per
- * PROGRESS_EVERY_MS since the previous line. Rejects
- * with Docker's reason when the pull fails (an unknown image, no registry reachable).
+ * PROGRESS_EVERY_MS since the previous line. Rejects with Docker's reason when the pull fails (an unknown image, no
+ * registry reachable).
  */
 export async function pullImage(
   docker: Docker,
@@ -74,10 +93,9 @@ export async function pullImage(
   report: (summary: string) => void,
   now: () => number = Date.now,
 ): Promise<void> {
-  const progress = new PullProgress();
-  // The first line says the pull started; it counts as the image's line for its second.
-  let lastReportedAt: number | undefined = now();
   report('not on the Docker daemon, pulling it');
+  // The first line counts as the image's line for its second.
+  const onEvent = progressReporter(report, now, now());
   const stream = await docker.pull(image);
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(
@@ -88,13 +106,7 @@ export async function pullImage(
         if (error || refused) reject(error ?? new Error(refused));
         else resolve();
       },
-      (event: PullEvent) => {
-        progress.add(event);
-        const at = now();
-        if (!progressDue(lastReportedAt, at)) return;
-        lastReportedAt = at;
-        report(progress.summary());
-      },
+      onEvent,
     ),
   );
 }
