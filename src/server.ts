@@ -20,12 +20,13 @@ import type { EndpointManager } from './dataplane/endpoints.js';
 import { claimRange } from './dataplane/claimed-endpoints.js';
 import { describeRange } from './dataplane/endpoint-ranges.js';
 import { backstageAddress } from './dataplane/loopback-addresses.js';
+import { recordClusterEvent } from './domain/elasticache/records.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
 import { parseImageOverrides } from './runtime/images.js';
 import type { describeNodeRunner } from './runtime/node-runners.js';
 import { NoneRuntime } from './runtime/none.js';
-import type { NodeRuntime } from './runtime/runtime.js';
+import type { NodeAddress, NodeRuntime } from './runtime/runtime.js';
 import { ec2Api, ec2SecurityGroupDirectory, ec2SubnetDirectory } from './services/ec2/index.js';
 import { elastiCacheApi } from './services/elasticache/index.js';
 import { elastiCacheNetworkUsers } from './services/elasticache/network-users.js';
@@ -107,6 +108,7 @@ async function chooseRuntime(
   instanceId: string,
   log: FastifyBaseLogger,
   loopback: boolean,
+  store: Store,
 ): Promise<RuntimeChoice> {
   const images = parseImageOverrides(config.images);
   const workDir = nodeWorkDir(config, instanceId);
@@ -114,7 +116,10 @@ async function chooseRuntime(
   const docker = async () => {
     const { DockerRuntime, connectDocker } = await import('./runtime/docker.js');
     const client = await connectDocker();
-    return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log });
+    // A pull's progress goes to the clusters waiting for it as events (DescribeEvents).
+    const pullEvents = (waiting: NodeAddress[], message: string) =>
+      waiting.forEach((node) => recordClusterEvent(store, node, node.clusterId, message));
+    return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log, pullEvents });
   };
   const processes = async () => {
     const { ProcessRuntime } = await import('./runtime/process.js');
@@ -299,7 +304,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     });
     const [modules, { runtime, why }] = await Promise.all([
       loadControlModules(),
-      chooseRuntime(config, instanceId, app.log, loopback),
+      chooseRuntime(config, instanceId, app.log, loopback, store),
     ]);
     const {
       cacheClusterFailureHandlers,

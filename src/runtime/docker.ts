@@ -1,9 +1,9 @@
 /**
  * Nodes as Docker containers (dockerode): one container per node on the emulator's own network, labelled so the
  * emulator can find, adopt and clean what it owns, with the node type's memory as its limit. The engine listens on
- * the cluster's port inside the container, published on an ephemeral 127.0.0.1 port. The emulator's endpoint
- * listener forwards to the container's own address where the host reaches it (Linux with a local daemon), else to
- * the published port.
+ * the cluster's port inside the container, published on an ephemeral port of the daemon's machine (127.0.0.1 for a
+ * local daemon, every interface of a remote one: docker-placement.ts). The emulator's endpoint listener forwards to
+ * the container's own address where the host reaches it (Linux with a local daemon), else to the published port.
  */
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger.js';
@@ -21,6 +21,8 @@ import {
   tlsFiles,
   waitUntilReady,
 } from './engines.js';
+import { daemonPlacement, type DaemonAddress, type DaemonPlacement } from './docker-placement.js';
+import { pullImage } from './image-pull.js';
 import { nodeConfigFile } from './node-access.js';
 import { DockerClientDirectory } from './docker-clients.js';
 import { imageFor, type ImageOverrides } from './images.js';
@@ -51,6 +53,11 @@ export interface DockerRuntimeOptions {
   images?: ImageOverrides;
   log: Logger;
   readinessTimeoutMs?: number;
+  /**
+   * Records an event on the clusters whose nodes wait for an image being pulled (its progress, at most once a
+   * second, and its outcome), so DescribeEvents tells why a cluster is still creating.
+   */
+  pullEvents?: (waiting: NodeAddress[], message: string) => void;
 }
 
 /**
@@ -198,6 +205,8 @@ export class DockerRuntime implements NodeRuntime {
   private readonly network: string;
   private networkReady: Promise<void> | undefined;
   private readonly imagesChecked = new Map<string, Promise<void>>();
+  /** The clusters waiting for each image still being looked for or pulled, one node address per cluster. */
+  private readonly imageWaiters = new Map<string, Map<string, NodeAddress>>();
   /**
    * Whether this host reaches containers on their addresses on the network: true on Linux with a local daemon, not
    * with Docker Desktop or a rootless or remote daemon. Where it does, endpoints forward straight to the container:
@@ -205,12 +214,16 @@ export class DockerRuntime implements NodeRuntime {
    * that costs: bench/RESULTS.md, section 3). Undecided until a node answers on its published port.
    */
   private containersReachable: boolean | undefined;
+  /** Where ports are published and connected to: the daemon's machine, which DOCKER_HOST names. */
+  private readonly placement: DaemonPlacement;
 
   constructor(
     private readonly docker: Docker,
     private readonly options: DockerRuntimeOptions,
   ) {
     this.network = options.network;
+    // The modem holds what it resolved from DOCKER_HOST (its typings leave these fields out).
+    this.placement = daemonPlacement(docker.modem as DaemonAddress);
   }
 
   clients(): DockerClientDirectory {
@@ -257,7 +270,9 @@ export class DockerRuntime implements NodeRuntime {
       },
       ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])),
       HostConfig: {
-        PortBindings: Object.fromEntries(ports.map((p) => [p, [{ HostIp: '127.0.0.1', HostPort: '' }]])),
+        PortBindings: Object.fromEntries(
+          ports.map((p) => [p, [{ HostIp: this.placement.publishAddress, HostPort: '' }]]),
+        ),
         Memory: memory,
         NetworkMode: this.network,
       },
@@ -328,7 +343,7 @@ export class DockerRuntime implements NodeRuntime {
       const plainPort = plainPortOf(spec);
       const plainBinding = plainPort ? info.NetworkSettings.Ports[`${plainPort}/tcp`]?.[0] : undefined;
       const published = {
-        host: '127.0.0.1',
+        host: this.placement.connectHost,
         port: Number(binding.HostPort),
         ...(plainBinding ? { plainPort: Number(plainBinding.HostPort) } : {}),
       };
@@ -391,6 +406,8 @@ export class DockerRuntime implements NodeRuntime {
     direct: { host: string; port: number },
   ): Promise<boolean> {
     if (this.containersReachable !== undefined) return this.containersReachable;
+    // A remote daemon's container addresses may be ones this machine routes elsewhere: never tried.
+    if (!this.placement.local) return (this.containersReachable = false);
     let reachable = await probe(spec.engine, direct.host, direct.port, 1000, spec.tls);
     if (!reachable && !(await probe(spec.engine, published.host, published.port, 1000, spec.tls))) return false;
     if (this.containersReachable === undefined) {
@@ -445,13 +462,24 @@ export class DockerRuntime implements NodeRuntime {
   private ensureImage(image: string, spec: NodeSpec): Promise<void> {
     let check = this.imagesChecked.get(image);
     if (!check) {
-      check = this.findOrPull(image, spec).catch((error) => {
-        this.imagesChecked.delete(image);
-        throw error;
-      });
+      this.imageWaiters.set(image, new Map());
+      check = this.findOrPull(image, spec)
+        .catch((error) => {
+          this.imagesChecked.delete(image);
+          throw error;
+        })
+        .finally(() => this.imageWaiters.delete(image));
       this.imagesChecked.set(image, check);
     }
+    this.imageWaiters.get(image)?.set(`${spec.account}/${spec.region}/${spec.clusterId}`, spec);
     return check;
+  }
+
+  /** Tells the log, and the clusters waiting for the image, how its pull goes. */
+  private pullReport(image: string, message: string): void {
+    this.options.log.info({ image }, message);
+    const waiting = [...(this.imageWaiters.get(image)?.values() ?? [])];
+    if (waiting.length > 0) this.options.pullEvents?.(waiting, message);
   }
 
   private async findOrPull(image: string, spec: NodeSpec): Promise<void> {
@@ -465,31 +493,16 @@ export class DockerRuntime implements NodeRuntime {
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
-    log.info({ image }, 'pulling node image');
     try {
-      const stream = await this.docker.pull(image);
-      await new Promise<void>((resolve, reject) =>
-        this.docker.modem.followProgress(
-          stream,
-          (error) => (error ? reject(error) : resolve()),
-          (event: { status?: string; progress?: string; id?: string }) => {
-            // Layer milestones at info; the byte-by-byte ticks only at debug.
-            const milestone = !event.progress;
-            log[milestone ? 'info' : 'debug'](
-              { image, layer: event.id, status: event.status, progress: event.progress },
-              'pulling',
-            );
-          },
-        ),
-      );
-      log.info({ image }, 'pulled node image');
+      await pullImage(this.docker, image, (summary) => this.pullReport(image, `Pulling image ${image}: ${summary}`));
     } catch (error) {
       throw new NodeUnavailable(
         `The image ${image} is not available and could not be pulled (${(error as Error).message}). ` +
-          `Provide it with \`docker pull ${image}\` or \`docker/build-node-images.sh\`, ` +
+          `Provide it with \`docker pull ${image}\`, \`elasticache-local pull\` or \`docker/build-node-images.sh\`, ` +
           'or map the engine version to another image with ELASTICACHE_LOCAL_IMAGES.',
       );
     }
+    this.pullReport(image, `Pulled image ${image}`);
   }
 
   private async removeByName(name: string): Promise<void> {

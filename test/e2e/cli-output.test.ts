@@ -1,7 +1,8 @@
 /**
  * What a person sees from the command: a start that cannot happen (a busy port, no Docker daemon with
  * `--runtime docker`, a data dir that cannot be written) prints one line and exits 1, with no stack; the log is
- * readable with `--log-format pretty` and JSON lines when stdout is not a terminal.
+ * readable with `--log-format pretty` and JSON lines when stdout is not a terminal. `elasticache-local pull` names
+ * the images the daemon has and says in one line why one cannot be had.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,6 +11,10 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { REPO_ROOT } from '../fixtures/cli-process.js';
 import { tempDir } from '../fixtures/emulator.js';
+import { runtimeAvailable } from '../fixtures/real-nodes.js';
+import { defaultVersion } from '../../src/domain/elasticache/catalog.js';
+import { ENGINES } from '../../src/common/engines.js';
+import { imageFor } from '../../src/runtime/images.js';
 
 interface Finished {
   code: number | null;
@@ -42,11 +47,11 @@ function runCli(args: string[], env: Record<string, string> = {}, until?: RegExp
   );
 }
 
-function oneLine(t: Test, result: Finished, pattern: RegExp): void {
+function oneLine(t: Test, result: Finished, pattern: RegExp, prefix = /^elasticache-local: /): void {
   t.equal(result.code, 1, 'exit code 1');
   const lines = result.stderr.trimEnd().split('\n');
   t.equal(lines.length, 1, `one line: ${result.stderr.trimEnd()}`);
-  t.match(lines[0], /^elasticache-local: /);
+  t.match(lines[0], prefix);
   t.match(lines[0], pattern);
   t.notMatch(result.stderr, /\n\s+at /, 'no stack');
 }
@@ -94,4 +99,33 @@ t.test('--log-format pretty: readable lines; JSON lines when stdout is not a ter
     lines.every((line) => typeof JSON.parse(line).msg === 'string'),
     'stdout is a pipe here: every line is JSON',
   );
+});
+
+t.test("pull: the default versions' images, present on the daemon, are named and nothing is pulled", async (t) => {
+  if (!(await runtimeAvailable(t, 'docker'))) return;
+  const result = await runCli(['pull']);
+  t.equal(result.code, 0, `exit code 0 (${result.stderr.trim()})`);
+  for (const image of ENGINES.map((engine) => imageFor(engine, defaultVersion(engine).version)))
+    t.match(result.stdout, `${image}: present on `, `${image} is there`);
+  t.notMatch(result.stdout, /pulling|pulled/, 'nothing pulled');
+});
+
+t.test('pull: an --images mapping to an image no registry has: one line, exit 1', async (t) => {
+  if (!(await runtimeAvailable(t, 'docker'))) return;
+  // A registry on a loopback port nothing listens on: the daemon's pull fails at once, and nothing leaves the host.
+  const missing = '127.0.0.1:9/elasticache-local-test/missing:1';
+  const result = await runCli(['pull', '--images', JSON.stringify({ redis: missing })]);
+  oneLine(t, result, new RegExp(`cannot pull ${missing.replace(/[.]/g, '\\.')}: `), /^elasticache-local pull: /);
+  t.match(result.stdout, /^memcached:1\.6: present on /m, 'the other images are still checked');
+});
+
+t.test('pull with no Docker daemon answering: one line, exit 1', async (t) => {
+  const result = await runCli(['pull'], { DOCKER_HOST: 'tcp://127.0.0.1:9' });
+  oneLine(t, result, /no Docker daemon answers on tcp:\/\/127\.0\.0\.1:9/, /^elasticache-local pull: /);
+});
+
+t.test('pull: a bad --images is a usage error (exit 2)', async (t) => {
+  const result = await runCli(['pull', '--images', '[1]']);
+  t.equal(result.code, 2);
+  t.match(result.stderr, /^elasticache-local pull: images must be a JSON object\n\nUsage: elasticache-local pull/);
 });
