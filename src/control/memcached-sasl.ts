@@ -43,9 +43,9 @@ export function saslUserGroupOf(store: Store, scope: Scope, clusterId: string): 
 /** The event a cluster records when its nodes (re)start with SASL on; undefined when SASL is off. */
 export function saslEventMessage(store: Store, scope: Scope, clusterId: string): string | undefined {
   const group = saslUserGroupOf(store, scope, clusterId);
-  return (
-    group && `SASL authentication is on for cache cluster ${clusterId}: users of user group ${group} (local extension)`
-  );
+  if (!group) return undefined;
+  const missing = findUserGroup(store, scope, group) ? '' : ' (no such user group: every login is refused)';
+  return `SASL authentication is on for cache cluster ${clusterId}: users of user group ${group}${missing} (local extension)`;
 }
 
 /**
