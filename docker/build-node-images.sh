@@ -3,6 +3,7 @@
 # copies each binary and every library ldd lists into an empty root, adds a minimal /etc/passwd, and `docker
 # import`s it under the tags the emulator's image map expects (src/runtime/node-images.json, read by
 # scripts/node-image-tags.mjs).
+# The memcached image also gets Cyrus SASL's PLAIN plugin, for SASL nodes (src/control/memcached-sasl.ts).
 # No registry is needed. Valkey is not packaged by Debian 12, so the valkey tags are the redis image (the emulator
 # logs this when it uses them).
 set -euo pipefail
@@ -36,6 +37,20 @@ build() { # binary, cmd json, tags...
   done
   # valkey-server is redis-server offline: the valkey tags run it under the name official valkey images use.
   [ "$binary" = redis-server ] && ln -s redis-server "$root/usr/local/bin/valkey-server"
+  # memcached's SASL (-S) loads its PLAIN mechanism as a Cyrus SASL plugin, which ldd does not list: the plugin
+  # (libsasl2-modules) from the directory beside libsasl2, at its real path (the one Cyrus was built to search).
+  # It needs no library but libc.
+  if [ "$binary" = memcached ]; then
+    local sasl_lib plugins
+    sasl_lib=$(ldd "$(command -v memcached)" | grep -o '/[^ ]*libsasl2\.so[^ ]*' | head -n1)
+    plugins=$(readlink -f "$(dirname "$sasl_lib")/sasl2")
+    [ -n "$sasl_lib" ] && ls "$plugins"/libplain.so* >/dev/null 2>&1 || {
+      echo "no Cyrus SASL PLAIN plugin beside $sasl_lib (apt-get install libsasl2-modules)" >&2
+      exit 1
+    }
+    mkdir -p "$root$plugins"
+    cp -L "$plugins"/libplain.so* "$root$plugins/"
+  fi
   printf 'root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
   local first=$1

@@ -3,6 +3,7 @@
  * reconciler and its supervisor, and the HTTP app. The CLI and the tests both start emulators through here.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { MemcachedSaslService } from './control/memcached-sasl.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
@@ -379,9 +380,11 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       { caCertificate: authority.path },
       `TLS clients verify nodes with the CA certificate ${authority.path}`,
     );
+    // Only where nodes really run: the runtime none starts no node to authenticate.
+    const sasl = runtime.name === 'none' ? undefined : new MemcachedSaslService(store, instanceId, app.log);
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-      const identity = { instanceId, credentialKey, authority };
+      const identity = { instanceId, credentialKey, authority, sasl };
       const nodes = new ClusterNodes(store, runtime, endpoints, identity, app.log, (scope, from) =>
         files.seedFile(scope, from),
       );
@@ -486,6 +489,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
             removeRecord(instanceId);
           }
           await runtime.close();
+          await sasl?.close(ephemeral);
           store.close();
           claimed.release();
         })();

@@ -14,6 +14,7 @@ import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { findCluster, nodeIdOf, recordClusterEvent, updateCluster } from '../domain/elasticache/records.js';
 import type { ClusterNodes } from './cluster-nodes.js';
 import { failureTable } from './failure-table.js';
+import { saslEventMessage } from './memcached-sasl.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 
 export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logger): Record<string, JobWorker> {
@@ -35,6 +36,8 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
         state.CacheClusterStatus = 'available';
         state.CacheClusterCreateTime ??= new Date();
         recordClusterEvent(store, scope, id, 'Cache cluster created');
+        const sasl = saslEventMessage(store, scope, id);
+        if (sasl) recordClusterEvent(store, scope, id, sasl);
       });
       log.info({ cluster: id, runtime: nodes.runtime.name }, 'cache cluster available');
     },
@@ -134,6 +137,8 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
       }
       updateCluster(store, scope, id, (c) => {
         if (c.state.CacheClusterStatus === 'rebooting cluster nodes') c.state.CacheClusterStatus = 'available';
+        const sasl = c.state.Engine === 'memcached' && saslEventMessage(store, scope, id);
+        if (sasl) recordClusterEvent(store, scope, id, sasl);
       });
     },
 

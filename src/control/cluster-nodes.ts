@@ -19,6 +19,7 @@ import {
 } from '../dataplane/node-admin.js';
 import { nodeAccess } from './node-credentials.js';
 import type { CertificateAuthority, ServedCertificate } from './certificates.js';
+import type { MemcachedSaslService } from './memcached-sasl.js';
 import type { NodeHandle, NodeRuntime, NodeSpec, NodeTls, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
 import {
@@ -63,6 +64,8 @@ export interface EmulatorIdentity {
   credentialKey: string;
   /** Issues the certificates of nodes with in-transit encryption (none: such nodes cannot start). */
   authority?: CertificateAuthority;
+  /** Serves memcached SASL's password checks (none: no node starts with SASL). */
+  sasl?: MemcachedSaslService;
 }
 
 /** How the emulator and other nodes reach a running redis / valkey node. */
@@ -159,6 +162,7 @@ export class ClusterNodes {
         `${id}-${nodeId}`,
       ],
       tls: state.TransitEncryptionEnabled ? this.nodeTls(scope, state, endpoint) : undefined,
+      sasl: this.identity.sasl?.nodeSasl(scope, id, state.Engine),
     };
   }
 
@@ -488,6 +492,7 @@ export class ClusterNodes {
 
   forget(scope: Scope, id: string): void {
     this.endpoints.forgetCluster({ ...scope, clusterId: id });
+    void this.identity.sasl?.release(scope, id);
   }
 
   /** Where a node runs now, if it still runs. */

@@ -43,6 +43,8 @@ export const LABEL = {
   cluster: 'io.elasticache-local.cache-cluster',
   node: 'io.elasticache-local.cache-node',
   engine: 'io.elasticache-local.engine',
+  /** A memcached node started with SASL: a reboot recreates a container whose SASL setting has changed. */
+  sasl: 'io.elasticache-local.sasl',
 } as const;
 
 export interface DockerRuntimeOptions {
@@ -267,7 +269,10 @@ export class DockerRuntime implements NodeRuntime {
         [LABEL.cluster]: spec.clusterId,
         [LABEL.node]: spec.nodeId,
         [LABEL.engine]: spec.engine,
+        [LABEL.sasl]: spec.sasl ? 'on' : 'off',
       },
+      // A SASL node reads its Cyrus settings from a host directory, mounted at the same path (control/memcached-sasl.ts).
+      Env: spec.sasl ? [`SASL_CONF_PATH=${spec.sasl.confDir}`] : undefined,
       ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])),
       HostConfig: {
         PortBindings: Object.fromEntries(
@@ -275,6 +280,7 @@ export class DockerRuntime implements NodeRuntime {
         ),
         Memory: memory,
         NetworkMode: this.network,
+        Binds: spec.sasl ? [`${spec.sasl.confDir}:${spec.sasl.confDir}:ro`] : undefined,
       },
       NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: spec.aliases } } },
     });
@@ -294,6 +300,9 @@ export class DockerRuntime implements NodeRuntime {
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {
     try {
       const container = this.docker.getContainer(handle.runtimeId);
+      // SASL turned on or off since the container was made: its command line and mounts change, so a new one.
+      const { Config } = await container.inspect();
+      if ((Config.Labels?.[LABEL.sasl] ?? 'off') !== (spec.sasl ? 'on' : 'off')) return await this.createNode(spec);
       // The container keeps its files: an RDB left by a snapshot (or a restore) must not be loaded again.
       if (spec.engine !== 'memcached') await container.putArchive(await emptyRdbArchive(), { path: '/' });
       await container.restart({ t: 0 });

@@ -1,6 +1,6 @@
 /**
  * How each engine is started and asked whether it is up: the command line for a node spec, and the readiness
- * probe (redis/valkey: PING, memcached: version). A redis / valkey node's credentials and restricted commands are
+ * probe (redis/valkey: PING, memcached: a binary-protocol VERSION, which a SASL node answers before authentication). A redis / valkey node's credentials and restricted commands are
  * not on its command line: they are in its private config file (node-access.ts), whose path comes first.
  */
 import { statSync } from 'node:fs';
@@ -60,9 +60,11 @@ export function memcachedCommand(spec: NodeSpec, listen: Listen, configFile: str
   const args = ['-p', String(listen.port), '-l', listen.bind, '-U', '0', '-m', memoryMb];
   // memcached refuses to run as root without a user to switch to.
   if (process.getuid?.() === 0 || listen.bind === '0.0.0.0') args.push('-u', 'nobody');
+  // SASL takes the binary protocol alone (memcached refuses to start with -S and ASCII allowed).
+  if (spec.sasl) args.push('-S');
   for (const [name, value] of Object.entries(spec.parameters)) {
     const flag = MEMCACHED_FLAGS[name];
-    if (flag)
+    if (flag && !(spec.sasl && name === 'binding_protocol'))
       args.push(...flag(name === 'max_simultaneous_connections' ? capped(value, listen.maxConnections) : value));
   }
   if (spec.tls) {
@@ -155,37 +157,74 @@ export interface ProbeTls {
   authority: string;
 }
 
-/** One request/answer on a fresh connection: true when the engine answers like a live server. */
-export function probe(
+/** memcached's binary VERSION request: a header with the request magic and opcode 0x0b, no body. */
+const BINARY_VERSION_REQUEST = Buffer.from([0x80, 0x0b, ...new Array<number>(22).fill(0)]);
+const BINARY_RESPONSE_MAGIC = 0x81;
+
+/**
+ * One request/answer on a fresh connection: true when the engine answers like a live server. A memcached node is
+ * asked in the binary protocol, which a SASL node answers before authentication; one that takes ASCII alone
+ * (binding_protocol ascii) hangs up on it, and is asked again in ASCII.
+ */
+export async function probe(
   engine: NodeSpec['engine'],
   host: string,
   port: number,
   timeoutMs = 1000,
   tls?: ProbeTls,
 ): Promise<boolean> {
+  if (engine !== 'memcached') return (await probeOnce('PING', host, port, timeoutMs, tls)) === 'yes';
+  const binary = await probeOnce('binary-version', host, port, timeoutMs, tls);
+  return (
+    binary === 'yes' || (binary === 'hung-up' && (await probeOnce('version', host, port, timeoutMs, tls)) === 'yes')
+  );
+}
+
+type ProbeRequest = 'PING' | 'version' | 'binary-version';
+
+/** `hung-up`: connected, then closed without a word (a memcached node that takes ASCII alone, or a proxy). */
+function probeOnce(
+  request: ProbeRequest,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  tls: ProbeTls | undefined,
+): Promise<'yes' | 'no' | 'hung-up'> {
   return new Promise((resolve) => {
     const socket: Socket = tls
       ? connectTls({ host, port, ca: tls.authority, checkServerIdentity: () => undefined })
       : connect({ host, port });
     const connected = tls ? 'secureConnect' : 'connect';
-    let answer = '';
-    const done = (ok: boolean) => {
+    let answer = Buffer.alloc(0);
+    let wasConnected = false;
+    const done = (outcome: 'yes' | 'no' | 'hung-up') => {
       socket.destroy();
-      resolve(ok);
+      resolve(outcome);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.on('error', () => done(false));
+    socket.setTimeout(timeoutMs, () => done('no'));
+    socket.on('error', () => done('no'));
     // A proxy in front of a node that is not up yet accepts and then hangs up: no error, no answer.
-    socket.on('close', () => done(false));
-    socket.on(connected, () => socket.write(engine === 'memcached' ? 'version\r\n' : 'PING\r\n'));
-    socket.on('data', (chunk) => {
-      answer += chunk.toString('latin1');
-      if (!answer.includes('\r\n')) return;
+    socket.on('close', () => done(wasConnected && answer.length === 0 ? 'hung-up' : 'no'));
+    socket.on(connected, () => {
+      wasConnected = true;
+      socket.write(request === 'binary-version' ? BINARY_VERSION_REQUEST : `${request}\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      answer = Buffer.concat([answer, chunk]);
+      if (request === 'binary-version') {
+        // A whole header: the response magic, the VERSION opcode, status 0 (bytes 6-7).
+        if (answer.length < 24) return;
+        return done(
+          answer[0] === BINARY_RESPONSE_MAGIC && answer[1] === 0x0b && answer.readUInt16BE(6) === 0 ? 'yes' : 'no',
+        );
+      }
+      const text = answer.toString('latin1');
+      if (!text.includes('\r\n')) return;
       // A server that wants AUTH is up all the same.
       done(
-        engine === 'memcached'
-          ? answer.startsWith('VERSION')
-          : answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'),
+        (request === 'version' ? text.startsWith('VERSION') : text.startsWith('+PONG') || text.startsWith('-NOAUTH'))
+          ? 'yes'
+          : 'no',
       );
     });
   });

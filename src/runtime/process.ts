@@ -254,6 +254,8 @@ export class ProcessRuntime implements NodeRuntime {
     }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen, join(dir, CONFIG_FILE)), {
       cwd: dir,
+      // A SASL node's Cyrus settings (control/memcached-sasl.ts).
+      env: spec.sasl ? { ...process.env, SASL_CONF_PATH: spec.sasl.confDir } : undefined,
       detached: true,
       stdio: ['ignore', logFile, logFile],
     });

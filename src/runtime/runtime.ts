@@ -26,6 +26,14 @@ export interface NodeTls {
   authority: string;
 }
 
+/**
+ * A memcached node with SASL (a local extension, control/memcached-sasl.ts): it runs with -S, and Cyrus SASL reads
+ * its settings from memcached.conf in confDir (SASL_CONF_PATH), a host directory a container gets at the same path.
+ */
+export interface NodeSasl {
+  confDir: string;
+}
+
 export interface NodeSpec extends NodeAddress {
   engine: Engine;
   engineVersion: string;
@@ -61,6 +69,8 @@ export interface NodeSpec extends NodeAddress {
   access: NodeAccess;
   /** Present when the cluster has in-transit encryption. Its key is never logged. */
   tls?: NodeTls;
+  /** Present when the memcached node authenticates its clients with SASL. */
+  sasl?: NodeSasl;
   /** Names the node answers to on the emulator's Docker network, shaped like AWS node names. */
   aliases: string[];
   /** Working directory of a process node (the docker runtime uses the container's /data). */
