@@ -16,6 +16,7 @@ import { groupContext } from './control/replication-groups/group-context.js';
 import { adoptGroups } from './control/replication-groups/lifecycle.js';
 import { servePrimaryEndpoint } from './control/replication-groups/group-endpoints.js';
 import { moveServedEndpoints } from './control/served-endpoints.js';
+import { IamLogins } from './control/iam-logins.js';
 import { replicationGroupFailureHandlers, replicationGroupWorkers } from './control/replication-groups/workers.js';
 import { AdmissionKeeper } from './control/admission-keeper.js';
 import { NodeSupervisor } from './control/node-supervisor.js';
@@ -313,7 +314,13 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     );
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-      const identity = { instanceId, credentialKey, authority };
+      const iamLogins = new IamLogins(
+        store,
+        { credentialKey, authority, credentials: config.credentials, strict: config.auth === 'strict' },
+        app.log,
+      );
+      endpoints.iamLoginAt = (owner, address) => iamLogins.endpointLogin(owner, address);
+      const identity = { instanceId, credentialKey, authority, iamLogins };
       const nodes = new ClusterNodes(store, runtime, endpoints, identity, app.log, (scope, from) =>
         files.seedFile(scope, from),
       );
