@@ -22,6 +22,7 @@ import { claimRange } from './dataplane/claimed-endpoints.js';
 import { describeRange } from './dataplane/endpoint-ranges.js';
 import { backstageAddress } from './dataplane/loopback-addresses.js';
 import { recordClusterEvent } from './domain/elasticache/records.js';
+import { IamLogins } from './control/iam-logins.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
 import { parseImageOverrides } from './runtime/images.js';
@@ -384,7 +385,13 @@ export async function startEmulator(config: Config): Promise<Emulator> {
     const sasl = runtime.name === 'none' ? undefined : new MemcachedSaslService(store, instanceId, app.log);
     const buildControl = (): ControlPlane => {
       const endpoints = new EndpointManager(app.log, runtime.name !== 'none');
-      const identity = { instanceId, credentialKey, authority, sasl };
+      const iamLogins = new IamLogins(
+        store,
+        { credentialKey, authority, credentials: config.credentials, strict: config.auth === 'strict' },
+        app.log,
+      );
+      endpoints.iamLoginAt = (owner, address) => iamLogins.endpointLogin(owner, address);
+      const identity = { instanceId, credentialKey, authority, sasl, iamLogins };
       const nodes = new ClusterNodes(store, runtime, endpoints, identity, app.log, (scope, from) =>
         files.seedFile(scope, from),
       );

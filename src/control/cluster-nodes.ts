@@ -40,6 +40,8 @@ import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { nodeUsersOf } from '../domain/elasticache/user-records.js';
+import { passwordHash } from '../runtime/node-access.js';
+import type { IamLogins } from './iam-logins.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
 /** The node id of a member's temporary second node (startStandIn). */
@@ -66,6 +68,8 @@ export interface EmulatorIdentity {
   authority?: CertificateAuthority;
   /** Serves memcached SASL's password checks (none: no node starts with SASL). */
   sasl?: MemcachedSaslService;
+  /** IAM users' logins at the endpoints; without it an iam user cannot log in. */
+  iamLogins?: IamLogins;
 }
 
 /** How the emulator and other nodes reach a running redis / valkey node. */
@@ -375,7 +379,12 @@ export class ClusterNodes {
   private endpointsClosed(scope: Scope, cluster: StoredCluster): boolean {
     const key = clusterKey(scope, cluster.state.CacheClusterId);
     if (!this.closedEndpoints.has(key) && this.refusesHost?.(scope, cluster)) this.closedEndpoints.add(key);
-    return this.closedEndpoints.has(key);
+    return this.closedEndpoints.has(key) || this.needsEndpointLogin(scope, cluster.state.CacheClusterId);
+  }
+
+  /** A cluster whose group has iam users: its endpoints stay the emulator's, which log those users in. */
+  needsEndpointLogin(scope: Scope, id: string): boolean {
+    return this.identity.iamLogins?.needsEndpointLogin(scope, id) ?? false;
   }
 
   /**
@@ -424,7 +433,14 @@ export class ClusterNodes {
     const admin = adminTarget(spec, target);
     const users = spec.access.mode === 'acl' ? nodeUsersOf(this.store, scope, spec.clusterId) : undefined;
     if (users) {
-      await grantUserAccess(admin, users);
+      const iam = this.identity.iamLogins;
+      const groupId = this.load(scope, spec.clusterId)?.state.ReplicationGroupId;
+      const withInternal = users.map((user) =>
+        user.iamUserId && iam && groupId
+          ? { ...user, passwordHashes: [passwordHash(iam.internalPassword(scope, groupId, user.iamUserId))] }
+          : user,
+      );
+      await grantUserAccess(admin, withInternal);
       return;
     }
     const accepted = [spec.authToken, spec.previousAuthToken].filter((t): t is string => t !== undefined);

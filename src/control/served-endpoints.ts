@@ -18,6 +18,8 @@ export async function moveServedEndpoints(
   closed: boolean,
 ): Promise<boolean> {
   let changed = false;
+  // A group with iam users keeps its endpoints behind the emulator's listeners, which log those users in.
+  closed ||= nodes.needsEndpointLogin(scope, id);
   for (const { spec, admin, endpoint } of await nodes.closableNodes(scope, id)) {
     const { address, port } = endpoint;
     if (closed) {

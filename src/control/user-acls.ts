@@ -3,7 +3,9 @@
  * string or password, a group's new members, a delete) give the running nodes of every replication group
  * concerned its users again, then show the resource `active` (or remove it). A replication group's own change of
  * user group runs inside its converge job (applyUserGroupChange). Nodes that start later (created, healed,
- * replaced after a failover) get their users when they are attached (ClusterNodes.attach).
+ * replaced after a failover) get their users when they are attached (ClusterNodes.attach). A group whose user group
+ * gains its first iam user moves its endpoints behind the emulator's listeners, which log iam users in
+ * (control/iam-logins.ts); one that loses its last gives them back to its nodes.
  */
 import type { Scope } from '../store/store.js';
 import { jobTable, scopeOf } from '../domain/elasticache/jobs.js';
@@ -20,6 +22,8 @@ import type { GroupState } from '../domain/elasticache/records.js';
 import { failureTable } from './failure-table.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 import type { GroupContext } from './replication-groups/group-context.js';
+import { servePrimaryEndpoint } from './replication-groups/group-endpoints.js';
+import { moveServedEndpoints } from './served-endpoints.js';
 
 /** Gives every running node of these replication groups the client access the store now says. */
 async function refreshGroups(ctx: GroupContext, scope: Scope, groupIds: string[]): Promise<void> {
@@ -28,7 +32,24 @@ async function refreshGroups(ctx: GroupContext, scope: Scope, groupIds: string[]
     const group = ctx.find(scope, groupId);
     if (!group || group.state.Status === 'deleting') continue;
     for (const memberId of group.state.MemberClusters) await ctx.nodes.refreshClientAccess(scope, memberId);
+    await placeEndpoints(ctx, scope, groupId, group.state.MemberClusters);
   }
+}
+
+/**
+ * Puts the endpoints of a group's nodes where its users need them: behind the emulator's listeners while an iam user
+ * is in its user group, with the nodes themselves otherwise (unless security groups keep them closed). Only nodes
+ * serving their endpoints move (ClusterNodes.closableNodes); connections made meanwhile stay.
+ */
+async function placeEndpoints(ctx: GroupContext, scope: Scope, groupId: string, members: string[]): Promise<void> {
+  let moved = false;
+  for (const memberId of members) {
+    const closed = ctx.nodes.isClosed(scope, memberId) || ctx.nodes.needsEndpointLogin(scope, memberId);
+    const endpoint = ctx.nodes.load(scope, memberId)?.state.CacheNodes[0]?.Endpoint;
+    if (!endpoint?.Address || ctx.endpoints.isOpen(endpoint.Address, endpoint.Port!) === closed) continue;
+    moved = (await moveServedEndpoints(ctx.nodes, ctx.endpoints, scope, memberId, closed)) || moved;
+  }
+  if (moved) await servePrimaryEndpoint(ctx, scope, groupId, { keepConnections: true });
 }
 
 /** Every replication group that has a user group: a deleted user may have been on any of their nodes. */

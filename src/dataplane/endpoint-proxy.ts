@@ -11,11 +11,13 @@
  * TLS passes through: the node presents its own certificate. A node that takes TLS and plain connections on one
  * endpoint (TransitEncryptionMode preferred) listens on two ports; the listener reads a connection's first bytes
  * and sends a TLS handshake to the TLS port, anything else to the plain one. A memcached endpoint, which answers
- * Auto Discovery itself, ends its clients' TLS with a certificate of its own and speaks TLS to its node.
+ * Auto Discovery itself, ends its clients' TLS with a certificate of its own and speaks TLS to its node; so does a
+ * redis / valkey endpoint whose group has iam users, which reads its clients' logins (iam-login.ts).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { TLSSocket, connect as connectTls, createSecureContext, type SecureContext } from 'node:tls';
 import { relayMemcached } from './memcached-endpoint.js';
+import { relayWithIamLogin, type IamLoginCheck } from './iam-login.js';
 
 export interface Target {
   host: string;
@@ -49,6 +51,16 @@ export interface EndpointBehaviour {
    */
   allows?(remoteAddress: string): boolean | Promise<boolean>;
   /** Memcached endpoints of an encrypted cluster: TLS ends here (with autoDiscovery only). */
+  tls?: TlsTermination;
+  /**
+   * Redis / valkey endpoints: asked per connection whether the group has iam users now; if so the endpoint reads
+   * the client's logins, ending its TLS (and speaking TLS to the node) when the group encrypts.
+   */
+  iamLogin?(): EndpointIamLogin | undefined;
+}
+
+/** How an endpoint whose group has iam users serves a connection. */
+export interface EndpointIamLogin extends IamLoginCheck {
   tls?: TlsTermination;
 }
 
@@ -154,6 +166,13 @@ export class EndpointProxy {
       const tls = behaviour.tls;
       const served = tls ? this.endTls(entry, client, tls) : client;
       relayMemcached(served, () => this.connectNode(entry, served, entry.behaviour.target(), tls), discovery);
+      return;
+    }
+    const iamLogin = behaviour.iamLogin?.();
+    if (iamLogin) {
+      const served = iamLogin.tls ? this.endTls(entry, client, iamLogin.tls) : client;
+      const node = this.connectNode(entry, served, behaviour.target(), iamLogin.tls);
+      if (node) relayWithIamLogin(served, node, iamLogin);
       return;
     }
     const target = behaviour.target();

@@ -7,7 +7,7 @@
 import type { Logger } from '../common/logger.js';
 import type { Engine } from '../common/engines.js';
 import { configGetClusterReply, type DiscoveredNode } from './auto-discovery.js';
-import { EndpointProxy, type Target, type TlsTermination } from './endpoint-proxy.js';
+import { EndpointProxy, type EndpointIamLogin, type Target, type TlsTermination } from './endpoint-proxy.js';
 import type { NodeAddress } from '../runtime/runtime.js';
 
 export type { NodeAddress };
@@ -65,6 +65,14 @@ export class EndpointManager {
   onRefused?: (refused: RefusedConnection) => void;
   /** Asked to decide when a connection reaches an owner with no decision yet (a cluster newer than the last one). */
   onUndecided?: () => void;
+  /**
+   * Whether a redis / valkey endpoint reads its clients' IAM logins now, and how (control/iam-logins.ts): asked
+   * per connection, with the cluster or group the endpoint serves and its address.
+   */
+  iamLoginAt?: (
+    owner: { account: string; region: string; clusterId?: string; groupId?: string },
+    address: string,
+  ) => EndpointIamLogin | undefined;
 
   /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
   constructor(
@@ -101,7 +109,7 @@ export class EndpointManager {
       port,
       node.engine === 'memcached'
         ? { target, allows, autoDiscovery: () => this.configuration(cluster), tls }
-        : { target, allows },
+        : { target, allows, iamLogin: () => this.iamLoginAt?.(node, address) },
     );
   }
 
@@ -195,6 +203,7 @@ export class EndpointManager {
     await this.proxy.open(address, port, {
       target: () => this.roleTarget(group, pick),
       allows: this.admitter(groupOwner(group), address, port),
+      iamLogin: () => this.iamLoginAt?.(group, address),
     });
   }
 

@@ -227,12 +227,13 @@ export class ProcessRuntime implements NodeRuntime {
   /** One start: the handle once the node answers, or none when the process ended first. */
   private async spawnNode(spec: NodeSpec, binary: string, dir: string): Promise<{ handle?: NodeHandle }> {
     // memcached nodes stay behind the emulator's listener (see the top of this file); so does a node that could not
-    // let go of its endpoint when security groups are enforced, and one that takes TLS and plain connections
-    // (preferred mode): one port cannot, so the listener sends each to the node's port for it.
+    // let go of its endpoint when security groups are enforced or its group logs iam users in (endpointClosed), and
+    // one that takes TLS and plain connections (preferred mode): one port cannot, so the listener sends each to the
+    // node's port for it.
     const preferred = spec.tls?.mode === 'preferred';
     const wanted = spec.engine === 'memcached' || preferred ? undefined : spec.endpoint;
     const backstage = wanted && this.options.backstageOf?.(wanted.address);
-    const endpoint = backstage || !this.options.enforce ? wanted : undefined;
+    const endpoint = backstage || !(this.options.enforce || spec.endpointClosed) ? wanted : undefined;
     const host = endpoint?.address ?? '127.0.0.1';
     const inside = backstage ?? host;
     const port = endpoint?.port ?? (await freePort());

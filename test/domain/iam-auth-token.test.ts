@@ -64,6 +64,7 @@ t.test('a token made as AWS documents it is accepted', async (t) => {
     accessKeyId: KNOWN.accessKeyId,
     region: 'eu-central-1',
     expiresAt: new Date(SIGNED_AT.getTime() + 900_000),
+    signatureChecked: true,
   });
   const serverless = await verifyIamAuthToken(await makeToken({ serverless: true }), expect({ serverless: true }));
   t.equal(serverless.ok, true, 'a serverless cache token (ResourceType=ServerlessCache)');
@@ -73,6 +74,21 @@ t.test('a token made as AWS documents it is accepted', async (t) => {
   t.equal(withScheme.ok, true, 'a token that kept its scheme');
   const lateButValid = await verifyIamAuthToken(await makeToken(), expect({ now: SIGNED_AT.getTime() + 899_000 }));
   t.equal(lateButValid.ok, true, 'still valid a second before it expires');
+});
+
+t.test('lenient mode: a key the emulator does not know passes unsigned, everything else still checked', async (t) => {
+  const lenient = expect({ acceptUnknownKeys: true });
+  const unknown = await verifyIamAuthToken(await makeToken({ accessKeyId: 'AKIAUNKNOWN' }), lenient);
+  t.match(unknown, { ok: true, accessKeyId: 'AKIAUNKNOWN', signatureChecked: false });
+  const forged = await verifyIamAuthToken(await makeToken({ secret: 'wrong' }), lenient);
+  t.match(forged, { ok: false, reason: /signature does not match/ }, "a known key's signature is still checked");
+  const expired = await verifyIamAuthToken(
+    await makeToken({ accessKeyId: 'AKIAUNKNOWN' }),
+    expect({ acceptUnknownKeys: true, now: SIGNED_AT.getTime() + 901_000 }),
+  );
+  t.match(expired, { ok: false, reason: /expired/ }, 'and so is the time window');
+  const otherUser = await verifyIamAuthToken(await makeToken({ accessKeyId: 'AKIAUNKNOWN', user: 'x' }), lenient);
+  t.match(otherUser, { ok: false, reason: /for user x/ }, 'and the user');
 });
 
 t.test('each way a token can be wrong is refused with its reason', async (t) => {

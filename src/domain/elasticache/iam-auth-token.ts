@@ -8,6 +8,8 @@
  * What is checked: the form of the token, the cache name (its host), the action, the user id, the resource type,
  * the signing service, that the access key is one the emulator knows, the signature, and the time window. What is
  * not: IAM policies (elasticache:Connect on the cache and the user): every known key may connect as any iam user.
+ * A key the emulator does not know is refused, unless the caller accepts unknown keys (the API's lenient mode): then
+ * everything but the signature, which no secret can check, is still checked.
  */
 import {
   SIGNATURE_WINDOW_MS,
@@ -33,10 +35,13 @@ export interface IamTokenExpectation {
   credentials: readonly KnownCredentials[];
   /** The time to check the token against (ms since the epoch); now by default. */
   now?: number;
+  /** A key not among `credentials` passes, its signature unchecked (lenient mode); refused by default. */
+  acceptUnknownKeys?: boolean;
 }
 
 export type IamTokenVerdict =
-  { ok: true; accessKeyId: string; region: string; expiresAt: Date } | { ok: false; reason: string };
+  | { ok: true; accessKeyId: string; region: string; expiresAt: Date; signatureChecked: boolean }
+  | { ok: false; reason: string };
 
 const refuse = (reason: string): IamTokenVerdict => ({ ok: false, reason });
 
@@ -62,7 +67,7 @@ export async function verifyIamAuthToken(token: string, expected: IamTokenExpect
   if (!scope) return refuse('the token has no valid X-Amz-Credential');
   if (scope.service !== 'elasticache') return refuse(`the token is signed for ${scope.service}, not elasticache`);
   const known = expected.credentials.find((c) => c.accessKeyId === scope.accessKeyId);
-  if (!known) return refuse(`the access key ${scope.accessKeyId} is not known`);
+  if (!known && !expected.acceptUnknownKeys) return refuse(`the access key ${scope.accessKeyId} is not known`);
 
   const amzDate = query.get('X-Amz-Date') ?? '';
   const date = parseAmzDate(amzDate);
@@ -79,6 +84,8 @@ export async function verifyIamAuthToken(token: string, expected: IamTokenExpect
   const signedHeaders = (query.get('X-Amz-SignedHeaders') ?? '').split(';');
   if (signedHeaders.length !== 1 || signedHeaders[0] !== 'host') return refuse('the token must sign the host only');
   const signature = query.get('X-Amz-Signature') ?? '';
+  if (!known)
+    return { ok: true, accessKeyId: scope.accessKeyId, region: scope.region, expiresAt, signatureChecked: false };
   query.delete('X-Amz-Signature');
   const parts = { method: 'GET', path: '/', query: queryRecord(query), headers: { host }, body: '' };
   const wanted = await presignedSignature(parts, known, {
@@ -88,5 +95,5 @@ export async function verifyIamAuthToken(token: string, expected: IamTokenExpect
     expiresInSeconds: expires,
   });
   if (!sameSignature(wanted, signature)) return refuse('the signature does not match');
-  return { ok: true, accessKeyId: known.accessKeyId, region: scope.region, expiresAt };
+  return { ok: true, accessKeyId: known.accessKeyId, region: scope.region, expiresAt, signatureChecked: true };
 }

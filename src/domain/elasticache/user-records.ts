@@ -100,8 +100,10 @@ export interface NodeUser {
   name: string;
   accessString: string;
   passwordHashes: string[];
-  /** Anyone may authenticate as it (no-password); an IAM user, with no password either, cannot here. */
+  /** Anyone may authenticate as it (no-password). */
   noPassword: boolean;
+  /** An IAM user: its id; it gets an internal password on the nodes (control/iam-logins.ts). */
+  iamUserId?: string;
 }
 
 /**
@@ -126,6 +128,7 @@ export function nodeUsersOf(store: Store, scope: Scope, clusterId: string): Node
         accessString: user.state.AccessString,
         passwordHashes: user.internal.passwordHashes,
         noPassword: user.state.Authentication.Type === 'no-password',
+        ...(user.state.Authentication.Type === 'iam' ? { iamUserId: user.state.UserId } : {}),
       },
     ];
   });

@@ -125,7 +125,8 @@ export function authenticationOf(input: AuthenticationRequest, creating: boolean
   const passwords = input.Passwords;
   const mode = input.AuthenticationMode;
   if (mode !== undefined) {
-    if (passwords !== undefined || input.NoPasswordRequired !== undefined) {
+    // NoPasswordRequired=false asks for nothing (Terraform's AWS provider always sends the flag).
+    if (passwords !== undefined || input.NoPasswordRequired === true) {
       throw invalidCombination('Passwords and NoPasswordRequired cannot be used together with AuthenticationMode.');
     }
     const type = requireValue(mode.Type, 'AuthenticationMode.Type');

@@ -1,0 +1,264 @@
+/**
+ * IAM authentication on real nodes: a TLS replication group whose user group holds an iam user. A client logs in as
+ * AWS's guide has it (ioredis over TLS, verifying the emulator's CA, with a SigV4-presigned connect request as its
+ * password), on the primary, reader and node endpoints; a forged, expired or other group's token gets redis's
+ * WRONGPASS and the connection stays usable; a password user of the same group still logs in.
+ */
+import {
+  CreateReplicationGroupCommand,
+  CreateUserCommand,
+  CreateUserGroupCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeUserGroupsCommand,
+  ModifyUserGroupCommand,
+  waitUntilReplicationGroupAvailable,
+} from '@aws-sdk/client-elasticache';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import t, { type Test } from 'tap';
+import { removeAllNodes, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
+import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
+
+const KNOWN = { accessKeyId: 'AKIAIAMLOGINTEST0001', secretAccessKey: 'iamLoginSecret/0123456789+abcdefghijkl' };
+const PASSWORD = 'iam-test-password-0123456789';
+
+/** A token as the AWS guide builds one: presign `GET http://<group>/?Action=connect&User=<user>`, drop the scheme. */
+async function iamToken(
+  group: string,
+  user: string,
+  options: { secret?: string; signingDate?: Date; accessKeyId?: string } = {},
+): Promise<string> {
+  const signer = new SignatureV4({
+    credentials: {
+      accessKeyId: options.accessKeyId ?? KNOWN.accessKeyId,
+      secretAccessKey: options.secret ?? KNOWN.secretAccessKey,
+    },
+    region: 'us-east-1',
+    service: 'elasticache',
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const presigned = await signer.presign(
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: group,
+      path: '/',
+      query: { Action: 'connect', User: user },
+      headers: { host: group },
+    },
+    { expiresIn: 900, ...(options.signingDate ? { signingDate: options.signingDate } : {}) },
+  );
+  const query = Object.entries(presigned.query ?? {})
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+    .join('&');
+  return `${group}/?${query}`;
+}
+
+type Endpoint = { Address?: string; Port?: number };
+
+/** ioredis over TLS as `user`; the answer to PING, or the error that stopped it. */
+async function loginAnswer(endpoint: Endpoint, ca: string, user: string, password: string): Promise<string> {
+  const redis = new Redis({
+    host: endpoint.Address,
+    port: endpoint.Port,
+    username: user,
+    password,
+    tls: { ca },
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5000,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await redis.ping();
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A TLS connection that logs in with the command given (AUTH or HELLO) first: its answer, or its error. */
+async function firstCommand(endpoint: Endpoint, ca: string, command: string[]): Promise<string> {
+  const redis = new Redis({
+    host: endpoint.Address,
+    port: endpoint.Port,
+    tls: { ca },
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5000,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const answer = await redis.call(command[0], ...command.slice(1));
+    return Array.isArray(answer) ? 'HELLO answered' : String(answer);
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function suite(t: Test, runtime: 'process' | 'docker'): void {
+  t.test(`${runtime}: an iam user logs in with a SigV4 token over TLS`, async (t) => {
+    if (!(await runtimeAvailable(t, runtime))) return;
+    const emulator = await startTestEmulator(t, { runtime, credentials: [KNOWN] });
+    t.teardown(() => removeAllNodes(emulator));
+    const client = sdkClient(emulator);
+    const ca = readFileSync(emulator.caCertificatePath, 'utf8');
+
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'iam-default',
+        UserName: 'default',
+        Engine: 'redis',
+        AccessString: 'off ~* +@all',
+        NoPasswordRequired: true,
+      }),
+    );
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'iam-app',
+        UserName: 'iam-app',
+        Engine: 'redis',
+        AccessString: 'on ~* +@all',
+        AuthenticationMode: { Type: 'iam' },
+      }),
+    );
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'pw-app',
+        UserName: 'pw-app',
+        Engine: 'redis',
+        AccessString: 'on ~* +@all',
+        Passwords: [PASSWORD],
+      }),
+    );
+    await client.send(
+      new CreateUserGroupCommand({
+        UserGroupId: 'iam-users',
+        Engine: 'redis',
+        UserIds: ['iam-default', 'iam-app', 'pw-app'],
+      }),
+    );
+    await eventually(
+      async () =>
+        (await client.send(new DescribeUserGroupsCommand({ UserGroupId: 'iam-users' }))).UserGroups![0].Status ===
+        'active',
+      20_000,
+      'the user group active',
+    );
+    await client.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: 'iam-rg',
+        ReplicationGroupDescription: 'iam',
+        CacheNodeType: 'cache.t3.micro',
+        EngineVersion: '7.1',
+        NumCacheClusters: 2,
+        TransitEncryptionEnabled: true,
+        UserGroupIds: ['iam-users'],
+      }),
+    );
+    await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'iam-rg' });
+    const group = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'iam-rg' })))
+      .ReplicationGroups![0];
+    const shard = group.NodeGroups![0];
+    const endpoints: [string, Endpoint][] = [
+      ['primary', shard.PrimaryEndpoint!],
+      ['reader', shard.ReaderEndpoint!],
+      ...shard.NodeGroupMembers!.map((m): [string, Endpoint] => [`node ${m.CacheClusterId}`, m.ReadEndpoint!]),
+    ];
+
+    for (const [name, endpoint] of endpoints) {
+      t.equal(await loginAnswer(endpoint, ca, 'iam-app', await iamToken('iam-rg', 'iam-app')), 'PONG', `${name}: iam`);
+      t.equal(await loginAnswer(endpoint, ca, 'pw-app', PASSWORD), 'PONG', `${name}: a password user still logs in`);
+    }
+    const primary = shard.PrimaryEndpoint!;
+    const wrongPass = /WRONGPASS invalid username-password pair or user is disabled/;
+    t.match(
+      await firstCommand(primary, ca, ['AUTH', 'iam-app', await iamToken('iam-rg', 'iam-app', { secret: 'x' })]),
+      wrongPass,
+      'a token signed with the wrong secret is refused',
+    );
+    const old = new Date(Date.now() - 20 * 60_000);
+    t.match(
+      await firstCommand(primary, ca, ['AUTH', 'iam-app', await iamToken('iam-rg', 'iam-app', { signingDate: old })]),
+      wrongPass,
+      'an expired token is refused',
+    );
+    t.match(
+      await firstCommand(primary, ca, ['AUTH', 'iam-app', await iamToken('other-rg', 'iam-app')]),
+      wrongPass,
+      "another group's token is refused",
+    );
+    t.match(await firstCommand(primary, ca, ['AUTH', 'iam-app', 'not-a-token']), wrongPass, 'a password is no token');
+    const hello = ['HELLO', '2', 'AUTH', 'iam-app'];
+    t.equal(
+      await firstCommand(primary, ca, [...hello, await iamToken('iam-rg', 'iam-app')]),
+      'HELLO answered',
+      'HELLO',
+    );
+    t.match(await firstCommand(primary, ca, [...hello, 'not-a-token']), wrongPass, 'HELLO with a bad token');
+
+    // After a refusal the connection stays open, as with redis: the next AUTH, with a good token, logs in.
+    const redis = new Redis({
+      host: primary.Address,
+      port: primary.Port,
+      tls: { ca },
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    t.teardown(() => redis.disconnect());
+    await redis.connect();
+    await t.rejects(
+      redis.call('AUTH', 'iam-app', await iamToken('iam-rg', 'iam-app', { secret: 'forged-secret' })),
+      wrongPass,
+    );
+    t.equal(await redis.call('AUTH', 'iam-app', await iamToken('iam-rg', 'iam-app')), 'OK', 'then a good one');
+    t.equal(await redis.set('iam-key', 'v'), 'OK');
+    t.equal(await redis.call('ACL', 'WHOAMI'), 'iam-app');
+
+    // A running group whose user group gains its first iam user: its nodes let go of their endpoints.
+    await client.send(
+      new CreateUserGroupCommand({ UserGroupId: 'later-users', Engine: 'redis', UserIds: ['iam-default', 'pw-app'] }),
+    );
+    const active = async (id: string) =>
+      (await client.send(new DescribeUserGroupsCommand({ UserGroupId: id }))).UserGroups![0].Status === 'active';
+    await eventually(() => active('later-users'), 20_000, 'the second user group active');
+    await client.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: 'later-rg',
+        ReplicationGroupDescription: 'iam later',
+        CacheNodeType: 'cache.t3.micro',
+        EngineVersion: '7.1',
+        NumCacheClusters: 1,
+        TransitEncryptionEnabled: true,
+        UserGroupIds: ['later-users'],
+      }),
+    );
+    await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'later-rg' });
+    const later = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'later-rg' })))
+      .ReplicationGroups![0].NodeGroups![0];
+    await client.send(new ModifyUserGroupCommand({ UserGroupId: 'later-users', UserIdsToAdd: ['iam-app'] }));
+    await eventually(() => active('later-users'), 20_000, 'the iam user added');
+    for (const endpoint of [later.PrimaryEndpoint!, later.NodeGroupMembers![0].ReadEndpoint!]) {
+      t.equal(
+        await loginAnswer(endpoint, ca, 'iam-app', await iamToken('later-rg', 'iam-app')),
+        'PONG',
+        `an iam user added later logs in at ${endpoint.Address}`,
+      );
+      t.equal(await loginAnswer(endpoint, ca, 'pw-app', PASSWORD), 'PONG', 'and the password user still does');
+    }
+  });
+}
+
+suite(t, 'process');
