@@ -61,7 +61,8 @@ async function measureCase(runtime: string, emulator: EmulatorProcess, item: Cas
   const runs: CaseResult['runs'] = new Map();
   const nodeCpu = () => item.nodePids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   // A warm-up run through each path (JIT, first connections, TLS sessions), not counted.
-  for (const path of item.paths) await runLoad(path, { clients: CLIENTS, requests: 20_000, pipeline: 1 });
+  const warmUp = Math.min(20_000, MODES[0].requests);
+  for (const path of item.paths) await runLoad(path, { clients: CLIENTS, requests: warmUp, pipeline: 1 });
   for (const mode of MODES) {
     const load: Load = { clients: CLIENTS, requests: mode.requests, pipeline: mode.pipeline };
     const byPath = new Map<string, Run[]>(item.paths.map((p) => [p.label, []]));
@@ -125,7 +126,11 @@ async function main_(): Promise<void> {
   const report = new Report();
   report.log('## 3. Endpoint data path: load through the endpoints vs straight to the node, security groups enforced');
   report.log();
-  for (const line of await provenance('npm run bench:data-path')) report.log(line);
+  const settings = ['BENCH_ROUNDS', 'BENCH_RUNTIMES', 'BENCH_KINDS', 'BENCH_REQUESTS', 'BENCH_PIPELINED_REQUESTS']
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name]} `)
+    .join('');
+  for (const line of await provenance(`${settings}npm run bench:data-path`)) report.log(line);
   report.log();
   report.log(
     `redis-benchmark ${await redisBenchmarkVersion()}, \`-t set,get -c ${CLIENTS}\`, ` +
