@@ -1,21 +1,41 @@
 /**
- * What security-group enforcement costs a new connection (issue 13), for bench/data-path.ts: two emulators on the
- * same runtime, one started `--security-groups enforce` and one `off`, each with a one-member replication group;
- * many sequential connections through an endpoint the emulator itself listens on (the group's reader endpoint on
- * the process runtime, where the node endpoint is the node's own; the node endpoint on docker), each one connect →
- * PING answered → close, the two emulators taking turns round by round.
+ * What security-group enforcement costs a new connection (issue 13): two emulators on the same runtime, one started
+ * `--security-groups enforce` and one `off`, each with a one-member replication group; many sequential connections
+ * through an endpoint the emulator itself listens on (the group's reader endpoint on the process runtime, where the
+ * node endpoint is the node's own; the node endpoint on docker), each one connect → PING answered → close. The two
+ * emulators take turns connection by connection (the order flips every round), so a burst of other load on this
+ * shared machine falls on both alike. Target: the p99 differs by < 100 µs. Writes section 8 of bench/RESULTS.md.
+ * Run: `npm run build && npm run bench:connection-setup` (BENCH_CONNECTIONS=2000 per round and emulator,
+ * BENCH_CONNECT_ROUNDS=6, BENCH_RUNTIMES=process,docker).
  */
 import { connect } from 'node:net';
+import { measureAdmissionCheck } from './admission-check.js';
+import { loadavg } from 'node:os';
 import {
   EmulatorProcess,
+  Report,
   call,
+  checkBuilt,
   cleanUpNodes,
   elements,
+  machineCpu,
+  main,
+  median,
   oneMemberGroup,
+  provenance,
   scratchDir,
   tag,
   waitUntilPings,
+  writeSection,
 } from './harness.js';
+
+const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'process,docker').split(',') as Array<'docker' | 'process'>;
+/** Sequential connections per round and emulator, and rounds. */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_CONNECT_ROUNDS ?? 6);
+const TARGET_US = 100;
+/** Calls of the check on its own, per side. */
+const CHECK_CALLS = Number(process.env.BENCH_CHECK_CALLS ?? 1_000_000);
 
 export type Enforcement = 'enforce' | 'off';
 export const ENFORCEMENTS: Enforcement[] = ['enforce', 'off'];
@@ -111,27 +131,29 @@ export async function measureConnectionSetup(
   for (const enforcement of ENFORCEMENTS) targets.set(enforcement, await prepare(runtime, enforcement));
   const times = new Map<Enforcement, ConnectionTimes>(ENFORCEMENTS.map((e) => [e, { answered: [], closed: [] }]));
   const roundP99 = new Map<Enforcement, number[]>(ENFORCEMENTS.map((e) => [e, []]));
-  const series = async (enforcement: Enforcement, count: number, into?: ConnectionTimes) => {
+  const connectOnce = (enforcement: Enforcement) => {
     const { host, port } = targets.get(enforcement)!;
-    const answered: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const one = await oneConnection(host, port);
-      answered.push(one.answered);
-      into?.answered.push(one.answered);
-      into?.closed.push(one.closed);
-    }
-    return answered;
+    return oneConnection(host, port);
   };
   // Untimed first connections through each (JIT, the first admission decision).
-  for (const enforcement of ENFORCEMENTS) await series(enforcement, Math.min(200, connections));
+  for (let i = 0; i < Math.min(200, connections); i++) for (const e of ENFORCEMENTS) await connectOnce(e);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ENFORCEMENTS : [...ENFORCEMENTS].reverse();
-    for (const enforcement of order) {
-      const answered = await series(enforcement, connections, times.get(enforcement));
-      roundP99.get(enforcement)!.push(quantile(answered, 0.99));
+    const answered = new Map<Enforcement, number[]>(ENFORCEMENTS.map((e) => [e, []]));
+    for (let i = 0; i < connections; i++) {
+      for (const enforcement of order) {
+        const one = await connectOnce(enforcement);
+        answered.get(enforcement)!.push(one.answered);
+        times.get(enforcement)!.answered.push(one.answered);
+        times.get(enforcement)!.closed.push(one.closed);
+      }
+    }
+    for (const enforcement of ENFORCEMENTS) {
+      const values = answered.get(enforcement)!;
+      roundP99.get(enforcement)!.push(quantile(values, 0.99));
       console.log(
-        `${runtime} connection setup round ${round + 1} ${enforcement}: p50 ${quantile(answered, 0.5).toFixed(0)} µs, ` +
-          `p99 ${quantile(answered, 0.99).toFixed(0)} µs`,
+        `${runtime} connection setup round ${round + 1} ${enforcement}: p50 ${quantile(values, 0.5).toFixed(0)} µs, ` +
+          `p99 ${quantile(values, 0.99).toFixed(0)} µs`,
       );
     }
   }
@@ -145,3 +167,85 @@ export async function measureConnectionSetup(
     roundP99,
   };
 }
+
+async function main_(): Promise<void> {
+  checkBuilt();
+  const loadBefore = loadavg()[0];
+  const machineBefore = machineCpu();
+  const setups: ConnectionSetupResult[] = [];
+  for (const runtime of RUNTIMES) setups.push(await measureConnectionSetup(runtime, CONNECTIONS, ROUNDS));
+  const machineAfter = machineCpu();
+  const busy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
+  const report = new Report();
+  report.log('## 8. Connection setup: what security-group enforcement costs a new connection');
+  report.log();
+  for (const line of await provenance('npm run bench:connection-setup')) report.log(line);
+  report.log();
+  report.log(
+    `Two emulators on the same runtime, one started \`--security-groups enforce\`, one \`off\`, each with a one-member ` +
+      `replication group (cache.m5.large); ${CONNECTIONS} sequential connections per round and emulator through an ` +
+      "endpoint the emulator listens on (the group's reader endpoint on the process runtime, where the node endpoint " +
+      `is the node's own; the node endpoint on docker), ${ROUNDS} rounds; the two emulators take turns connection by ` +
+      'connection (which goes first flips every round), after 200 untimed connections each. One connection: connect, ' +
+      '`PING`, `+PONG`, `end()`, closed; timed from connect() to the answer and to the close. p50 / p99 over every ' +
+      "connection of the rounds; p99 difference: enforce − off, and the median of each round's difference. " +
+      "Everything shares the machine's cores: the client, both emulators, the node. The machine's load average " +
+      `(1 min) was ${loadBefore.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end; its CPU was ` +
+      `${(busy * 100).toFixed(0)} % busy meanwhile (all cores, other users' load included).`,
+  );
+  report.log();
+  report.log(
+    "| runtime | endpoint | security groups | connect → PONG p50 µs | p99 µs | connect → closed p50 µs | p99 µs | each round's p99 µs |",
+  );
+  report.log('|---|---|---|---|---|---|---|---|');
+  const verdicts: string[] = [];
+  const us = (value: number) => value.toFixed(0);
+  for (const setup of setups) {
+    for (const enforcement of ENFORCEMENTS) {
+      const times = setup.times.get(enforcement)!;
+      report.log(
+        `| ${setup.runtime} | ${setup.endpoint} | ${enforcement} | ${us(quantile(times.answered, 0.5))} | ` +
+          `${us(quantile(times.answered, 0.99))} | ${us(quantile(times.closed, 0.5))} | ${us(quantile(times.closed, 0.99))} | ` +
+          `${setup.roundP99.get(enforcement)!.map(us).join(', ')} |`,
+      );
+    }
+    const p99 = (e: Enforcement) => quantile(setup.times.get(e)!.answered, 0.99);
+    const difference = p99('enforce') - p99('off');
+    const perRound = median(setup.roundP99.get('enforce')!.map((value, i) => value - setup.roundP99.get('off')![i]));
+    verdicts.push(
+      `${setup.runtime}, ${setup.endpoint}: p99 enforce − off ${us(difference)} µs (median of the rounds' ` +
+        `differences ${us(perRound)} µs) — ${difference < TARGET_US ? 'met' : '**missed**'}`,
+    );
+  }
+  report.log();
+  report.log(`Target: the connection-time check costs < ${TARGET_US} µs at p99:`);
+  report.log();
+  for (const verdict of verdicts) report.log(`- ${verdict}`);
+  reportCheckAlone(report);
+  writeSection(8, report.lines);
+}
+
+/** The check without the connection around it. */
+function reportCheckAlone(report: Report): void {
+  // Once untimed (JIT), then measured.
+  measureAdmissionCheck(Math.min(CHECK_CALLS, 100_000));
+  const times = measureAdmissionCheck(CHECK_CALLS);
+  const ns = (values: Float64Array, p: number) => quantile([...values], p).toFixed(0);
+  report.log();
+  report.log(
+    `The check alone: the closure an endpoint calls per connection (src/dataplane/endpoints.ts), ${CHECK_CALLS} calls ` +
+      'per side in this process, admitted by a decision (enforce) and with none (off), taking turns call by call; ' +
+      'each time includes reading the clock.',
+  );
+  report.log();
+  report.log('| security groups | p50 ns | p99 ns | p99.9 ns | max ns |');
+  report.log('|---|---|---|---|---|');
+  for (const enforcement of ENFORCEMENTS) {
+    const values = times.get(enforcement)!;
+    report.log(
+      `| ${enforcement} | ${ns(values, 0.5)} | ${ns(values, 0.99)} | ${ns(values, 0.999)} | ${ns(values, 1)} |`,
+    );
+  }
+}
+
+main(main_);

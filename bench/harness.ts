@@ -275,9 +275,13 @@ export interface ProcessNode {
   /** The address the node listens on (its endpoint's). */
   host: string;
   port: number;
+  /** Where the node also listens for the emulator, its replicas and its cluster bus (a loopback endpoint's node). */
+  backstage?: string;
+  /** A TLS node taking plain connections too (preferred mode): its plain port. */
+  plainPort?: number;
 }
 
-/** The process runtime's nodes: <data-dir>/nodes/<account>/<region>/<cluster>/<node>/node.json (pid, address, port). */
+/** The process runtime's nodes: <data-dir>/nodes/<account>/<region>/<cluster>/<node>/node.json (pid, addresses, port). */
 export function processNodes(dataDir: string): ProcessNode[] {
   const root = join(dataDir, 'nodes');
   const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
@@ -288,7 +292,15 @@ export function processNodes(dataDir: string): ProcessNode[] {
         for (const nodeId of list(join(root, account, region, clusterId))) {
           try {
             const file = JSON.parse(readFileSync(join(root, account, region, clusterId, nodeId, 'node.json'), 'utf8'));
-            nodes.push({ clusterId, nodeId, pid: file.pid, host: file.host ?? '127.0.0.1', port: file.port });
+            nodes.push({
+              clusterId,
+              nodeId,
+              pid: file.pid,
+              host: file.host ?? '127.0.0.1',
+              port: file.port,
+              backstage: file.backstage,
+              plainPort: file.plainPort,
+            });
           } catch {
             // not a node directory (yet)
           }
@@ -503,17 +515,43 @@ export function elements(xml: string, name: string): string[] {
 }
 
 /** Creates a one-member redis replication group and answers its description once it is `available`. */
-export async function oneMemberGroup(url: string, id: string, description: string): Promise<string> {
+export function oneMemberGroup(url: string, id: string, description: string): Promise<string> {
+  return availableGroup(url, id, { ReplicationGroupDescription: description, NumCacheClusters: 1 });
+}
+
+/**
+ * Creates a redis replication group (cache.m5.large unless the parameters say otherwise) and answers its description
+ * once it is `available`.
+ */
+export async function availableGroup(
+  url: string,
+  id: string,
+  params: Record<string, string | number | boolean>,
+): Promise<string> {
   await call(url, 'CreateReplicationGroup', {
     ReplicationGroupId: id,
-    ReplicationGroupDescription: description,
+    ReplicationGroupDescription: id,
     Engine: 'redis',
     CacheNodeType: 'cache.m5.large',
-    NumCacheClusters: 1,
+    ...params,
   });
   for (;;) {
     const group = await call(url, 'DescribeReplicationGroups', { ReplicationGroupId: id });
     if (tag(group, 'Status') === 'available') return group;
+    await sleep(50);
+  }
+}
+
+/** Creates a cache cluster (cache.m5.large unless the parameters say otherwise); its description with node info once `available`. */
+export async function availableCacheCluster(
+  url: string,
+  id: string,
+  params: Record<string, string | number | boolean>,
+): Promise<string> {
+  await call(url, 'CreateCacheCluster', { CacheClusterId: id, CacheNodeType: 'cache.m5.large', ...params });
+  for (;;) {
+    const cluster = await call(url, 'DescribeCacheClusters', { CacheClusterId: id, ShowCacheNodeInfo: true });
+    if (tag(cluster, 'CacheClusterStatus') === 'available') return cluster;
     await sleep(50);
   }
 }
