@@ -10,13 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-import {
-  awsProviderBlock,
-  tail,
-  terraformMissing,
-  terraformWorkspace,
-  type TerraformResult,
-} from '../fixtures/terraform.js';
+import { awsProviderBlock, terraformMissing, terraformWorkspace, succeeded, tail } from '../fixtures/terraform.js';
 
 const STACK = `
 resource "aws_elasticache_cluster" "redis" {
@@ -53,11 +47,6 @@ if (missing) {
   if (process.env.CI) t.fail(`snapshots-terraform.test.ts: ${missing}`);
   else t.plan(0, missing);
 } else {
-  const succeeded = (t: Test, what: string, result: TerraformResult) => {
-    t.equal(result.code, 0, `${what}: exit code 0${result.code ? `\n${tail(result)}` : ''}`);
-    return result.code === 0;
-  };
-
   t.test('terraform: snapshot settings apply without drift, and destroy keeps the final snapshots', async (t) => {
     if (!(await runtimeAvailable(t, 'process'))) return;
     const dataDir = tempDir(t);

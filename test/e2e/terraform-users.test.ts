@@ -9,14 +9,8 @@ import { DescribeUserGroupsCommand, DescribeUsersCommand } from '@aws-sdk/client
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
-import { acceptsToken, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-import {
-  awsProviderBlock,
-  tail,
-  terraformMissing,
-  terraformWorkspace,
-  type TerraformResult,
-} from '../fixtures/terraform.js';
+import { acceptsToken, runtimeAvailable } from '../fixtures/real-nodes.js';
+import { awsProviderBlock, terraformMissing, terraformWorkspace, succeeded, noDrift } from '../fixtures/terraform.js';
 
 const FIRST_PASSWORD = 'tf-users-password-0123456789';
 const SECOND_PASSWORD = 'tf-users-password-9876543210';
@@ -92,15 +86,6 @@ if (missing) {
   if (process.env.CI) t.fail(`terraform-users.test.ts: ${missing}`);
   else t.plan(0, missing);
 } else {
-  const succeeded = (t: Test, what: string, result: TerraformResult) => {
-    t.equal(result.code, 0, `${what}: exit code 0${result.code ? `\n${tail(result)}` : ''}`);
-    return result.code === 0;
-  };
-  const noDrift = async (t: Test, tf: ReturnType<typeof terraformWorkspace>, when: string) => {
-    const plan = await tf.run(['plan', '-detailed-exitcode', '-input=false']);
-    t.equal(plan.code, 0, `no drift ${when}${plan.code ? `\n${tail(plan, 6000)}` : ''}`);
-  };
-
   t.test('terraform: users, a user group, an association and a TLS group using them', async (t) => {
     if (!(await runtimeAvailable(t, 'process'))) return;
     const emulator = await startTestEmulator(t, { runtime: 'process' });
@@ -115,19 +100,7 @@ if (missing) {
     await noDrift(t, tf, 'after the first apply');
 
     const primary = { Address: (await tf.outputs()).primary_address as string, Port: 6379 };
-    const login = async (user: string, password: string) => {
-      const redis = redisAt(primary, password, ca);
-      redis.options.username = user;
-      redis.on('error', () => {});
-      try {
-        await redis.connect();
-        return (await redis.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        redis.disconnect();
-      }
-    };
+    const login = (user: string, password: string) => acceptsToken(primary, password, ca, user);
     t.ok(await login('tf-app', FIRST_PASSWORD), 'the app user logs in over TLS with its password');
     t.notOk(await acceptsToken(primary, undefined, ca), 'the default user is off');
 

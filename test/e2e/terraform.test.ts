@@ -34,11 +34,11 @@ import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulat
 import { acceptsToken, answersPing, eventually, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import {
   awsProviderBlock,
-  tail,
   terraformMissing,
   terraformWorkspace,
   type Terraform,
-  type TerraformResult,
+  succeeded,
+  noDrift,
 } from '../fixtures/terraform.js';
 
 /** Whether a TCP connection to the endpoint is refused (or fails otherwise) rather than accepted. */
@@ -343,20 +343,6 @@ if (missing) {
     t.plan(0, missing);
   }
 } else {
-  const succeeded = (t: Test, what: string, result: TerraformResult) => {
-    t.equal(
-      result.code,
-      0,
-      `${what}: exit code 0 in ${(result.ms / 1000).toFixed(1)} s${result.code ? `\n${tail(result)}` : ''}`,
-    );
-    return result.code === 0;
-  };
-  /** `plan -detailed-exitcode`: 0 means no changes, 2 means drift (the plan says what), 1 an error. */
-  const noDrift = async (t: Test, tf: Terraform, when: string) => {
-    const plan = await tf.run(['plan', '-detailed-exitcode', '-input=false']);
-    t.equal(plan.code, 0, `no drift ${when} (plan -detailed-exitcode)${plan.code ? `\n${tail(plan, 6000)}` : ''}`);
-  };
-
   t.test(
     'terraform: parameter group, subnet group, redis and memcached clusters: apply, modify, destroy',
     async (t) => {
