@@ -418,7 +418,11 @@ export class DockerRuntime implements NodeRuntime {
     // A remote daemon's container addresses may be ones this machine routes elsewhere: never tried.
     if (!this.placement.local) return (this.containersReachable = false);
     let reachable = await probe(spec.engine, direct.host, direct.port, 1000, spec.tls);
-    if (!reachable && !(await probe(spec.engine, published.host, published.port, 1000, spec.tls))) return false;
+    if (!reachable) {
+      if (!(await probe(spec.engine, published.host, published.port, 1000, spec.tls))) return false;
+      // It answers now: its address tells, where a probe a moment ago may have come too early.
+      reachable = await probe(spec.engine, direct.host, direct.port, 1000, spec.tls);
+    }
     if (this.containersReachable === undefined) {
       this.containersReachable = reachable;
       this.options.log.info(
