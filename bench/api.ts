@@ -25,6 +25,7 @@ import http from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { metadataOnlyArgs } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -131,35 +132,13 @@ async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<number
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-async function startEmulator(dataDir: string): Promise<Target & { startMs: number }> {
+async function startEmulator(dataDir: string): Promise<Target> {
   const port = await freePort();
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js'),
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--runtime',
-      'none',
-      '--log-level',
-      'warn',
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const cli = process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js');
+  const child = spawn(process.execPath, metadataOnlyArgs(cli, dataDir, port), { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswers(url);
-  return {
-    name: 'elasticache-local',
-    url,
-    pid: child.pid,
-    startMs: performance.now() - started,
-    stop: () => child.kill('SIGKILL'),
-  };
+  return { name: 'elasticache-local', url, pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
 async function startMoto(): Promise<Target> {

@@ -17,6 +17,7 @@ import {
   freePort,
   main,
   median,
+  metadataOnlyArgs,
   provenance,
   scratchDir,
   sleep,
@@ -83,17 +84,7 @@ function installedCli(): string {
   return cli;
 }
 
-const emulatorArgs = (cli: string, dataDir: string) => (port: number) => [
-  cli,
-  '--port',
-  String(port),
-  '--data-dir',
-  dataDir,
-  '--runtime',
-  'none',
-  '--log-level',
-  'warn',
-];
+const emulatorArgs = (cli: string, dataDir: string) => (port: number) => metadataOnlyArgs(cli, dataDir, port);
 
 main(async () => {
   checkBuilt();

@@ -30,6 +30,11 @@ import { promisify } from 'node:util';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js');
+
+/** The command line of a metadata-only emulator (runtime none, quiet) on a port, for the API and cold-start benches. */
+export function metadataOnlyArgs(cli: string, dataDir: string, port: number): string[] {
+  return [cli, '--port', String(port), '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn'];
+}
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const run = promisify(execFile);
 
