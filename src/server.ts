@@ -3,7 +3,6 @@
  * reconciler and its supervisor, and the HTTP app. The CLI and the tests both start emulators through here.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { MemcachedSaslService } from './control/memcached-sasl.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
@@ -22,7 +21,6 @@ import { claimRange } from './dataplane/claimed-endpoints.js';
 import { describeRange } from './dataplane/endpoint-ranges.js';
 import { backstageAddress } from './dataplane/loopback-addresses.js';
 import { recordClusterEvent } from './domain/elasticache/records.js';
-import { IamLogins } from './control/iam-logins.js';
 import { buildApp } from './http/app.js';
 import { prettyStream } from './http/pretty-log.js';
 import { parseImageOverrides } from './runtime/images.js';
@@ -63,6 +61,8 @@ async function loadControlModules() {
     import('./dataplane/endpoints.js'),
     import('./runtime/ephemeral-instances.js'),
     import('./runtime/node-runners.js'),
+    import('./control/memcached-sasl.js'),
+    import('./control/iam-logins.js'),
   ]);
   return Object.assign({}, ...modules) as UnionToIntersection<(typeof modules)[number]>;
 }
@@ -332,6 +332,8 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       removeInstanceNodes,
       removeRecord,
       writeRecord,
+      MemcachedSaslService,
+      IamLogins,
     } = modules;
     describeRunner = modules.describeNodeRunner;
     runtimeName = runtime.name;
