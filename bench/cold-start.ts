@@ -1,7 +1,7 @@
 /**
  * Cold start (issue 16, bench §4): process spawn to the first answered DescribeCacheClusters, in one run with
- * rotating rounds, for a bare Fastify server (bench/fixed-answer-server.mjs, the floor), `node dist/src/cli.js`
- * (runtime none, an empty data dir and one holding 200 clusters) and the packed tarball installed in a temp folder
+ * rotating rounds, for a bare Fastify server (bench/fixed-answer-server.mjs, the floor), `node dist/bundle/cli.js`
+ * (runtime none, an empty data dir and one holding 200 clusters), tsc's unbundled output of the same sources and the packed tarball installed in a temp folder
  * (`npm pack`, then `npm install` of the tarball; BENCH_INSTALLED=<dir> reuses such a folder). Each cell is its
  * median round; ratios are against the Fastify floor. Updates section 4 of bench/RESULTS.md.
  * Run: `npx tsx bench/cold-start.ts` (BENCH_ROUNDS, default 7).
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   CLI,
   ROOT,
+  UNBUNDLED_CLI,
   checkBuilt,
   freePort,
   main,
@@ -69,7 +70,7 @@ async function timeToAnswer(
 function installedCli(): string {
   const reuse = process.env.BENCH_INSTALLED;
   const dir = reuse ?? scratchDir('installed');
-  const cli = join(dir, 'node_modules', 'elasticache-local', 'dist', 'src', 'cli.js');
+  const cli = join(dir, 'node_modules', 'elasticache-local', 'dist', 'bundle', 'cli.js');
   if (reuse && existsSync(cli)) return cli;
   const packed = execFileSync('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], { cwd: ROOT })
     .toString()
@@ -107,8 +108,11 @@ main(async () => {
   const cells: Record<string, () => Promise<{ ms: number; stop: () => void }>> = {
     'fastify, fixed answer (floor)': () =>
       timeToAnswer(() => [join(ROOT, 'bench', 'fixed-answer-server.mjs'), 'fastify', answer], true),
-    'node dist/src/cli.js, empty data dir': () => timeToAnswer(emulatorArgs(CLI, mkdtempSync(join(scratch, 'empty-')))),
-    'node dist/src/cli.js, 200 clusters': () => timeToAnswer(emulatorArgs(CLI, seeded)),
+    'node dist/bundle/cli.js, empty data dir': () =>
+      timeToAnswer(emulatorArgs(CLI, mkdtempSync(join(scratch, 'empty-')))),
+    'node dist/bundle/cli.js, 200 clusters': () => timeToAnswer(emulatorArgs(CLI, seeded)),
+    'node dist/src/cli.js (unbundled), empty data dir': () =>
+      timeToAnswer(emulatorArgs(UNBUNDLED_CLI, mkdtempSync(join(scratch, 'unbundled-')))),
     'installed package, empty data dir': () =>
       timeToAnswer(emulatorArgs(installed, mkdtempSync(join(scratch, 'inst-')))),
   };

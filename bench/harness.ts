@@ -4,7 +4,8 @@
  * client, a tiny Docker Engine API client for baselines, probes, statistics, clean-up of everything a run starts
  * (even when it fails or is interrupted), and the update of one `## N.` section of bench/RESULTS.md.
  *
- * The emulator is dist/src/cli.js (`npm run build` first); BENCH_CLI points at another build. BENCH_CPU_PROF=<dir>
+ * The emulator is dist/bundle/cli.js, what the package ships (`npm run build` first); BENCH_CLI points at another
+ * build. BENCH_CPU_PROF=<dir>
  * runs every emulator child under `node --cpu-prof` and leaves the profiles there.
  */
 import { Hash } from '@smithy/hash-node';
@@ -29,7 +30,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const CLI = process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js');
+export const CLI = process.env.BENCH_CLI ?? join(ROOT, 'dist/bundle/cli.js');
+/** tsc's output of the same sources, unbundled (bench §4 shows what the bundle saves). */
+export const UNBUNDLED_CLI = join(ROOT, 'dist/src/cli.js');
 
 /** The command line of a metadata-only emulator (runtime none, quiet) on a port, for the API and cold-start benches. */
 export function metadataOnlyArgs(cli: string, dataDir: string, port: number): string[] {
@@ -171,7 +174,7 @@ export class EmulatorProcess {
   }
 
   /**
-   * Starts `node dist/src/cli.js` on a free port and resolves once it answers DescribeCacheClusters; `answeredMs`
+   * Starts `node dist/bundle/cli.js` on a free port and resolves once it answers DescribeCacheClusters; `answeredMs`
    * is the time from the spawn to that first answer.
    */
   static async start(options: EmulatorOptions): Promise<{ emulator: EmulatorProcess; answeredMs: number }> {

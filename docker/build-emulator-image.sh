@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 command -v docker >/dev/null || { echo "docker is not installed" >&2; exit 1; }
 NODE=$(command -v node) || { echo "node is not installed" >&2; exit 1; }
 cd "$REPO"
-npx tsc -p tsconfig.json
+npm run build --silent
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -30,7 +30,7 @@ mkdir -p "$root/root"
 
 # What the package ships (package.json "files"), from this checkout.
 cp package.json package-lock.json "$app/"
-tar -cf - --exclude='*.map' dist/src api-models src/http/console scripts/node-image-tags.mjs docker/build-node-images.sh |
+tar -cf - --exclude="*.map" dist/bundle dist/src/runtime/node-images.json api-models src/http/console scripts/node-image-tags.mjs docker/build-node-images.sh |
   tar -C "$app" -xf -
 # The production dependencies only: every package `npm ls --omit=dev` names, each without its own nested
 # node_modules (those it needs are listed themselves).
@@ -57,7 +57,7 @@ EXPOSE 8379
 HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \\
   CMD ["node", "-e", "$HEALTH_CHECK"]
 LABEL io.elasticache-local.image=offline
-ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+ENTRYPOINT ["node", "/app/dist/bundle/cli.js"]
 DOCKERFILE
 docker rmi "$imported" >/dev/null
 echo "built $TAG ($(docker image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.1f MB", $1/1e6}')) with node $("$NODE" --version)"

@@ -26,8 +26,9 @@ if (mtime(installed) < mtime(join(root, 'package-lock.json'))) {
   console.error('elasticache-local: installing dependencies (npm ci)...');
   run('npm ci --no-audit --no-fund');
 }
-const built = join(root, 'dist', 'src', 'cli.js');
+// The bundle is the last step of the build (tsc, then scripts/bundle.mjs), so it is the build's age.
+const built = join(root, 'dist', 'bundle', 'cli.js');
 if (mtime(built) < Math.max(newest(join(root, 'src')), mtime(join(root, 'tsconfig.json')))) {
-  console.error('elasticache-local: compiling (tsc)...');
-  run('npx tsc -p tsconfig.json');
+  console.error('elasticache-local: compiling (tsc, then the esbuild bundle)...');
+  run('npm run build');
 }

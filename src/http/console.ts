@@ -28,13 +28,18 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 
 /**
- * The page's files sit beside this module in the sources (src/http/console/). tsc copies no such file, so a
- * compiled emulator (dist/src/http/) reads them from the sources of its package, which ship with it.
+ * The page's files sit beside this module in the sources (src/http/console/). Neither tsc nor the bundle copies
+ * them, so a built emulator (dist/src/http/, dist/bundle/) finds them in the sources of its package, which ship with
+ * it, above wherever it runs from.
  */
 function assetDirectory(): string {
   const beside = new URL('./console/', import.meta.url);
   if (existsSync(new URL('index.html', beside))) return fileURLToPath(beside);
-  return fileURLToPath(new URL('../../../src/http/console/', import.meta.url));
+  for (let dir = new URL('../', import.meta.url); ; dir = new URL('../', dir)) {
+    const candidate = new URL('src/http/console/', dir);
+    if (existsSync(new URL('index.html', candidate))) return fileURLToPath(candidate);
+    if (new URL('../', dir).href === dir.href) return fileURLToPath(beside);
+  }
 }
 
 /** Nothing the page loads comes from anywhere else, and no other site may frame it. */

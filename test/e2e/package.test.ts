@@ -36,7 +36,9 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
   const tarball = readdirSync(packed).find((name) => /^elasticache-local-.*\.tgz$/.test(name));
   t.ok(tarball, 'npm pack wrote a tarball');
   const listing = run(packed, 'tar', ['tzf', tarball!]);
-  t.match(listing, /package\/dist\/src\/cli\.js/, 'with the built CLI');
+  t.match(listing, /package\/dist\/bundle\/cli\.js/, 'with the bundled CLI');
+  t.match(listing, /package\/dist\/bundle\/index\.js/, 'the bundled programmatic API');
+  t.notMatch(listing, /package\/dist\/src\/.*\.js\n/, 'and not the unbundled modules as well');
   t.match(listing, /package\/dist\/src\/index\.d\.ts/, 'the type declarations');
   t.match(listing, /package\/dist\/src\/runtime\/node-images\.json/, 'the image map');
   t.match(listing, /package\/api-models\/elasticache\/2015-02-02\/service-2\.json/, 'and the API models');
@@ -150,4 +152,19 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
   );
   run(project, process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
   t.pass('the declarations type-check');
+
+  // A JavaScript user: the same import runs, from the bundle.
+  writeFileSync(
+    join(project, 'use.mjs'),
+    [
+      "import { start } from 'elasticache-local';",
+      "const emulator = await start({ port: 0, runtime: 'none', ephemeral: true });",
+      "const health = await (await fetch(emulator.url + '/_elasticache_local/health')).json();",
+      'await emulator.reset();',
+      'await emulator.stop();',
+      'console.log(JSON.stringify(health));',
+    ].join('\n'),
+  );
+  const used = JSON.parse(run(project, process.execPath, ['use.mjs']).trim().split('\n').pop()!);
+  t.match(used, { status: 'running', runtime: 'none' }, 'start() from the package answers health');
 });
