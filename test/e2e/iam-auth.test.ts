@@ -2,7 +2,8 @@
  * IAM authentication on real nodes: a TLS replication group whose user group holds an iam user. A client logs in as
  * AWS's guide has it (ioredis over TLS, verifying the emulator's CA, with a SigV4-presigned connect request as its
  * password), on the primary, reader and node endpoints; a forged, expired or other group's token gets redis's
- * WRONGPASS and the connection stays usable; a password user of the same group still logs in.
+ * WRONGPASS and the connection stays usable; a password user of the same group still logs in. In cluster mode a
+ * cluster client logs in at the configuration endpoint and at every shard's endpoint it is sent to. Both runtimes.
  */
 import {
   CreateReplicationGroupCommand,
@@ -16,7 +17,7 @@ import {
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { removeAllNodes, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
@@ -259,6 +260,90 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       t.equal(await loginAnswer(endpoint, ca, 'pw-app', PASSWORD), 'PONG', 'and the password user still does');
     }
   });
+
+  t.test(`${runtime}: in cluster mode an iam user logs in on every shard`, async (t) => {
+    if (!(await runtimeAvailable(t, runtime))) return;
+    const emulator = await startTestEmulator(t, { runtime, credentials: [KNOWN] });
+    t.teardown(() => removeAllNodes(emulator));
+    const client = sdkClient(emulator);
+    const ca = readFileSync(emulator.caCertificatePath, 'utf8');
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'cm-default',
+        UserName: 'default',
+        Engine: 'redis',
+        AccessString: 'off ~* +@all',
+        NoPasswordRequired: true,
+      }),
+    );
+    await client.send(
+      new CreateUserCommand({
+        UserId: 'cm-app',
+        UserName: 'cm-app',
+        Engine: 'redis',
+        AccessString: 'on ~* +@all',
+        AuthenticationMode: { Type: 'iam' },
+      }),
+    );
+    await client.send(
+      new CreateUserGroupCommand({ UserGroupId: 'cm-users', Engine: 'redis', UserIds: ['cm-default', 'cm-app'] }),
+    );
+    await eventually(
+      async () =>
+        (await client.send(new DescribeUserGroupsCommand({ UserGroupId: 'cm-users' }))).UserGroups![0].Status ===
+        'active',
+      20_000,
+      'the user group active',
+    );
+    await client.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: 'iam-cm',
+        ReplicationGroupDescription: 'iam, cluster mode',
+        CacheNodeType: 'cache.t3.micro',
+        EngineVersion: '7.1',
+        CacheParameterGroupName: 'default.redis7.cluster.on',
+        NumNodeGroups: 2,
+        ReplicasPerNodeGroup: 1,
+        TransitEncryptionEnabled: true,
+        UserGroupIds: ['cm-users'],
+      }),
+    );
+    await waitUntilReplicationGroupAvailable(waiter(client), { ReplicationGroupId: 'iam-cm' });
+    const group = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'iam-cm' })))
+      .ReplicationGroups![0];
+    const configuration = group.ConfigurationEndpoint!;
+    t.equal(
+      await loginAnswer(configuration, ca, 'cm-app', await iamToken('iam-cm', 'cm-app')),
+      'PONG',
+      'the configuration endpoint takes the token',
+    );
+    t.match(
+      await firstCommand(configuration, ca, ['AUTH', 'cm-app', await iamToken('iam-cm', 'cm-app', { secret: 'x' })]),
+      /WRONGPASS/,
+      'and refuses a forged one',
+    );
+
+    const cluster = new Cluster([{ host: configuration.Address, port: configuration.Port }], {
+      redisOptions: { username: 'cm-app', password: await iamToken('iam-cm', 'cm-app'), tls: { ca } },
+      clusterRetryStrategy: () => null,
+      slotsRefreshTimeout: 5000,
+    });
+    cluster.on('error', () => {});
+    t.teardown(() => cluster.disconnect());
+    const keys = Array.from({ length: 64 }, (_, i) => `iam-cm:${i}`);
+    for (const key of keys) await cluster.set(key, key);
+    const values = await Promise.all(keys.map((key) => cluster.get(key)));
+    t.same(values, keys, 'a cluster client writes and reads keys of every slot it is sent to');
+    const primaries = cluster.nodes('master');
+    t.equal(primaries.length, 2, 'through both shards');
+    const held = await Promise.all(primaries.map(async (node) => Number(await node.dbsize())));
+    t.ok(
+      held.every((count) => count > 0),
+      `each shard holds some of the keys (${held.join(' + ')})`,
+    );
+    t.equal(await primaries[0].call('ACL', 'WHOAMI'), 'cm-app', 'each shard knows the client as the iam user');
+  });
 }
 
 suite(t, 'process');
+suite(t, 'docker');
