@@ -4,7 +4,7 @@
  *     elasticache-local, moto_server, Fastify returning elasticache-local's own answer (the framework floor), and
  *     a bare Node HTTP server returning it (the ceiling on this machine).
  * Updates section 1 of bench/RESULTS.md (or of $BENCH_RESULTS); other sections there are kept. Run: `npm run bench:api` (`npm run bench` runs every bench)
- * ($BENCH_CLI runs another build of the emulator, e.g. an older commit's dist/src/cli.js, for a before/after).
+ * ($BENCH_CLI runs another build of the emulator, e.g. an older commit's dist/bundle/cli.js, for a before/after).
  *
  * Each cell also records the server's CPU time per request (user + system, all its threads, from /proc): on a
  * machine other work keeps busy, req/s swings with that work from one cell to the next, and once the client and
@@ -17,28 +17,27 @@
  * the bare server costs to answer, so the ceiling measured the client (the bench shows that old client against
  * the ceiling too).
  */
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { metadataOnlyArgs } from './harness.js';
+import {
+  CLI,
+  ROOT,
+  agent,
+  freePort,
+  metadataOnlyArgs,
+  post as signedPost,
+  provenance,
+  send,
+  signedRequest as sign,
+  waitUntilAnswers,
+  writeSection,
+} from './harness.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Rounds of every cell of section 1, servers taking turns; each cell shows its median round. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const signer = new SignatureV4({
-  service: 'elasticache',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  sha256: Hash.bind(null, 'sha256') as any,
-});
-
 interface Target {
   name: string;
   url: string;
@@ -60,82 +59,9 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** A request signed once, ready to be sent any number of times. */
-interface SignedRequest {
-  hostname: string;
-  port: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-async function sign(url: string, body: string): Promise<SignedRequest> {
-  const { hostname, port } = new URL(url);
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname,
-    port: Number(port),
-    path: '/',
-    headers: { host: `${hostname}:${port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body,
-  });
-  return { hostname, port, headers: signed.headers, body };
-}
-
-/** Sends a signed request; `decode` reads the body as text, otherwise only its bytes are counted. */
-function send(request: SignedRequest, decode: true): Promise<{ status: number; body: string }>;
-function send(request: SignedRequest, decode: false): Promise<{ status: number; bytes: number }>;
-function send(request: SignedRequest, decode: boolean): Promise<{ status: number; body?: string; bytes?: number }> {
-  return new Promise((resolve, reject) => {
-    const { hostname, port, headers, body } = request;
-    const outgoing = http.request({ host: hostname, port, method: 'POST', path: '/', headers, agent }, (response) => {
-      if (decode) {
-        const chunks: Buffer[] = [];
-        response.on('data', (c) => chunks.push(c));
-        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
-      } else {
-        let bytes = 0;
-        response.on('data', (c: Buffer) => (bytes += c.length));
-        response.on('end', () => resolve({ status: response.statusCode!, bytes }));
-      }
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
-
-/** Signs and sends one request, reading the answer (set-up calls, not measured). */
-async function signedPost(url: string, body: string): Promise<{ status: number; body: string }> {
-  return send(await sign(url, body), true);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = http.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    try {
-      const answer = await signedPost(url, 'Action=DescribeCacheClusters&Version=2015-02-02');
-      if (answer.status === 200) return performance.now() - started;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
-
 async function startEmulator(dataDir: string): Promise<Target> {
   const port = await freePort();
-  const cli = process.env.BENCH_CLI ?? join(ROOT, 'dist/src/cli.js');
-  const child = spawn(process.execPath, metadataOnlyArgs(cli, dataDir, port), { stdio: 'ignore' });
+  const child = spawn(process.execPath, metadataOnlyArgs(CLI, dataDir, port), { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswers(url);
   return { name: 'elasticache-local', url, pid: child.pid, stop: () => child.kill('SIGKILL') };
@@ -243,59 +169,6 @@ async function load(
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuUs };
 }
 
-const GENERIC_HEADER = [
-  '# Benchmark results',
-  '',
-  'Each section says how, when and where it was measured. Absolute figures vary between runs on this shared machine;',
-  'the ratios, measured side by side in one run, much less.',
-];
-
-/**
- * Replaces this bench's `## N.` sections of RESULTS.md, keeping every other section as it is (other benches
- * write theirs), and any `### ` subsection written by hand at the end of one of this bench's sections.
- */
-function updateResults(path: string, sections: Map<number, string[]>): void {
-  const old = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
-  const firstSection = old.findIndex((line) => /^## \d+\./.test(line));
-  let header = firstSection >= 0 ? old.slice(0, firstSection) : old;
-  // The header this bench once wrote described its own run; each section now carries that.
-  if (header.length === 0 || header.some((line) => line.startsWith('Command: `npm run bench`')))
-    header = GENERIC_HEADER;
-  const kept = new Map<number, string[]>();
-  let current: number | undefined;
-  for (const line of firstSection >= 0 ? old.slice(firstSection) : []) {
-    const numbered = /^## (\d+)\./.exec(line);
-    if (numbered) current = Number(numbered[1]);
-    if (current === undefined) continue;
-    if (!kept.has(current)) kept.set(current, []);
-    kept.get(current)!.push(line);
-  }
-  const trim = (lines: string[]) => {
-    const out = [...lines];
-    while (out.length > 0 && out[out.length - 1].trim() === '') out.pop();
-    return out;
-  };
-  const out = [...trim(header), ''];
-  for (const number of [...new Set([...kept.keys(), ...sections.keys()])].sort((a, b) => a - b)) {
-    const generated = sections.get(number);
-    if (!generated) {
-      out.push(...trim(kept.get(number)!), '');
-      continue;
-    }
-    const previous = kept.get(number) ?? [];
-    const notes = previous.findIndex((line) => line.startsWith('### '));
-    out.push(...trim(generated), '');
-    if (notes >= 0) out.push(...trim(previous.slice(notes)), '');
-  }
-  writeFileSync(path, out.join('\n'));
-}
-
-/** The line under each section's title: how it was made, where, when. */
-function provenance(): string {
-  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  return `Command: \`npm run bench:api\` (BENCH_SECONDS=${SECONDS}, BENCH_ROUNDS=${ROUNDS}). Date: ${new Date().toISOString()}. Machine: ${machine}.`;
-}
-
 async function main(): Promise<void> {
   const sections = new Map<number, string[]>();
   let lines: string[] = [];
@@ -315,7 +188,8 @@ async function main(): Promise<void> {
 
     log('## 1. DescribeCacheClusters over 100 clusters (runtime none)');
     log();
-    log(provenance());
+    for (const line of await provenance(`npm run bench:api (BENCH_SECONDS=${SECONDS}, BENCH_ROUNDS=${ROUNDS})`))
+      log(line);
     log();
     log(
       `${SECONDS} s per cell, after an untimed second of each server, ${ROUNDS} rounds with the servers taking turns, in one run; the answer is ${(sample.body.length / 1024).toFixed(0)} KB. One client for all ` +
@@ -445,7 +319,8 @@ async function main(): Promise<void> {
     agent.destroy();
   }
 
-  updateResults(process.env.BENCH_RESULTS ?? join(ROOT, 'bench', 'RESULTS.md'), sections);
+  const results = process.env.BENCH_RESULTS ?? join(ROOT, 'bench', 'RESULTS.md');
+  for (const [number, lines] of sections) writeSection(number, lines, results);
 }
 
 main().then(

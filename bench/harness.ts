@@ -456,7 +456,8 @@ export function processesMatching(
 
 // ---- the Query API ----------------------------------------------------------------------------------------------
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/** Keep-alive connections for every signed request (a bench destroys it when done, so its process can end). */
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const signer = new SignatureV4({
   service: 'elasticache',
   region: 'us-east-1',
@@ -464,7 +465,15 @@ const signer = new SignatureV4({
   sha256: Hash.bind(null, 'sha256') as any,
 });
 
-export async function post(url: string, body: string): Promise<{ status: number; body: string }> {
+/** A request signed once, ready to be sent any number of times (bench/api.ts sends each again and again). */
+export interface SignedRequest {
+  hostname: string;
+  port: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export async function signedRequest(url: string, body: string): Promise<SignedRequest> {
   const { hostname, port } = new URL(url);
   const signed = await signer.sign({
     method: 'POST',
@@ -475,18 +484,37 @@ export async function post(url: string, body: string): Promise<{ status: number;
     headers: { host: `${hostname}:${port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     body,
   });
+  return { hostname, port, headers: signed.headers, body };
+}
+
+/** Sends a signed request; `decode` reads the body as text, otherwise only its bytes are counted. */
+export function send(request: SignedRequest, decode: true): Promise<{ status: number; body: string }>;
+export function send(request: SignedRequest, decode: false): Promise<{ status: number; bytes: number }>;
+export function send(
+  request: SignedRequest,
+  decode: boolean,
+): Promise<{ status: number; body?: string; bytes?: number }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: hostname, port, method: 'POST', path: '/', headers: signed.headers, agent },
-      (response) => {
+    const { hostname, port, headers, body } = request;
+    const outgoing = http.request({ host: hostname, port, method: 'POST', path: '/', headers, agent }, (response) => {
+      if (decode) {
         const chunks: Buffer[] = [];
         response.on('data', (c) => chunks.push(c));
         response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
+      } else {
+        let bytes = 0;
+        response.on('data', (c: Buffer) => (bytes += c.length));
+        response.on('end', () => resolve({ status: response.statusCode!, bytes }));
+      }
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
   });
+}
+
+/** Signs and sends one request, reading the answer. */
+export async function post(url: string, body: string): Promise<{ status: number; body: string }> {
+  return send(await signedRequest(url, body), true);
 }
 
 /** Calls an ElastiCache action; a non-200 answer is an error carrying the AWS code. */
