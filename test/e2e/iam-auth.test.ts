@@ -59,20 +59,26 @@ async function iamToken(
 
 type Endpoint = { Address?: string; Port?: number };
 
-/** ioredis over TLS as `user`; the answer to PING, or the error that stopped it. */
-async function loginAnswer(endpoint: Endpoint, ca: string, user: string, password: string): Promise<string> {
+/** ioredis over TLS to one endpoint, verifying the emulator's CA, connecting when asked, never retrying. */
+function tlsClient(endpoint: Endpoint, ca: string, login: { username?: string; password?: string } = {}): Redis {
   const redis = new Redis({
     host: endpoint.Address,
     port: endpoint.Port,
-    username: user,
-    password,
+    ...login,
     tls: { ca },
     lazyConnect: true,
+    enableReadyCheck: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 5000,
   });
   redis.on('error', () => {});
+  return redis;
+}
+
+/** The answer to PING as `user`, or the error that stopped it. */
+async function loginAnswer(endpoint: Endpoint, ca: string, user: string, password: string): Promise<string> {
+  const redis = tlsClient(endpoint, ca, { username: user, password });
   try {
     await redis.connect();
     return await redis.ping();
@@ -85,17 +91,7 @@ async function loginAnswer(endpoint: Endpoint, ca: string, user: string, passwor
 
 /** A TLS connection that logs in with the command given (AUTH or HELLO) first: its answer, or its error. */
 async function firstCommand(endpoint: Endpoint, ca: string, command: string[]): Promise<string> {
-  const redis = new Redis({
-    host: endpoint.Address,
-    port: endpoint.Port,
-    tls: { ca },
-    lazyConnect: true,
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 5000,
-  });
-  redis.on('error', () => {});
+  const redis = tlsClient(endpoint, ca);
   try {
     await redis.connect();
     const answer = await redis.call(command[0], ...command.slice(1));
@@ -209,15 +205,7 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
     t.match(await firstCommand(primary, ca, [...hello, 'not-a-token']), wrongPass, 'HELLO with a bad token');
 
     // After a refusal the connection stays open, as with redis: the next AUTH, with a good token, logs in.
-    const redis = new Redis({
-      host: primary.Address,
-      port: primary.Port,
-      tls: { ca },
-      lazyConnect: true,
-      enableReadyCheck: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    const redis = tlsClient(primary, ca);
     t.teardown(() => redis.disconnect());
     await redis.connect();
     await t.rejects(
