@@ -4,38 +4,18 @@
  * for its health and reset, stopped with SIGTERM; installed with `npm i -g`, its command runs; its runtime dependencies leave the AWS SDK out, and its type
  * declarations compile for a TypeScript user of `start()`.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { REPO_ROOT } from '../fixtures/cli-process.js';
 import { tempDir } from '../fixtures/emulator.js';
-
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const run = (cwd: string, command: string, args: string[]) =>
-  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+import { INSTALL_FLAGS, npm, packPackage, placeSqliteBinding, runIn as run } from '../fixtures/packed-package.js';
 
 t.test('the packed tarball installs into an empty folder and starts with npx', async (t) => {
-  // The sources a pack needs, and this checkout's dependencies (for tsc), in a folder of their own.
-  const source = tempDir(t, 'elasticache-local-pack-src-');
-  for (const entry of [
-    'package.json',
-    'package-lock.json',
-    'tsconfig.json',
-    'README.md',
-    'src',
-    'api-models',
-    'scripts',
-    'docker',
-  ]) {
-    cpSync(join(REPO_ROOT, entry), join(source, entry), { recursive: true });
-  }
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
-  const packed = tempDir(t, 'elasticache-local-pack-');
-  run(source, npm, ['pack', '--pack-destination', packed, '--silent']);
-  const tarball = readdirSync(packed).find((name) => /^elasticache-local-.*\.tgz$/.test(name));
+  const { dir: packed, tarball } = packPackage(t);
   t.ok(tarball, 'npm pack wrote a tarball');
-  const listing = run(packed, 'tar', ['tzf', tarball!]);
+  const listing = run(packed, 'tar', ['tzf', tarball]);
   t.match(listing, /package\/dist\/bundle\/cli\.js/, 'with the bundled CLI');
   t.match(listing, /package\/dist\/bundle\/index\.js/, 'the bundled programmatic API');
   t.notMatch(listing, /package\/dist\/src\/.*\.js\n/, 'and not the unbundled modules as well');
@@ -47,13 +27,8 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
 
   const project = tempDir(t, 'elasticache-local-install-');
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-elasticache-local', private: true }));
-  // Dependencies come from the npm registry (the npm cache first). --ignore-scripts: better-sqlite3's install
-  // would fetch a prebuilt binary from GitHub or compile for minutes; its binary for this Node is this checkout's.
-  const installFlags = ['--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'];
-  run(project, npm, ['install', ...installFlags, join(packed, tarball!)]);
-  const binding = join('node_modules', 'better-sqlite3', 'build', 'Release');
-  mkdirSync(join(project, binding), { recursive: true });
-  copyFileSync(join(REPO_ROOT, binding, 'better_sqlite3.node'), join(project, binding, 'better_sqlite3.node'));
+  run(project, npm, ['install', ...INSTALL_FLAGS, join(packed, tarball)]);
+  placeSqliteBinding(project);
   t.ok(existsSync(join(project, 'node_modules', '.bin', 'elasticache-local')), 'the elasticache-local command');
   t.notOk(existsSync(join(project, 'node_modules', '@aws-sdk')), 'no AWS SDK among the runtime dependencies');
 
@@ -113,10 +88,8 @@ t.test('the packed tarball installs into an empty folder and starts with npx', a
 
   // `npm i -g`: the elasticache-local command (a prefix of the test's own stands for the global one).
   const global = tempDir(t, 'elasticache-local-global-');
-  run(global, npm, ['install', '-g', '--prefix', global, ...installFlags, join(packed, tarball!)]);
-  const globalPackage = join(global, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'elasticache-local');
-  mkdirSync(join(globalPackage, binding), { recursive: true });
-  copyFileSync(join(REPO_ROOT, binding, 'better_sqlite3.node'), join(globalPackage, binding, 'better_sqlite3.node'));
+  run(global, npm, ['install', '-g', '--prefix', global, ...INSTALL_FLAGS, join(packed, tarball)]);
+  placeSqliteBinding(join(global, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'elasticache-local'));
   const command = join(global, process.platform === 'win32' ? 'elasticache-local.cmd' : 'bin/elasticache-local');
   t.match(run(global, command, ['--help']), /^Usage: elasticache-local \[options\]/, 'npm i -g gives the command');
 
