@@ -127,6 +127,15 @@ t.test("the README's GitHub Actions job runs as it stands", async (t) => {
   };
   const pidFile = join(project, 'elasticache-local.pid');
   let emulatorPid: number | undefined;
+  // The pid the emulator logs: the one to kill should the start step's $! be a wrapper (npx) that dies alone.
+  let loggedPid: number | undefined;
+  const readLoggedPid = () => {
+    try {
+      loggedPid ??= JSON.parse(readFileSync(join(project, 'elasticache-local.log'), 'utf8').split('\n')[0]).pid;
+    } catch {
+      // not started yet, or not logging JSON
+    }
+  };
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
@@ -136,7 +145,7 @@ t.test("the README's GitHub Actions job runs as it stands", async (t) => {
     }
   };
   t.teardown(async () => {
-    if (emulatorPid && alive(emulatorPid)) process.kill(emulatorPid, 'SIGKILL');
+    for (const pid of [emulatorPid, loggedPid]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
     const left = await docker('ps', '-aq', '--filter', `network=${network}`).catch(() => '');
     if (left) await docker('rm', '-f', '-v', ...left.split('\n')).catch(() => {});
     await docker('network', 'rm', network).catch(() => {});
@@ -174,6 +183,7 @@ t.test("the README's GitHub Actions job runs as it stands", async (t) => {
     if (code !== 0) failed = true;
     if (step.run.trim() === 'npm ci') placeSqliteBinding(project);
     if (step.run.includes('elasticache-local.pid') && !emulatorPid) emulatorPid = Number(readFileSync(pidFile, 'utf8'));
+    readLoggedPid();
     if (step.run.trim() === 'npm test') {
       t.match(output, /node endpoint \S+ answered \+PONG/, "the project's test reached a node through the emulator");
       nodeContainers = (await docker('ps', '-aq', '--no-trunc', '--filter', `network=${network}`)).split('\n');
