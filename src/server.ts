@@ -121,7 +121,10 @@ async function chooseRuntime(
     // A pull's progress goes to the clusters waiting for it as events (DescribeEvents).
     const pullEvents = (waiting: NodeAddress[], message: string) =>
       waiting.forEach((node) => recordClusterEvent(store, node, node.clusterId, message));
-    return client && new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log, pullEvents });
+    if (!client) return undefined;
+    const runtime = new DockerRuntime(client, { instanceId, network: config.dockerNetwork, images, log, pullEvents });
+    await runtime.prepare();
+    return runtime;
   };
   const processes = async () => {
     const { ProcessRuntime } = await import('./runtime/process.js');
@@ -492,7 +495,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           await app.close();
           await stopControl(control!);
           if (ephemeral) {
-            await removeInstanceNodes(runtime, nodeFiles).catch((error) =>
+            await removeInstanceNodes(runtime, { ...nodeFiles, leaving: true }).catch((error) =>
               app.log.error({ err: error }, "removing the ephemeral instance's nodes failed"),
             );
             removeRecord(instanceId);

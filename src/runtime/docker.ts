@@ -111,6 +111,8 @@ export class DockerRuntime implements NodeRuntime {
   private containersReachable: boolean | undefined;
   /** Where ports are published and connected to: the daemon's machine, which DOCKER_HOST names. */
   private readonly placement: DaemonPlacement;
+  /** The emulator's own container, when it runs in one (a compose service). */
+  private readonly ownContainer = ownContainerId();
 
   constructor(
     private readonly docker: Docker,
@@ -119,6 +121,14 @@ export class DockerRuntime implements NodeRuntime {
     this.network = options.network;
     // The modem holds what it resolved from DOCKER_HOST (its typings leave these fields out).
     this.placement = daemonPlacement(docker.modem as DaemonAddress);
+  }
+
+  /**
+   * An emulator in a container joins the node network before it answers: joining later can move its published
+   * ports to the new network (Docker 20.10 follows the default gateway) and cut its clients' open connections.
+   */
+  async prepare(): Promise<void> {
+    if (this.ownContainer) await this.ensureNetwork();
   }
 
   clients(): DockerClientDirectory {
@@ -267,9 +277,18 @@ export class DockerRuntime implements NodeRuntime {
 
   async close(): Promise<void> {}
 
-  /** Removes the network once this instance has no node left (Docker refuses while any container uses it). */
-  async releaseUnused(): Promise<void> {
+  /**
+   * Removes the network once this instance has no node left (Docker refuses while any container uses it). An
+   * emulator in a container keeps it until it stops (see prepare), and then leaves it first.
+   */
+  async releaseUnused({ leaving = false }: { leaving?: boolean } = {}): Promise<void> {
+    if (this.ownContainer && !leaving) return;
     if ((await this.listNodes()).length > 0) return;
+    if (this.ownContainer)
+      await this.docker
+        .getNetwork(this.network)
+        .disconnect({ Container: this.ownContainer, Force: true })
+        .catch(() => undefined);
     // Docker may still count a just-removed container's endpoint for a moment ("has active endpoints").
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
@@ -331,10 +350,10 @@ export class DockerRuntime implements NodeRuntime {
   private ensureNetwork(): Promise<void> {
     this.networkReady ??= (async () => {
       const existing = await this.docker.listNetworks({ filters: { name: [this.network] } });
-      if (existing.some((n) => n.Name === this.network)) return;
-      await this.docker.createNetwork({ Name: this.network, Labels: { [LABEL.managed]: 'true' } }).catch((error) => {
-        if (error.statusCode !== 409) throw error;
-      });
+      if (!existing.some((n) => n.Name === this.network))
+        await this.docker.createNetwork({ Name: this.network, Labels: { [LABEL.managed]: 'true' } }).catch((error) => {
+          if (error.statusCode !== 409) throw error;
+        });
       await this.joinFromOwnContainer();
     })().finally(() => {
       this.networkReady = undefined;
@@ -347,7 +366,7 @@ export class DockerRuntime implements NodeRuntime {
    * their addresses; its clients stay on their own network, where only its endpoints reach the nodes.
    */
   private async joinFromOwnContainer(): Promise<void> {
-    const id = ownContainerId();
+    const id = this.ownContainer;
     if (!id) return;
     const info = await this.docker
       .getContainer(id)

@@ -72,9 +72,12 @@ function readRecords(): EphemeralRecord[] {
 }
 
 /** Removes the nodes, network and work dir of one instance, whatever it ran on. */
-export async function removeInstanceNodes(runtime: NodeRuntime, options: { workDir?: string; ownsWorkDir?: boolean }) {
+export async function removeInstanceNodes(
+  runtime: NodeRuntime,
+  options: { workDir?: string; ownsWorkDir?: boolean; leaving?: boolean },
+) {
   for (const node of await runtime.listNodes()) await runtime.removeNode(node, { runtimeId: node.runtimeId });
-  await runtime.releaseUnused?.();
+  await runtime.releaseUnused?.({ leaving: options.leaving });
   if (options.ownsWorkDir && options.workDir) rmSync(options.workDir, { recursive: true, force: true });
 }
 

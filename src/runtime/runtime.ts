@@ -146,8 +146,11 @@ export interface NodeRuntime {
    * emulator's user alone. Absent when nothing really runs (the runtime none).
    */
   copyFileOut?(spec: NodeSpec, handle: NodeHandle, name: string, destination: string): Promise<void>;
-  /** Frees what only running nodes need (a network) once none is left. */
-  releaseUnused?(): Promise<void>;
+  /**
+   * Frees what only running nodes need (a network) once none is left. `leaving`: the emulator is stopping, so it may
+   * also give up what it holds for itself (an emulator in a container leaves the node network only then).
+   */
+  releaseUnused?(options?: { leaving?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,16 @@
 /**
  * The emulator's own image (docker/build-emulator-image.sh, built without a registry): run on a bridge network with
  * the Docker socket mounted, its health check turns healthy, and the API answers from the host through a published
- * port and from a sibling container by the container's name. Uses elasticache-local:offline when .ci/run built it.
+ * port and from a sibling container by the container's name. Its nodes run on a network of their own, which it
+ * joins before it turns healthy (joining later would move its published port and cut the answer to the first create);
+ * an ephemeral one stopped leaves neither nodes nor that network behind. Uses elasticache-local:offline when .ci/run
+ * built it.
  */
-import { DescribeCacheClustersCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  CreateCacheClusterCommand,
+  DescribeCacheClustersCommand,
+  ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +30,15 @@ t.test('the emulator image turns healthy and answers from the host and from a si
   if (!built || !process.env.CI) await run(join(ROOT, 'docker', 'build-emulator-image.sh'), [IMAGE], { cwd: ROOT });
   const suffix = Math.random().toString(16).slice(2, 10);
   const network = `elasticache-local-test-${suffix}`;
+  const nodes = `${network}-nodes`;
   const name = `elasticache-local-test-emulator-${suffix}`;
   await docker('network', 'create', network);
   t.teardown(async () => {
     await docker('rm', '-f', '-v', name).catch(() => {});
+    const left = await docker('ps', '-aq', '--filter', `network=${nodes}`).catch(() => '');
+    if (left) await docker('rm', '-f', ...left.split('\n')).catch(() => {});
     await docker('network', 'rm', network).catch(() => {});
+    await docker('network', 'rm', nodes).catch(() => {});
   });
   await docker(
     'run',
@@ -45,8 +56,10 @@ t.test('the emulator image turns healthy and answers from the host and from a si
     IMAGE,
     '--runtime',
     'docker',
+    '--data-dir',
+    ':memory:',
     '--docker-network',
-    network,
+    nodes,
   );
   const health = await eventually(
     async () => (await docker('inspect', '-f', '{{.State.Health.Status}}', name)) === 'healthy',
@@ -79,4 +92,27 @@ t.test('the emulator image turns healthy and answers from the host and from a si
     `fetch('http://${name}:8379/_elasticache_local/health').then((r) => r.json()).then((h) => console.log(h.status))`,
   );
   t.equal(fromSibling, 'running', 'a sibling container on the network reaches the API by the container name');
+
+  // maxAttempts 1: an answer lost to a network change would fail the create, not be retried into AlreadyExists.
+  const created = await client.send(
+    new CreateCacheClusterCommand({
+      CacheClusterId: `image-${suffix}`,
+      Engine: 'redis',
+      CacheNodeType: 'cache.t3.micro',
+      NumCacheNodes: 1,
+    }),
+  );
+  t.equal(created.CacheCluster?.CacheClusterStatus, 'creating', 'the first create gets its answer');
+  await eventually(
+    async () =>
+      (await client.send(new DescribeCacheClustersCommand({ CacheClusterId: `image-${suffix}` }))).CacheClusters?.[0]
+        .CacheClusterStatus === 'available',
+    60_000,
+    'the cluster available',
+  );
+  const nodeContainer = ['--filter', `network=${nodes}`, '--filter', `name=ecl-image-${suffix}-`];
+  t.ok(await docker('ps', '-q', ...nodeContainer), 'its node runs on the node network');
+  await docker('stop', '-t', '30', name);
+  t.equal(await docker('ps', '-aq', ...nodeContainer), '', 'stopped, it leaves no node container');
+  t.equal(await docker('network', 'ls', '-q', '--filter', `name=^${nodes}$`), '', 'and no node network');
 });
