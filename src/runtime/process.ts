@@ -40,6 +40,7 @@ import {
   type Listen,
 } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
+import { BusForwards } from '../dataplane/bus-forward.js';
 import {
   NodeUnavailable,
   type NodeAddress,
@@ -65,6 +66,10 @@ interface NodeFile {
   busPort?: number;
   /** Where the emulator and other nodes reach a node that serves its endpoint (none for nodes of older builds). */
   backstage?: string;
+  /** Cluster nodes: the address their own connections come from (bind-source-addr), which marks them as nodes. */
+  source?: string;
+  /** Cluster nodes: the bus forward on their endpoint address that they announce (bus-forward.ts). */
+  announcedBus?: { address: string; port: number };
 }
 
 export interface ProcessRuntimeOptions {
@@ -161,11 +166,20 @@ function ended(pid: number): boolean {
   }
 }
 
+const clusterKeyOf = (node: NodeAddress) => `${node.account}/${node.region}/${node.clusterId}`;
+/** A cluster node's group (its cache cluster, for a node of no group). */
+const groupKeyOf = (spec: NodeSpec) => `${spec.account}/${spec.region}/${spec.cluster?.groupId ?? spec.clusterId}`;
+
 export class ProcessRuntime implements NodeRuntime {
   readonly name = 'process' as const;
   readonly servesEndpoints = true;
   private readonly binaries = availableBinaries();
   private warnedValkey = false;
+  private readonly busForwards = new BusForwards();
+  /** Cluster nodes' source addresses, each with its group's key: who may join a group's bus, or reach its nodes. */
+  private readonly groupOfSource = new Map<string, string>();
+  /** Each cluster node's group key, by its cache cluster. */
+  private readonly groupOfCluster = new Map<string, string>();
 
   constructor(private readonly options: ProcessRuntimeOptions) {}
 
@@ -247,11 +261,34 @@ export class ProcessRuntime implements NodeRuntime {
       replicaAnnounceIp: inside,
     };
     if (preferred) listen.plainPort = await freePort();
+    let source: string | undefined;
+    let announcedBus: NodeFile['announcedBus'];
     if (spec.cluster) {
-      // The bus listens on the node's address too; other nodes meet it there (its backstage, when it has one).
+      // The bus listens on the node's addresses; the emulator meets it on its backstage, when it has one.
       listen.busPort = await freePort();
-      listen.announceIp = backstage ?? spec.cluster.announceHost;
-      if (!endpoint && spec.cluster.announceHost !== host) listen.bind = `${host} ${spec.cluster.announceHost}`;
+      const announced = spec.cluster.announceHost;
+      // Every address a client learns from the node (CLUSTER NODES, REPLICAS, SHARDS, INFO) is its endpoint, where
+      // security groups are checked. Its peers reach it there too: its data port is the endpoint itself, its bus a
+      // forward the emulator owns, and their connections come from their own addresses, which mark them as nodes.
+      listen.announceIp = announced;
+      if (!endpoint && announced !== host) {
+        listen.bind = `${host} ${announced}`;
+        source = announced;
+      }
+      if (backstage) {
+        source = backstage;
+        listen.replicaAnnounceIp = announced;
+        const bus = { host: backstage, port: listen.busPort };
+        const forward = await this.openBusForward(spec, announced, 0, bus);
+        // The node's own bus listens on its endpoint address too while it serves it: the forward needs another port.
+        if (forward === bus.port) bus.port = listen.busPort = await freePort();
+        announcedBus = { address: announced, port: forward };
+        listen.announceBusPort = forward;
+      }
+      if (source) {
+        listen.sourceAddress = source;
+        this.registerGroupNode(spec, source);
+      }
     }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen, join(dir, CONFIG_FILE)), {
       cwd: dir,
@@ -273,6 +310,8 @@ export class ProcessRuntime implements NodeRuntime {
       binary,
       busPort: listen.busPort,
       backstage,
+      source,
+      announcedBus,
     };
     writeFileSync(join(dir, NODE_FILE), JSON.stringify(recorded));
     const deadline = new AbortController();
@@ -288,9 +327,12 @@ export class ProcessRuntime implements NodeRuntime {
         ).then(() => 'ready' as const),
         exited,
       ]);
-      return outcome === 'ready' ? { handle: this.handleOf(spec, recorded) } : {};
+      if (outcome === 'ready') return { handle: this.handleOf(spec, recorded) };
+      await this.forgetClusterNode(recorded);
+      return {};
     } catch (error) {
       await this.kill(pid);
+      await this.forgetClusterNode(recorded);
       throw error;
     } finally {
       deadline.abort();
@@ -326,6 +368,7 @@ export class ProcessRuntime implements NodeRuntime {
     if (parsed) await this.kill(parsed.pid);
     const recorded = this.readNodeFile(this.nodeDir(node));
     if (recorded && alive(recorded.pid, recorded.binary)) await this.kill(recorded.pid);
+    if (recorded) await this.forgetClusterNode(recorded);
     rmSync(this.nodeDir(node), { recursive: true, force: true });
   }
 
@@ -345,6 +388,7 @@ export class ProcessRuntime implements NodeRuntime {
       recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
     const host = node.backstage ?? node.host ?? '127.0.0.1';
     if (!(await probe(spec.engine, host, node.port, 1000, spec.tls))) return undefined;
+    await this.adoptClusterNode(spec, node);
     return this.handleOf(spec, node);
   }
 
@@ -373,7 +417,55 @@ export class ProcessRuntime implements NodeRuntime {
     await chmod(destination, 0o600);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.busForwards.closeAll();
+  }
+
+  isGroupNode(node: NodeAddress, remote: string): boolean {
+    const group = this.groupOfCluster.get(clusterKeyOf(node));
+    return group !== undefined && this.groupOfSource.get(remote) === group;
+  }
+
+  private registerGroupNode(spec: NodeSpec, source: string): void {
+    const group = groupKeyOf(spec);
+    this.groupOfCluster.set(clusterKeyOf(spec), group);
+    this.groupOfSource.set(source, group);
+  }
+
+  /** The forward of a node's announced bus, admitting its group's nodes alone; the port it listens on. */
+  private openBusForward(
+    spec: NodeSpec,
+    address: string,
+    port: number,
+    target: { host: string; port: number },
+  ): Promise<number> {
+    const group = groupKeyOf(spec);
+    return this.busForwards.open(address, port, target, (remote) => this.groupOfSource.get(remote) === group);
+  }
+
+  /**
+   * A node found running after the emulator started again: its group's bookkeeping, and its bus forward (which
+   * ended with the emulator that opened it; its peers reconnect once it is back).
+   */
+  private async adoptClusterNode(spec: NodeSpec, node: NodeFile): Promise<void> {
+    if (!spec.cluster || !node.source) return;
+    this.registerGroupNode(spec, node.source);
+    const bus = node.announcedBus;
+    if (!bus || !node.backstage || node.busPort === undefined || this.busForwards.isOpen(bus.address, bus.port)) return;
+    try {
+      await this.openBusForward(spec, bus.address, bus.port, { host: node.backstage, port: node.busPort });
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, cluster: spec.clusterId, node: spec.nodeId, bus: `${bus.address}:${bus.port}` },
+        'the cluster bus forward of a running node could not open again; its peers cannot reach its bus',
+      );
+    }
+  }
+
+  private async forgetClusterNode(node: NodeFile): Promise<void> {
+    if (node.source) this.groupOfSource.delete(node.source);
+    if (node.announcedBus) await this.busForwards.close(node.announcedBus.address, node.announcedBus.port);
+  }
 
   /** Kills a node and waits (at most 2 s) until it has exited, so its endpoint is free for the next one. */
   private async kill(pid: number): Promise<void> {
