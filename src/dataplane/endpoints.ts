@@ -81,7 +81,7 @@ export class EndpointManager {
    */
   isGroupNode?: (node: NodeAddress, remote: string) => boolean;
 
-    /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
+  /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
   constructor(
     private readonly log: Logger,
     private readonly listening = true,

@@ -120,7 +120,12 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
     }
     const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? listen.port - 10000 : undefined);
     if (busPort !== undefined)
-      args.push('--cluster-port', String(busPort), '--cluster-announce-bus-port', String(listen.announceBusPort ?? busPort));
+      args.push(
+        '--cluster-port',
+        String(busPort),
+        '--cluster-announce-bus-port',
+        String(listen.announceBusPort ?? busPort),
+      );
   }
   return args;
 }

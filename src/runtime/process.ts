@@ -40,7 +40,7 @@ import {
   type Listen,
 } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
-import { BusForwards } from '../dataplane/bus-forward.js';
+import { ClusterBus } from './cluster-bus.js';
 import {
   NodeUnavailable,
   type NodeAddress,
@@ -166,20 +166,12 @@ function ended(pid: number): boolean {
   }
 }
 
-const clusterKeyOf = (node: NodeAddress) => `${node.account}/${node.region}/${node.clusterId}`;
-/** A cluster node's group (its cache cluster, for a node of no group). */
-const groupKeyOf = (spec: NodeSpec) => `${spec.account}/${spec.region}/${spec.cluster?.groupId ?? spec.clusterId}`;
-
 export class ProcessRuntime implements NodeRuntime {
   readonly name = 'process' as const;
   readonly servesEndpoints = true;
   private readonly binaries = availableBinaries();
   private warnedValkey = false;
-  private readonly busForwards = new BusForwards();
-  /** Cluster nodes' source addresses, each with its group's key: who may join a group's bus, or reach its nodes. */
-  private readonly groupOfSource = new Map<string, string>();
-  /** Each cluster node's group key, by its cache cluster. */
-  private readonly groupOfCluster = new Map<string, string>();
+  private readonly bus = new ClusterBus();
 
   constructor(private readonly options: ProcessRuntimeOptions) {}
 
@@ -279,7 +271,7 @@ export class ProcessRuntime implements NodeRuntime {
         source = backstage;
         listen.replicaAnnounceIp = announced;
         const bus = { host: backstage, port: listen.busPort };
-        const forward = await this.openBusForward(spec, announced, 0, bus);
+        const forward = await this.bus.open(spec, announced, 0, bus);
         // The node's own bus listens on its endpoint address too while it serves it: the forward needs another port.
         if (forward === bus.port) bus.port = listen.busPort = await freePort();
         announcedBus = { address: announced, port: forward };
@@ -287,7 +279,7 @@ export class ProcessRuntime implements NodeRuntime {
       }
       if (source) {
         listen.sourceAddress = source;
-        this.registerGroupNode(spec, source);
+        this.bus.register(spec, source);
       }
     }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen, join(dir, CONFIG_FILE)), {
@@ -328,11 +320,11 @@ export class ProcessRuntime implements NodeRuntime {
         exited,
       ]);
       if (outcome === 'ready') return { handle: this.handleOf(spec, recorded) };
-      await this.forgetClusterNode(recorded);
+      await this.bus.forget(recorded);
       return {};
     } catch (error) {
       await this.kill(pid);
-      await this.forgetClusterNode(recorded);
+      await this.bus.forget(recorded);
       throw error;
     } finally {
       deadline.abort();
@@ -368,7 +360,7 @@ export class ProcessRuntime implements NodeRuntime {
     if (parsed) await this.kill(parsed.pid);
     const recorded = this.readNodeFile(this.nodeDir(node));
     if (recorded && alive(recorded.pid, recorded.binary)) await this.kill(recorded.pid);
-    if (recorded) await this.forgetClusterNode(recorded);
+    if (recorded) await this.bus.forget(recorded);
     rmSync(this.nodeDir(node), { recursive: true, force: true });
   }
 
@@ -418,29 +410,11 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   async close(): Promise<void> {
-    await this.busForwards.closeAll();
+    await this.bus.closeAll();
   }
 
   isGroupNode(node: NodeAddress, remote: string): boolean {
-    const group = this.groupOfCluster.get(clusterKeyOf(node));
-    return group !== undefined && this.groupOfSource.get(remote) === group;
-  }
-
-  private registerGroupNode(spec: NodeSpec, source: string): void {
-    const group = groupKeyOf(spec);
-    this.groupOfCluster.set(clusterKeyOf(spec), group);
-    this.groupOfSource.set(source, group);
-  }
-
-  /** The forward of a node's announced bus, admitting its group's nodes alone; the port it listens on. */
-  private openBusForward(
-    spec: NodeSpec,
-    address: string,
-    port: number,
-    target: { host: string; port: number },
-  ): Promise<number> {
-    const group = groupKeyOf(spec);
-    return this.busForwards.open(address, port, target, (remote) => this.groupOfSource.get(remote) === group);
+    return this.bus.isGroupNode(node, remote);
   }
 
   /**
@@ -449,22 +423,17 @@ export class ProcessRuntime implements NodeRuntime {
    */
   private async adoptClusterNode(spec: NodeSpec, node: NodeFile): Promise<void> {
     if (!spec.cluster || !node.source) return;
-    this.registerGroupNode(spec, node.source);
+    this.bus.register(spec, node.source);
     const bus = node.announcedBus;
-    if (!bus || !node.backstage || node.busPort === undefined || this.busForwards.isOpen(bus.address, bus.port)) return;
+    if (!bus || !node.backstage || node.busPort === undefined || this.bus.isOpen(bus.address, bus.port)) return;
     try {
-      await this.openBusForward(spec, bus.address, bus.port, { host: node.backstage, port: node.busPort });
+      await this.bus.open(spec, bus.address, bus.port, { host: node.backstage, port: node.busPort });
     } catch (error) {
       this.options.log.warn(
         { err: error, cluster: spec.clusterId, node: spec.nodeId, bus: `${bus.address}:${bus.port}` },
         'the cluster bus forward of a running node could not open again; its peers cannot reach its bus',
       );
     }
-  }
-
-  private async forgetClusterNode(node: NodeFile): Promise<void> {
-    if (node.source) this.groupOfSource.delete(node.source);
-    if (node.announcedBus) await this.busForwards.close(node.announcedBus.address, node.announcedBus.port);
   }
 
   /** Kills a node and waits (at most 2 s) until it has exited, so its endpoint is free for the next one. */

@@ -156,7 +156,7 @@ export interface NodeRuntime {
    * following its primary at the address the cluster announces), which security groups do not judge as a client.
    */
   isGroupNode?(node: NodeAddress, remote: string): boolean;
-    /** Frees what only running nodes need (a network) once none is left. */
+  /** Frees what only running nodes need (a network) once none is left. */
   releaseUnused?(): Promise<void>;
   close(): Promise<void>;
 }
