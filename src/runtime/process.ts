@@ -11,6 +11,7 @@
  * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
  * loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
  * `config get cluster`, which memcached itself does not know, so the emulator's listener stays in front of it.
+ * A cluster node announces its endpoint, with a bus port the emulator forwards to it (cluster-bus.ts).
  */
 import type { Logger } from '../common/logger.js';
 import { spawn, execFileSync } from 'node:child_process';
@@ -68,7 +69,7 @@ interface NodeFile {
   backstage?: string;
   /** Cluster nodes: the address their own connections come from (bind-source-addr), which marks them as nodes. */
   source?: string;
-  /** Cluster nodes: the bus forward on their endpoint address that they announce (bus-forward.ts). */
+  /** Cluster nodes: the bus forward on their endpoint address that they announce (cluster-bus.ts). */
   announcedBus?: { address: string; port: number };
 }
 
