@@ -107,7 +107,10 @@ export class ClusterNodes {
     /** Where a snapshot's shard data is on the host (control/snapshots/); undefined when it keeps none. */
     private readonly seedFile: (scope: Scope, from: RestoreSource) => Promise<SeedFile | undefined> = async () =>
       undefined,
-  ) {}
+  ) {
+    // A cluster's replicas follow their primary at its announced endpoint: the runtime knows its nodes' addresses.
+    if (runtime.isGroupNode) endpoints.isGroupNode = (node, remote) => runtime.isGroupNode!(node, remote);
+  }
 
   load(scope: Scope, id: string): StoredCluster | undefined {
     return findCluster(this.store, scope, id);
@@ -144,7 +147,9 @@ export class ClusterNodes {
       port: (internal.clusterMode && endpoint?.port) || internal.port,
       endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
       cluster:
-        internal.clusterMode && endpoint ? { announceHost: endpoint.address, announcePort: endpoint.port } : undefined,
+        internal.clusterMode && endpoint
+          ? { announceHost: endpoint.address, announcePort: endpoint.port, groupId: state.ReplicationGroupId }
+          : undefined,
       parameters,
       authToken: internal.authToken,
       previousAuthToken: internal.previousAuthToken,

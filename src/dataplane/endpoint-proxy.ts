@@ -54,9 +54,10 @@ export interface EndpointBehaviour {
   tls?: TlsTermination;
   /**
    * Redis / valkey endpoints: asked per connection whether the group has iam users now; if so the endpoint reads
-   * the client's logins, ending its TLS (and speaking TLS to the node) when the group encrypts.
+   * the client's logins, ending its TLS (and speaking TLS to the node) when the group encrypts. Told where the
+   * connection comes from (a node of the group logs in as the node it is).
    */
-  iamLogin?(): EndpointIamLogin | undefined;
+  iamLogin?(remoteAddress: string): EndpointIamLogin | undefined;
 }
 
 /** How an endpoint whose group has iam users serves a connection. */
@@ -168,7 +169,7 @@ export class EndpointProxy {
       relayMemcached(served, () => this.connectNode(entry, served, entry.behaviour.target(), tls), discovery);
       return;
     }
-    const iamLogin = behaviour.iamLogin?.();
+    const iamLogin = behaviour.iamLogin?.(client.remoteAddress ?? '');
     if (iamLogin) {
       const served = iamLogin.tls ? this.endTls(entry, client, iamLogin.tls) : client;
       const node = this.connectNode(entry, served, behaviour.target(), iamLogin.tls);

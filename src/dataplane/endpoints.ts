@@ -9,6 +9,7 @@ import type { Engine } from '../common/engines.js';
 import { configGetClusterReply, type DiscoveredNode } from './auto-discovery.js';
 import { EndpointProxy, type EndpointIamLogin, type Target, type TlsTermination } from './endpoint-proxy.js';
 import type { NodeAddress } from '../runtime/runtime.js';
+import { plainAddress } from '../common/client-origins.js';
 
 export type { NodeAddress };
 
@@ -74,6 +75,12 @@ export class EndpointManager {
     address: string,
   ) => EndpointIamLogin | undefined;
 
+  /**
+   * Whether a connection to a node's endpoint comes from a node of its own group (the runtime tells, by the
+   * connection's source address): such a connection is the group's own traffic and no security group judges it.
+   */
+  isGroupNode?: (node: NodeAddress, remote: string) => boolean;
+
   /** @param listening false when no node really runs (runtime none): endpoints are kept but nothing listens. */
   constructor(
     private readonly log: Logger,
@@ -103,13 +110,19 @@ export class EndpointManager {
     if (!this.listening) return;
     const target = () => this.targets.get(nodeKey(node));
     const cluster = clusterKey(node);
-    const allows = this.admitter(clusterOwner(node), address, port);
+    const checked = this.admitter(clusterOwner(node), address, port);
+    const allows = (remote: string) => this.isGroupNode?.(node, plainAddress(remote)) || checked(remote);
     await this.proxy.open(
       address,
       port,
       node.engine === 'memcached'
         ? { target, allows, autoDiscovery: () => this.configuration(cluster), tls }
-        : { target, allows, iamLogin: () => this.iamLoginAt?.(node, address) },
+        : {
+            target,
+            allows,
+            iamLogin: (remote) =>
+              this.isGroupNode?.(node, plainAddress(remote)) ? undefined : this.iamLoginAt?.(node, address),
+          },
     );
   }
 

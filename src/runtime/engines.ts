@@ -43,6 +43,13 @@ export interface Listen {
   busPort?: number;
   /** Cluster nodes: the address other nodes use, when it is not the one they see (a process behind its endpoint). */
   announceIp?: string;
+  /** Cluster nodes: the bus port other nodes use, when it is not busPort (a forward the emulator owns). */
+  announceBusPort?: number;
+  /**
+   * The address the node's own connections (cluster bus, replication) come from, when the kernel would pick another
+   * (127.0.0.1 for any loopback destination): endpoints then tell a node of the group from a client on the host.
+   */
+  sourceAddress?: string;
   /**
    * The address a replica gives its primary, when the one its connections come from is not where it listens (a
    * process on its own loopback address connects from 127.0.0.1): FAILOVER and INFO then name the right node.
@@ -91,6 +98,7 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
   ];
   if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
   if (listen.replicaAnnounceIp) args.push('--replica-announce-ip', listen.replicaAnnounceIp);
+  if (listen.sourceAddress) args.push('--bind-source-addr', listen.sourceAddress);
   if (spec.cluster) {
     // prettier-ignore
     args.push(
@@ -112,7 +120,12 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
     }
     const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? listen.port - 10000 : undefined);
     if (busPort !== undefined)
-      args.push('--cluster-port', String(busPort), '--cluster-announce-bus-port', String(busPort));
+      args.push(
+        '--cluster-port',
+        String(busPort),
+        '--cluster-announce-bus-port',
+        String(listen.announceBusPort ?? busPort),
+      );
   }
   return args;
 }

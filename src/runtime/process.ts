@@ -11,6 +11,7 @@
  * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
  * loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
  * `config get cluster`, which memcached itself does not know, so the emulator's listener stays in front of it.
+ * A cluster node announces its endpoint, with a bus port the emulator forwards to it (cluster-bus.ts).
  */
 import type { Logger } from '../common/logger.js';
 import { spawn, execFileSync } from 'node:child_process';
@@ -40,6 +41,7 @@ import {
   type Listen,
 } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
+import { ClusterBus } from './cluster-bus.js';
 import {
   NodeUnavailable,
   type NodeAddress,
@@ -65,6 +67,10 @@ interface NodeFile {
   busPort?: number;
   /** Where the emulator and other nodes reach a node that serves its endpoint (none for nodes of older builds). */
   backstage?: string;
+  /** Cluster nodes: the address their own connections come from (bind-source-addr), which marks them as nodes. */
+  source?: string;
+  /** Cluster nodes: the bus forward on their endpoint address that they announce (cluster-bus.ts). */
+  announcedBus?: { address: string; port: number };
 }
 
 export interface ProcessRuntimeOptions {
@@ -166,6 +172,7 @@ export class ProcessRuntime implements NodeRuntime {
   readonly servesEndpoints = true;
   private readonly binaries = availableBinaries();
   private warnedValkey = false;
+  private readonly bus = new ClusterBus();
 
   constructor(private readonly options: ProcessRuntimeOptions) {}
 
@@ -247,11 +254,34 @@ export class ProcessRuntime implements NodeRuntime {
       replicaAnnounceIp: inside,
     };
     if (preferred) listen.plainPort = await freePort();
+    let source: string | undefined;
+    let announcedBus: NodeFile['announcedBus'];
     if (spec.cluster) {
-      // The bus listens on the node's address too; other nodes meet it there (its backstage, when it has one).
+      // The bus listens on the node's addresses; the emulator meets it on its backstage, when it has one.
       listen.busPort = await freePort();
-      listen.announceIp = backstage ?? spec.cluster.announceHost;
-      if (!endpoint && spec.cluster.announceHost !== host) listen.bind = `${host} ${spec.cluster.announceHost}`;
+      const announced = spec.cluster.announceHost;
+      // Every address a client learns from the node (CLUSTER NODES, REPLICAS, SHARDS, INFO) is its endpoint, where
+      // security groups are checked. Its peers reach it there too: its data port is the endpoint itself, its bus a
+      // forward the emulator owns, and their connections come from their own addresses, which mark them as nodes.
+      listen.announceIp = announced;
+      if (!endpoint && announced !== host) {
+        listen.bind = `${host} ${announced}`;
+        source = announced;
+      }
+      if (backstage) {
+        source = backstage;
+        listen.replicaAnnounceIp = announced;
+        const bus = { host: backstage, port: listen.busPort };
+        const forward = await this.bus.open(spec, announced, 0, bus);
+        // The node's own bus listens on its endpoint address too while it serves it: the forward needs another port.
+        if (forward === bus.port) bus.port = listen.busPort = await freePort();
+        announcedBus = { address: announced, port: forward };
+        listen.announceBusPort = forward;
+      }
+      if (source) {
+        listen.sourceAddress = source;
+        this.bus.register(spec, source);
+      }
     }
     const child = spawn(binary, engineCommand({ ...spec, dataDir: dir }, listen, join(dir, CONFIG_FILE)), {
       cwd: dir,
@@ -273,6 +303,8 @@ export class ProcessRuntime implements NodeRuntime {
       binary,
       busPort: listen.busPort,
       backstage,
+      source,
+      announcedBus,
     };
     writeFileSync(join(dir, NODE_FILE), JSON.stringify(recorded));
     const deadline = new AbortController();
@@ -288,9 +320,12 @@ export class ProcessRuntime implements NodeRuntime {
         ).then(() => 'ready' as const),
         exited,
       ]);
-      return outcome === 'ready' ? { handle: this.handleOf(spec, recorded) } : {};
+      if (outcome === 'ready') return { handle: this.handleOf(spec, recorded) };
+      await this.bus.forget(recorded);
+      return {};
     } catch (error) {
       await this.kill(pid);
+      await this.bus.forget(recorded);
       throw error;
     } finally {
       deadline.abort();
@@ -326,6 +361,7 @@ export class ProcessRuntime implements NodeRuntime {
     if (parsed) await this.kill(parsed.pid);
     const recorded = this.readNodeFile(this.nodeDir(node));
     if (recorded && alive(recorded.pid, recorded.binary)) await this.kill(recorded.pid);
+    if (recorded) await this.bus.forget(recorded);
     rmSync(this.nodeDir(node), { recursive: true, force: true });
   }
 
@@ -345,6 +381,7 @@ export class ProcessRuntime implements NodeRuntime {
       recorded?.pid === parsed.pid ? recorded : { ...parsed, binary: this.binaries[spec.engine] ?? '' };
     const host = node.backstage ?? node.host ?? '127.0.0.1';
     if (!(await probe(spec.engine, host, node.port, 1000, spec.tls))) return undefined;
+    await this.adoptClusterNode(spec, node);
     return this.handleOf(spec, node);
   }
 
@@ -373,7 +410,32 @@ export class ProcessRuntime implements NodeRuntime {
     await chmod(destination, 0o600);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.bus.closeAll();
+  }
+
+  isGroupNode(node: NodeAddress, remote: string): boolean {
+    return this.bus.isGroupNode(node, remote);
+  }
+
+  /**
+   * A node found running after the emulator started again: its group's bookkeeping, and its bus forward (which
+   * ended with the emulator that opened it; its peers reconnect once it is back).
+   */
+  private async adoptClusterNode(spec: NodeSpec, node: NodeFile): Promise<void> {
+    if (!spec.cluster || !node.source) return;
+    this.bus.register(spec, node.source);
+    const bus = node.announcedBus;
+    if (!bus || !node.backstage || node.busPort === undefined || this.bus.isOpen(bus.address, bus.port)) return;
+    try {
+      await this.bus.open(spec, bus.address, bus.port, { host: node.backstage, port: node.busPort });
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, cluster: spec.clusterId, node: spec.nodeId, bus: `${bus.address}:${bus.port}` },
+        'the cluster bus forward of a running node could not open again; its peers cannot reach its bus',
+      );
+    }
+  }
 
   /** Kills a node and waits (at most 2 s) until it has exited, so its endpoint is free for the next one. */
   private async kill(pid: number): Promise<void> {

@@ -79,7 +79,12 @@ export interface NodeSpec extends NodeAddress {
    * A Redis Cluster node (a member of a cluster-mode-enabled replication group). It announces its endpoint, so
    * CLUSTER SLOTS and MOVED name addresses a client on the host can reach.
    */
-  cluster?: { announceHost: string; announcePort: number };
+  cluster?: {
+    announceHost: string;
+    announcePort: number;
+    /** The replication group it belongs to: only that group's nodes may join its cluster bus. */
+    groupId?: string;
+  };
   /**
    * A snapshot's RDB file on the host that a new redis / valkey node starts from: the runtime puts it where the
    * engine loads its data at start (RDB_FILE in the node's data directory).
@@ -146,6 +151,11 @@ export interface NodeRuntime {
    * emulator's user alone. Absent when nothing really runs (the runtime none).
    */
   copyFileOut?(spec: NodeSpec, handle: NodeHandle, name: string, destination: string): Promise<void>;
+  /**
+   * Whether a connection from `remote` to a node's endpoint is one of the node's own group's nodes (a replica
+   * following its primary at the address the cluster announces), which security groups do not judge as a client.
+   */
+  isGroupNode?(node: NodeAddress, remote: string): boolean;
   /**
    * Frees what only running nodes need (a network) once none is left. `leaving`: the emulator is stopping, so it may
    * also give up what it holds for itself (an emulator in a container leaves the node network only then).
