@@ -133,8 +133,8 @@ export interface ConsoleView {
   scopes: ConsoleScope[];
 }
 
-/** The resource kind serverless caches are to be stored under; none are until their API is served. */
-const SERVERLESS_CACHE_KIND = 'serverless-cache';
+/** The resource kind serverless caches are stored under. */
+const SERVERLESS_CACHE_KIND = KIND.serverlessCache;
 /** How many of the newest events (of every scope together) the console shows. */
 export const CONSOLE_EVENT_LIMIT = 100;
 
@@ -173,6 +173,8 @@ export function consoleView(store: Store, runtime: string, describeRunner: Runne
   const memberOf = (scope: Scope, id: string) => clusters.get(`${scopeKey(scope)}\u0000${id.toLowerCase()}`);
 
   for (const row of store.resources.listEverywhere<GroupState>(KIND.replicationGroup)) {
+    // A serverless cache's backing group is shown as the serverless cache.
+    if (row.internal.serverlessCache !== undefined) continue;
     scopeOf(row.scope).replicationGroups.push(groupView(row.scope, row.state, memberOf, describeRunner));
   }
   for (const row of clusterRows) {

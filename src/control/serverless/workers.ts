@@ -1,0 +1,55 @@
+/**
+ * The serverless cache jobs: `sync` gives the backing nodes a changed DataStorage maximum (maxmemory) at once, and
+ * `delete` removes a deleted cache's record and tags once its backing group (deleted by the group workers) has gone.
+ */
+import { arn } from '../../domain/elasticache/arns.js';
+import { jobTable, scopeOf } from '../../domain/elasticache/jobs.js';
+import { KIND } from '../../domain/elasticache/kinds.js';
+import { MEMBER_NODE, findGroup } from '../../domain/elasticache/records.js';
+import { findServerless } from '../../domain/elasticache/serverless.js';
+import { adminCommand, pollUntil, withAdmin } from '../../dataplane/node-admin.js';
+import type { Scope } from '../../store/store.js';
+import type { JobWorker } from '../reconciler.js';
+import type { GroupContext } from '../replication-groups/group-context.js';
+
+/** How long a delete job waits for the backing group to go before it tries again. */
+const GROUP_GONE_TIMEOUT_MS = 100_000;
+
+export function serverlessCacheWorkers(ctx: GroupContext): Record<string, JobWorker> {
+  return jobTable(KIND.serverlessCache, {
+    sync: (job) => applyMaxMemory(ctx, scopeOf(job), job.resourceId),
+    delete: (job) => removeWhenGone(ctx, scopeOf(job), job.resourceId),
+  });
+}
+
+async function applyMaxMemory(ctx: GroupContext, scope: Scope, name: string): Promise<void> {
+  const cache = findServerless(ctx.store, scope, name);
+  const group = cache && findGroup(ctx.store, scope, cache.internal.backingGroupId);
+  if (!group || !ctx.real) return;
+  for (const memberId of group.state.MemberClusters) {
+    const member = ctx.member(scope, memberId);
+    const node = await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE);
+    const bytes = member?.internal.maxMemoryBytes;
+    // A node not running now is started with the member's maxmemory.
+    if (!node || bytes === undefined) continue;
+    await withAdmin(node.admin, (redis) =>
+      redis.call(adminCommand(node.admin, 'CONFIG'), 'SET', 'maxmemory', String(bytes)),
+    );
+  }
+}
+
+async function removeWhenGone(ctx: GroupContext, scope: Scope, name: string): Promise<void> {
+  const { store } = ctx;
+  const cache = findServerless(store, scope, name);
+  if (!cache) return;
+  await pollUntil(
+    async () => (findGroup(store, scope, cache.internal.backingGroupId) ? 'the backing group is still there' : { value: true }),
+    GROUP_GONE_TIMEOUT_MS,
+    `serverless cache ${name}: backing group deleted`,
+    100,
+  );
+  store.transaction(() => {
+    store.resources.delete(scope, KIND.serverlessCache, name);
+    store.tags.removeAll(arn(scope, 'serverlesscache', name));
+  });
+}

@@ -1,0 +1,283 @@
+/**
+ * Serverless caches through the SDK: their API (shapes, usage-limit checks, paging, errors, tags, modify, delete),
+ * the backing group no group or cluster API shows, and on real nodes (process and docker runtimes) one TLS endpoint
+ * that `redis-cli --tls -c` writes and reads across many keys, a reader endpoint on port 6380 answering reads from
+ * the replica, and a user group's ACLs enforced there.
+ */
+import {
+  AddTagsToResourceCommand,
+  CreateServerlessCacheCommand,
+  CreateUserCommand,
+  CreateUserGroupCommand,
+  DeleteServerlessCacheCommand,
+  DescribeCacheClustersCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
+  ListTagsForResourceCommand,
+  ModifyServerlessCacheCommand,
+  type ElastiCacheClient,
+  type ServerlessCache,
+} from '@aws-sdk/client-elasticache';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import t, { type Test } from 'tap';
+import { failure, removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { answerAs, connectAs } from '../fixtures/rbac-client.js';
+import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
+
+const run = promisify(execFile);
+const APP_PASSWORD = 'app-password-0123456789';
+
+async function describe(client: ElastiCacheClient, name: string): Promise<ServerlessCache> {
+  return (await client.send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name }))).ServerlessCaches![0];
+}
+
+async function untilStatus(client: ElastiCacheClient, name: string, status: string): Promise<ServerlessCache> {
+  return eventually(
+    async () => {
+      const cache = await describe(client, name);
+      return cache.Status === status && cache;
+    },
+    90_000,
+    `${name} ${status}`,
+  );
+}
+
+async function untilGone(client: ElastiCacheClient, name: string): Promise<void> {
+  await eventually(
+    async () => (await failure(describe(client, name)))?.name === 'ServerlessCacheNotFoundFault',
+    90_000,
+    `${name} gone`,
+  );
+}
+
+t.test('the serverless API: shapes, checks, paging, tags, modify, delete', async (t) => {
+  const emulator = await startTestEmulator(t);
+  const client = sdkClient(emulator);
+
+  const created = (
+    await client.send(
+      new CreateServerlessCacheCommand({
+        ServerlessCacheName: 'Sessions',
+        Engine: 'valkey',
+        Description: 'sessions',
+        CacheUsageLimits: { DataStorage: { Maximum: 10, Unit: 'GB' }, ECPUPerSecond: { Maximum: 5000 } },
+        Tags: [{ Key: 'team', Value: 'web' }],
+      }),
+    )
+  ).ServerlessCache!;
+  t.match(created, {
+    ServerlessCacheName: 'sessions',
+    Status: 'creating',
+    Engine: 'valkey',
+    MajorEngineVersion: '8',
+    FullEngineVersion: /^8\./,
+    ARN: 'arn:aws:elasticache:us-east-1:000000000000:serverlesscache:sessions',
+    CacheUsageLimits: { DataStorage: { Maximum: 10, Unit: 'GB' }, ECPUPerSecond: { Maximum: 5000 } },
+    SnapshotRetentionLimit: 0,
+    DailySnapshotTime: /^\d\d:\d\d$/,
+  });
+  t.equal(created.CacheUsageLimits?.DataStorage?.Minimum, undefined, 'limits not given are not shown');
+  t.equal(created.KmsKeyId, undefined);
+  t.ok(created.SubnetIds?.length, 'the default subnets');
+  t.ok(created.SecurityGroupIds?.length, 'the default VPC security group');
+
+  const available = await untilStatus(client, 'sessions', 'available');
+  t.match(available.Endpoint, { Port: 6379 }, 'runtime none: the endpoint is still shown');
+  t.same(available.ReaderEndpoint, { Address: available.Endpoint!.Address, Port: 6380 }, 'reader: same address, 6380');
+
+  const groups = await client.send(new DescribeReplicationGroupsCommand({}));
+  t.same(groups.ReplicationGroups, [], 'the backing group is not a replication group the API shows');
+  const clusters = await client.send(new DescribeCacheClustersCommand({}));
+  t.same(clusters.CacheClusters, [], 'nor are its nodes cache clusters');
+
+  const errors: [Record<string, unknown>, string][] = [
+    [{ ServerlessCacheName: 'sessions', Engine: 'valkey' }, 'ServerlessCacheAlreadyExistsFault'],
+    [{ ServerlessCacheName: 'x', Engine: 'valkey', MajorEngineVersion: '6' }, 'InvalidParameterValueException'],
+    [{ ServerlessCacheName: 'x', Engine: 'nope' }, 'InvalidParameterValueException'],
+    [{ ServerlessCacheName: 'x', Engine: 'redis', CacheUsageLimits: { DataStorage: { Maximum: 6000, Unit: 'GB' } } }, 'InvalidParameterValueException'],
+    [{ ServerlessCacheName: 'x', Engine: 'redis', CacheUsageLimits: { DataStorage: { Maximum: 5 } } }, 'InvalidParameterValueException'],
+    [{ ServerlessCacheName: 'x', Engine: 'redis', CacheUsageLimits: { ECPUPerSecond: { Maximum: 10 } } }, 'InvalidParameterValueException'],
+    [{ ServerlessCacheName: 'x', Engine: 'redis', CacheUsageLimits: { DataStorage: { Minimum: 9, Maximum: 5, Unit: 'GB' } } }, 'InvalidParameterCombinationException'],
+    [{ ServerlessCacheName: 'x', Engine: 'redis', UserGroupId: 'missing' }, 'UserGroupNotFoundFault'],
+    [{ ServerlessCacheName: 'x--y', Engine: 'redis' }, 'InvalidParameterValueException'],
+  ];
+  for (const [input, code] of errors) {
+    const error = await failure(client.send(new CreateServerlessCacheCommand(input as never)));
+    t.equal(error?.name, code, `${JSON.stringify(input)}: ${code}`);
+  }
+
+  await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'second', Engine: 'redis' }));
+  const page = await client.send(new DescribeServerlessCachesCommand({ MaxResults: 1 }));
+  t.equal(page.ServerlessCaches?.length, 1);
+  t.ok(page.NextToken, 'a NextToken for the rest');
+  const rest = await client.send(new DescribeServerlessCachesCommand({ MaxResults: 1, NextToken: page.NextToken }));
+  t.same(rest.ServerlessCaches?.map((c) => c.ServerlessCacheName), ['second']);
+  t.equal(rest.ServerlessCaches?.[0].MajorEngineVersion, '7');
+  t.equal((await failure(client.send(new DescribeServerlessCachesCommand({ MaxResults: 51 }))))?.name, 'InvalidParameterValueException');
+  t.equal(
+    (await failure(describe(client, 'missing')))?.name,
+    'ServerlessCacheNotFoundFault',
+    'an unknown name: ServerlessCacheNotFoundFault',
+  );
+
+  await client.send(new AddTagsToResourceCommand({ ResourceName: created.ARN, Tags: [{ Key: 'tier', Value: '1' }] }));
+  const tags = await client.send(new ListTagsForResourceCommand({ ResourceName: created.ARN }));
+  t.same(tags.TagList, [{ Key: 'team', Value: 'web' }, { Key: 'tier', Value: '1' }]);
+
+  // Terraform sends the whole plan: unchanged values change nothing.
+  const modified = (
+    await client.send(
+      new ModifyServerlessCacheCommand({
+        ServerlessCacheName: 'sessions',
+        Description: 'user sessions',
+        CacheUsageLimits: { DataStorage: { Maximum: 20, Unit: 'GB' }, ECPUPerSecond: { Maximum: 0 } },
+        SnapshotRetentionLimit: 3,
+        DailySnapshotTime: '05:30',
+        SecurityGroupIds: available.SecurityGroupIds,
+        Engine: 'valkey',
+        MajorEngineVersion: '8',
+      }),
+    )
+  ).ServerlessCache!;
+  t.match(modified, {
+    Description: 'user sessions',
+    CacheUsageLimits: { DataStorage: { Maximum: 20, Unit: 'GB' } },
+    SnapshotRetentionLimit: 3,
+    DailySnapshotTime: '05:30',
+    Status: 'available',
+  });
+  t.equal(modified.CacheUsageLimits?.ECPUPerSecond, undefined, 'a zero removes a limit');
+  t.equal(
+    (
+      await failure(
+        client.send(new ModifyServerlessCacheCommand({ ServerlessCacheName: 'second', Engine: 'valkey' })),
+      )
+    )?.name,
+    'InvalidParameterCombinationException',
+    'an engine change without MajorEngineVersion',
+  );
+  t.equal(
+    (await failure(client.send(new ModifyServerlessCacheCommand({ ServerlessCacheName: 'missing' }))))?.name,
+    'ServerlessCacheNotFoundFault',
+  );
+
+  const deleting = (await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'sessions' })))
+    .ServerlessCache!;
+  t.equal(deleting.Status, 'deleting');
+  await untilGone(client, 'sessions');
+  t.equal(
+    (await failure(client.send(new ListTagsForResourceCommand({ ResourceName: created.ARN }))))?.name,
+    'ServerlessCacheNotFoundFault',
+    'its tags go with it',
+  );
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'second' }));
+  await untilGone(client, 'second');
+});
+
+/** redis-cli over TLS, verifying the emulator's CA. */
+async function redisCli(caPath: string, endpoint: { Address?: string; Port?: number }, args: string[], input?: string) {
+  const child = run('redis-cli', ['--tls', '--cacert', caPath, '-h', endpoint.Address!, '-p', String(endpoint.Port), ...args], {
+    timeout: 30_000,
+    maxBuffer: 16 * 2 ** 20,
+  });
+  if (input !== undefined) {
+    child.child.stdin!.end(input);
+  }
+  return (await child).stdout.trim();
+}
+
+function realSuite(t: Test, runtime: 'process' | 'docker', rbac: boolean): void {
+  t.test(`${runtime}: one TLS endpoint and a reader endpoint on real nodes${rbac ? ', user-group ACLs' : ''}`, async (t) => {
+    if (!(await runtimeAvailable(t, runtime))) return;
+    const emulator = await startTestEmulator(t, { runtime });
+    t.teardown(() => removeAllNodes(emulator));
+    const client = sdkClient(emulator);
+    const caPath = emulator.caCertificatePath;
+
+    if (rbac) {
+      await client.send(
+        new CreateUserCommand({
+          UserId: 'app',
+          UserName: 'app',
+          Engine: 'redis',
+          AccessString: 'on ~app:* +@read +@write',
+          Passwords: [APP_PASSWORD],
+        }),
+      );
+      await client.send(
+        new CreateUserCommand({
+          UserId: 'off-default',
+          UserName: 'default',
+          Engine: 'redis',
+          AccessString: 'off ~* +@all',
+          NoPasswordRequired: true,
+        }),
+      );
+      await client.send(
+        new CreateUserGroupCommand({ UserGroupId: 'team', Engine: 'redis', UserIds: ['off-default', 'app'] }),
+      );
+    }
+    await client.send(
+      new CreateServerlessCacheCommand({
+        ServerlessCacheName: 'cache',
+        Engine: 'redis',
+        UserGroupId: rbac ? 'team' : undefined,
+      }),
+    );
+    const cache = await untilStatus(client, 'cache', 'available');
+    t.equal(cache.Endpoint?.Port, 6379);
+    t.same(cache.ReaderEndpoint, { Address: cache.Endpoint?.Address, Port: 6380 });
+
+    if (rbac) {
+      t.match(await answerAs(cache.Endpoint!, undefined, undefined, ['GET', 'app:1']), /NOAUTH|NOPERM/, 'default is off');
+      t.equal(await answerAs(cache.Endpoint!, 'app', APP_PASSWORD, ['SET', 'app:1', 'v']), 'OK', 'app writes app:*');
+      t.match(await answerAs(cache.Endpoint!, 'app', APP_PASSWORD, ['SET', 'other:1', 'v']), /NOPERM/, 'not other:*');
+      const reader = await connectAs(cache.ReaderEndpoint!, 'app', APP_PASSWORD);
+      t.teardown(() => reader.disconnect());
+      await reader.call('READONLY');
+      t.equal(
+        await eventually(async () => reader.get('app:1'), 10_000, 'app:1 on the replica'),
+        'v',
+        'the reader endpoint serves reads',
+      );
+      return;
+    }
+
+    // A cluster client at the one endpoint: one shard owns every slot, so no key is redirected elsewhere.
+    const slots = JSON.stringify(await connectAs(cache.Endpoint!).then(async (r) => {
+      try {
+        return await r.call('CLUSTER', 'SLOTS');
+      } finally {
+        r.disconnect();
+      }
+    }));
+    t.match(slots, /^\[\[0,16383,/, 'one shard covers all 16384 slots');
+    const keys = Array.from({ length: 300 }, (_, i) => `key:${i}`);
+    const sets = keys.map((k) => `SET ${k} value-${k}`).join('\n') + '\n';
+    const setAnswers = await redisCli(caPath, cache.Endpoint!, ['-c'], sets);
+    t.equal(setAnswers.split('\n').filter((l) => l === 'OK').length, keys.length, 'every SET answered OK');
+    const gets = keys.map((k) => `GET ${k}`).join('\n') + '\n';
+    const values = (await redisCli(caPath, cache.Endpoint!, ['-c'], gets)).split('\n');
+    t.same(values, keys.map((k) => `value-${k}`), 'every GET reads its value back');
+    t.equal(await redisCli(caPath, cache.Endpoint!, ['GET', 'key:7']), 'value-key:7', 'a plain (non-cluster) client too');
+
+    const fromReader = await eventually(
+      async () => {
+        const answer = await redisCli(caPath, cache.ReaderEndpoint!, [], 'READONLY\nGET key:299\nROLE\n');
+        return answer.includes('value-key:299') && answer;
+      },
+      10_000,
+      'key:299 at the reader endpoint',
+    );
+    t.match(fromReader, /slave|replica/, 'the reader endpoint reaches the replica');
+
+    await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'cache' }));
+    await untilGone(client, 'cache');
+    t.same(await emulator.runtime.listNodes(), [], 'no node is left');
+  });
+}
+
+realSuite(t, 'process', false);
+realSuite(t, 'process', true);
+realSuite(t, 'docker', false);
