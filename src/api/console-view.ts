@@ -14,6 +14,12 @@ import {
   type StoredCluster,
 } from '../domain/elasticache/records.js';
 import { KIND } from '../domain/elasticache/kinds.js';
+import {
+  isBackingId,
+  serverlessAsShown,
+  type ServerlessInternal,
+  type ServerlessState,
+} from '../domain/elasticache/serverless.js';
 import type { Scope, Store } from '../store/store.js';
 
 /** What runs a node, as the console shows it. */
@@ -183,13 +189,16 @@ export function consoleView(store: Store, runtime: string, describeRunner: Runne
     const cluster = { state: row.state, internal: row.internal as CacheClusterInternal };
     scopeOf(row.scope).cacheClusters.push(clusterView(row.scope, cluster, describeRunner));
   }
-  for (const row of store.resources.listEverywhere<ServerlessCache>(SERVERLESS_CACHE_KIND)) {
-    scopeOf(row.scope).serverlessCaches.push(serverlessView(row.state));
+  for (const row of store.resources.listEverywhere<ServerlessState>(SERVERLESS_CACHE_KIND)) {
+    const cache = { state: row.state, internal: row.internal as ServerlessInternal };
+    scopeOf(row.scope).serverlessCaches.push(serverlessView(serverlessAsShown(store, row.scope, cache)));
   }
   for (const row of store.resources.listEverywhere<Snapshot>(KIND.snapshot)) {
+    if (isBackingId(row.id)) continue;
     scopeOf(row.scope).snapshots.push(snapshotView(row.state));
   }
   for (const event of store.events.recentEverywhere(CONSOLE_EVENT_LIMIT)) {
+    if (isBackingId(event.SourceIdentifier)) continue;
     scopeOf(event.scope).events.push({
       date: event.Date.toISOString(),
       sourceType: event.SourceType,

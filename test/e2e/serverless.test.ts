@@ -2,26 +2,36 @@
  * Serverless caches through the SDK: their API (shapes, usage-limit checks, paging, errors, tags, modify, delete),
  * the backing group no group or cluster API shows, and on real nodes (process and docker runtimes) one TLS endpoint
  * that `redis-cli --tls -c` writes and reads across many keys, a reader endpoint on port 6380 answering reads from
- * the replica, and a user group's ACLs enforced there.
+ * the replica, the DataStorage maximum as maxmemory, a user group's ACLs enforced there, and serverless snapshots
+ * holding real data (a restore of 10,000 keys, copy, export, delete, a final snapshot, automatic snapshots).
  */
 import {
   AddTagsToResourceCommand,
+  CopyServerlessCacheSnapshotCommand,
   CreateServerlessCacheCommand,
+  CreateServerlessCacheSnapshotCommand,
   CreateUserCommand,
   CreateUserGroupCommand,
   DeleteServerlessCacheCommand,
+  DeleteServerlessCacheSnapshotCommand,
   DescribeCacheClustersCommand,
   DescribeReplicationGroupsCommand,
+  DescribeServerlessCacheSnapshotsCommand,
   DescribeServerlessCachesCommand,
+  DescribeSnapshotsCommand,
+  ExportServerlessCacheSnapshotCommand,
   ListTagsForResourceCommand,
   ModifyServerlessCacheCommand,
   type ElastiCacheClient,
   type ServerlessCache,
+  type ServerlessCacheSnapshot,
 } from '@aws-sdk/client-elasticache';
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { failure, removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { failure, removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { answerAs, connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 
@@ -39,6 +49,22 @@ async function untilStatus(client: ElastiCacheClient, name: string, status: stri
       return cache.Status === status && cache;
     },
     90_000,
+    `${name} ${status}`,
+  );
+}
+
+async function describeSnapshot(client: ElastiCacheClient, name: string): Promise<ServerlessCacheSnapshot> {
+  const found = await client.send(new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheSnapshotName: name }));
+  return found.ServerlessCacheSnapshots![0];
+}
+
+async function untilSnapshot(client: ElastiCacheClient, name: string, status: string): Promise<ServerlessCacheSnapshot> {
+  return eventually(
+    async () => {
+      const snapshot = await describeSnapshot(client, name);
+      return snapshot.Status === status && snapshot;
+    },
+    60_000,
     `${name} ${status}`,
   );
 }
@@ -201,7 +227,7 @@ function realSuite(t: Test, runtime: 'process' | 'docker', rbac: boolean): void 
           UserId: 'app',
           UserName: 'app',
           Engine: 'redis',
-          AccessString: 'on ~app:* +@read +@write',
+          AccessString: 'on ~app:* +@read +@write +readonly',
           Passwords: [APP_PASSWORD],
         }),
       );
@@ -223,6 +249,7 @@ function realSuite(t: Test, runtime: 'process' | 'docker', rbac: boolean): void 
         ServerlessCacheName: 'cache',
         Engine: 'redis',
         UserGroupId: rbac ? 'team' : undefined,
+        CacheUsageLimits: { DataStorage: { Maximum: 1, Unit: 'GB' } },
       }),
     );
     const cache = await untilStatus(client, 'cache', 'available');
@@ -243,6 +270,20 @@ function realSuite(t: Test, runtime: 'process' | 'docker', rbac: boolean): void 
       );
       return;
     }
+
+    // The DataStorage maximum is the nodes' maxmemory (with volatile-lru: keys with a TTL go first, then OOM).
+    const maxmemory = async () =>
+      /maxmemory:(\d+)/.exec(await redisCli(caPath, cache.Endpoint!, ['INFO', 'memory']))?.[1];
+    t.equal(await maxmemory(), String(2 ** 30), 'maxmemory: 1 GB');
+    t.match(await redisCli(caPath, cache.Endpoint!, ['INFO', 'memory']), /maxmemory_policy:volatile-lru/);
+    await client.send(
+      new ModifyServerlessCacheCommand({
+        ServerlessCacheName: 'cache',
+        CacheUsageLimits: { DataStorage: { Maximum: 2, Unit: 'GB' } },
+      }),
+    );
+    await eventually(async () => (await maxmemory()) === String(2 * 2 ** 30), 20_000, 'maxmemory 2 GB');
+    await untilStatus(client, 'cache', 'available');
 
     // A cluster client at the one endpoint: one shard owns every slot, so no key is redirected elsewhere.
     const slots = JSON.stringify(await connectAs(cache.Endpoint!).then(async (r) => {
@@ -277,6 +318,116 @@ function realSuite(t: Test, runtime: 'process' | 'docker', rbac: boolean): void 
     t.same(await emulator.runtime.listNodes(), [], 'no node is left');
   });
 }
+
+t.test('process: serverless snapshots hold real data: create, restore 10,000 keys, copy, export, delete, final, automatic', async (t) => {
+  if (!(await runtimeAvailable(t, 'process'))) return;
+  const dataDir = tempDir(t);
+  const emulator = await startTestEmulator(t, { runtime: 'process', dataDir, snapshotWindowNow: true });
+  t.teardown(() => removeAllNodes(emulator));
+  const client = sdkClient(emulator);
+
+  await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'src', Engine: 'valkey' }));
+  const source = await untilStatus(client, 'src', 'available');
+  const writer = await connectAs(source.Endpoint!);
+  t.teardown(() => writer.disconnect());
+  const pipeline = writer.pipeline();
+  for (let i = 0; i < 10_000; i++) pipeline.set(`key:${i}`, `value-${i}`);
+  await pipeline.exec();
+  t.equal(await writer.dbsize(), 10_000);
+
+  const created = (
+    await client.send(
+      new CreateServerlessCacheSnapshotCommand({
+        ServerlessCacheSnapshotName: 'snap1',
+        ServerlessCacheName: 'src',
+        Tags: [{ Key: 'k', Value: 'v' }],
+      }),
+    )
+  ).ServerlessCacheSnapshot!;
+  t.match(created, {
+    ServerlessCacheSnapshotName: 'snap1',
+    ARN: 'arn:aws:elasticache:us-east-1:000000000000:serverlesscachesnapshot:snap1',
+    SnapshotType: 'manual',
+    Status: 'creating',
+    ServerlessCacheConfiguration: { ServerlessCacheName: 'src', Engine: 'valkey', MajorEngineVersion: '8' },
+  });
+  const snapshot = await untilSnapshot(client, 'snap1', 'available');
+  t.ok(Number(snapshot.BytesUsedForCache) > 0, 'its size');
+  const tags = await client.send(new ListTagsForResourceCommand({ ResourceName: created.ARN }));
+  t.same(tags.TagList, [{ Key: 'k', Value: 'v' }]);
+  t.same((await client.send(new DescribeSnapshotsCommand({}))).Snapshots, [], 'no node-based snapshot is shown');
+  t.equal(
+    (
+      await failure(
+        client.send(
+          new CreateServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: 'snap1', ServerlessCacheName: 'src' }),
+        ),
+      )
+    )?.name,
+    'ServerlessCacheSnapshotAlreadyExistsFault',
+  );
+
+  await client.send(
+    new CreateServerlessCacheCommand({
+      ServerlessCacheName: 'restored',
+      Engine: 'valkey',
+      SnapshotArnsToRestore: [created.ARN!],
+    }),
+  );
+  const restored = await untilStatus(client, 'restored', 'available');
+  const reader = await connectAs(restored.Endpoint!);
+  t.teardown(() => reader.disconnect());
+  t.equal(await reader.dbsize(), 10_000, 'the restored cache holds the 10,000 keys');
+  // One shard in cluster mode, as on AWS: a multi-key command still needs its keys in one slot.
+  t.same(
+    await Promise.all(['key:0', 'key:4242', 'key:9999'].map((k) => reader.get(k))),
+    ['value-0', 'value-4242', 'value-9999'],
+  );
+
+  await client.send(
+    new CopyServerlessCacheSnapshotCommand({
+      SourceServerlessCacheSnapshotName: 'snap1',
+      TargetServerlessCacheSnapshotName: 'snap2',
+    }),
+  );
+  await untilSnapshot(client, 'snap2', 'available');
+  await client.send(new ExportServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: 'snap2', S3BucketName: 'my-bucket' }));
+  const exported = join(dataDir, 'exports', 'my-bucket', 'snap2-0001.rdb');
+  await eventually(async () => existsSync(exported), 20_000, 'the exported RDB');
+  t.match(readFileSync(exported).subarray(0, 5).toString(), 'REDIS', 'a plain RDB file');
+  await client.send(new DeleteServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: 'snap2' }));
+  await eventually(
+    async () => (await failure(describeSnapshot(client, 'snap2')))?.name === 'ServerlessCacheSnapshotNotFoundFault',
+    20_000,
+    'snap2 gone',
+  );
+
+  // Automatic snapshots: every window is open now (snapshotWindowNow).
+  await client.send(new ModifyServerlessCacheCommand({ ServerlessCacheName: 'src', SnapshotRetentionLimit: 1 }));
+  const automated = await eventually(
+    async () => {
+      const found = await client.send(
+        new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheName: 'src', SnapshotType: 'automated' }),
+      );
+      return found.ServerlessCacheSnapshots?.find((s) => s.Status === 'available');
+    },
+    30_000,
+    'an automatic snapshot',
+  );
+  t.match(automated, { ServerlessCacheSnapshotName: /^automatic\.src-/, SnapshotType: 'automated', ExpiryTime: Date });
+  await untilStatus(client, 'src', 'available');
+
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'src', FinalSnapshotName: 'final' }));
+  await untilGone(client, 'src');
+  const final = await untilSnapshot(client, 'final', 'available');
+  t.equal(final.ServerlessCacheConfiguration?.ServerlessCacheName, 'src', 'the final snapshot outlives its cache');
+  const all = await client.send(new DescribeServerlessCacheSnapshotsCommand({ MaxResults: 2 }));
+  t.equal(all.ServerlessCacheSnapshots?.length, 2);
+  t.ok(all.NextToken);
+
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'restored' }));
+  await untilGone(client, 'restored');
+});
 
 realSuite(t, 'process', false);
 realSuite(t, 'process', true);

@@ -50,6 +50,20 @@ export const listServerless = caches.list;
  */
 export const backingGroupId = (name: string): string => `serverless--${name}`;
 
+/**
+ * Whether an id is one of a serverless cache's hidden resources: its backing group, the group's member clusters
+ * (named after it), and the node snapshots behind its serverless snapshots (the automatic ones named after it).
+ */
+export const isBackingId = (id: string): boolean =>
+  id.startsWith('serverless--') || id.startsWith('automatic.serverless--');
+
+/** The serverless caches a user group is attached to. */
+export function serverlessCachesUsing(store: Store, scope: Scope, userGroupId: string): string[] {
+  return listServerless(store, scope)
+    .filter((c) => c.state.UserGroupId === userGroupId && c.state.Status !== 'deleting')
+    .map((c) => c.state.ServerlessCacheName);
+}
+
 /** The backing group, while it exists. */
 export function backingGroup(store: Store, scope: Scope, cache: StoredServerless): StoredGroup | undefined {
   return findGroup(store, scope, cache.internal.backingGroupId);
@@ -61,6 +75,23 @@ export function serverlessStatus(cache: StoredServerless, group: StoredGroup | u
   const status = group.state.Status;
   if (['creating', 'modifying', 'deleting', 'create-failed'].includes(status)) return status;
   return 'available';
+}
+
+/**
+ * The cache as the API shows it: its record, with the status and endpoints its backing group has now (the group's
+ * configuration endpoint is the cache's endpoint; the reader endpoint sits beside it).
+ */
+export function serverlessAsShown(store: Store, scope: Scope, cache: StoredServerless): ServerlessCache {
+  const group = cache.internal.backingGroupId ? backingGroup(store, scope, cache) : undefined;
+  if (!group) return cache.state;
+  const endpoint = group.state.ConfigurationEndpoint;
+  const reader = group.state.NodeGroups[0]?.ReaderEndpoint;
+  return {
+    ...cache.state,
+    Status: serverlessStatus(cache, group),
+    Endpoint: endpoint?.Address ? { Address: endpoint.Address, Port: endpoint.Port } : undefined,
+    ReaderEndpoint: reader?.Address ? { Address: reader.Address, Port: reader.Port } : undefined,
+  };
 }
 
 export function requireServerlessAvailable(name: string, status: string): void {
@@ -136,4 +167,12 @@ export function checkDailySnapshotTime(value: string): string {
   if (!match || Number(match[1]) > 23 || Number(match[2]) > 59)
     throw invalidValue(`Invalid DailySnapshotTime ${value}: the format must be HH:MM.`);
   return value;
+}
+
+/** The backing group's SnapshotWindow: an hour from the cache's DailySnapshotTime, when its automatic snapshot is taken. */
+export function snapshotWindowOf(dailySnapshotTime: string): string {
+  const [hours, minutes] = dailySnapshotTime.split(':').map(Number);
+  const end = (hours * 60 + minutes + 60) % 1440;
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  return `${dailySnapshotTime}-${hhmm(end)}`;
 }

@@ -91,11 +91,6 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
       },
       ...userTagResolvers(store),
       ...serverlessTagResolvers(store),
-      serverlesscachesnapshot: {
-        exists: () => false,
-        notFound: (name) =>
-          fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${name}`),
-      },
     }),
   };
 }

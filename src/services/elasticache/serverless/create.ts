@@ -21,6 +21,7 @@ import {
   findServerless,
   maxMemoryBytesOf,
   serverlessVersion,
+  snapshotWindowOf,
   type ServerlessState,
 } from '../../../domain/elasticache/serverless.js';
 import { createReplicationGroup } from '../replication-groups/create.js';
@@ -69,6 +70,9 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
         SecurityGroupIds: input.SecurityGroupIds,
         UserGroupIds: input.UserGroupId !== undefined ? [input.UserGroupId] : undefined,
         SnapshotName: snapshotName,
+        // The snapshot workers' automatic snapshots of the group are the cache's daily ones.
+        SnapshotRetentionLimit: input.SnapshotRetentionLimit ?? 0,
+        SnapshotWindow: snapshotWindowOf(dailySnapshotTime),
       },
       ctx,
       { serverlessCache: name, maxMemoryBytes: maxMemoryBytesOf(limits) },

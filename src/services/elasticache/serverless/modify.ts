@@ -8,19 +8,18 @@ import type { RequestContext } from '../../../api/query-api.js';
 import { checkSnapshotRetention, engineOf } from '../../../domain/elasticache/cluster-settings.js';
 import { invalidCombination } from '../../../domain/elasticache/faults.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
-import { updateCluster, updateGroup } from '../../../domain/elasticache/records.js';
+import { saveGroup, updateCluster } from '../../../domain/elasticache/records.js';
 import {
-  backingGroup,
   checkDailySnapshotTime,
   checkUsageLimits,
   getServerless,
   maxMemoryBytesOf,
-  requireServerlessAvailable,
   saveServerless,
-  serverlessStatus,
   serverlessVersion,
+  snapshotWindowOf,
   type StoredServerless,
 } from '../../../domain/elasticache/serverless.js';
+import { requireBackingAvailable } from './rules.js';
 import { modifyReplicationGroup } from '../replication-groups/modify.js';
 import type { GroupHandlerDeps } from '../replication-groups/group-rules.js';
 
@@ -32,8 +31,7 @@ export function modifyServerlessCache(deps: GroupHandlerDeps) {
   return (input: ModifyServerlessCacheRequest, ctx: RequestContext): StoredServerless => {
     const cache = getServerless(store, ctx, input.ServerlessCacheName);
     const { state, internal } = cache;
-    const group = backingGroup(store, ctx, cache);
-    requireServerlessAvailable(state.ServerlessCacheName, serverlessStatus(cache, group));
+    const group = requireBackingAvailable(store, ctx, cache);
     const groupChange: ModifyReplicationGroupMessage = {
       ReplicationGroupId: internal.backingGroupId,
       ApplyImmediately: true,
@@ -52,13 +50,18 @@ export function modifyServerlessCache(deps: GroupHandlerDeps) {
       const bytes = maxMemoryBytesOf(limits);
       if (bytes !== maxMemoryBytesOf(state.CacheUsageLimits)) {
         // The nodes take the new maxmemory at once (the sync job); members started later are started with it.
-        updateGroup(store, ctx, internal.backingGroupId, (g) => (g.internal.maxMemoryBytes = bytes));
-        for (const memberId of group?.state.MemberClusters ?? [])
+        group.internal.maxMemoryBytes = bytes;
+        for (const memberId of group.state.MemberClusters)
           updateCluster(store, ctx, memberId, (m) => (m.internal.maxMemoryBytes = bytes));
         jobs.enqueue(ctx, KIND.serverlessCache, state.ServerlessCacheName, 'sync');
       }
       state.CacheUsageLimits = limits;
     }
+    // The backing group takes the cache's automatic snapshots (control/snapshots/automatic.ts).
+    group.state.SnapshotRetentionLimit = state.SnapshotRetentionLimit;
+    group.state.SnapshotWindow = snapshotWindowOf(state.DailySnapshotTime ?? '00:00');
+    saveGroup(store, ctx, group);
+
     if (input.SecurityGroupIds !== undefined && !sameSet(input.SecurityGroupIds, state.SecurityGroupIds ?? [])) {
       groupChange.SecurityGroupIds = input.SecurityGroupIds;
       state.SecurityGroupIds = input.SecurityGroupIds;
@@ -95,7 +98,7 @@ export function modifyServerlessCache(deps: GroupHandlerDeps) {
         groupChanges = true;
       }
     }
-    if (groupChanges && group) modifyGroup(groupChange, ctx);
+    if (groupChanges) modifyGroup(groupChange, ctx);
     saveServerless(store, ctx, cache);
     return cache;
   };
