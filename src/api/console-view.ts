@@ -186,6 +186,8 @@ export function consoleView(store: Store, runtime: string, describeRunner: Runne
   for (const row of clusterRows) {
     // Members are shown in their group, as the replication group's nodes.
     if (row.state.ReplicationGroupId) continue;
+    // A memcached serverless cache's backing cluster is shown as the serverless cache.
+    if ((row.internal as CacheClusterInternal).serverlessCache !== undefined) continue;
     const cluster = { state: row.state, internal: row.internal as CacheClusterInternal };
     scopeOf(row.scope).cacheClusters.push(clusterView(row.scope, cluster, describeRunner));
   }

@@ -29,6 +29,7 @@ import {
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { failure, removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
@@ -427,6 +428,58 @@ t.test('process: serverless snapshots hold real data: create, restore 10,000 key
 
   await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'restored' }));
   await untilGone(client, 'restored');
+});
+
+/** One memcached text-protocol exchange over TLS, verifying the emulator's CA and the endpoint's address. */
+function memcachedTls(ca: string, endpoint: { Address?: string; Port?: number }, request: string, until: RegExp) {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connectTls({ host: endpoint.Address, port: endpoint.Port!, ca });
+    let answer = '';
+    socket.setTimeout(5000, () => {
+      socket.destroy();
+      reject(new Error(`no answer over TLS: ${JSON.stringify(answer)}`));
+    });
+    socket.on('error', reject);
+    socket.on('secureConnect', () => socket.write(request));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      if (until.test(answer)) {
+        socket.end();
+        resolve(answer);
+      }
+    });
+  });
+}
+
+t.test('process: a memcached serverless cache answers memcached clients over TLS', async (t) => {
+  if (!(await runtimeAvailable(t, 'process'))) return;
+  const emulator = await startTestEmulator(t, { runtime: 'process' });
+  t.teardown(() => removeAllNodes(emulator));
+  const client = sdkClient(emulator);
+  const created = (
+    await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'mc', Engine: 'memcached' }))
+  ).ServerlessCache!;
+  t.match(created, { Engine: 'memcached', MajorEngineVersion: '1.6', FullEngineVersion: /^1\.6\./ });
+  const cache = await untilStatus(client, 'mc', 'available');
+  t.equal(cache.Endpoint?.Port, 11211);
+  t.same((await client.send(new DescribeCacheClustersCommand({}))).CacheClusters, [], 'its cluster is not shown');
+  const ca = readFileSync(emulator.caCertificatePath, 'utf8');
+  t.match(await memcachedTls(ca, cache.Endpoint!, 'set greeting 0 0 5\r\nhello\r\n', /\r\n$/), /^STORED/);
+  t.match(await memcachedTls(ca, cache.Endpoint!, 'get greeting\r\n', /END\r\n$/), /VALUE greeting 0 5\r\nhello/);
+  t.equal(
+    (
+      await failure(
+        client.send(
+          new CreateServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: 'mc-snap', ServerlessCacheName: 'mc' }),
+        ),
+      )
+    )?.name,
+    'InvalidParameterCombinationException',
+    'no snapshots of memcached serverless caches here yet',
+  );
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'mc' }));
+  await untilGone(client, 'mc');
+  t.same(await emulator.runtime.listNodes(), [], 'no node is left');
 });
 
 realSuite(t, 'process', false);

@@ -1,18 +1,19 @@
 /**
  * The serverless cache jobs: `sync` gives the backing nodes a changed DataStorage maximum (maxmemory) at once, and
- * `delete` removes a deleted cache's record and tags once its backing group (deleted by the group workers) has gone.
+ * `delete` removes a deleted cache's record and tags once its backing group or cluster (deleted by their workers) has
+ * gone.
  */
 import { arn } from '../../domain/elasticache/arns.js';
 import { jobTable, scopeOf } from '../../domain/elasticache/jobs.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
-import { MEMBER_NODE, findGroup } from '../../domain/elasticache/records.js';
-import { findServerless } from '../../domain/elasticache/serverless.js';
+import { MEMBER_NODE } from '../../domain/elasticache/records.js';
+import { backingGroup, backingView, findServerless } from '../../domain/elasticache/serverless.js';
 import { adminCommand, pollUntil, withAdmin } from '../../dataplane/node-admin.js';
 import type { Scope } from '../../store/store.js';
 import type { JobWorker } from '../reconciler.js';
 import type { GroupContext } from '../replication-groups/group-context.js';
 
-/** How long a delete job waits for the backing group to go before it tries again. */
+/** How long a delete job waits for the backing resource to go before it tries again. */
 const GROUP_GONE_TIMEOUT_MS = 100_000;
 
 export function serverlessCacheWorkers(ctx: GroupContext): Record<string, JobWorker> {
@@ -24,7 +25,8 @@ export function serverlessCacheWorkers(ctx: GroupContext): Record<string, JobWor
 
 async function applyMaxMemory(ctx: GroupContext, scope: Scope, name: string): Promise<void> {
   const cache = findServerless(ctx.store, scope, name);
-  const group = cache && findGroup(ctx.store, scope, cache.internal.backingGroupId);
+  // A memcached node sizes its memory when it starts: the backing cluster's nodes take the new size at their next start.
+  const group = cache && backingGroup(ctx.store, scope, cache);
   if (!group || !ctx.real) return;
   for (const memberId of group.state.MemberClusters) {
     const member = ctx.member(scope, memberId);
@@ -43,9 +45,9 @@ async function removeWhenGone(ctx: GroupContext, scope: Scope, name: string): Pr
   const cache = findServerless(store, scope, name);
   if (!cache) return;
   await pollUntil(
-    async () => (findGroup(store, scope, cache.internal.backingGroupId) ? 'the backing group is still there' : { value: true }),
+    async () => (backingView(store, scope, cache) ? 'the backing resource is still there' : { value: true }),
     GROUP_GONE_TIMEOUT_MS,
-    `serverless cache ${name}: backing group deleted`,
+    `serverless cache ${name}: backing resource deleted`,
     100,
   );
   store.transaction(() => {

@@ -1,16 +1,17 @@
 /**
- * Serverless caches: the record the API shows and the rules its handlers and workers share. A serverless cache is
- * served by a hidden backing replication group (one shard, a primary and a replica, cluster mode enabled, TLS
- * required), so the group machinery creates, supervises, snapshots and deletes its nodes; the cache's status and
- * endpoints are read from that group when the cache is shown.
+ * Serverless caches: the record the API shows and the rules its handlers and workers share. A valkey / redis
+ * serverless cache is served by a hidden backing replication group (one shard, a primary and a replica, cluster mode
+ * enabled, TLS required), a memcached one by a hidden memcached cluster with TLS, so the group and cluster machinery
+ * creates, supervises, snapshots and deletes its nodes; the cache's status and endpoints are read from that backing
+ * resource when the cache is shown.
  */
-import type { CacheUsageLimits, ServerlessCache } from '@aws-sdk/client-elasticache';
+import type { CacheUsageLimits, Endpoint, ServerlessCache } from '@aws-sdk/client-elasticache';
 import type { Engine } from '../../common/engines.js';
 import type { Scope, Store } from '../../store/store.js';
 import { ENGINE_VERSIONS, nodeType, type EngineVersionInfo } from './catalog.js';
 import { fault, invalidCombination, invalidValue } from './faults.js';
 import { KIND } from './kinds.js';
-import { findGroup, recordAccessors, type StoredGroup } from './records.js';
+import { findCluster, findGroup, recordAccessors, type StoredGroup } from './records.js';
 
 /** The reader endpoint's port, beside the endpoint's own (6379), as AWS serves a serverless cache. */
 export const SERVERLESS_READER_PORT = 6380;
@@ -21,10 +22,12 @@ export const BACKING_NODE_TYPE = 'cache.m7g.large';
 export type ServerlessState = ServerlessCache &
   Required<Pick<ServerlessCache, 'ServerlessCacheName' | 'Status' | 'Engine' | 'ARN'>>;
 
-/** What the API does not show of a serverless cache. */
+/** What the API does not show of a serverless cache: the hidden resource whose nodes serve it. */
 export interface ServerlessInternal {
-  /** The hidden replication group whose nodes serve the cache. */
-  backingGroupId: string;
+  /** valkey / redis: a replication group. */
+  backingGroupId?: string;
+  /** memcached: a cache cluster. */
+  backingClusterId?: string;
 }
 
 export type StoredServerless = { state: ServerlessState; internal: ServerlessInternal };
@@ -45,8 +48,8 @@ export const updateServerless = caches.update;
 export const listServerless = caches.list;
 
 /**
- * The backing group's id: two hyphens in a row, which no ReplicationGroupId a client chooses may have, so it never
- * meets a group of the user's.
+ * The backing group's (or memcached cluster's) id: two hyphens in a row, which no id a client chooses may have, so
+ * it never meets a resource of the user's.
  */
 export const backingGroupId = (name: string): string => `serverless--${name}`;
 
@@ -64,16 +67,39 @@ export function serverlessCachesUsing(store: Store, scope: Scope, userGroupId: s
     .map((c) => c.state.ServerlessCacheName);
 }
 
-/** The backing group, while it exists. */
+/** The backing group of a valkey / redis cache, while it exists. */
 export function backingGroup(store: Store, scope: Scope, cache: StoredServerless): StoredGroup | undefined {
-  return findGroup(store, scope, cache.internal.backingGroupId);
+  const id = cache.internal.backingGroupId;
+  return id === undefined ? undefined : findGroup(store, scope, id);
 }
 
-/** The cache's status as its backing group's work shows it (a deleted cache keeps `deleting` until its record goes). */
-export function serverlessStatus(cache: StoredServerless, group: StoredGroup | undefined): string {
-  if (cache.state.Status === 'deleting' || !group) return cache.state.Status;
-  const status = group.state.Status;
-  if (['creating', 'modifying', 'deleting', 'create-failed'].includes(status)) return status;
+/** What the cache shows of its backing resource: its status and endpoints; undefined once it has gone. */
+export interface BackingView {
+  status: string;
+  endpoint?: Endpoint;
+  reader?: Endpoint;
+}
+
+export function backingView(store: Store, scope: Scope, cache: StoredServerless): BackingView | undefined {
+  const clusterId = cache.internal.backingClusterId;
+  if (clusterId !== undefined) {
+    const cluster = findCluster(store, scope, clusterId);
+    return cluster && { status: cluster.state.CacheClusterStatus, endpoint: cluster.state.ConfigurationEndpoint };
+  }
+  const group = backingGroup(store, scope, cache);
+  return (
+    group && {
+      status: group.state.Status,
+      endpoint: group.state.ConfigurationEndpoint,
+      reader: group.state.NodeGroups[0]?.ReaderEndpoint,
+    }
+  );
+}
+
+/** The cache's status as its backing resource's work shows it (a deleted cache keeps `deleting` until it goes). */
+export function serverlessStatus(cache: StoredServerless, backing: BackingView | undefined): string {
+  if (cache.state.Status === 'deleting' || !backing) return cache.state.Status;
+  if (['creating', 'modifying', 'deleting', 'create-failed'].includes(backing.status)) return backing.status;
   return 'available';
 }
 
@@ -82,25 +108,15 @@ export function serverlessStatus(cache: StoredServerless, group: StoredGroup | u
  * configuration endpoint is the cache's endpoint; the reader endpoint sits beside it).
  */
 export function serverlessAsShown(store: Store, scope: Scope, cache: StoredServerless): ServerlessCache {
-  const group = cache.internal.backingGroupId ? backingGroup(store, scope, cache) : undefined;
-  if (!group) return cache.state;
-  const endpoint = group.state.ConfigurationEndpoint;
-  const reader = group.state.NodeGroups[0]?.ReaderEndpoint;
+  const backing = backingView(store, scope, cache);
+  if (!backing) return cache.state;
+  const { endpoint, reader } = backing;
   return {
     ...cache.state,
-    Status: serverlessStatus(cache, group),
+    Status: serverlessStatus(cache, backing),
     Endpoint: endpoint?.Address ? { Address: endpoint.Address, Port: endpoint.Port } : undefined,
     ReaderEndpoint: reader?.Address ? { Address: reader.Address, Port: reader.Port } : undefined,
   };
-}
-
-export function requireServerlessAvailable(name: string, status: string): void {
-  if (status !== 'available') {
-    throw fault(
-      'InvalidServerlessCacheStateFault',
-      `Serverless cache ${name} is not in available state (it is ${status}).`,
-    );
-  }
 }
 
 /** Major versions serverless caches offer; the newest of an engine is its default. */

@@ -1,18 +1,19 @@
 /**
- * CreateServerlessCache: the cache's record and its hidden backing replication group (one shard, a primary and a
- * replica, cluster mode enabled so cluster clients see one shard owning every slot, TLS required, the cache's user
- * group and security groups), created through the replication group handler itself so the group machinery brings
- * up, supervises and snapshots its nodes.
+ * CreateServerlessCache: the cache's record and its hidden backing resource, created through the group and cluster
+ * handlers themselves so their machinery brings up, supervises and snapshots the nodes. valkey / redis: a
+ * replication group (one shard, a primary and a replica, cluster mode enabled so cluster clients see one shard owning
+ * every slot, TLS required, the cache's user group and security groups). memcached: a one-node cluster with TLS.
  */
 import type { CreateServerlessCacheRequest } from '@aws-sdk/client-elasticache';
 import type { RequestContext } from '../../../api/query-api.js';
+import type { Engine } from '../../../common/engines.js';
 import { arn } from '../../../domain/elasticache/arns.js';
 import { checkSnapshotRetention, engineOf } from '../../../domain/elasticache/cluster-settings.js';
-import { fault, invalidCombination, requireValue } from '../../../domain/elasticache/faults.js';
+import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import { clusterStyleId, systemWindows } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import { defaultSubnetGroup } from '../../../domain/elasticache/network.js';
-import { getCluster } from '../../../domain/elasticache/records.js';
+import { getCluster, type CacheClusterInternal } from '../../../domain/elasticache/records.js';
 import {
   BACKING_NODE_TYPE,
   backingGroupId,
@@ -22,44 +23,39 @@ import {
   maxMemoryBytesOf,
   serverlessVersion,
   snapshotWindowOf,
+  type ServerlessInternal,
   type ServerlessState,
 } from '../../../domain/elasticache/serverless.js';
+import { createCacheCluster } from '../cache-clusters/create.js';
 import { createReplicationGroup } from '../replication-groups/create.js';
 import type { GroupHandlerDeps } from '../replication-groups/group-rules.js';
 import { applyTags } from '../tags.js';
 import { restoreSnapshotName } from './snapshot-restore.js';
 
+type Backing = Required<Pick<CacheClusterInternal, 'serverlessCache' | 'maxMemoryBytes'>>;
+
+interface BackingPlan {
+  id: string;
+  engine: Engine;
+  version: string;
+  backing: Backing;
+  snapshotName?: string;
+  dailySnapshotTime: string;
+}
+
 export function createServerlessCache(deps: GroupHandlerDeps) {
   const { store } = deps;
   const createGroup = createReplicationGroup(deps);
-  return (input: CreateServerlessCacheRequest, ctx: RequestContext): ServerlessState => {
-    const name = clusterStyleId(input.ServerlessCacheName, 'ServerlessCacheName', 40);
-    const engine = engineOf(requireValue(input.Engine, 'Engine', 'null'));
-    if (findServerless(store, ctx, name))
-      throw fault('ServerlessCacheAlreadyExistsFault', `Serverless cache ${name} already exists.`);
-    if (engine === 'memcached') {
-      throw invalidCombination('Serverless caches of the memcached engine are not served by this emulator yet.');
-    }
-    const { major, info } = serverlessVersion(engine, input.MajorEngineVersion);
-    const limits = checkUsageLimits(input.CacheUsageLimits);
-    if (input.Description !== undefined && input.Description.length > 255)
-      throw fault('InvalidParameterValueException', 'Description must be at most 255 characters.');
-    checkSnapshotRetention(input.SnapshotRetentionLimit ?? 0);
-    const dailySnapshotTime = input.DailySnapshotTime
-      ? checkDailySnapshotTime(input.DailySnapshotTime)
-      : systemWindows(name).snapshot.slice(0, 5);
-    const subnetIds = input.SubnetIds?.length
-      ? input.SubnetIds
-      : (defaultSubnetGroup(ctx).Subnets ?? []).map((s) => s.SubnetIdentifier!);
-    const snapshotName = restoreSnapshotName(store, ctx, input.SnapshotArnsToRestore);
+  const createCluster = createCacheCluster(deps);
 
-    const groupId = backingGroupId(name);
+  /** valkey / redis: the backing group; returns its security groups. */
+  const backingGroup = (input: CreateServerlessCacheRequest, ctx: RequestContext, plan: BackingPlan): string[] => {
     const group = createGroup(
       {
-        ReplicationGroupId: groupId,
-        ReplicationGroupDescription: `Serverless cache ${name}`,
-        Engine: engine,
-        EngineVersion: info.version,
+        ReplicationGroupId: plan.id,
+        ReplicationGroupDescription: `Serverless cache ${plan.backing.serverlessCache}`,
+        Engine: plan.engine,
+        EngineVersion: plan.version,
         CacheNodeType: BACKING_NODE_TYPE,
         ClusterMode: 'enabled',
         NumNodeGroups: 1,
@@ -69,15 +65,68 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
         AtRestEncryptionEnabled: true,
         SecurityGroupIds: input.SecurityGroupIds,
         UserGroupIds: input.UserGroupId !== undefined ? [input.UserGroupId] : undefined,
-        SnapshotName: snapshotName,
+        SnapshotName: plan.snapshotName,
         // The snapshot workers' automatic snapshots of the group are the cache's daily ones.
         SnapshotRetentionLimit: input.SnapshotRetentionLimit ?? 0,
-        SnapshotWindow: snapshotWindowOf(dailySnapshotTime),
+        SnapshotWindow: snapshotWindowOf(plan.dailySnapshotTime),
       },
       ctx,
-      { serverlessCache: name, maxMemoryBytes: maxMemoryBytesOf(limits) },
+      plan.backing,
     );
     const member = getCluster(store, ctx, group.MemberClusters[0]).state;
+    return (member.SecurityGroups ?? []).map((g) => g.SecurityGroupId!);
+  };
+
+  /** memcached: one node behind the cluster's configuration endpoint, which terminates TLS; returns its security groups. */
+  const backingCluster = (input: CreateServerlessCacheRequest, ctx: RequestContext, plan: BackingPlan): string[] => {
+    if (plan.snapshotName !== undefined)
+      throw invalidCombination('Snapshots of memcached serverless caches are not served by this emulator yet.');
+    const { CacheCluster: cluster } = createCluster(
+      {
+        CacheClusterId: plan.id,
+        Engine: plan.engine,
+        EngineVersion: plan.version,
+        CacheNodeType: BACKING_NODE_TYPE,
+        NumCacheNodes: 1,
+        TransitEncryptionEnabled: true,
+        SecurityGroupIds: input.SecurityGroupIds,
+      },
+      ctx,
+      plan.backing,
+    );
+    return (cluster.SecurityGroups ?? []).map((g) => g.SecurityGroupId!);
+  };
+
+  return (input: CreateServerlessCacheRequest, ctx: RequestContext): ServerlessState => {
+    const name = clusterStyleId(input.ServerlessCacheName, 'ServerlessCacheName', 40);
+    const engine = engineOf(requireValue(input.Engine, 'Engine', 'null'));
+    if (findServerless(store, ctx, name))
+      throw fault('ServerlessCacheAlreadyExistsFault', `Serverless cache ${name} already exists.`);
+    if (engine === 'memcached' && input.UserGroupId !== undefined)
+      throw invalidCombination('User groups are supported for valkey and redis serverless caches only.');
+    const { major, info } = serverlessVersion(engine, input.MajorEngineVersion);
+    const limits = checkUsageLimits(input.CacheUsageLimits);
+    if (input.Description !== undefined && input.Description.length > 255)
+      throw invalidValue('Description must be at most 255 characters.');
+    checkSnapshotRetention(input.SnapshotRetentionLimit ?? 0);
+    const dailySnapshotTime = input.DailySnapshotTime
+      ? checkDailySnapshotTime(input.DailySnapshotTime)
+      : systemWindows(name).snapshot.slice(0, 5);
+    const subnetIds = input.SubnetIds?.length
+      ? input.SubnetIds
+      : (defaultSubnetGroup(ctx).Subnets ?? []).map((s) => s.SubnetIdentifier!);
+
+    const plan: BackingPlan = {
+      id: backingGroupId(name),
+      engine,
+      version: info.version,
+      backing: { serverlessCache: name, maxMemoryBytes: maxMemoryBytesOf(limits) },
+      snapshotName: restoreSnapshotName(store, ctx, input.SnapshotArnsToRestore),
+      dailySnapshotTime,
+    };
+    const memcached = engine === 'memcached';
+    const securityGroups = memcached ? backingCluster(input, ctx, plan) : backingGroup(input, ctx, plan);
+    const internal: ServerlessInternal = memcached ? { backingClusterId: plan.id } : { backingGroupId: plan.id };
     const state: ServerlessState = {
       ServerlessCacheName: name,
       Description: input.Description ?? '',
@@ -88,14 +137,14 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
       FullEngineVersion: info.fullVersion,
       CacheUsageLimits: limits,
       KmsKeyId: input.KmsKeyId,
-      SecurityGroupIds: (member.SecurityGroups ?? []).map((g) => g.SecurityGroupId!),
+      SecurityGroupIds: securityGroups,
       ARN: arn(ctx, 'serverlesscache', name),
       UserGroupId: input.UserGroupId?.toLowerCase(),
       SubnetIds: subnetIds,
       SnapshotRetentionLimit: input.SnapshotRetentionLimit ?? 0,
       DailySnapshotTime: dailySnapshotTime,
     };
-    if (!store.resources.insert(ctx, KIND.serverlessCache, name, state, { backingGroupId: groupId })) {
+    if (!store.resources.insert(ctx, KIND.serverlessCache, name, state, internal)) {
       throw fault('ServerlessCacheAlreadyExistsFault', `Serverless cache ${name} already exists.`);
     }
     applyTags(store, state.ARN, input.Tags);

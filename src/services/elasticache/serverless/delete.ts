@@ -1,5 +1,5 @@
 /**
- * DeleteServerlessCache: the cache turns `deleting` and its backing group is deleted as any group is (with
+ * DeleteServerlessCache: the cache turns `deleting` and its backing group (or memcached cluster) is deleted as any is (with
  * FinalSnapshotName, after the snapshot workers have kept its data as a serverless snapshot); a job removes the
  * cache's record once the group has gone.
  */
@@ -13,26 +13,32 @@ import { nodeSnapshotName } from '../../../domain/elasticache/serverless-snapsho
 import { snapshotOfGroup } from '../../../domain/elasticache/snapshots.js';
 import { deleteReplicationGroup } from '../replication-groups/delete.js';
 import type { GroupHandlerDeps } from '../replication-groups/group-rules.js';
+import { deleteCacheCluster } from '../cache-clusters/lifecycle.js';
 import { beginFinalSnapshot } from '../snapshots/create.js';
-import { requireBackingAvailable } from './rules.js';
+import { requireBackingAvailable, requireBackingGroup } from './rules.js';
 import { newServerlessSnapshotName, tagNewSnapshot } from './snapshots.js';
 
 export function deleteServerlessCache(deps: GroupHandlerDeps) {
   const { store, jobs } = deps;
   const deleteGroup = deleteReplicationGroup(deps);
+  const deleteCluster = deleteCacheCluster(deps);
   return (input: DeleteServerlessCacheRequest, ctx: RequestContext): ServerlessState => {
     const cache = getServerless(store, ctx, input.ServerlessCacheName);
     const name = cache.state.ServerlessCacheName;
     if (cache.state.Status === 'deleting')
       throw fault('InvalidServerlessCacheStateFault', `Serverless cache ${name} is already being deleted.`);
-    const group = requireBackingAvailable(store, ctx, cache, ['available', 'create-failed']);
+    requireBackingAvailable(store, ctx, cache, ['available', 'create-failed']);
+    const clusterId = cache.internal.backingClusterId;
     if (input.FinalSnapshotName !== undefined) {
       const snapshotName = newServerlessSnapshotName(store, ctx, input.FinalSnapshotName, 'FinalSnapshotName');
+      const group = requireBackingGroup(store, ctx, cache);
       requireBackingAvailable(store, ctx, cache);
       deleteWithFinalSnapshot(deps, ctx, group, nodeSnapshotName(snapshotName));
       tagNewSnapshot(store, ctx, snapshotName, undefined);
+    } else if (clusterId !== undefined) {
+      deleteCluster({ CacheClusterId: clusterId }, ctx);
     } else {
-      deleteGroup({ ReplicationGroupId: group.state.ReplicationGroupId }, ctx);
+      deleteGroup({ ReplicationGroupId: requireBackingGroup(store, ctx, cache).state.ReplicationGroupId }, ctx);
     }
     cache.state.Status = 'deleting';
     saveServerless(store, ctx, cache);

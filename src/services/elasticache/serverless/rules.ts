@@ -1,8 +1,13 @@
 /** What the serverless handlers share: NextToken / MaxResults paging, and the state a change needs its cache in. */
 import type { Scope, Store } from '../../../store/store.js';
-import { fault, invalidValue } from '../../../domain/elasticache/faults.js';
+import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';
 import type { StoredGroup } from '../../../domain/elasticache/records.js';
-import { backingGroup, serverlessStatus, type StoredServerless } from '../../../domain/elasticache/serverless.js';
+import {
+  backingGroup,
+  backingView,
+  serverlessStatus,
+  type StoredServerless,
+} from '../../../domain/elasticache/serverless.js';
 
 /** NextToken / MaxResults paging of the serverless Describes: at most 50 a page, 50 unless asked. */
 export function paginateResults<T>(items: T[], input: { NextToken?: string; MaxResults?: number }) {
@@ -22,22 +27,31 @@ export function paginateResults<T>(items: T[], input: { NextToken?: string; MaxR
 }
 
 /**
- * The cache's backing group, which a change (a modify, a snapshot, a delete) needs idle: a cache whose group is busy
- * (creating, modifying, taking a snapshot) is refused with the serverless API's own fault.
+ * A change (a modify, a snapshot, a delete) needs the cache's backing resource idle: a cache whose group or cluster
+ * is busy (creating, modifying, taking a snapshot) is refused with the serverless API's own fault.
  */
 export function requireBackingAvailable(
   store: Store,
   scope: Scope,
   cache: StoredServerless,
   allowed: string[] = ['available'],
-): StoredGroup {
-  const group = backingGroup(store, scope, cache);
-  const status = group?.state.Status ?? serverlessStatus(cache, group);
-  if (!group || !allowed.includes(status)) {
-    const shown = serverlessStatus(cache, group);
+): void {
+  const backing = backingView(store, scope, cache);
+  if (!backing || !allowed.includes(backing.status)) {
+    const shown = serverlessStatus(cache, backing);
     throw fault(
       'InvalidServerlessCacheStateFault',
-      `Serverless cache ${cache.state.ServerlessCacheName} is not in available state (it is ${shown === 'available' ? status : shown}).`,
+      `Serverless cache ${cache.state.ServerlessCacheName} is not in available state (it is ${shown === 'available' ? backing?.status : shown}).`,
+    );
+  }
+}
+
+/** The backing group of a valkey / redis cache; a memcached cache has none to snapshot. */
+export function requireBackingGroup(store: Store, scope: Scope, cache: StoredServerless): StoredGroup {
+  const group = backingGroup(store, scope, cache);
+  if (!group) {
+    throw invalidCombination(
+      `Snapshots of memcached serverless caches are not served by this emulator yet (${cache.state.ServerlessCacheName}).`,
     );
   }
   return group;

@@ -36,7 +36,7 @@ import {
   type StoredSnapshot,
 } from '../../../domain/elasticache/snapshots.js';
 import { applyTags } from '../tags.js';
-import { paginateResults, requireBackingAvailable } from './rules.js';
+import { paginateResults, requireBackingAvailable, requireBackingGroup } from './rules.js';
 
 /** S3's bucket naming rules, which also keep the export folder inside the exports directory. */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -74,7 +74,8 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
   const CreateServerlessCacheSnapshot = (input: CreateServerlessCacheSnapshotRequest, ctx: RequestContext) => {
     const name = newServerlessSnapshotName(store, ctx, input.ServerlessCacheSnapshotName, 'ServerlessCacheSnapshotName');
     const cache = getServerless(store, ctx, input.ServerlessCacheName);
-    const group = requireBackingAvailable(store, ctx, cache);
+    const group = requireBackingGroup(store, ctx, cache);
+    requireBackingAvailable(store, ctx, cache);
     const snapshot = snapshotOfGroup(store, ctx, group, { name: nodeSnapshotName(name), source: 'manual' });
     if (input.KmsKeyId !== undefined) {
       checkKmsKeyId(input.KmsKeyId, ctx);
