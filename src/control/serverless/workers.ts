@@ -7,7 +7,7 @@ import { arn } from '../../domain/elasticache/arns.js';
 import { jobTable, scopeOf } from '../../domain/elasticache/jobs.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { MEMBER_NODE } from '../../domain/elasticache/records.js';
-import { backingGroup, backingView, findServerless } from '../../domain/elasticache/serverless.js';
+import { backingGroup, backingGroupId, backingView, findServerless } from '../../domain/elasticache/serverless.js';
 import { adminCommand, pollUntil, withAdmin } from '../../dataplane/node-admin.js';
 import type { Scope } from '../../store/store.js';
 import type { JobWorker } from '../reconciler.js';
@@ -52,6 +52,8 @@ async function removeWhenGone(ctx: GroupContext, scope: Scope, name: string): Pr
   );
   store.transaction(() => {
     store.resources.delete(scope, KIND.serverlessCache, name);
+    // Its own subnet group (SubnetIds), if it had one.
+    store.resources.delete(scope, KIND.subnetGroup, backingGroupId(name));
     store.tags.removeAll(arn(scope, 'serverlesscache', name));
   });
 }

@@ -58,7 +58,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
     ...reservedNodeHandlers(store),
     ...serviceUpdateHandlers(store),
     ...snapshotHandlers(store, work),
-    ...serverlessCacheHandlers(store, work, securityGroups),
+    ...serverlessCacheHandlers(store, work, securityGroups, subnets),
     ...userHandlers(store, work),
     ...tagHandlers(store, {
       cluster: {

@@ -4,7 +4,7 @@
  * replication group (one shard, a primary and a replica, cluster mode enabled so cluster clients see one shard owning
  * every slot, TLS required, the cache's user group and security groups). memcached: a one-node cluster with TLS.
  */
-import type { CreateServerlessCacheRequest } from '@aws-sdk/client-elasticache';
+import type { CacheSubnetGroup, CreateServerlessCacheRequest } from '@aws-sdk/client-elasticache';
 import type { RequestContext } from '../../../api/query-api.js';
 import type { Engine } from '../../../common/engines.js';
 import { arn } from '../../../domain/elasticache/arns.js';
@@ -12,7 +12,12 @@ import { checkSnapshotRetention, engineOf } from '../../../domain/elasticache/cl
 import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import { clusterStyleId, systemWindows } from '../../../domain/elasticache/identifiers.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
-import { defaultSubnetGroup } from '../../../domain/elasticache/network.js';
+import {
+  defaultSubnetGroup,
+  defaultVpcSubnets,
+  subnetGroupShape,
+  type SubnetDirectory,
+} from '../../../domain/elasticache/network.js';
 import { getCluster, type CacheClusterInternal } from '../../../domain/elasticache/records.js';
 import {
   BACKING_NODE_TYPE,
@@ -41,9 +46,11 @@ interface BackingPlan {
   backing: Backing;
   snapshotName?: string;
   dailySnapshotTime: string;
+  /** The cache's own subnet group (SubnetIds given), else the default one. */
+  subnetGroup?: string;
 }
 
-export function createServerlessCache(deps: GroupHandlerDeps) {
+export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDirectory = defaultVpcSubnets) {
   const { store } = deps;
   const createGroup = createReplicationGroup(deps);
   const createCluster = createCacheCluster(deps);
@@ -57,6 +64,7 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
         Engine: plan.engine,
         EngineVersion: plan.version,
         CacheNodeType: BACKING_NODE_TYPE,
+        CacheSubnetGroupName: plan.subnetGroup,
         ClusterMode: 'enabled',
         NumNodeGroups: 1,
         ReplicasPerNodeGroup: 1,
@@ -87,6 +95,7 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
         Engine: plan.engine,
         EngineVersion: plan.version,
         CacheNodeType: BACKING_NODE_TYPE,
+        CacheSubnetGroupName: plan.subnetGroup,
         NumCacheNodes: 1,
         TransitEncryptionEnabled: true,
         SecurityGroupIds: input.SecurityGroupIds,
@@ -95,6 +104,25 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
       plan.backing,
     );
     return (cluster.SecurityGroups ?? []).map((g) => g.SecurityGroupId!);
+  };
+
+  /**
+   * SubnetIds: a hidden subnet group of the cache's own (named like its backing resource), so its nodes sit in those
+   * subnets' VPC and its security groups are checked against that VPC, as AWS places a serverless cache.
+   */
+  const ownSubnetGroup = (ctx: RequestContext, name: string, ids: string[]): CacheSubnetGroup => {
+    const found = [...new Set(ids)].map((id) => {
+      const subnet = subnets.find(ctx, id);
+      if (!subnet) throw invalidValue(`The subnet ID ${id} does not exist.`);
+      return subnet;
+    });
+    if (new Set(found.map((s) => s.vpcId)).size > 1)
+      throw invalidValue('All subnets of a serverless cache must belong to the same VPC.');
+    const groupName = backingGroupId(name);
+    const group = subnetGroupShape(ctx, groupName, `Subnets of serverless cache ${name}`, found);
+    store.resources.delete(ctx, KIND.subnetGroup, groupName);
+    store.resources.insert(ctx, KIND.subnetGroup, groupName, group);
+    return group;
   };
 
   return (input: CreateServerlessCacheRequest, ctx: RequestContext): ServerlessState => {
@@ -112,9 +140,8 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
     const dailySnapshotTime = input.DailySnapshotTime
       ? checkDailySnapshotTime(input.DailySnapshotTime)
       : systemWindows(name).snapshot.slice(0, 5);
-    const subnetIds = input.SubnetIds?.length
-      ? input.SubnetIds
-      : (defaultSubnetGroup(ctx).Subnets ?? []).map((s) => s.SubnetIdentifier!);
+    const subnetGroup = input.SubnetIds?.length ? ownSubnetGroup(ctx, name, input.SubnetIds) : undefined;
+    const subnetIds = (subnetGroup ?? defaultSubnetGroup(ctx)).Subnets!.map((s) => s.SubnetIdentifier!);
 
     const plan: BackingPlan = {
       id: backingGroupId(name),
@@ -123,6 +150,7 @@ export function createServerlessCache(deps: GroupHandlerDeps) {
       backing: { serverlessCache: name, maxMemoryBytes: maxMemoryBytesOf(limits) },
       snapshotName: restoreSnapshotName(store, ctx, input.SnapshotArnsToRestore),
       dailySnapshotTime,
+      subnetGroup: subnetGroup?.CacheSubnetGroupName,
     };
     const memcached = engine === 'memcached';
     const securityGroups = memcached ? backingCluster(input, ctx, plan) : backingGroup(input, ctx, plan);

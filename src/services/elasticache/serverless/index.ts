@@ -7,7 +7,12 @@ import type { DescribeServerlessCachesRequest } from '@aws-sdk/client-elasticach
 import type { Store } from '../../../store/store.js';
 import type { HandlerTable, RequestContext } from '../../../api/query-api.js';
 import { JobQueue, type WorkQueue } from '../../../domain/elasticache/jobs.js';
-import { defaultVpcSecurityGroups, type SecurityGroupDirectory } from '../../../domain/elasticache/network.js';
+import {
+  defaultVpcSecurityGroups,
+  defaultVpcSubnets,
+  type SecurityGroupDirectory,
+  type SubnetDirectory,
+} from '../../../domain/elasticache/network.js';
 import { findServerless, getServerless, listServerless } from '../../../domain/elasticache/serverless.js';
 import {
   findServerlessSnapshot,
@@ -26,9 +31,10 @@ export function serverlessCacheHandlers(
   store: Store,
   work: WorkQueue,
   securityGroups: SecurityGroupDirectory = defaultVpcSecurityGroups,
+  subnets: SubnetDirectory = defaultVpcSubnets,
 ): HandlerTable {
   const deps = { store, jobs: new JobQueue(store, work), securityGroups };
-  const create = createServerlessCache(deps);
+  const create = createServerlessCache(deps, subnets);
   const modify = modifyServerlessCache(deps);
   const remove = deleteServerlessCache(deps);
 
