@@ -23,7 +23,8 @@ export function nodeSnapshotName(name: string): string {
 /** The serverless snapshot a node snapshot is, or undefined for a node snapshot of the node-based API. */
 export function serverlessSnapshotName(nodeName: string): string | undefined {
   if (nodeName.startsWith(MANUAL)) return nodeName.slice(MANUAL.length);
-  if (nodeName.startsWith(`${AUTOMATIC}${MANUAL}`)) return `${AUTOMATIC}${nodeName.slice(AUTOMATIC.length + MANUAL.length)}`;
+  if (nodeName.startsWith(`${AUTOMATIC}${MANUAL}`))
+    return `${AUTOMATIC}${nodeName.slice(AUTOMATIC.length + MANUAL.length)}`;
   return undefined;
 }
 
@@ -57,7 +58,11 @@ export function cacheOfSnapshot(snapshot: StoredSnapshot): string | undefined {
 const DAY_MS = 86_400_000;
 
 /** A serverless snapshot as the API shows it. */
-export function presentServerlessSnapshot(store: Store, scope: Scope, snapshot: StoredSnapshot): ServerlessCacheSnapshot {
+export function presentServerlessSnapshot(
+  store: Store,
+  scope: Scope,
+  snapshot: StoredSnapshot,
+): ServerlessCacheSnapshot {
   const { state, internal } = snapshot;
   const name = serverlessSnapshotName(state.SnapshotName)!;
   const created = state.NodeSnapshots[0]?.SnapshotCreateTime ?? new Date(internal.requestedAt);

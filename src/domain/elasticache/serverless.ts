@@ -123,7 +123,10 @@ export function serverlessAsShown(store: Store, scope: Scope, cache: StoredServe
 const MAJORS: Record<Engine, string[]> = { valkey: ['7', '8'], redis: ['7'], memcached: ['1.6'] };
 
 /** MajorEngineVersion to the newest catalog version of that major. */
-export function serverlessVersion(engine: Engine, major: string | undefined): { major: string; info: EngineVersionInfo } {
+export function serverlessVersion(
+  engine: Engine,
+  major: string | undefined,
+): { major: string; info: EngineVersionInfo } {
   const chosen = major ?? MAJORS[engine].at(-1)!;
   const info = MAJORS[engine].includes(chosen)
     ? ENGINE_VERSIONS.filter((v) => v.engine === engine && v.version.startsWith(`${chosen}.`)).at(-1)

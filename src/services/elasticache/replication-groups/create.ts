@@ -186,7 +186,11 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
         failover,
         userGroupIds,
       }),
-      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken, ...backing } as ReplicationGroupInternal,
+      internal: {
+        port,
+        authToken: input.AuthToken ?? primary?.internal.authToken,
+        ...backing,
+      } as ReplicationGroupInternal,
     };
     if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
     if (!store.resources.insert(ctx, KIND.replicationGroup, id, group.state, group.internal)) {

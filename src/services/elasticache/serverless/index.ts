@@ -1,7 +1,8 @@
 /**
- * Serverless caches: Create, Describe, Modify, Delete, one file per capability beside this one. Each cache is
- * served by a hidden backing replication group (domain/elasticache/serverless.ts); the group handlers write it and
- * the group workers run its nodes, and the serverless worker (control/serverless/) removes a deleted cache's record.
+ * Serverless caches and their snapshots: Create, Describe, Modify, Delete here and in the files beside this one,
+ * the snapshots in snapshots.ts. Each cache is served by a hidden backing replication group (memcached: a cache
+ * cluster; domain/elasticache/serverless.ts), which the group and cluster handlers write and their workers run; the
+ * serverless worker (control/serverless/) applies a new DataStorage maximum and removes a deleted cache's record.
  */
 import type { DescribeServerlessCachesRequest } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../../store/store.js';
@@ -13,7 +14,12 @@ import {
   type SecurityGroupDirectory,
   type SubnetDirectory,
 } from '../../../domain/elasticache/network.js';
-import { findServerless, getServerless, listServerless } from '../../../domain/elasticache/serverless.js';
+import {
+  findServerless,
+  getServerless,
+  listServerless,
+  serverlessAsShown,
+} from '../../../domain/elasticache/serverless.js';
 import {
   findServerlessSnapshot,
   serverlessSnapshotNotFound,
@@ -22,7 +28,6 @@ import type { TaggableResolver } from '../tags.js';
 import { createServerlessCache } from './create.js';
 import { deleteServerlessCache } from './delete.js';
 import { modifyServerlessCache } from './modify.js';
-import { presentServerless } from './present.js';
 import { paginateResults } from './rules.js';
 import { serverlessSnapshotHandlers } from './snapshots.js';
 import { fault } from '../../../domain/elasticache/faults.js';
@@ -44,14 +49,14 @@ export function serverlessCacheHandlers(
         ? [getServerless(store, ctx, input.ServerlessCacheName)]
         : listServerless(store, ctx);
     const { page, nextToken } = paginateResults(all, input);
-    return { NextToken: nextToken, ServerlessCaches: page.map((c) => presentServerless(store, ctx, c)) };
+    return { NextToken: nextToken, ServerlessCaches: page.map((c) => serverlessAsShown(store, ctx, c)) };
   };
 
   return {
     ...serverlessSnapshotHandlers(store, deps.jobs),
     CreateServerlessCache: (input, ctx) => ({ ServerlessCache: create(input, ctx) }),
     DescribeServerlessCaches,
-    ModifyServerlessCache: (input, ctx) => ({ ServerlessCache: presentServerless(store, ctx, modify(input, ctx)) }),
+    ModifyServerlessCache: (input, ctx) => ({ ServerlessCache: serverlessAsShown(store, ctx, modify(input, ctx)) }),
     DeleteServerlessCache: (input, ctx) => ({ ServerlessCache: remove(input, ctx) }),
   };
 }

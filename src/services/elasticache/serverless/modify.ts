@@ -54,7 +54,8 @@ export function modifyServerlessCache(deps: GroupHandlerDeps) {
       checkSnapshotRetention(input.SnapshotRetentionLimit);
       state.SnapshotRetentionLimit = input.SnapshotRetentionLimit;
     }
-    if (input.DailySnapshotTime !== undefined) state.DailySnapshotTime = checkDailySnapshotTime(input.DailySnapshotTime);
+    if (input.DailySnapshotTime !== undefined)
+      state.DailySnapshotTime = checkDailySnapshotTime(input.DailySnapshotTime);
     if (input.CacheUsageLimits !== undefined) {
       // Zeros remove a limit (Terraform sends them): what is left is checked, and shown as it was given.
       const limits = checkUsageLimits(withoutZeros(input.CacheUsageLimits));

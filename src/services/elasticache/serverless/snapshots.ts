@@ -43,7 +43,12 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SNAPSHOT_TYPES = new Set(['manual', 'automated']);
 
 /** A new serverless snapshot's name; one in use is ServerlessCacheSnapshotAlreadyExistsFault. */
-export function newServerlessSnapshotName(store: Store, ctx: RequestContext, value: string | undefined, parameter: string): string {
+export function newServerlessSnapshotName(
+  store: Store,
+  ctx: RequestContext,
+  value: string | undefined,
+  parameter: string,
+): string {
   const name = clusterStyleId(value, parameter, 255);
   if (findServerlessSnapshot(store, ctx, name))
     throw fault('ServerlessCacheSnapshotAlreadyExistsFault', `Serverless cache snapshot ${name} already exists.`);
@@ -60,7 +65,12 @@ function requireSnapshotAvailable(snapshot: StoredSnapshot, name: string, allowe
 }
 
 /** Tags of a serverless snapshot live under its own ARN: a new snapshot of a reused name starts with none. */
-export function tagNewSnapshot(store: Store, ctx: RequestContext, name: string, tags: { Key?: string; Value?: string }[] | undefined) {
+export function tagNewSnapshot(
+  store: Store,
+  ctx: RequestContext,
+  name: string,
+  tags: { Key?: string; Value?: string }[] | undefined,
+) {
   const resourceArn = arn(ctx, 'serverlesscachesnapshot', name);
   store.tags.removeAll(resourceArn);
   applyTags(store, resourceArn, tags);
@@ -72,7 +82,12 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
   });
 
   const CreateServerlessCacheSnapshot = (input: CreateServerlessCacheSnapshotRequest, ctx: RequestContext) => {
-    const name = newServerlessSnapshotName(store, ctx, input.ServerlessCacheSnapshotName, 'ServerlessCacheSnapshotName');
+    const name = newServerlessSnapshotName(
+      store,
+      ctx,
+      input.ServerlessCacheSnapshotName,
+      'ServerlessCacheSnapshotName',
+    );
     const cache = getServerless(store, ctx, input.ServerlessCacheName);
     const group = requireBackingGroup(store, ctx, cache);
     requireBackingAvailable(store, ctx, cache);
@@ -101,7 +116,8 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
     }
     if (input.SnapshotType !== undefined) {
       const type = input.SnapshotType.toLowerCase();
-      if (!SNAPSHOT_TYPES.has(type)) throw invalidValue(`Invalid SnapshotType ${input.SnapshotType}: manual or automated.`);
+      if (!SNAPSHOT_TYPES.has(type))
+        throw invalidValue(`Invalid SnapshotType ${input.SnapshotType}: manual or automated.`);
       found = found.filter((s) => (s.state.SnapshotSource === 'automated' ? 'automated' : 'manual') === type);
     }
     const { page, nextToken } = paginateResults(found, input);
@@ -115,7 +131,12 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
     const sourceName = requireValue(input.SourceServerlessCacheSnapshotName, 'SourceServerlessCacheSnapshotName');
     const source = getServerlessSnapshot(store, ctx, sourceName);
     requireSnapshotAvailable(source, sourceName);
-    const name = newServerlessSnapshotName(store, ctx, input.TargetServerlessCacheSnapshotName, 'TargetServerlessCacheSnapshotName');
+    const name = newServerlessSnapshotName(
+      store,
+      ctx,
+      input.TargetServerlessCacheSnapshotName,
+      'TargetServerlessCacheSnapshotName',
+    );
     if (input.KmsKeyId !== undefined) checkKmsKeyId(input.KmsKeyId, ctx);
     const nodeName = nodeSnapshotName(name);
     const copy: StoredSnapshot = {
@@ -153,7 +174,10 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
     const snapshot = getServerlessSnapshot(store, ctx, name);
     requireSnapshotAvailable(snapshot, name, ['available', 'failed']);
     if (listClusters(store, ctx).some((c) => c.internal.restoreFrom?.snapshot === snapshot.state.SnapshotName)) {
-      throw fault('InvalidServerlessCacheSnapshotStateFault', `Serverless cache snapshot ${name} is in use by a restore.`);
+      throw fault(
+        'InvalidServerlessCacheSnapshotStateFault',
+        `Serverless cache snapshot ${name} is in use by a restore.`,
+      );
     }
     snapshot.state.SnapshotStatus = 'deleting';
     saveSnapshot(store, ctx, snapshot);

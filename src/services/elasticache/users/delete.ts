@@ -72,7 +72,10 @@ export function deleteUserGroup({ store, jobs }: UserHandlerDeps) {
       const user = isBackingId(users[0])
         ? `serverless cache ${users[0].slice(users[0].indexOf('--') + 2)}`
         : `replication group ${users[0]}`;
-      throw fault('InvalidUserGroupStateFault', `User group ${id} is associated with ${user}; remove it from there first.`);
+      throw fault(
+        'InvalidUserGroupStateFault',
+        `User group ${id} is associated with ${user}; remove it from there first.`,
+      );
     }
     const shown = presentUserGroup(store, ctx, group);
     state.Status = 'deleting';
