@@ -7,7 +7,13 @@ import { arn } from '../../domain/elasticache/arns.js';
 import { jobTable, scopeOf } from '../../domain/elasticache/jobs.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { MEMBER_NODE } from '../../domain/elasticache/records.js';
-import { backingGroup, backingGroupId, backingView, findServerless } from '../../domain/elasticache/serverless.js';
+import {
+  backingGroup,
+  backingGroupId,
+  backingView,
+  findServerless,
+  updateServerless,
+} from '../../domain/elasticache/serverless.js';
 import { adminCommand, pollUntil, withAdmin } from '../../dataplane/node-admin.js';
 import type { Scope } from '../../store/store.js';
 import type { JobWorker } from '../reconciler.js';
@@ -44,12 +50,22 @@ async function removeWhenGone(ctx: GroupContext, scope: Scope, name: string): Pr
   const { store } = ctx;
   const cache = findServerless(store, scope, name);
   if (!cache) return;
-  await pollUntil(
-    async () => (backingView(store, scope, cache) ? 'the backing resource is still there' : { value: true }),
+  const gone = await pollUntil(
+    async () => {
+      const backing = backingView(store, scope, cache);
+      if (!backing) return { value: true };
+      // Its delete was given up (a final snapshot that failed puts the resource back to available): so is the cache's.
+      if (backing.status !== 'deleting') return { value: false };
+      return 'the backing resource is still there';
+    },
     GROUP_GONE_TIMEOUT_MS,
     `serverless cache ${name}: backing resource deleted`,
     100,
   );
+  if (!gone) {
+    updateServerless(store, scope, name, (c) => (c.state.Status = 'available'));
+    return;
+  }
   store.transaction(() => {
     store.resources.delete(scope, KIND.serverlessCache, name);
     // Its own subnet group (SubnetIds), if it had one.
