@@ -49,6 +49,7 @@ async function loadControlModules() {
     import('./control/replication-groups/group-endpoints.js'),
     import('./control/served-endpoints.js'),
     import('./control/replication-groups/workers.js'),
+    import('./control/serverless/workers.js'),
     import('./control/admission-keeper.js'),
     import('./control/node-supervisor.js'),
     import('./control/user-acls.js'),
@@ -321,6 +322,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       moveServedEndpoints,
       replicationGroupFailureHandlers,
       replicationGroupWorkers,
+      serverlessCacheWorkers,
       AdmissionKeeper,
       NodeSupervisor,
       userAclFailureHandlers,
@@ -407,6 +409,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
         {
           ...cacheClusterWorkers(store, nodes, app.log),
           ...replicationGroupWorkers(groups),
+          ...serverlessCacheWorkers(groups),
           ...snapshotWorkers(snapshots),
           ...userAclWorkers(groups),
         },

@@ -14,6 +14,12 @@ import {
   type StoredCluster,
 } from '../domain/elasticache/records.js';
 import { KIND } from '../domain/elasticache/kinds.js';
+import {
+  isBackingId,
+  serverlessAsShown,
+  type ServerlessInternal,
+  type ServerlessState,
+} from '../domain/elasticache/serverless.js';
 import type { Scope, Store } from '../store/store.js';
 
 /** What runs a node, as the console shows it. */
@@ -133,8 +139,8 @@ export interface ConsoleView {
   scopes: ConsoleScope[];
 }
 
-/** The resource kind serverless caches are to be stored under; none are until their API is served. */
-const SERVERLESS_CACHE_KIND = 'serverless-cache';
+/** The resource kind serverless caches are stored under. */
+const SERVERLESS_CACHE_KIND = KIND.serverlessCache;
 /** How many of the newest events (of every scope together) the console shows. */
 export const CONSOLE_EVENT_LIMIT = 100;
 
@@ -173,21 +179,28 @@ export function consoleView(store: Store, runtime: string, describeRunner: Runne
   const memberOf = (scope: Scope, id: string) => clusters.get(`${scopeKey(scope)}\u0000${id.toLowerCase()}`);
 
   for (const row of store.resources.listEverywhere<GroupState>(KIND.replicationGroup)) {
+    // A serverless cache's backing group is shown as the serverless cache.
+    if (row.internal.serverlessCache !== undefined) continue;
     scopeOf(row.scope).replicationGroups.push(groupView(row.scope, row.state, memberOf, describeRunner));
   }
   for (const row of clusterRows) {
     // Members are shown in their group, as the replication group's nodes.
     if (row.state.ReplicationGroupId) continue;
+    // A memcached serverless cache's backing cluster is shown as the serverless cache.
+    if ((row.internal as CacheClusterInternal).serverlessCache !== undefined) continue;
     const cluster = { state: row.state, internal: row.internal as CacheClusterInternal };
     scopeOf(row.scope).cacheClusters.push(clusterView(row.scope, cluster, describeRunner));
   }
-  for (const row of store.resources.listEverywhere<ServerlessCache>(SERVERLESS_CACHE_KIND)) {
-    scopeOf(row.scope).serverlessCaches.push(serverlessView(row.state));
+  for (const row of store.resources.listEverywhere<ServerlessState>(SERVERLESS_CACHE_KIND)) {
+    const cache = { state: row.state, internal: row.internal as ServerlessInternal };
+    scopeOf(row.scope).serverlessCaches.push(serverlessView(serverlessAsShown(store, row.scope, cache)));
   }
   for (const row of store.resources.listEverywhere<Snapshot>(KIND.snapshot)) {
+    if (isBackingId(row.id)) continue;
     scopeOf(row.scope).snapshots.push(snapshotView(row.state));
   }
   for (const event of store.events.recentEverywhere(CONSOLE_EVENT_LIMIT)) {
+    if (isBackingId(event.SourceIdentifier)) continue;
     scopeOf(event.scope).events.push({
       date: event.Date.toISOString(),
       sourceType: event.SourceType,

@@ -143,7 +143,7 @@ export class ClusterNodes {
       engine: state.Engine as Engine,
       engineVersion: state.EngineVersion,
       cacheNodeType: state.CacheNodeType,
-      maxMemoryBytes: nodeType(state.CacheNodeType)?.memoryBytes ?? 0,
+      maxMemoryBytes: internal.maxMemoryBytes ?? nodeType(state.CacheNodeType)?.memoryBytes ?? 0,
       port: (internal.clusterMode && endpoint?.port) || internal.port,
       endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
       cluster:

@@ -14,6 +14,7 @@ import {
 } from '../../domain/elasticache/records.js';
 import type { LiveNode } from '../cluster-nodes.js';
 import { groupAddress, type GroupContext } from './group-context.js';
+import { openServerlessReader } from '../serverless/reader-endpoint.js';
 
 /** Tells the endpoints who plays which role now. */
 export function publishRoles(ctx: GroupContext, scope: Scope, group: StoredGroup): void {
@@ -40,6 +41,7 @@ export async function openEndpoints(ctx: GroupContext, scope: Scope, id: string)
     const cfg = store.transaction(() => store.endpoints.allocate(scope, KIND.replicationGroup, id, 'cfg', port));
     await ctx.endpoints.openGroupEndpoint(address, 'configuration', cfg.address, cfg.port);
     ctx.update(scope, id, (g) => (g.state.ConfigurationEndpoint = { Address: cfg.address, Port: cfg.port }));
+    if (group.internal.serverlessCache !== undefined) await openServerlessReader(ctx, scope, id, cfg);
     return;
   }
   const [primary, reader] = store.transaction(() => [

@@ -325,6 +325,8 @@ export function memberInternal(group: StoredGroup): CacheClusterInternal {
     authToken: group.internal.authToken,
     previousAuthToken: group.internal.previousAuthToken,
     clusterMode: isClusterMode(group.state),
+    maxMemoryBytes: group.internal.maxMemoryBytes,
+    serverlessCache: group.internal.serverlessCache,
     nodes: {},
   };
 }

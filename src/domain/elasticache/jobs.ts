@@ -38,6 +38,12 @@ export interface JobPayloads {
     apply: Record<string, never>;
     delete: Record<string, never>;
   };
+  [KIND.serverlessCache]: {
+    /** The backing group's work has ended: the cache takes its status and endpoints (and usage limits). */
+    sync: Record<string, never>;
+    /** The backing group is being deleted: the cache's record goes once it is gone. */
+    delete: Record<string, never>;
+  };
   [KIND.snapshot]: {
     /** Take each shard's RDB from its source (then delete the source, for a final snapshot). */
     create: Record<string, never>;

@@ -106,6 +106,10 @@ export interface CacheClusterInternal {
   restoreFrom?: RestoreSource;
   /** A member of a replication group with cluster mode enabled: its node runs as a Redis Cluster node. */
   clusterMode?: boolean;
+  /** A member of a serverless cache's backing group: its nodes' maxmemory (the cache's DataStorage maximum). */
+  maxMemoryBytes?: number;
+  /** A member of a serverless cache's backing group, which no cache cluster API shows. */
+  serverlessCache?: string;
   nodes: Record<string, { runtimeId?: string }>;
 }
 
@@ -184,6 +188,10 @@ export interface ReplicationGroupInternal {
   failoverCalls?: number[];
   retainPrimaryCluster?: boolean;
   finalSnapshotIdentifier?: string;
+  /** The serverless cache this group backs (domain/elasticache/serverless.ts): no group API shows it. */
+  serverlessCache?: string;
+  /** Its members' maxmemory: the serverless cache's DataStorage maximum. */
+  maxMemoryBytes?: number;
 }
 
 export type StoredGroup = { state: GroupState; internal: ReplicationGroupInternal };

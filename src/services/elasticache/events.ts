@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.js';
 import type { HandlerTable, RequestContext } from '../../api/query-api.js';
 import { invalidValue } from '../../domain/elasticache/faults.js';
 import { paginate } from './pagination.js';
+import { isBackingId } from '../../domain/elasticache/serverless.js';
 
 const MINUTE = 60_000;
 export const DEFAULT_EVENT_WINDOW_MINUTES = 60;
@@ -47,6 +48,8 @@ export function eventHandlers(store: Store): HandlerTable {
       .query(ctx, start, end)
       .filter(
         (event) =>
+          // A serverless cache's backing group and its nodes are no resources the API shows.
+          !isBackingId(event.SourceIdentifier) &&
           (input.SourceType === undefined || event.SourceType === input.SourceType) &&
           (identifier === undefined || event.SourceIdentifier.toLowerCase() === identifier),
       )

@@ -27,6 +27,7 @@ import { replicationGroupHandlers } from './replication-groups/index.js';
 import { securityGroupHandlers } from './security-groups.js';
 import { serviceUpdateHandlers } from './service-updates.js';
 import { snapshotHandlers } from './snapshots/index.js';
+import { serverlessCacheHandlers, serverlessTagResolvers } from './serverless/index.js';
 import { findSnapshot } from '../../domain/elasticache/snapshots.js';
 import { subnetGroupHandlers } from './subnet-groups.js';
 import { tagHandlers } from './tags.js';
@@ -57,6 +58,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
     ...reservedNodeHandlers(store),
     ...serviceUpdateHandlers(store),
     ...snapshotHandlers(store, work),
+    ...serverlessCacheHandlers(store, work, securityGroups, subnets),
     ...userHandlers(store, work),
     ...tagHandlers(store, {
       cluster: {
@@ -88,15 +90,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
         notFound: (name) => fault('SnapshotNotFoundFault', `Snapshot not found: ${name}`),
       },
       ...userTagResolvers(store),
-      serverlesscache: {
-        exists: () => false,
-        notFound: (name) => fault('ServerlessCacheNotFoundFault', `Serverless cache not found: ${name}`),
-      },
-      serverlesscachesnapshot: {
-        exists: () => false,
-        notFound: (name) =>
-          fault('ServerlessCacheSnapshotNotFoundFault', `Serverless cache snapshot not found: ${name}`),
-      },
+      ...serverlessTagResolvers(store),
     }),
   };
 }

@@ -28,6 +28,7 @@ import {
   type SubnetDirectory,
   type SubnetInfo,
 } from '../../domain/elasticache/network.js';
+import { isBackingId } from '../../domain/elasticache/serverless.js';
 
 export const SUBNETS_PER_GROUP = 20;
 export const SUBNET_GROUP_QUOTA = 300;
@@ -90,7 +91,11 @@ export function subnetGroupHandlers(store: Store, subnets: SubnetDirectory = def
     } else {
       groups = [
         defaultSubnetGroup(ctx),
-        ...store.resources.list<CacheSubnetGroup>(ctx, KIND.subnetGroup).map((r) => r.state),
+        ...store.resources
+          .list<CacheSubnetGroup>(ctx, KIND.subnetGroup)
+          // A serverless cache's subnets are its own (SubnetIds), not a subnet group the API shows.
+          .filter((r) => !isBackingId(r.id))
+          .map((r) => r.state),
       ];
     }
     const { page, marker } = paginate(groups, input);

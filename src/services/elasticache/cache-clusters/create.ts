@@ -19,7 +19,7 @@ import {
   securityGroupsOnCreate,
   zonesForNewNodes,
 } from '../../../domain/elasticache/cluster-settings.js';
-import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';
+import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import {
   clusterStyleId,
   maintenanceWindow,
@@ -42,8 +42,15 @@ import { applyTags } from '../tags.js';
 import { presentCluster, type ClusterHandlerDeps } from './present.js';
 
 export function createCacheCluster({ store, jobs, securityGroups: groups }: ClusterHandlerDeps) {
-  return (input: CreateCacheClusterMessage, ctx: RequestContext) => {
-    const id = clusterStyleId(input.CacheClusterId, 'CacheClusterId', 50);
+  /** `backing`: the hidden cluster behind a memcached serverless cache (services/elasticache/serverless/), its id reserved. */
+  return (
+    input: CreateCacheClusterMessage,
+    ctx: RequestContext,
+    backing?: Pick<CacheClusterInternal, 'serverlessCache' | 'maxMemoryBytes'>,
+  ) => {
+    const id = backing
+      ? requireValue(input.CacheClusterId, 'CacheClusterId')
+      : clusterStyleId(input.CacheClusterId, 'CacheClusterId', 50);
     if (input.ReplicationGroupId !== undefined) {
       return { CacheCluster: presentCluster(addReplicaCluster(store, jobs, input, ctx, id), false) };
     }
@@ -149,6 +156,7 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
       authToken: input.AuthToken,
       restoreFrom: restore && restoreSourceOf(restore, 0),
       nodes: {},
+      ...backing,
     };
     if (!store.resources.insert(ctx, KIND.cacheCluster, id, state, internal)) {
       throw fault('CacheClusterAlreadyExistsFault', `Cache cluster ${id} already exists.`);

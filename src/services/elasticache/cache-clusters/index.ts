@@ -38,7 +38,9 @@ export function cacheClusterHandlers(
     let clusters =
       input.CacheClusterId !== undefined
         ? [getCluster(store, ctx, input.CacheClusterId).state]
-        : listClusters(store, ctx).map((c) => c.state);
+        : listClusters(store, ctx)
+            .filter((c) => c.internal.serverlessCache === undefined)
+            .map((c) => c.state);
     if (input.ShowCacheClustersNotInReplicationGroups) clusters = clusters.filter((c) => !c.ReplicationGroupId);
     const { page, marker } = paginate(clusters, input);
     return { Marker: marker, CacheClusters: page.map((c) => presentCluster(c, input.ShowCacheNodeInfo ?? false)) };

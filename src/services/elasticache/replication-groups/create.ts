@@ -71,13 +71,20 @@ import { planShards, type ShardPlan } from './create-plan.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
 export function createReplicationGroup({ store, jobs, securityGroups }: GroupHandlerDeps) {
-  return (request: CreateReplicationGroupMessage, ctx: RequestContext): GroupState => {
+  /** `backing`: the hidden group behind a serverless cache (services/elasticache/serverless/), its id reserved. */
+  return (
+    request: CreateReplicationGroupMessage,
+    ctx: RequestContext,
+    backing?: Pick<ReplicationGroupInternal, 'serverlessCache' | 'maxMemoryBytes'>,
+  ): GroupState => {
     const restore = snapshotToRestore(store, ctx, request);
     if (restore && request.PrimaryClusterId !== undefined) {
       throw invalidCombination('PrimaryClusterId cannot be used together with SnapshotName or SnapshotArns.');
     }
     const input = restore ? withRestoreDefaults(request, restore) : request;
-    const id = clusterStyleId(input.ReplicationGroupId, 'ReplicationGroupId', 40);
+    const id = backing
+      ? requireValue(input.ReplicationGroupId, 'ReplicationGroupId')
+      : clusterStyleId(input.ReplicationGroupId, 'ReplicationGroupId', 40);
     const description = requireValue(input.ReplicationGroupDescription, 'ReplicationGroupDescription');
     if (findGroup(store, ctx, id))
       throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
@@ -179,7 +186,11 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
         failover,
         userGroupIds,
       }),
-      internal: { port, authToken: input.AuthToken ?? primary?.internal.authToken } as ReplicationGroupInternal,
+      internal: {
+        port,
+        authToken: input.AuthToken ?? primary?.internal.authToken,
+        ...backing,
+      } as ReplicationGroupInternal,
     };
     if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
     if (!store.resources.insert(ctx, KIND.replicationGroup, id, group.state, group.internal)) {

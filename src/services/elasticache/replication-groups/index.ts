@@ -46,7 +46,10 @@ export function replicationGroupHandlers(
     const all =
       input.ReplicationGroupId !== undefined
         ? [getGroup(store, ctx, input.ReplicationGroupId).state]
-        : store.resources.list<ReplicationGroup>(ctx, KIND.replicationGroup).map((r) => r.state);
+        : store.resources
+            .list<ReplicationGroup>(ctx, KIND.replicationGroup)
+            .filter((r) => r.internal.serverlessCache === undefined)
+            .map((r) => r.state);
     const { page, marker } = paginate(all, input);
     return { Marker: marker, ReplicationGroups: page.map(presentGroup) };
   };

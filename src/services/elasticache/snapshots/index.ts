@@ -25,6 +25,7 @@ import { paginate, type PageLimits } from '../pagination.js';
 import { applyTags } from '../tags.js';
 import { createSnapshot, type SnapshotHandlerDeps } from './create.js';
 import { presentSnapshot } from './present.js';
+import { isBackingId } from '../../../domain/elasticache/serverless.js';
 
 /** DescribeSnapshots pages differently from the other Describes. */
 const SNAPSHOT_PAGES: PageLimits = { min: 20, max: 50, default: 50 };
@@ -48,7 +49,10 @@ export function snapshotHandlers(store: Store, work: WorkQueue): HandlerTable {
     let found =
       input.SnapshotName !== undefined
         ? [getSnapshot(store, ctx, input.SnapshotName)]
-        : listSnapshots(store, ctx).sort((a, b) => a.internal.requestedAt - b.internal.requestedAt);
+        : listSnapshots(store, ctx)
+            // Serverless snapshots' node snapshots are shown by DescribeServerlessCacheSnapshots only.
+            .filter((s) => !isBackingId(s.state.SnapshotName))
+            .sort((a, b) => a.internal.requestedAt - b.internal.requestedAt);
     if (input.SnapshotSource !== undefined) {
       const source = SOURCES[input.SnapshotSource.toLowerCase()];
       if (!source)

@@ -19,6 +19,7 @@ import {
 import { DEFAULT_USER_NAME } from '../../../domain/elasticache/users.js';
 import type { UserHandlerDeps } from './members.js';
 import { presentUser, presentUserGroup } from './present.js';
+import { isBackingId } from '../../../domain/elasticache/serverless.js';
 
 export function deleteUser({ store, jobs }: UserHandlerDeps) {
   return (input: DeleteUserMessage, ctx: RequestContext) => {
@@ -67,9 +68,13 @@ export function deleteUserGroup({ store, jobs }: UserHandlerDeps) {
     }
     const users = replicationGroupsUsing(store, ctx, id);
     if (users.length > 0) {
+      // A serverless cache's backing group uses the cache's user group: the cache is named.
+      const user = isBackingId(users[0])
+        ? `serverless cache ${users[0].slice(users[0].indexOf('--') + 2)}`
+        : `replication group ${users[0]}`;
       throw fault(
         'InvalidUserGroupStateFault',
-        `User group ${id} is associated with replication group ${users[0]}; remove it from there first.`,
+        `User group ${id} is associated with ${user}; remove it from there first.`,
       );
     }
     const shown = presentUserGroup(store, ctx, group);

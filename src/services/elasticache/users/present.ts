@@ -11,6 +11,7 @@ import {
   type StoredUser,
   type StoredUserGroup,
 } from '../../../domain/elasticache/user-records.js';
+import { isBackingId, serverlessCachesUsing } from '../../../domain/elasticache/serverless.js';
 
 export function presentUser(store: Store, scope: Scope, user: StoredUser): User {
   return { ...user.state, UserGroupIds: userGroupsOf(store, scope, user.state.UserId).map((g) => g.state.UserGroupId) };
@@ -19,7 +20,7 @@ export function presentUser(store: Store, scope: Scope, user: StoredUser): User 
 export function presentUserGroup(store: Store, scope: Scope, group: StoredUserGroup): UserGroup {
   return {
     ...group.state,
-    ReplicationGroups: replicationGroupsUsing(store, scope, group.state.UserGroupId),
-    ServerlessCaches: [],
+    ReplicationGroups: replicationGroupsUsing(store, scope, group.state.UserGroupId).filter((id) => !isBackingId(id)),
+    ServerlessCaches: serverlessCachesUsing(store, scope, group.state.UserGroupId),
   };
 }
