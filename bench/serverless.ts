@@ -1,0 +1,112 @@
+/**
+ * Benchmark of issue 15, serverless caches: CreateServerlessCache until DescribeServerlessCaches shows `available`,
+ * on the process and docker runtimes (targets: ≤ 0.3 s on processes, ≤ 1 s on docker), each round a new cache,
+ * deleted after; beside it, a one-member TLS replication group's create → available on the same emulator, the
+ * machinery a serverless cache stands on. The endpoint's throughput against TLS straight to its node is measured by
+ * bench/data-path.ts (BENCH_KINDS=serverless). Rewrites section 9 of bench/RESULTS.md.
+ * Run: `npm run build && npm run bench:serverless` (BENCH_ROUNDS=5, BENCH_RUNTIMES=process,docker).
+ */
+import {
+  EmulatorProcess,
+  Report,
+  call,
+  checkBuilt,
+  cleanUpNodes,
+  main,
+  median,
+  ms,
+  provenance,
+  scratchDir,
+  sleep,
+  tag,
+  writeSection,
+} from './harness.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'process,docker').split(',') as Array<'docker' | 'process'>;
+const TARGET_MS = { process: 300, docker: 1000 };
+const POLL_MS = 10;
+
+/** Polls a Describe until its status element says `available`; the time from the create's answer. */
+async function untilAvailable(describe: () => Promise<string>, statusTag: string): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (tag(await describe(), statusTag) === 'available') return performance.now() - started;
+    if (performance.now() - started > 120_000) throw new Error('not available within 120 s');
+    await sleep(POLL_MS);
+  }
+}
+
+async function serverlessRound(url: string, name: string): Promise<number> {
+  const started = performance.now();
+  await call(url, 'CreateServerlessCache', { ServerlessCacheName: name, Engine: 'redis' });
+  await untilAvailable(() => call(url, 'DescribeServerlessCaches', { ServerlessCacheName: name }), 'Status');
+  const took = performance.now() - started;
+  await call(url, 'DeleteServerlessCache', { ServerlessCacheName: name });
+  return took;
+}
+
+/** A TLS group: one member, or (like a serverless cache's) cluster mode with one shard of a primary and a replica. */
+async function groupRound(url: string, id: string, shape: 'one member' | 'cluster mode'): Promise<number> {
+  const started = performance.now();
+  await call(url, 'CreateReplicationGroup', {
+    ReplicationGroupId: id,
+    ReplicationGroupDescription: 'bench',
+    CacheNodeType: 'cache.t3.micro',
+    Engine: 'redis',
+    TransitEncryptionEnabled: true,
+    ...(shape === 'one member'
+      ? { NumCacheClusters: 1 }
+      : { NumNodeGroups: 1, ReplicasPerNodeGroup: 1, CacheParameterGroupName: 'default.redis7.cluster.on' }),
+  });
+  await untilAvailable(() => call(url, 'DescribeReplicationGroups', { ReplicationGroupId: id }), 'Status');
+  const took = performance.now() - started;
+  await call(url, 'DeleteReplicationGroup', { ReplicationGroupId: id });
+  return took;
+}
+
+main(async () => {
+  checkBuilt();
+  const out = new Report();
+  out.log('## 9. Serverless caches: create → available');
+  out.log();
+  for (const line of await provenance(`npx tsx bench/serverless.ts (BENCH_ROUNDS=${ROUNDS})`)) out.log(line);
+  out.log();
+  out.log(
+    'From the CreateServerlessCache call to the first DescribeServerlessCaches saying `available` (polled every ' +
+      `${POLL_MS} ms), a new cache each round (redis: a primary and a replica behind a TLS endpoint and a reader ` +
+      'endpoint), deleted after; beside it, TLS replication groups on the same emulator: one member, and cluster mode ' +
+      'with one shard of two as a serverless cache has. Rounds rotate which goes first; each cell is the median round (all rounds in brackets).',
+  );
+  out.log();
+  out.log(
+    '| runtime | serverless cache | target | met | TLS group, one member | TLS group, cluster mode, 1 shard of 2 |',
+  );
+  out.log('|---|---|---|---|---|---|');
+  for (const runtime of RUNTIMES) {
+    const dataDir = scratchDir(`serverless-${runtime}`);
+    const { emulator } = await EmulatorProcess.start({ runtime, dataDir, logLevel: 'warn' });
+    const serverless: number[] = [];
+    const groups: number[] = [];
+    const clusterGroups: number[] = [];
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const measure = [
+          async () => serverless.push(await serverlessRound(emulator.url, `bench-sls-${round}`)),
+          async () => groups.push(await groupRound(emulator.url, `bench-tls-${round}`, 'one member')),
+          async () => clusterGroups.push(await groupRound(emulator.url, `bench-cm-${round}`, 'cluster mode')),
+        ];
+        for (const step of [...measure.slice(round % 3), ...measure.slice(0, round % 3)]) await step();
+      }
+    } finally {
+      emulator.kill();
+      cleanUpNodes({ dataDir, network: emulator.options.network });
+    }
+    const cell = (values: number[]) => `${ms(median(values))} ms (${values.map(ms).join(', ')})`;
+    const met = median(serverless) <= TARGET_MS[runtime];
+    out.log(
+      `| ${runtime} | ${cell(serverless)} | ≤ ${TARGET_MS[runtime]} ms | ${met ? 'yes' : 'no'} | ${cell(groups)} | ${cell(clusterGroups)} |`,
+    );
+  }
+  writeSection(9, out.lines, process.env.BENCH_RESULTS);
+});
