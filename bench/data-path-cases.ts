@@ -19,7 +19,7 @@ import {
   type EmulatorProcess,
 } from './harness.js';
 
-export const KINDS = ['redis', 'tls', 'cluster', 'memcached'] as const;
+export const KINDS = ['redis', 'tls', 'cluster', 'memcached', 'serverless'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface Path extends LoadTarget {
@@ -183,6 +183,32 @@ async function memcachedCase(emulator: EmulatorProcess, runtime: Runtime): Promi
   };
 }
 
+/**
+ * A serverless cache (redis): its endpoint (TLS, the shard's primary behind it) against TLS straight to that primary.
+ * The cache's nodes are a hidden cluster-mode group's (`serverless--<name>`); the primary is its first member.
+ */
+async function serverlessCase(emulator: EmulatorProcess, runtime: Runtime): Promise<Case> {
+  const name = 'dpsls';
+  await call(emulator.url, 'CreateServerlessCache', { ServerlessCacheName: name, Engine: 'redis' });
+  let cache = '';
+  for (;;) {
+    cache = await call(emulator.url, 'DescribeServerlessCaches', { ServerlessCacheName: name });
+    if (tag(cache, 'Status') === 'available') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const endpoint = addressOf(elements(cache, 'Endpoint')[0]);
+  const primary = `serverless--${name}-0001-001`;
+  const direct = await directPaths(emulator, runtime, primary, endpoint.port);
+  const caPath = join(emulator.options.dataDir, 'tls', 'ca.pem');
+  return {
+    kind: 'serverless',
+    title: 'redis-benchmark --tls --cacert <data-dir>/tls/ca.pem, a serverless cache (its one shard holds every slot)',
+    paths: [...direct.paths, endpointPath('serverless endpoint', endpoint)].map((p) => ({ ...p, caPath })),
+    nodePids: [direct.pid],
+    target: 0.8,
+  };
+}
+
 /** Creates the resources of the kinds asked for (at once) and answers their cases in the order of KINDS. */
 export async function prepareCases(emulator: EmulatorProcess, runtime: Runtime, kinds: Kind[]): Promise<Case[]> {
   const builders: Record<Kind, () => Promise<Case>> = {
@@ -190,6 +216,7 @@ export async function prepareCases(emulator: EmulatorProcess, runtime: Runtime, 
     tls: () => groupCase(emulator, runtime, true),
     cluster: () => clusterCase(emulator, runtime),
     memcached: () => memcachedCase(emulator, runtime),
+    serverless: () => serverlessCase(emulator, runtime),
   };
   return Promise.all(KINDS.filter((k) => kinds.includes(k)).map((k) => builders[k]()));
 }
