@@ -22,6 +22,7 @@ import {
   type SubnetDirectory,
 } from '../../domain/elasticache/network.js';
 import type { WorkQueue } from '../../domain/elasticache/jobs.js';
+import { migrationHandlers } from './migration.js';
 import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
 import { replicationGroupHandlers } from './replication-groups/index.js';
 import { securityGroupHandlers } from './security-groups.js';
@@ -49,6 +50,7 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
   return {
     ...cacheClusterHandlers(store, work, securityGroups),
     ...replicationGroupHandlers(store, work, securityGroups),
+    ...migrationHandlers(store, work),
     ...parameterGroupHandlers(store, work),
     ...subnetGroupHandlers(store, subnets),
     ...securityGroupHandlers(store),
