@@ -9,6 +9,7 @@ import { replicaOf, waitForSync } from '../../dataplane/replication.js';
 import { followUpstream, replicationCredentials, type UpstreamLink } from '../../dataplane/upstream-link.js';
 import type { AdminTarget } from '../../dataplane/node-admin.js';
 import type { Scope } from '../../store/store.js';
+import { updateGlobal } from '../../domain/elasticache/global-datastores.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import {
   MEMBER_NODE,
@@ -110,6 +111,9 @@ export async function syncUpstream(ctx: GroupContext, scope: Scope, id: string):
       g.state.Status = migrating ? 'migrating' : 'available';
       delete g.internal.endingMigration;
     }) ?? gone(id);
+  settleGlobalDatastore(ctx, scope, updated.state.GlobalReplicationGroupInfo?.GlobalReplicationGroupId);
+  // A group promoted by a global failover: the old primary and the other secondaries follow it now.
+  await repointFollowers(ctx, scope, id);
   if (wasStarting && internal.upstream?.kind === 'customer') {
     const { address, port } = internal.upstream;
     ctx.groupEvent(
@@ -121,4 +125,12 @@ export async function syncUpstream(ctx: GroupContext, scope: Scope, id: string):
     ctx.groupEvent(scope, id, `Migration to replication group ${id} completed`);
   }
   ctx.log.info({ replicationGroup: id, status: updated.state.Status }, 'replication group upstream applied');
+}
+
+/** A global datastore whose member has done what a change asked of it turns available again. */
+function settleGlobalDatastore(ctx: GroupContext, scope: Scope, globalId: string | undefined): void {
+  if (!globalId) return;
+  updateGlobal(ctx.store, scope, globalId, ({ state }) => {
+    if (state.Status === 'modifying') state.Status = 'available';
+  });
 }

@@ -9,4 +9,5 @@ export const KIND = {
   replicationGroup: 'replication-group',
   user: 'user',
   userGroup: 'user-group',
+  globalReplicationGroup: 'global-replication-group',
 } as const;
