@@ -19,7 +19,16 @@ import {
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import t from 'tap';
-import { failure, removeAllNodes, sdkClient, startTestEmulator, waiter, type Client } from '../fixtures/emulator.js';
+import {
+  failure,
+  removeAllNodes,
+  sdkClient,
+  startTestEmulator,
+  tempDir,
+  uniqueEndpointBase,
+  waiter,
+  type Client,
+} from '../fixtures/emulator.js';
 import { eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 
 const group = async (client: Client, id: string): Promise<ReplicationGroup> =>
@@ -225,10 +234,12 @@ t.test('global datastore API: ids, ARNs, members and errors (metadata-only runti
 
 t.test('process: a secondary in us-west-2 replicates, fails over and is disassociated for real', async (t) => {
   if (!(await runtimeAvailable(t, 'process'))) return;
-  const emulator = await startTestEmulator(t, { runtime: 'process' });
+  const dataDir = tempDir(t);
+  const endpointBase = uniqueEndpointBase();
+  const emulator = await startTestEmulator(t, { runtime: 'process', dataDir, endpointBase });
   t.teardown(() => removeAllNodes(emulator));
-  const east = sdkClient(emulator);
-  const west = sdkClient(emulator, { region: 'us-west-2' });
+  let east = sdkClient(emulator);
+  let west = sdkClient(emulator, { region: 'us-west-2' });
   await createGroup(east, 'main', { AutomaticFailoverEnabled: true });
   await waitUntilReplicationGroupAvailable(waiter(east), { ReplicationGroupId: 'main' });
   const { GlobalReplicationGroup } = await east.send(
@@ -294,6 +305,28 @@ t.test('process: a secondary in us-west-2 replicates, fails over and is disassoc
   await eventually(async () => (await globalOf(east, id)).Status === 'available', 60_000, 'the failover back');
   await eventually(async () => (await eastPrimary.set('east:back', 'yes')) === 'OK', 30_000, 'a write in us-east-1');
   await eventually(async () => (await westPrimary.get('east:back')) === 'yes', 30_000, 'us-west-2 follows again');
+
+  // The upstream is stored with the group: the emulator restarts while the secondary's primary node is lost, and
+  // the node that replaces it follows us-east-1 again.
+  await emulator.close();
+  const westPrimaryId = westGroup.NodeGroups![0].NodeGroupMembers!.find(
+    (m) => m.CurrentRole === 'primary',
+  )!.CacheClusterId!;
+  for (const node of await emulator.runtime.listNodes()) {
+    if (node.region === 'us-west-2' && node.clusterId === westPrimaryId)
+      await emulator.runtime.removeNode(node, { runtimeId: node.runtimeId });
+  }
+  const restarted = await startTestEmulator(t, { runtime: 'process', dataDir, endpointBase });
+  t.teardown(() => removeAllNodes(restarted));
+  east = sdkClient(restarted);
+  west = sdkClient(restarted, { region: 'us-west-2' });
+  await eastPrimary.set('after-restart', 'yes');
+  await eventually(
+    async () => (await westPrimary.get('after-restart')) === 'yes',
+    60_000,
+    "a write reaching the secondary's replaced primary",
+  );
+  t.match((await failure(westPrimary.set('west', 'x')))?.message, /READONLY/, 'which is read-only again');
 
   await west.send(
     new DisassociateGlobalReplicationGroupCommand({

@@ -5,6 +5,7 @@
  * FailoverGlobalReplicationGroup (the old primary and the other secondaries then follow it).
  */
 import type {
+  CacheParameterGroup,
   CreateReplicationGroupMessage,
   DisassociateGlobalReplicationGroupMessage,
   FailoverGlobalReplicationGroupMessage,
@@ -19,7 +20,13 @@ import {
   saveGlobal,
   type StoredGlobal,
 } from '../../../domain/elasticache/global-datastores.js';
+import { arn } from '../../../domain/elasticache/arns.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
+import {
+  findParameterGroup,
+  type ParameterGroupInfo,
+  type ParameterGroupInternal,
+} from '../../../domain/elasticache/parameter-groups.js';
 import {
   findGroup,
   getCluster,
@@ -65,7 +72,14 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
       `Global replication group ${id} has cluster mode enabled: this emulator replicates into cluster-mode-disabled secondaries only.`,
     );
   }
-  const version = getCluster(store, primaryCtx, primary.state.MemberClusters[0]).state.EngineVersion;
+  const primaryMember0 = getCluster(store, primaryCtx, primary.state.MemberClusters[0]).state;
+  const version = primaryMember0.EngineVersion;
+  const parameterGroup = secondaryParameterGroup(
+    store,
+    ctx,
+    requireValue(input.ReplicationGroupId, 'ReplicationGroupId').toLowerCase(),
+    findParameterGroup(store, primaryCtx, primaryMember0.CacheParameterGroup.CacheParameterGroupName)!,
+  );
   const [major] = version.split('.').map(Number);
   return {
     global,
@@ -77,7 +91,7 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
       // Redis 6 and later are asked for by major.minor.
       EngineVersion: major >= 6 ? version.split('.').slice(0, 2).join('.') : version,
       CacheNodeType: primary.state.CacheNodeType,
-      CacheParameterGroupName: undefined,
+      CacheParameterGroupName: parameterGroup,
       ClusterMode: undefined,
       TransitEncryptionEnabled: primary.state.TransitEncryptionEnabled,
       AtRestEncryptionEnabled: primary.state.AtRestEncryptionEnabled,
@@ -86,6 +100,30 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
       SnapshotArns: undefined,
     },
   };
+}
+
+/**
+ * A secondary's parameter group: its own, in its region, marked IsGlobal, with the primary's values (the provider
+ * deletes it with the group, as AWS creates one for each secondary). The name is the emulator's choice.
+ */
+function secondaryParameterGroup(
+  store: Store,
+  ctx: RequestContext,
+  groupId: string,
+  primaryGroup: ParameterGroupInfo,
+): string {
+  const name = `globaldatastore-${groupId}`;
+  if (store.resources.get(ctx, KIND.parameterGroup, name)) return name;
+  const state: CacheParameterGroup = {
+    CacheParameterGroupName: name,
+    CacheParameterGroupFamily: primaryGroup.family,
+    Description: `Parameter group of global datastore secondary ${groupId}`,
+    IsGlobal: true,
+    ARN: arn(ctx, 'parametergroup', name),
+  };
+  const values = { ...primaryGroup.values, ...(primaryGroup.clusterEnabled ? { 'cluster-enabled': 'yes' } : {}) };
+  store.resources.insert(ctx, KIND.parameterGroup, name, state, { values } satisfies ParameterGroupInternal);
+  return name;
 }
 
 /** The new group (not yet stored) joins: it follows the primary group's primary, and the datastore lists it. */
