@@ -5,6 +5,8 @@
  */
 import {
   CreateGlobalReplicationGroupCommand,
+  DescribeCacheClustersCommand,
+  DescribeCacheParameterGroupsCommand,
   CreateReplicationGroupCommand,
   DeleteGlobalReplicationGroupCommand,
   DeleteReplicationGroupCommand,
@@ -105,6 +107,17 @@ t.test('global datastore API: ids, ARNs, members and errors (metadata-only runti
   );
   t.ok(['InvalidReplicationGroupStateFault', 'GlobalReplicationGroupAlreadyExistsFault'].includes(again?.name));
   t.equal((await group(east, 'main')).GlobalReplicationGroupInfo?.GlobalReplicationGroupMemberRole, 'PRIMARY');
+  const ownGroup = (
+    await east.send(new DescribeCacheParameterGroupsCommand({ CacheParameterGroupName: 'globaldatastore-main' }))
+  ).CacheParameterGroups![0];
+  t.match(
+    ownGroup,
+    { CacheParameterGroupFamily: 'redis7', IsGlobal: true },
+    'the primary has a global parameter group',
+  );
+  const primaryMember = (await east.send(new DescribeCacheClustersCommand({ CacheClusterId: 'main-001' })))
+    .CacheClusters![0];
+  t.equal(primaryMember.CacheParameterGroup?.CacheParameterGroupName, 'globaldatastore-main', 'which its members use');
 
   const listed = await west.send(new DescribeGlobalReplicationGroupsCommand({}));
   t.equal(listed.GlobalReplicationGroups?.length, 1, 'any region of the account lists it');

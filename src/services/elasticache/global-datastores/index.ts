@@ -30,12 +30,19 @@ import {
   type StoredGlobal,
 } from '../../../domain/elasticache/global-datastores.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
-import { getCluster, getGroup, requireGroupAvailable, saveGroup } from '../../../domain/elasticache/records.js';
+import { findParameterGroup } from '../../../domain/elasticache/parameter-groups.js';
+import {
+  getCluster,
+  getGroup,
+  requireGroupAvailable,
+  saveCluster,
+  saveGroup,
+} from '../../../domain/elasticache/records.js';
 import { paginate } from '../pagination.js';
 import { modifyReplicationGroup } from '../replication-groups/modify.js';
 import { modifyShardConfiguration } from '../replication-groups/shards.js';
 import { requireApplyImmediately, type GroupHandlerDeps } from '../replication-groups/group-rules.js';
-import { membershipHandlers } from './membership.js';
+import { globalParameterGroup, membershipHandlers } from './membership.js';
 import { availableGlobal, inRegion, memberGroup, presentGlobal } from './present.js';
 
 /** Node types AWS offers global datastores on. */
@@ -90,6 +97,17 @@ export function globalDatastoreHandlers(deps: GroupHandlerDeps): HandlerTable {
       ARN: globalArn(ctx, id),
     };
     store.resources.insert(globalScope(ctx), KIND.globalReplicationGroup, id, state, {});
+    // The primary's members take a global parameter group of their own, with the same values: nothing to apply.
+    const members = primary.state.MemberClusters.map((m) => getCluster(store, ctx, m));
+    const own = findParameterGroup(store, ctx, members[0].state.CacheParameterGroup.CacheParameterGroupName)!;
+    const parameterGroup = globalParameterGroup(store, ctx, groupId, own);
+    for (const member of members) {
+      member.state.CacheParameterGroup = {
+        ...member.state.CacheParameterGroup,
+        CacheParameterGroupName: parameterGroup,
+      };
+      saveCluster(store, ctx, member);
+    }
     primary.state.GlobalReplicationGroupInfo = {
       GlobalReplicationGroupId: id,
       GlobalReplicationGroupMemberRole: ROLE.primary,

@@ -74,7 +74,7 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
   }
   const primaryMember0 = getCluster(store, primaryCtx, primary.state.MemberClusters[0]).state;
   const version = primaryMember0.EngineVersion;
-  const parameterGroup = secondaryParameterGroup(
+  const parameterGroup = globalParameterGroup(
     store,
     ctx,
     requireValue(input.ReplicationGroupId, 'ReplicationGroupId').toLowerCase(),
@@ -103,10 +103,10 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
 }
 
 /**
- * A secondary's parameter group: its own, in its region, marked IsGlobal, with the primary's values (the provider
- * deletes it with the group, as AWS creates one for each secondary). The name is the emulator's choice.
+ * A member's parameter group: its own, in its region, marked IsGlobal, with the values of the group it replaces (the
+ * provider deletes it with the member, as AWS creates one for each member). The name is the emulator's choice.
  */
-function secondaryParameterGroup(
+export function globalParameterGroup(
   store: Store,
   ctx: RequestContext,
   groupId: string,
@@ -117,7 +117,7 @@ function secondaryParameterGroup(
   const state: CacheParameterGroup = {
     CacheParameterGroupName: name,
     CacheParameterGroupFamily: primaryGroup.family,
-    Description: `Parameter group of global datastore secondary ${groupId}`,
+    Description: `Parameter group of global datastore member ${groupId}`,
     IsGlobal: true,
     ARN: arn(ctx, 'parametergroup', name),
   };
