@@ -118,10 +118,14 @@ export class NodeSupervisor {
   /** A member of a cluster-mode-disabled group whose node is not in the role the group shows for it. */
   private async roleDiffers(scope: Scope, cluster: ClusterState, node: LiveNode): Promise<boolean> {
     if (!cluster.ReplicationGroupId || cluster.Engine === 'memcached') return false;
-    const group = findGroup(this.store, scope, cluster.ReplicationGroupId)?.state;
-    if (!group?.NodeGroups[0] || group.Status !== 'available' || isClusterMode(group)) return false;
-    const shown = membersOf(group.NodeGroups[0]).find((m) => m.CacheClusterId === cluster.CacheClusterId)?.CurrentRole;
-    if (!shown) return false;
+    const found = findGroup(this.store, scope, cluster.ReplicationGroupId);
+    const group = found?.state;
+    if (!group?.NodeGroups[0] || !['available', 'migrating'].includes(group.Status) || isClusterMode(group))
+      return false;
+    const role = membersOf(group.NodeGroups[0]).find((m) => m.CacheClusterId === cluster.CacheClusterId)?.CurrentRole;
+    if (!role) return false;
+    // A primary that follows an upstream (a migration, a global datastore's secondary) is itself a replica.
+    const shown = role === 'primary' && found?.internal.upstream ? 'replica' : role;
     const actual = await replicationState(node.admin).then(
       (state) => state.role,
       () => undefined,

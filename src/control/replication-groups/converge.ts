@@ -14,6 +14,7 @@ import { openEndpoints } from './group-endpoints.js';
 import { dropMember } from './members.js';
 import { applyAuthToken, hasPendingNodeChanges, rollNodeChanges } from './node-changes.js';
 import { applyUserGroupChange } from '../user-acls.js';
+import { makeGroupPrimary } from './upstream.js';
 
 /** `maintenance`: the change waited for the maintenance window, and the group shows `modifying` from now. */
 export async function converge(ctx: GroupContext, scope: Scope, id: string, maintenance = false): Promise<void> {
@@ -50,7 +51,7 @@ async function convergeReplication(ctx: GroupContext, scope: Scope, id: string):
   if (!ctx.real) return;
   const nodeGroup = ctx.load(scope, id).state.NodeGroups[0];
   const primary = await live(ctx, scope, primaryIdOf(nodeGroup));
-  await replicaOf(primary.admin, undefined);
+  await makeGroupPrimary(ctx, scope, id, primary);
   const replicas = await Promise.all(replicasOf(nodeGroup).map((m) => live(ctx, scope, m.CacheClusterId)));
   await Promise.all(replicas.map((r) => replicaOf(r.admin, primary.peer)));
   await Promise.all(replicas.map((r) => waitForSync(r.admin)));

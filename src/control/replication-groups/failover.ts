@@ -18,6 +18,7 @@ import type { LiveNode } from '../cluster-nodes.js';
 import { gone, live, liveMembers, primaryIdOf, shardById, type GroupContext } from './group-context.js';
 import { publishRoles, servePrimaryEndpoint } from './group-endpoints.js';
 import { rejoin } from './members.js';
+import { applyUpstream, makeGroupPrimary, repointFollowers } from './upstream.js';
 
 /** Promotes a replica of the requested shard (TestFailover, PrimaryClusterId); the old primary rejoins as a replica. */
 export async function failover(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
@@ -163,6 +164,10 @@ export async function switchRoles(
   }
   const reader = group.state.NodeGroups[0]?.ReaderEndpoint;
   if (reader?.Address) ctx.endpoints.dropConnections(reader.Address, reader.Port!);
+  // A promotion leaves the new primary standing alone: one with an upstream follows it again, and the groups that
+  // follow this one follow the new primary.
+  await applyUpstream(ctx, scope, id);
+  await repointFollowers(ctx, scope, id);
 }
 
 /** Shown on the old primary's cache cluster and on the group, as AWS words it. */
@@ -179,11 +184,21 @@ export function recordFailover(ctx: GroupContext, scope: Scope, id: string, from
  * cluster mode the nodes' own view is the topology, and clients cannot change it.
  */
 export async function followRealPrimary(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
-  const { state } = ctx.load(scope, id);
+  const { state, internal } = ctx.load(scope, id);
   if (isClusterMode(state) || !ctx.real) return;
   const nodeGroup = state.NodeGroups[0];
   if (!nodeGroup) return;
   const storedPrimaryId = primaryIdOf(nodeGroup);
+  if (internal.upstream) {
+    // Every member replicates, the primary from the upstream: the stored primary stays the one that follows it.
+    const primary = await live(ctx, scope, storedPrimaryId);
+    await makeGroupPrimary(ctx, scope, id, primary);
+    for (const m of replicasOf(nodeGroup)) {
+      const node = await ctx.nodes.liveNode(scope, m.CacheClusterId, MEMBER_NODE);
+      if (node) await replicaOf(node.admin, primary.peer);
+    }
+    return;
+  }
   const found = await Promise.all(
     membersOf(nodeGroup).map(async (m) => {
       const node = await ctx.nodes.liveNode(scope, m.CacheClusterId, MEMBER_NODE);

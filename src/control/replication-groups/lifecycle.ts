@@ -21,7 +21,7 @@ import { deleteMemberRecord, rejoin, stopMemberNodes } from './members.js';
  */
 export async function heal(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const group = ctx.find(scope, id);
-  if (!group || !['available', 'modifying'].includes(group.state.Status) || !ctx.real) return;
+  if (!group || !['available', 'modifying', 'migrating'].includes(group.state.Status) || !ctx.real) return;
   const dead: string[] = [];
   for (const memberId of group.state.MemberClusters) {
     const member = ctx.member(scope, memberId);
@@ -30,7 +30,8 @@ export async function heal(ctx: GroupContext, scope: Scope, id: string): Promise
   }
   if (dead.length === 0) {
     // Not while a change is under way: its own steps move the roles.
-    if (group.state.Status === 'available') await followRealPrimary(ctx, scope, id);
+    if (group.state.Status === 'available' || group.state.Status === 'migrating')
+      await followRealPrimary(ctx, scope, id);
     return;
   }
   const failoverOn = group.state.AutomaticFailover === 'enabled';

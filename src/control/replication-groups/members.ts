@@ -22,6 +22,7 @@ import { KIND } from '../../domain/elasticache/kinds.js';
 import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/elasticache/records.js';
 import { parseSlots } from '../../domain/elasticache/slots.js';
 import { live, liveMembers, primaryIdOf, shardOf, type GroupContext } from './group-context.js';
+import { makeGroupPrimary } from './upstream.js';
 
 /** Stops a member's nodes, closes their endpoints and forgets where they ran. */
 export async function stopMemberNodes(ctx: GroupContext, scope: Scope, memberId: string): Promise<void> {
@@ -80,7 +81,7 @@ export async function rejoin(
   const node = await live(ctx, scope, memberId);
   if (!isClusterMode(state)) {
     if (memberId === primaryId) {
-      await replicaOf(node.admin, undefined);
+      await makeGroupPrimary(ctx, scope, id, node);
       const replicas = await Promise.all(replicasOf(nodeGroup).map((m) => live(ctx, scope, m.CacheClusterId)));
       await Promise.all(replicas.map((r) => replicaOf(r.admin, node.peer)));
     } else {

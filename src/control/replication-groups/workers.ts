@@ -9,6 +9,8 @@ import type { JobFailureHandler, JobWorker } from '../reconciler.js';
 import { converge } from './converge.js';
 import type { GroupContext } from './group-context.js';
 import { heal, rebootMember, remove } from './lifecycle.js';
+import { checkMigrationSource } from './migration.js';
+import { syncUpstream } from './upstream.js';
 
 export function replicationGroupWorkers(ctx: GroupContext): Record<string, JobWorker> {
   return jobTable(KIND.replicationGroup, {
@@ -16,6 +18,8 @@ export function replicationGroupWorkers(ctx: GroupContext): Record<string, JobWo
     heal: (job) => heal(ctx, scopeOf(job), job.resourceId),
     'reboot-member': (job) => rebootMember(ctx, scopeOf(job), job.resourceId, job.payload.clusterId),
     delete: (job) => remove(ctx, scopeOf(job), job.resourceId),
+    'follow-upstream': (job) => syncUpstream(ctx, scopeOf(job), job.resourceId),
+    'test-migration': (job) => checkMigrationSource(ctx, scopeOf(job), job.resourceId, job.payload),
   });
 }
 
@@ -46,5 +50,19 @@ export function replicationGroupFailureHandlers(ctx: GroupContext): Record<strin
     heal: failed(undefined, 'recover the nodes of'),
     'reboot-member': failed(undefined, 'reboot a member of'),
     delete: failed(undefined, 'delete'),
+    'follow-upstream': (job, error) => {
+      // A migration that cannot sync keeps running (CompleteMigration with Force stops it); anything else is over.
+      const scope = scopeOf(job);
+      ctx.update(scope, job.resourceId, (g) => {
+        g.state.Status = g.internal.upstream?.kind === 'customer' ? 'migrating' : 'available';
+      });
+      ctx.groupEvent(
+        scope,
+        job.resourceId,
+        `Failed to replicate from the upstream of replication group ${job.resourceId}: ${error.message}`,
+      );
+    },
+    'test-migration': (job, error) =>
+      ctx.groupEvent(scopeOf(job), job.resourceId, `Test migration failed: ${error.message}`),
   });
 }

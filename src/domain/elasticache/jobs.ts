@@ -26,6 +26,10 @@ export interface JobPayloads {
     heal: Record<string, never>;
     'reboot-member': { clusterId: string };
     delete: Record<string, never>;
+    /** The primary follows the group's upstream (or stops following one): a migration, a global datastore. */
+    'follow-upstream': Record<string, never>;
+    /** TestMigration: whether the customer's node can be replicated from; the answer is an event. */
+    'test-migration': { address: string; port: number };
   };
   [KIND.user]: {
     /** A user's access string or passwords changed: the nodes of the groups it is in take them. */

@@ -10,4 +10,5 @@ export const KIND = {
   user: 'user',
   userGroup: 'user-group',
   serverlessCache: 'serverless-cache',
+  globalReplicationGroup: 'global-replication-group',
 } as const;

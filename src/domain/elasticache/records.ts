@@ -192,7 +192,19 @@ export interface ReplicationGroupInternal {
   serverlessCache?: string;
   /** Its members' maxmemory: the serverless cache's DataStorage maximum. */
   maxMemoryBytes?: number;
+  /** The group's primary follows a node outside the group (control/replication-groups/upstream.ts). */
+  upstream?: GroupUpstream;
+  /** CompleteMigration: the worker stops following the customer's node, once in sync unless forced. */
+  endingMigration?: { force: boolean };
 }
+
+/**
+ * Where a group's primary replicates from, outside the group: a customer's redis during an online migration, or
+ * (a global datastore's secondary) the primary of the datastore's primary group, wherever that primary is now.
+ */
+export type GroupUpstream =
+  | { kind: 'customer'; address: string; port: number }
+  | { kind: 'global'; globalReplicationGroupId: string; region: string; replicationGroupId: string };
 
 export type StoredGroup = { state: GroupState; internal: ReplicationGroupInternal };
 

@@ -16,12 +16,15 @@ import { parameterGroupHandlers } from './parameter-groups.js';
 import { parameterGroupExists } from '../../domain/elasticache/parameter-groups.js';
 import { clusterNotFound, findGroup, groupNotFound } from '../../domain/elasticache/records.js';
 import {
+  defaultVpcSecurityGroups,
   findCacheSecurityGroup,
   findSubnetGroup,
   type SecurityGroupDirectory,
   type SubnetDirectory,
 } from '../../domain/elasticache/network.js';
-import type { WorkQueue } from '../../domain/elasticache/jobs.js';
+import { JobQueue, type WorkQueue } from '../../domain/elasticache/jobs.js';
+import { globalDatastoreHandlers } from './global-datastores/index.js';
+import { migrationHandlers } from './migration.js';
 import { reservedNodeExists, reservedNodeHandlers } from './reserved-nodes.js';
 import { replicationGroupHandlers } from './replication-groups/index.js';
 import { securityGroupHandlers } from './security-groups.js';
@@ -50,6 +53,12 @@ export function elastiCacheHandlers({ store, work, subnets, securityGroups }: El
   return {
     ...cacheClusterHandlers(store, work, securityGroups),
     ...replicationGroupHandlers(store, work, securityGroups),
+    ...migrationHandlers(store, work),
+    ...globalDatastoreHandlers({
+      store,
+      jobs: new JobQueue(store, work),
+      securityGroups: securityGroups ?? defaultVpcSecurityGroups,
+    }),
     ...parameterGroupHandlers(store, work),
     ...subnetGroupHandlers(store, subnets),
     ...securityGroupHandlers(store),

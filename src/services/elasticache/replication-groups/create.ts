@@ -67,6 +67,7 @@ import {
 import type { StoredSnapshot } from '../../../domain/elasticache/snapshots.js';
 import { applyTags } from '../tags.js';
 import { userGroupsOnCreate } from '../users/attach.js';
+import { joinAsSecondary, planSecondary } from '../global-datastores/membership.js';
 import { planShards, type ShardPlan } from './create-plan.js';
 import type { GroupHandlerDeps } from './group-rules.js';
 
@@ -81,7 +82,9 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     if (restore && request.PrimaryClusterId !== undefined) {
       throw invalidCombination('PrimaryClusterId cannot be used together with SnapshotName or SnapshotArns.');
     }
-    const input = restore ? withRestoreDefaults(request, restore) : request;
+    // A global datastore's secondary takes the primary group's settings.
+    const secondary = request.GlobalReplicationGroupId !== undefined ? planSecondary(store, ctx, request) : undefined;
+    const input = restore ? withRestoreDefaults(request, restore) : (secondary?.input ?? request);
     const id = backing
       ? requireValue(input.ReplicationGroupId, 'ReplicationGroupId')
       : clusterStyleId(input.ReplicationGroupId, 'ReplicationGroupId', 40);
@@ -193,6 +196,7 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
       } as ReplicationGroupInternal,
     };
     if (restore && clusterMode) redistributeFromSnapshot(group.state.NodeGroups, group.internal, restore);
+    if (secondary) joinAsSecondary(store, ctx, group, secondary);
     if (!store.resources.insert(ctx, KIND.replicationGroup, id, group.state, group.internal)) {
       throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
     }
@@ -224,12 +228,6 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
 
 /** Sources of data a new group cannot be seeded from here yet. */
 function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
-  if (input.GlobalReplicationGroupId !== undefined) {
-    throw fault(
-      'GlobalReplicationGroupNotFoundFault',
-      `Global replication group ${input.GlobalReplicationGroupId} not found.`,
-    );
-  }
   if (input.ServerlessCacheSnapshotName !== undefined) {
     throw fault(
       'ServerlessCacheSnapshotNotFoundFault',

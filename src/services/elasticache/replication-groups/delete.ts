@@ -29,6 +29,13 @@ export function deleteReplicationGroup({ store, jobs }: GroupHandlerDeps) {
         `Replication group ${state.ReplicationGroupId} is not in available state (it is ${state.Status}).`,
       );
     }
+    const global = state.GlobalReplicationGroupInfo?.GlobalReplicationGroupId;
+    if (global) {
+      throw fault(
+        'InvalidReplicationGroupStateFault',
+        `Replication group ${state.ReplicationGroupId} is a member of global datastore ${global}; disassociate it first.`,
+      );
+    }
     if (input.RetainPrimaryCluster) {
       if (isClusterMode(state))
         throw invalidCombination(
