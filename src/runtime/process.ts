@@ -23,6 +23,8 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -153,6 +155,32 @@ function alive(pid: number, binary?: string): boolean {
   }
 }
 
+/** The processes whose working directory is dir (Linux; none where there is no /proc). */
+function processesIn(dir: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  let target: string;
+  try {
+    target = realpathSync(dir);
+  } catch {
+    return []; // no directory, so no process in it
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === target) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
 /** Whether a process has ended: gone, or a zombie not yet reaped (whose sockets are closed already). */
 function ended(pid: number): boolean {
   try {
@@ -173,6 +201,7 @@ export class ProcessRuntime implements NodeRuntime {
   private readonly binaries = availableBinaries();
   private warnedValkey = false;
   private readonly bus = new ClusterBus();
+  private readonly starting = new Map<string, Promise<NodeHandle>>();
 
   constructor(private readonly options: ProcessRuntimeOptions) {}
 
@@ -185,7 +214,22 @@ export class ProcessRuntime implements NodeRuntime {
     return join(this.options.workDir, node.account, node.region, node.clusterId, node.nodeId);
   }
 
+  /**
+   * One start at a time per node: a second start of the same node (a job resumed after a crash beside a new one)
+   * waits, then replaces the first's process, instead of both spawning and one holding the other's port unrecorded.
+   */
   async createNode(spec: NodeSpec): Promise<NodeHandle> {
+    const key = this.nodeDir(spec);
+    const start = (this.starting.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.startNode(spec));
+    this.starting.set(key, start);
+    try {
+      return await start;
+    } finally {
+      if (this.starting.get(key) === start) this.starting.delete(key);
+    }
+  }
+
+  private async startNode(spec: NodeSpec): Promise<NodeHandle> {
     const binary = this.binaries[spec.engine];
     if (!binary) {
       throw new NodeUnavailable(
@@ -362,6 +406,9 @@ export class ProcessRuntime implements NodeRuntime {
     const recorded = this.readNodeFile(this.nodeDir(node));
     if (recorded && alive(recorded.pid, recorded.binary)) await this.kill(recorded.pid);
     if (recorded) await this.bus.forget(recorded);
+    // A process of this node that node.json does not name (an emulator killed between its spawn and the record)
+    // would keep the node's port, and outlive its directory: it goes too.
+    for (const pid of processesIn(this.nodeDir(node))) await this.kill(pid);
     rmSync(this.nodeDir(node), { recursive: true, force: true });
   }
 
