@@ -91,9 +91,11 @@ t.test('docker: client containers are placed in the VPC by their labels', async 
 
   // Around the rule: the node container's own address is on the node network, which the client network does not
   // reach. A container trying it gets no answer (it is removed after a few seconds).
-  const nodes = await docker('ps', '-q', '--filter', `label=io.elasticache-local.cache-cluster=guarded`);
-  t.ok(nodes, 'the node container runs');
-  const networks = JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', nodes));
+  // Other test files run clusters named guarded at the same time: any of their node containers will do, as none
+  // is on this test's client network.
+  const nodes = (await docker('ps', '-q', '--filter', `label=io.elasticache-local.cache-cluster=guarded`)).split('\n');
+  t.ok(nodes[0], 'the node container runs');
+  const networks = JSON.parse(await docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', nodes[0]));
   t.notOk(networks[apps], 'the node container is not on the client network');
   const nodeAddress = (Object.values(networks)[0] as { IPAddress: string }).IPAddress;
   const attempt = await docker(
