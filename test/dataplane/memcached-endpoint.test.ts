@@ -5,27 +5,17 @@
  * binary protocol goes through untouched.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import t from 'tap';
 import { configGetClusterReply } from '../../src/dataplane/auto-discovery.js';
 import { EndpointProxy } from '../../src/dataplane/endpoint-proxy.js';
 import { waitUntilReady } from '../../src/runtime/engines.js';
+import { freePort } from '../fixtures/free-port.js';
 
 const DISCOVERY = configGetClusterReply(7, [
   { host: 'mc.0001.use1.cache.amazonaws.com', ip: '127.0.0.1', port: 11211 },
   { host: 'mc.0002.use1.cache.amazonaws.com', ip: '127.0.0.2', port: 11211 },
 ]);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sends each segment (the socket flushed and a moment left between them), half-closes, and resolves with all it got back. */
 function exchange(port: number, segments: Buffer[]): Promise<Buffer> {

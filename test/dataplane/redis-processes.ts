@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -13,6 +12,7 @@ import type { ClusterMember } from '../../src/dataplane/redis-cluster.js';
 import { grantClientAccess } from '../../src/dataplane/node-admin.js';
 import { waitUntilReady } from '../../src/runtime/engines.js';
 import { nodeConfigFile, type NodeAccess } from '../../src/runtime/node-access.js';
+import { freePort } from '../fixtures/free-port.js';
 
 /** One group's credentials for every test node: replicas and MIGRATE authenticate across nodes with them. */
 const ACCESS: NodeAccess = {
@@ -42,17 +42,6 @@ export function redisAvailable(t: Test): boolean {
     t.pass(`skipped loudly: ${why}`);
   }
   return false;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a node; a port taken between choosing and binding it makes the node exit, and it starts again. */

@@ -9,13 +9,13 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../fixtures/cli-process.js';
 import { tempDir } from '../fixtures/emulator.js';
+import { freePort } from '../fixtures/free-port.js';
 import { INSTALL_FLAGS, npm, packPackage, placeSqliteBinding, runIn } from '../fixtures/packed-package.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 
@@ -38,16 +38,6 @@ function readmeJob(): { env: Record<string, string | number>; steps: Step[] } {
   const [job] = Object.values(workflow.jobs);
   return job;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /** The project's own test: what `npm test` runs in the job. The SDK comes from this checkout. */
 const projectTest = (sdk: string) => `

@@ -16,13 +16,13 @@ import {
   waitUntilReplicationGroupAvailable,
 } from '@aws-sdk/client-elasticache';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { CREDENTIALS } from '../fixtures/emulator.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
+import { freePort } from '../fixtures/free-port.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,16 +41,6 @@ async function composeCommand(): Promise<string[] | undefined> {
   }
   return undefined;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 t.test('the compose example: the app container reaches every endpoint kind the API returns', async (t) => {
   const compose = await composeCommand();

@@ -15,7 +15,6 @@ import {
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import {
@@ -28,17 +27,7 @@ import {
   type Client,
 } from '../fixtures/emulator.js';
 import { eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../fixtures/free-port.js';
 
 /** The customer's own redis-server on 127.0.0.1, no AUTH, removed with the test. */
 async function customerRedis(t: Test): Promise<{ port: number; client: Redis }> {
