@@ -6,6 +6,7 @@
  * cluster client logs in at the configuration endpoint and at every shard's endpoint it is sent to. Both runtimes.
  */
 import {
+  type ElastiCacheClient,
   CreateReplicationGroupCommand,
   CreateUserCommand,
   CreateUserGroupCommand,
@@ -103,6 +104,39 @@ async function firstCommand(endpoint: Endpoint, ca: string, command: string[]): 
   }
 }
 
+/** The users every test logs in as: `default` switched off, an iam user and a password user. */
+async function createLoginUsers(client: ElastiCacheClient): Promise<void> {
+  const everything = { Engine: 'redis', AccessString: 'on ~* +@all' };
+  await client.send(
+    new CreateUserCommand({
+      UserId: 'iam-default',
+      UserName: 'default',
+      Engine: 'redis',
+      AccessString: 'off ~* +@all',
+      NoPasswordRequired: true,
+    }),
+  );
+  await client.send(
+    new CreateUserCommand({
+      UserId: 'iam-app',
+      UserName: 'iam-app',
+      ...everything,
+      AuthenticationMode: { Type: 'iam' },
+    }),
+  );
+  await client.send(
+    new CreateUserCommand({ UserId: 'pw-app', UserName: 'pw-app', ...everything, Passwords: [PASSWORD] }),
+  );
+}
+
+const userGroupActive = async (client: ElastiCacheClient, id: string) =>
+  (await client.send(new DescribeUserGroupsCommand({ UserGroupId: id }))).UserGroups![0].Status === 'active';
+
+async function activeUserGroup(client: ElastiCacheClient, id: string, userIds: string[]): Promise<void> {
+  await client.send(new CreateUserGroupCommand({ UserGroupId: id, Engine: 'redis', UserIds: userIds }));
+  await eventually(() => userGroupActive(client, id), 20_000, `user group ${id} active`);
+}
+
 function suite(t: Test, runtime: 'process' | 'docker'): void {
   t.test(`${runtime}: an iam user logs in with a SigV4 token over TLS`, async (t) => {
     if (!(await runtimeAvailable(t, runtime))) return;
@@ -111,47 +145,8 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
     const client = sdkClient(emulator);
     const ca = readFileSync(emulator.caCertificatePath, 'utf8');
 
-    await client.send(
-      new CreateUserCommand({
-        UserId: 'iam-default',
-        UserName: 'default',
-        Engine: 'redis',
-        AccessString: 'off ~* +@all',
-        NoPasswordRequired: true,
-      }),
-    );
-    await client.send(
-      new CreateUserCommand({
-        UserId: 'iam-app',
-        UserName: 'iam-app',
-        Engine: 'redis',
-        AccessString: 'on ~* +@all',
-        AuthenticationMode: { Type: 'iam' },
-      }),
-    );
-    await client.send(
-      new CreateUserCommand({
-        UserId: 'pw-app',
-        UserName: 'pw-app',
-        Engine: 'redis',
-        AccessString: 'on ~* +@all',
-        Passwords: [PASSWORD],
-      }),
-    );
-    await client.send(
-      new CreateUserGroupCommand({
-        UserGroupId: 'iam-users',
-        Engine: 'redis',
-        UserIds: ['iam-default', 'iam-app', 'pw-app'],
-      }),
-    );
-    await eventually(
-      async () =>
-        (await client.send(new DescribeUserGroupsCommand({ UserGroupId: 'iam-users' }))).UserGroups![0].Status ===
-        'active',
-      20_000,
-      'the user group active',
-    );
+    await createLoginUsers(client);
+    await activeUserGroup(client, 'iam-users', ['iam-default', 'iam-app', 'pw-app']);
     await client.send(
       new CreateReplicationGroupCommand({
         ReplicationGroupId: 'iam-rg',
@@ -217,12 +212,7 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
     t.equal(await redis.call('ACL', 'WHOAMI'), 'iam-app');
 
     // A running group whose user group gains its first iam user: its nodes let go of their endpoints.
-    await client.send(
-      new CreateUserGroupCommand({ UserGroupId: 'later-users', Engine: 'redis', UserIds: ['iam-default', 'pw-app'] }),
-    );
-    const active = async (id: string) =>
-      (await client.send(new DescribeUserGroupsCommand({ UserGroupId: id }))).UserGroups![0].Status === 'active';
-    await eventually(() => active('later-users'), 20_000, 'the second user group active');
+    await activeUserGroup(client, 'later-users', ['iam-default', 'pw-app']);
     await client.send(
       new CreateReplicationGroupCommand({
         ReplicationGroupId: 'later-rg',
@@ -238,7 +228,7 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
     const later = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'later-rg' })))
       .ReplicationGroups![0].NodeGroups![0];
     await client.send(new ModifyUserGroupCommand({ UserGroupId: 'later-users', UserIdsToAdd: ['iam-app'] }));
-    await eventually(() => active('later-users'), 20_000, 'the iam user added');
+    await eventually(() => userGroupActive(client, 'later-users'), 20_000, 'the iam user added');
     for (const endpoint of [later.PrimaryEndpoint!, later.NodeGroupMembers![0].ReadEndpoint!]) {
       t.equal(
         await loginAnswer(endpoint, ca, 'iam-app', await iamToken('later-rg', 'iam-app')),
@@ -255,34 +245,8 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
     t.teardown(() => removeAllNodes(emulator));
     const client = sdkClient(emulator);
     const ca = readFileSync(emulator.caCertificatePath, 'utf8');
-    await client.send(
-      new CreateUserCommand({
-        UserId: 'cm-default',
-        UserName: 'default',
-        Engine: 'redis',
-        AccessString: 'off ~* +@all',
-        NoPasswordRequired: true,
-      }),
-    );
-    await client.send(
-      new CreateUserCommand({
-        UserId: 'cm-app',
-        UserName: 'cm-app',
-        Engine: 'redis',
-        AccessString: 'on ~* +@all',
-        AuthenticationMode: { Type: 'iam' },
-      }),
-    );
-    await client.send(
-      new CreateUserGroupCommand({ UserGroupId: 'cm-users', Engine: 'redis', UserIds: ['cm-default', 'cm-app'] }),
-    );
-    await eventually(
-      async () =>
-        (await client.send(new DescribeUserGroupsCommand({ UserGroupId: 'cm-users' }))).UserGroups![0].Status ===
-        'active',
-      20_000,
-      'the user group active',
-    );
+    await createLoginUsers(client);
+    await activeUserGroup(client, 'cm-users', ['iam-default', 'iam-app']);
     await client.send(
       new CreateReplicationGroupCommand({
         ReplicationGroupId: 'iam-cm',
@@ -301,18 +265,18 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       .ReplicationGroups![0];
     const configuration = group.ConfigurationEndpoint!;
     t.equal(
-      await loginAnswer(configuration, ca, 'cm-app', await iamToken('iam-cm', 'cm-app')),
+      await loginAnswer(configuration, ca, 'iam-app', await iamToken('iam-cm', 'iam-app')),
       'PONG',
       'the configuration endpoint takes the token',
     );
     t.match(
-      await firstCommand(configuration, ca, ['AUTH', 'cm-app', await iamToken('iam-cm', 'cm-app', { secret: 'x' })]),
+      await firstCommand(configuration, ca, ['AUTH', 'iam-app', await iamToken('iam-cm', 'iam-app', { secret: 'x' })]),
       /WRONGPASS/,
       'and refuses a forged one',
     );
 
     const cluster = new Cluster([{ host: configuration.Address, port: configuration.Port }], {
-      redisOptions: { username: 'cm-app', password: await iamToken('iam-cm', 'cm-app'), tls: { ca } },
+      redisOptions: { username: 'iam-app', password: await iamToken('iam-cm', 'iam-app'), tls: { ca } },
       clusterRetryStrategy: () => null,
       slotsRefreshTimeout: 5000,
     });
@@ -329,7 +293,7 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       held.every((count) => count > 0),
       `each shard holds some of the keys (${held.join(' + ')})`,
     );
-    t.equal(await primaries[0].call('ACL', 'WHOAMI'), 'cm-app', 'each shard knows the client as the iam user');
+    t.equal(await primaries[0].call('ACL', 'WHOAMI'), 'iam-app', 'each shard knows the client as the iam user');
   });
 }
 
