@@ -240,6 +240,22 @@ export function snapshotOfGroup(
 }
 
 /** Stores a new snapshot, or refuses a name that is taken. */
+/** A manual copy of `source` under `name`, `creating` until the copy job has written its data (not yet stored). */
+export function snapshotCopy(scope: Scope, source: StoredSnapshot, name: string, kmsKeyId?: string): StoredSnapshot {
+  return {
+    state: {
+      ...source.state,
+      SnapshotName: name,
+      SnapshotStatus: 'creating',
+      SnapshotSource: 'manual',
+      KmsKeyId: kmsKeyId ?? source.state.KmsKeyId,
+      NodeSnapshots: source.state.NodeSnapshots.map((n) => ({ ...n })),
+      ARN: arn(scope, 'snapshot', name),
+    },
+    internal: { shards: source.internal.shards, requestedAt: Date.now(), copyOf: source.state.SnapshotName },
+  };
+}
+
 export function insertSnapshot(store: Store, scope: Scope, snapshot: StoredSnapshot): void {
   if (!store.resources.insert(scope, KIND.snapshot, snapshot.state.SnapshotName, snapshot.state, snapshot.internal)) {
     throw fault('SnapshotAlreadyExistsFault', `Snapshot ${snapshot.state.SnapshotName} already exists.`);

@@ -14,7 +14,6 @@ import type {
   RebalanceSlotsInGlobalReplicationGroupMessage,
 } from '@aws-sdk/client-elasticache';
 import type { HandlerTable, RequestContext } from '../../../api/query-api.js';
-import type { Store } from '../../../store/store.js';
 import { fault, invalidCombination, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import {
   ROLE,

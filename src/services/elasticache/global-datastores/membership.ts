@@ -18,6 +18,8 @@ import {
   getGlobal,
   primaryMemberOf,
   saveGlobal,
+  type GlobalMember,
+  type GlobalState,
   type StoredGlobal,
 } from '../../../domain/elasticache/global-datastores.js';
 import { arn } from '../../../domain/elasticache/arns.js';
@@ -150,6 +152,15 @@ export function joinAsSecondary(store: Store, ctx: RequestContext, group: Stored
   saveGlobal(store, ctx, plan.global);
 }
 
+/** The datastore's member group `groupId` of `region`, or the error for a group that is not one. */
+function associatedMember(state: GlobalState, groupId: string, region: string): GlobalMember {
+  const member = state.Members.find((m) => m.ReplicationGroupId === groupId && m.ReplicationGroupRegion === region);
+  if (member) return member;
+  throw invalidValue(
+    `Replication group ${groupId} in ${region} is not associated with Global Replication Group ${state.GlobalReplicationGroupId}.`,
+  );
+}
+
 export function membershipHandlers({ store, jobs }: GroupHandlerDeps): HandlerTable {
   const DisassociateGlobalReplicationGroup = (
     input: DisassociateGlobalReplicationGroupMessage,
@@ -160,12 +171,7 @@ export function membershipHandlers({ store, jobs }: GroupHandlerDeps): HandlerTa
     const global = getGlobal(store, ctx, input.GlobalReplicationGroupId);
     const { state } = global;
     const id = state.GlobalReplicationGroupId;
-    const member = state.Members.find((m) => m.ReplicationGroupId === groupId && m.ReplicationGroupRegion === region);
-    if (!member) {
-      throw invalidValue(
-        `Replication group ${groupId} in ${region} is not associated with Global Replication Group ${id}.`,
-      );
-    }
+    const member = associatedMember(state, groupId, region);
     if (member.Role === ROLE.primary) {
       throw invalidValue(
         `Replication group ${groupId} is the primary of Global Replication Group ${id}; delete the global datastore instead.`,
@@ -193,12 +199,7 @@ export function membershipHandlers({ store, jobs }: GroupHandlerDeps): HandlerTa
     const global = availableGlobal(store, ctx, input.GlobalReplicationGroupId);
     const { state } = global;
     const id = state.GlobalReplicationGroupId;
-    const chosen = state.Members.find((m) => m.ReplicationGroupId === groupId && m.ReplicationGroupRegion === region);
-    if (!chosen) {
-      throw invalidValue(
-        `Replication group ${groupId} in ${region} is not associated with Global Replication Group ${id}.`,
-      );
-    }
+    const chosen = associatedMember(state, groupId, region);
     if (chosen.Role === ROLE.primary) {
       throw invalidValue(`Replication group ${groupId} already is the primary of Global Replication Group ${id}.`);
     }

@@ -30,6 +30,7 @@ import {
 } from '../../../domain/elasticache/serverless-snapshots.js';
 import {
   insertSnapshot,
+  snapshotCopy,
   markSourceSnapshotting,
   saveSnapshot,
   snapshotOfGroup,
@@ -139,18 +140,7 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
     );
     if (input.KmsKeyId !== undefined) checkKmsKeyId(input.KmsKeyId, ctx);
     const nodeName = nodeSnapshotName(name);
-    const copy: StoredSnapshot = {
-      state: {
-        ...source.state,
-        SnapshotName: nodeName,
-        SnapshotStatus: 'creating',
-        SnapshotSource: 'manual',
-        KmsKeyId: input.KmsKeyId ?? source.state.KmsKeyId,
-        NodeSnapshots: source.state.NodeSnapshots.map((n) => ({ ...n })),
-        ARN: arn(ctx, 'snapshot', nodeName),
-      },
-      internal: { shards: source.internal.shards, requestedAt: Date.now(), copyOf: source.state.SnapshotName },
-    };
+    const copy = snapshotCopy(ctx, source, nodeName, input.KmsKeyId);
     insertSnapshot(store, ctx, copy);
     tagNewSnapshot(store, ctx, name, input.Tags);
     jobs.enqueue(ctx, KIND.snapshot, nodeName, 'copy');

@@ -6,7 +6,6 @@
 import type { CopySnapshotMessage, DeleteSnapshotMessage, DescribeSnapshotsMessage } from '@aws-sdk/client-elasticache';
 import type { Store } from '../../../store/store.js';
 import type { HandlerTable, RequestContext } from '../../../api/query-api.js';
-import { arn } from '../../../domain/elasticache/arns.js';
 import { fault, invalidValue, requireValue } from '../../../domain/elasticache/faults.js';
 import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import { JobQueue, type WorkQueue } from '../../../domain/elasticache/jobs.js';
@@ -16,6 +15,7 @@ import { clusterNotFound, findCluster, listClusters } from '../../../domain/elas
 import {
   getSnapshot,
   insertSnapshot,
+  snapshotCopy,
   listSnapshots,
   newSnapshotName,
   requireSnapshotAvailable,
@@ -91,19 +91,8 @@ export function snapshotHandlers(store: Store, work: WorkQueue): HandlerTable {
       return { Snapshot: presentSnapshot(source.state, true) };
     }
     const name = newSnapshotName(store, ctx, input.TargetSnapshotName, 'TargetSnapshotName');
-    const state = {
-      ...source.state,
-      SnapshotName: name,
-      SnapshotStatus: 'creating',
-      SnapshotSource: 'manual',
-      KmsKeyId: input.KmsKeyId ?? source.state.KmsKeyId,
-      NodeSnapshots: source.state.NodeSnapshots.map((n) => ({ ...n })),
-      ARN: arn(ctx, 'snapshot', name),
-    };
-    const copy = {
-      state,
-      internal: { shards: source.internal.shards, requestedAt: Date.now(), copyOf: source.state.SnapshotName },
-    };
+    const copy = snapshotCopy(ctx, source, name, input.KmsKeyId);
+    const { state } = copy;
     insertSnapshot(store, ctx, copy);
     applyTags(store, state.ARN, input.Tags);
     jobs.enqueue(ctx, KIND.snapshot, name, 'copy');
