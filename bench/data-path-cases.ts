@@ -16,6 +16,7 @@ import {
   oneMemberGroup,
   processNodes,
   tag,
+  untilAvailable,
   type EmulatorProcess,
 } from './harness.js';
 
@@ -190,12 +191,9 @@ async function memcachedCase(emulator: EmulatorProcess, runtime: Runtime): Promi
 async function serverlessCase(emulator: EmulatorProcess, runtime: Runtime): Promise<Case> {
   const name = 'dpsls';
   await call(emulator.url, 'CreateServerlessCache', { ServerlessCacheName: name, Engine: 'redis' });
-  let cache = '';
-  for (;;) {
-    cache = await call(emulator.url, 'DescribeServerlessCaches', { ServerlessCacheName: name });
-    if (tag(cache, 'Status') === 'available') break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const describe = () => call(emulator.url, 'DescribeServerlessCaches', { ServerlessCacheName: name });
+  await untilAvailable(describe, 'Status');
+  const cache = await describe();
   const endpoint = addressOf(elements(cache, 'Endpoint')[0]);
   const primary = `serverless--${name}-0001-001`;
   const direct = await directPaths(emulator, runtime, primary, endpoint.port);

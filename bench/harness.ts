@@ -592,6 +592,16 @@ export async function availableCacheCluster(
   }
 }
 
+/** Polls a Describe until its status element says `available` (at most 120 s); the time it took, in ms. */
+export async function untilAvailable(describe: () => Promise<string>, statusTag: string, pollMs = 50): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (tag(await describe(), statusTag) === 'available') return performance.now() - started;
+    if (performance.now() - started > 120_000) throw new Error('not available within 120 s');
+    await sleep(pollMs);
+  }
+}
+
 export async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {

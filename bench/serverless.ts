@@ -17,8 +17,7 @@ import {
   ms,
   provenance,
   scratchDir,
-  sleep,
-  tag,
+  untilAvailable,
   writeSection,
 } from './harness.js';
 
@@ -27,20 +26,10 @@ const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'process,docker').split(',') as 
 const TARGET_MS = { process: 300, docker: 1000 };
 const POLL_MS = 10;
 
-/** Polls a Describe until its status element says `available`; the time from the create's answer. */
-async function untilAvailable(describe: () => Promise<string>, statusTag: string): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (tag(await describe(), statusTag) === 'available') return performance.now() - started;
-    if (performance.now() - started > 120_000) throw new Error('not available within 120 s');
-    await sleep(POLL_MS);
-  }
-}
-
 async function serverlessRound(url: string, name: string): Promise<number> {
   const started = performance.now();
   await call(url, 'CreateServerlessCache', { ServerlessCacheName: name, Engine: 'redis' });
-  await untilAvailable(() => call(url, 'DescribeServerlessCaches', { ServerlessCacheName: name }), 'Status');
+  await untilAvailable(() => call(url, 'DescribeServerlessCaches', { ServerlessCacheName: name }), 'Status', POLL_MS);
   const took = performance.now() - started;
   await call(url, 'DeleteServerlessCache', { ServerlessCacheName: name });
   return took;
@@ -59,7 +48,7 @@ async function groupRound(url: string, id: string, shape: 'one member' | 'cluste
       ? { NumCacheClusters: 1 }
       : { NumNodeGroups: 1, ReplicasPerNodeGroup: 1, CacheParameterGroupName: 'default.redis7.cluster.on' }),
   });
-  await untilAvailable(() => call(url, 'DescribeReplicationGroups', { ReplicationGroupId: id }), 'Status');
+  await untilAvailable(() => call(url, 'DescribeReplicationGroups', { ReplicationGroupId: id }), 'Status', POLL_MS);
   const took = performance.now() - started;
   await call(url, 'DeleteReplicationGroup', { ReplicationGroupId: id });
   return took;
