@@ -14,7 +14,6 @@
  */
 import type Docker from 'dockerode';
 import { createServer, isIPv4 } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import type { Logger } from '../common/logger.js';
 import { ClusterBus } from './cluster-bus.js';
 import { busPortOf, type Listen } from './engines.js';
@@ -54,9 +53,6 @@ function tryListen(address: string, port: number): Promise<number | undefined> {
   });
 }
 
-const isLocalAddress = (address: string) =>
-  Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
-
 export class DockerClusterAnnounce {
   private readonly bus = new ClusterBus();
   private readonly announced = new Map<string, Announced>();
@@ -90,7 +86,8 @@ export class DockerClusterAnnounce {
       .catch(() => undefined);
     const configs: { Gateway?: string }[] = network?.IPAM?.Config ?? [];
     const gateway = configs.map((c) => c.Gateway).find((g): g is string => g !== undefined && isIPv4(g));
-    return gateway && isLocalAddress(gateway) ? gateway : undefined;
+    // This machine's address when it can be listened on (a bridge without containers yet is down, but holds it).
+    return gateway && (await tryListen(gateway, 0)) !== undefined ? gateway : undefined;
   }
 
   /** The node's ports on `address` (its earlier ones, while its bus forward stays open there), its bus forward open. */
