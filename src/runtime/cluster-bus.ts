@@ -18,7 +18,7 @@ export interface BusForwardTarget {
   port: number;
 }
 
-/** Where a forward's connections go: fixed, or looked up per connection (a container's address changes on a restart). */
+/** Where a forward's connections go: fixed, or looked up per connection (a container's address can change). */
 export type BusTarget = BusForwardTarget | (() => BusForwardTarget | undefined);
 
 interface Forward {

@@ -4,7 +4,7 @@
  * the cluster's port inside the container, published on an ephemeral port of the daemon's machine (127.0.0.1 for a
  * local daemon, every interface of a remote one: docker-placement.ts). The emulator's endpoint listener forwards to
  * the container's own address where the host reaches it (Linux with a local daemon), else to the published port.
- * Cluster-mode nodes announce an address and ports clients reach only through the emulator (docker-cluster-announce.ts).
+ * Cluster-mode nodes announce an address and ports clients reach through the emulator (docker-cluster-announce.ts).
  */
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger.js';

@@ -9,9 +9,11 @@
 import {
   CreateReplicationGroupCommand,
   DescribeReplicationGroupsCommand,
+  DeleteReplicationGroupCommand,
   ModifyReplicationGroupShardConfigurationCommand,
   TestFailoverCommand,
   waitUntilReplicationGroupAvailable,
+  waitUntilReplicationGroupDeleted,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
@@ -23,7 +25,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { acceptsToken, eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { endpointOf, setUp, waiter } from '../fixtures/security-groups.js';
-import { removeAllNodes, startTestEmulator, tempDir, uniqueEndpointBase } from '../fixtures/emulator.js';
+import { removeAllNodes, sdkClient, startTestEmulator, tempDir, uniqueEndpointBase } from '../fixtures/emulator.js';
 
 const run = promisify(execFile);
 const ID = 'guarded-cm';
@@ -107,7 +109,7 @@ const linked = (line: string) => {
 for (const runtime of ['process', 'docker'] as const)
   for (const tls of [false, true])
     t.test(
-      `${runtime}${tls ? ', TLS' : ''}: a cluster-mode group names only addresses it checks, and they all refuse once revoked`,
+      `${runtime}${tls ? ', TLS' : ''}: a cluster-mode group names only checked addresses, which all refuse once revoked`,
       async (t) => {
         if (!(await runtimeAvailable(t, runtime))) return;
         const dockerNetwork = `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`;
@@ -359,5 +361,16 @@ for (const runtime of ['process', 'docker'] as const)
         t.teardown(() => again.disconnect());
         await again.set('after-restart', 'yes');
         t.equal(await again.get('after-restart'), 'yes', 'the cluster serves writes after the emulator restarted');
+        again.disconnect();
+
+        // A delete closes every forward: nothing listens on a listed address any more.
+        const client = sdkClient(next);
+        await client.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: ID }));
+        await waitUntilReplicationGroupDeleted(waiter(client), { ReplicationGroupId: ID });
+        t.same(
+          await Promise.all(after.flatMap((n) => [meets(n.ip, n.port), meets(n.ip, n.busPort)])),
+          after.flatMap(() => ['refused', 'refused']),
+          'deleted: every listed address and bus port is closed',
+        );
       },
     );
