@@ -13,7 +13,8 @@
  * The ports are on the container's labels, so an emulator started again opens the same forwards for running nodes.
  */
 import type Docker from 'dockerode';
-import { createServer, isIPv4 } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { createServer, isIP, isIPv4 } from 'node:net';
 import type { Logger } from '../common/logger.js';
 import { ClusterBus } from './cluster-bus.js';
 import { busPortOf, type Listen } from './engines.js';
@@ -51,6 +52,15 @@ function tryListen(address: string, port: number): Promise<number | undefined> {
       server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * Whether a listener on `host` listens on `address`: a name is looked up as a listener's is (its first address). An
+ * emulator in a container advertising its own name may find it is its address on the node network.
+ */
+async function listensOn(host: string, address: string): Promise<boolean> {
+  if (isIP(host)) return host === address;
+  return (await lookup(host).catch(() => undefined))?.address === address;
 }
 
 export class DockerClusterAnnounce {
@@ -119,6 +129,8 @@ export class DockerClusterAnnounce {
    */
   private async clientPort(spec: NodeSpec, address: string): Promise<number> {
     const endpoint = spec.endpoint;
+    // An endpoint on the shared address itself is where the node is announced: its port is the client port.
+    if (endpoint && (await listensOn(endpoint.address, address))) return endpoint.port;
     if (endpoint && !this.holds(address, endpoint.port) && (await tryListen(address, endpoint.port)))
       return endpoint.port;
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -171,12 +183,16 @@ export class DockerClusterAnnounce {
     return announced;
   }
 
-  /** Where the emulator serves the node to clients: the shared address, and the endpoint's host when needed. */
-  endpointsOf(spec: NodeSpec, announced: Announced): { address: string; port: number }[] {
-    const served = [{ address: announced.address, port: announced.port }];
-    const host = spec.cluster?.announceHost;
+  /**
+   * Where the emulator serves the node to clients besides its endpoint: the shared address (unless the endpoint is
+   * there), and the endpoint's host at the client port when that is not the endpoint.
+   */
+  async endpointsOf(spec: NodeSpec, announced: Announced): Promise<{ address: string; port: number }[]> {
     const endpoint = spec.endpoint;
+    const host = spec.cluster?.announceHost;
     const isEndpoint = endpoint?.address === host && endpoint?.port === announced.port;
+    if (isEndpoint && endpoint && (await listensOn(endpoint.address, announced.address))) return [];
+    const served = [{ address: announced.address, port: announced.port }];
     if (host && host !== announced.address && !isEndpoint) served.push({ address: host, port: announced.port });
     return served;
   }

@@ -263,7 +263,7 @@ export class DockerRuntime implements NodeRuntime {
           ...(spec.tls ? { tls: true } : {}),
           ...(spec.cluster ? { busPort: busPortOf(spec.port) } : {}),
         },
-        ...(announced ? { announcedEndpoints: this.announce.endpointsOf(spec, announced) } : {}),
+        ...(announced ? { announcedEndpoints: await this.announce.endpointsOf(spec, announced) } : {}),
       };
     } catch {
       return undefined;
