@@ -313,7 +313,11 @@ export async function addMembers(
   await pollUntil(
     async () => {
       const live = await readClusterNodes(anyLive);
-      const everyone = live.filter((node) => !node.handshake && !node.failed).map((node) => node.id);
+      // A node without an address (an identity whose address another node now answers at) is never gossiped:
+      // no new node can learn it, so it is not waited for.
+      const everyone = live
+        .filter((node) => !node.handshake && !node.failed && !node.flags.includes('noaddr'))
+        .map((node) => node.id);
       const owners = slotOwners(live);
       const missing: string[] = [];
       for (const [i, id] of ids.entries()) {
@@ -363,6 +367,18 @@ export async function attachReplica(
     `${describeNode(replica.admin)} did not become a replica of ${describeNode(primary.admin)}`,
   );
   await waitForSync(replica.admin, timeoutMs);
+}
+
+/**
+ * Makes every member forget the identities their views hold besides the members' own: the old identity of a node
+ * replaced at the same announced address, which a new node can pick up as it joins (as an addressless entry no
+ * gossip ever clears). Only for a cluster whose members are all given, and none of them following a stranger.
+ */
+export async function forgetStrangers(members: ClusterMember[]): Promise<void> {
+  const ids = new Set(await memberIds(members));
+  const views = await Promise.all(members.map((member) => readClusterNodes(member)));
+  const strangers = new Set(views.flat().flatMap((node) => (node.handshake || ids.has(node.id) ? [] : [node.id])));
+  if (strangers.size > 0) await forgetMembers(members, [...strangers]);
 }
 
 /**

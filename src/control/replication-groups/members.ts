@@ -8,6 +8,7 @@ import {
   addMembers,
   attachReplica,
   forgetMembers,
+  forgetStrangers,
   memberIds,
   readClusterNodes,
   waitClusterStable,
@@ -119,9 +120,12 @@ export async function rejoin(
         await redis.call('CLUSTER', 'ADDSLOTSRANGE', ...slots.flatMap(([a, b]) => [String(a), String(b)]));
     });
   }
+  const members = await liveMembers(ctx, scope, id);
+  // A replaced node may have learned its predecessor (same announced address) from a peer as it joined.
+  if (how === 'replace') await forgetStrangers(members);
   // Settled before the caller goes on: a rolling change fails over to this node next, and a graceful failover to a
   // replica the cluster has not settled on does not complete.
-  await waitClusterStable(await liveMembers(ctx, scope, id));
+  await waitClusterStable(members);
 }
 
 /**
