@@ -430,6 +430,29 @@ t.test(
     await eastCluster.del('east:7');
     await eventually(async () => (await westCluster.get('east:7')) === null, 20_000, 'a delete reaches the secondary');
 
+    // A third shard in both groups: its relay starts, and the keys it takes and new ones reach the secondary.
+    await east.send(
+      new IncreaseNodeGroupsInGlobalReplicationGroupCommand({
+        GlobalReplicationGroupId: id,
+        NodeGroupCount: 3,
+        ApplyImmediately: true,
+      }),
+    );
+    await waitUntilReplicationGroupAvailable({ ...waiter(east), maxWaitTime: 180 }, { ReplicationGroupId: 'sharded' });
+    await waitUntilReplicationGroupAvailable(
+      { ...waiter(west), maxWaitTime: 180 },
+      { ReplicationGroupId: 'farsharded' },
+    );
+    const more = Array.from({ length: 300 }, (_, i) => `more:${i}`);
+    await Promise.all(more.map((key) => eastCluster.set(key, key)));
+    await eventually(() => present(westCluster, [...keys.slice(8), ...more]), 30_000, 'every key after resharding');
+    t.same(
+      (await group(west, 'farsharded')).NodeGroups!.map((ng) => ng.Slots).sort(),
+      (await group(east, 'sharded')).NodeGroups!.map((ng) => ng.Slots).sort(),
+      'both groups have three shards of the same slots',
+    );
+    t.equal((await group(west, 'farsharded')).NodeGroups!.length, 3, 'the secondary has the third shard');
+
     await east.send(
       new FailoverGlobalReplicationGroupCommand({
         GlobalReplicationGroupId: id,
