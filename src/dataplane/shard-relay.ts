@@ -233,7 +233,7 @@ export class ShardRelay {
     const read = this.source!.pipeline();
     for (const key of keys) read.pttl(key).dumpBuffer(key);
     const answers = (await read.exec()) ?? [];
-    const writes = new Map<RelayTarget, { redis: Redis; keys: Buffer[]; count: number }>();
+    const writes = new Map<RelayTarget, Buffer[]>();
     const route = this.route!;
     const pipelines = new Map<RelayTarget, ReturnType<Redis['pipeline']>>();
     for (const [i, key] of keys.entries()) {
@@ -249,9 +249,9 @@ export class ShardRelay {
         const redis = await this.target(target.admin);
         pipeline = redis.pipeline();
         pipelines.set(target, pipeline);
-        writes.set(target, { redis, keys: [], count: 0 });
+        writes.set(target, []);
       }
-      writes.get(target)!.keys.push(key);
+      writes.get(target)!.push(key);
       if (dump === null) pipeline.del(key);
       else pipeline.restore(key, Math.max(0, Number(ttl)), dump as Buffer, 'REPLACE');
     }
@@ -260,7 +260,7 @@ export class ShardRelay {
       const failed = results.findIndex(([error]) => error);
       if (failed >= 0) {
         // The target moved (a failover or resharding in its group): these keys wait for the route to be read again.
-        for (const key of writes.get(target)!.keys) this.mark(key);
+        for (const key of writes.get(target)!) this.mark(key);
         throw new Error(`copying into ${describeNode(target.admin)} failed: ${results[failed][0]!.message}`);
       }
     }
