@@ -200,7 +200,9 @@ interface ControlPlane {
   groups: ReturnType<typeof groupContext>;
 }
 
-function startControl({ reconciler, supervisor, automaticSnapshots, admission }: ControlPlane): void {
+function startControl({ reconciler, supervisor, automaticSnapshots, admission, groups }: ControlPlane): void {
+  // Cluster-mode global secondaries' relays live in memory (loaded already, with the replication group workers).
+  void import('./control/replication-groups/shard-relays.js').then((relays) => relays.resumeShardRelays(groups));
   admission.start();
   reconciler.start();
   supervisor.start();
@@ -213,7 +215,9 @@ async function stopControl({
   supervisor,
   automaticSnapshots,
   admission,
+  groups,
 }: ControlPlane): Promise<void> {
+  (await import('./control/replication-groups/shard-relays.js')).stopAllShardRelays(groups.store);
   supervisor.stop();
   await admission.stop();
   automaticSnapshots.stop();

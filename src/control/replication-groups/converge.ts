@@ -14,7 +14,7 @@ import { openEndpoints } from './group-endpoints.js';
 import { dropMember } from './members.js';
 import { applyAuthToken, hasPendingNodeChanges, rollNodeChanges } from './node-changes.js';
 import { applyUserGroupChange } from '../user-acls.js';
-import { makeGroupPrimary } from './upstream.js';
+import { applyUpstream, makeGroupPrimary, repointFollowers } from './upstream.js';
 
 /** `maintenance`: the change waited for the maintenance window, and the group shows `modifying` from now. */
 export async function converge(ctx: GroupContext, scope: Scope, id: string, maintenance = false): Promise<void> {
@@ -42,6 +42,12 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
   await applyUserGroupChange(ctx, scope, id);
   await openEndpoints(ctx, scope, id);
   await completeSlotMap(ctx, scope, id);
+  // Cluster mode: a global secondary's shard relays start or read its new shards and slots, and the relays of the
+  // groups following this one read its new shards (a relay per shard: a shard added by resharding gets one).
+  if (isClusterMode(ctx.load(scope, id).state)) {
+    await applyUpstream(ctx, scope, id);
+    await repointFollowers(ctx, scope, id);
+  }
   finish(ctx, scope, id, creating);
 }
 
