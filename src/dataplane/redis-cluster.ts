@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
 import { clusterState, memberIds, nodesOf, readClusterNodes, shortId, type ClusterMember } from './cluster-views.js';
-import { describeNode, pollUntil, setReplicationAuth, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import { describeNode, pollUntil, setReplicationAuth, withAdmin, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
 import { rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
