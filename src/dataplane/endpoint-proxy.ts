@@ -101,7 +101,6 @@ export class EndpointProxy {
       });
     });
     this.listeners.set(key(address, port), entry);
-    this.relays.warm();
   }
 
   isOpen(address: string, port: number): boolean {

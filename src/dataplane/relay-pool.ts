@@ -44,7 +44,10 @@ export class RelayPool {
 
   constructor(private readonly size = defaultRelayWorkers()) {}
 
-  /** Starts the workers not running (at the first endpoint, not at the emulator's start: most runs forward nothing). */
+  /**
+   * Starts the workers not running, at the first connection to hand over (many runs forward nothing: process nodes
+   * serve their own endpoints); the connections that come before one is ready are carried by the emulator.
+   */
   private ensureStarted(): void {
     if (this.stopped || this.workers.length >= this.size) return;
     const script = workerScript();
@@ -63,11 +66,6 @@ export class RelayPool {
       child.on('error', () => child.kill());
       this.workers.push(worker);
     }
-  }
-
-  /** Prepares the workers so that the first connections find them ready. */
-  warm(): void {
-    this.ensureStarted();
   }
 
   /**
