@@ -2,8 +2,9 @@
  * Security groups where endpoints are served differently: the `ports` endpoint mode (every endpoint 127.0.0.1 and a
  * port of its own, forwarded by the emulator on both runtimes; rules still name the cluster's port, 6379, as on
  * AWS), and a cluster-mode group in TransitEncryptionMode preferred (its configuration endpoint sorts TLS and plain
- * connections after admitting them). Each: no ingress rule refuses the host on every endpoint, a rule for the VPC's
- * CIDR admits it, revoking refuses new connections and keeps the open one.
+ * connections after admitting them), and a group whose user group holds an iam user (its endpoints read logins,
+ * after admitting the client). Each: no ingress rule refuses the host, a rule for the VPC's CIDR admits it, revoking
+ * refuses new connections and keeps the open one.
  */
 import {
   CreateReplicationGroupCommand,
@@ -15,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { acceptsToken, eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { endpointOf, setUp, waiter } from '../fixtures/security-groups.js';
+import { KNOWN, activeUserGroup, createLoginUsers, iamToken, loginAnswer, tlsClient } from '../fixtures/iam-logins.js';
 
 type Endpoint = { Address?: string; Port?: number };
 
@@ -96,5 +98,45 @@ for (const runtime of ['process', 'docker'] as const) {
     t.ok(await refusedSoon(plain, 'plain refusal'), 'revoked: plain clients are refused');
     t.notOk(await tls(), 'and TLS clients');
     t.equal(await open.ping(), 'PONG', 'the open TLS connection stays');
+  });
+
+  t.test(`${runtime}: iam logins are read only from admitted clients`, async (t) => {
+    if (!(await runtimeAvailable(t, runtime))) return;
+    const { emulator, ec2, elasticache, group } = await setUp(t, runtime, { credentials: [KNOWN] });
+    const ca = readFileSync(emulator.caCertificatePath, 'utf8');
+    await createLoginUsers(elasticache);
+    await activeUserGroup(elasticache, 'sg-iam-users', ['iam-default', 'iam-app']);
+    const closed = await group('closed-iam');
+    await elasticache.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: 'iam-guarded',
+        ReplicationGroupDescription: 'iam behind a security group',
+        Engine: 'redis',
+        EngineVersion: '7.1',
+        CacheNodeType: 'cache.t3.micro',
+        NumCacheClusters: 1,
+        TransitEncryptionEnabled: true,
+        UserGroupIds: ['sg-iam-users'],
+        CacheSubnetGroupName: 'private',
+        SecurityGroupIds: [closed],
+      }),
+    );
+    await waitUntilReplicationGroupAvailable(waiter(elasticache), { ReplicationGroupId: 'iam-guarded' });
+    const primary: Endpoint = (
+      await elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'iam-guarded' }))
+    ).ReplicationGroups![0].NodeGroups![0].PrimaryEndpoint!;
+    const login = async () =>
+      (await loginAnswer(primary, ca, 'iam-app', await iamToken('iam-guarded', 'iam-app'))) === 'PONG';
+    t.notOk(await login(), 'no ingress rule: the host is refused before it can log in');
+
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand(vpcRule(closed)));
+    t.ok(await admittedSoon(login, 'admission'), 'a rule admits the host, and its iam login works');
+
+    const open = tlsClient(primary, ca, { username: 'iam-app', password: await iamToken('iam-guarded', 'iam-app') });
+    await open.connect();
+    t.teardown(() => open.disconnect());
+    await ec2.send(new RevokeSecurityGroupIngressCommand(vpcRule(closed)));
+    t.ok(await refusedSoon(login, 'refusal'), 'revoked: new logins are refused');
+    t.equal(await open.ping(), 'PONG', 'the logged-in connection stays');
   });
 }
