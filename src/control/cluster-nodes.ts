@@ -4,6 +4,7 @@
  * apply parameter values, and record what happened in the cluster's state and events. Every step re-reads the
  * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
  */
+import { isIP } from 'node:net';
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { Logger } from '../common/logger.js';
 import type { EndpointManager } from '../dataplane/endpoints.js';
@@ -501,12 +502,17 @@ export class ClusterNodes {
     if (cfg?.Address) await this.endpoints.closeEndpoint(cfg.Address, cfg.Port!);
   }
 
-  /** Tells Auto Discovery the cluster's current node list. */
+  /**
+   * Tells Auto Discovery the cluster's current node list. An endpoint advertised by name (--advertise-host) leaves
+   * the ip field empty, which Auto Discovery clients read as "resolve the host name", rather than a name in it.
+   */
   publishDiscovery(scope: Scope, id: string): void {
     const cluster = this.load(scope, id);
     if (!cluster || cluster.state.Engine !== 'memcached') return;
     const nodes = cluster.state.CacheNodes.flatMap(({ Endpoint: endpoint }) =>
-      endpoint?.Address ? [{ host: endpoint.Address, ip: endpoint.Address, port: endpoint.Port! }] : [],
+      endpoint?.Address
+        ? [{ host: endpoint.Address, ip: isIP(endpoint.Address) ? endpoint.Address : '', port: endpoint.Port! }]
+        : [],
     );
     this.endpoints.setDiscoveredNodes({ ...scope, clusterId: id }, nodes);
   }
