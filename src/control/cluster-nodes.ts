@@ -220,8 +220,10 @@ export class ClusterNodes {
 
   /**
    * The group endpoints a member's node listens on (cluster mode disabled): those that lead to it alone
-   * (replication-groups/endpoint-holders.ts) on its own port. A node being added takes the reader endpoint later,
-   * from serveGroupEndpoints, once the node that held it (the primary, until now without a replica) let go.
+   * (replication-groups/endpoint-holders.ts) on its own port. One the emulator's listener stands on now (the node
+   * restarts out of TLS preferred mode, say) and, for a node being added, the reader endpoint, which the primary may
+   * hold until then, are taken later, from serveGroupEndpoints, once their holder let go: two listeners never want one
+   * address.
    */
   private heldAddresses(scope: Scope, state: ClusterState, endpoint: EndpointAllocation): string[] | undefined {
     if (!state.ReplicationGroupId || !this.runtime.servesEndpoints) return undefined;
@@ -231,7 +233,8 @@ export class ClusterNodes {
     const held = rolesLeadingTo(group, state.CacheClusterId)
       .filter((role) => !(adding && role === 'reader'))
       .map((role) => this.store.endpoints.find(scope, KIND.replicationGroup, group.ReplicationGroupId, role))
-      .filter((e): e is EndpointAllocation => e !== undefined && this.canHold(endpoint, e));
+      .filter((e): e is EndpointAllocation => e !== undefined && this.canHold(endpoint, e))
+      .filter((e) => !this.endpoints.isOpen(e.address, e.port));
     return held.length > 0 ? held.map((e) => e.address) : undefined;
   }
 
