@@ -322,7 +322,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       ClusterNodes,
       groupContext,
       adoptGroups,
-      servePrimaryEndpoint,
+      serveGroupEndpoints,
       moveServedEndpoints,
       replicationGroupFailureHandlers,
       replicationGroupWorkers,
@@ -447,9 +447,9 @@ export async function startEmulator(config: Config): Promise<Emulator> {
                 nodes.markEndpointsClosed(scope, id, closed);
                 return () => moveServedEndpoints(nodes, endpoints, scope, id, closed);
               },
-              // The roles stay: connections the emulator's listener carried to the primary are kept.
+              // The roles stay: connections already made to the group's endpoints are kept.
               reserveGroup: async (scope, id) =>
-                void (await servePrimaryEndpoint(groups, scope, id, { keepConnections: true })),
+                void (await serveGroupEndpoints(groups, scope, id, { keepConnections: true })),
             }
           : undefined,
       );

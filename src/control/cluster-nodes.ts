@@ -39,6 +39,7 @@ import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
+import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { nodeUsersOf } from '../domain/elasticache/user-records.js';
 import { passwordHash } from '../runtime/node-access.js';
@@ -218,15 +219,24 @@ export class ClusterNodes {
     );
   }
 
-  /** The group endpoints a member's node listens on: its group's primary endpoint while it is the primary (cluster mode disabled). */
+  /**
+   * The group endpoints a member's node listens on (cluster mode disabled): those that lead to it alone
+   * (replication-groups/endpoint-holders.ts) on its own port. One the emulator's listener stands on now (the node
+   * restarts out of TLS preferred mode, say) and, for a node being added, the reader endpoint, which the primary may
+   * hold until then, are taken later, from serveGroupEndpoints, once their holder let go: two listeners never want one
+   * address.
+   */
   private heldAddresses(scope: Scope, state: ClusterState, endpoint: EndpointAllocation): string[] | undefined {
     if (!state.ReplicationGroupId || !this.runtime.servesEndpoints) return undefined;
     const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
-    if (!group || group.ClusterEnabled) return undefined;
-    const member = group.NodeGroups[0]?.NodeGroupMembers.find((m) => m.CacheClusterId === state.CacheClusterId);
-    if (member?.CurrentRole !== 'primary') return undefined;
-    const primary = this.store.endpoints.find(scope, KIND.replicationGroup, state.ReplicationGroupId, 'primary');
-    return primary && this.canHold(endpoint, primary) ? [primary.address] : undefined;
+    if (!group) return undefined;
+    const adding = state.CacheNodes[0]?.CacheNodeStatus === 'creating';
+    const held = rolesLeadingTo(group, state.CacheClusterId)
+      .filter((role) => !(adding && role === 'reader'))
+      .map((role) => this.store.endpoints.find(scope, KIND.replicationGroup, group.ReplicationGroupId, role))
+      .filter((e): e is EndpointAllocation => e !== undefined && this.canHold(endpoint, e))
+      .filter((e) => !this.endpoints.isOpen(e.address, e.port));
+    return held.length > 0 ? held.map((e) => e.address) : undefined;
   }
 
   private handleOf(cluster: StoredCluster, nodeId: string): NodeHandle | undefined {

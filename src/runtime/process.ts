@@ -6,10 +6,11 @@
  *
  * A node listens on its endpoint itself (the address and port clients are given), not behind a forwarding
  * listener of the emulator: a forwarder doubles the kernel's work per request on loopback (what that costs a
- * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint
- * (NodeSpec.heldAddresses; the replication group worker moves it on a failover). Reader and configuration
- * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
- * loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
+ * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint, and the one node
+ * a reader endpoint leads to (the only replica, or the primary without one) on the reader endpoint
+ * (NodeSpec.heldAddresses; the replication group worker moves them as roles and members change). A reader endpoint
+ * over several replicas and a configuration endpoint, which spread or follow connections, stay with the emulator.
+ * A node given no endpoint gets a free loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
  * `config get cluster`, which memcached itself does not know, so the emulator's listener stays in front of it.
  * A cluster node announces its endpoint, with a bus port the emulator forwards to it (cluster-bus.ts).
  */

@@ -49,7 +49,8 @@ export interface NodeSpec extends NodeAddress {
   endpoint?: { address: string; port: number };
   /**
    * Addresses of group endpoints the node holds now, on the same port as its own endpoint: its group's primary
-   * endpoint while it is the primary. A runtime that serves endpoints has the node listen there too.
+   * endpoint while it is the primary, its reader endpoint while that leads to it alone (its only replica, or the
+   * primary without one). A runtime that serves endpoints has the node listen there too.
    */
   heldAddresses?: string[];
   /**

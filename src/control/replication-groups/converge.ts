@@ -10,7 +10,7 @@ import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/
 import { gone, live, primaryIdOf, type GroupContext } from './group-context.js';
 import { completeSlotMap, convergeCluster } from './cluster-mode.js';
 import { failover } from './failover.js';
-import { openEndpoints } from './group-endpoints.js';
+import { openEndpoints, serveGroupEndpoints } from './group-endpoints.js';
 import { dropMember } from './members.js';
 import { applyAuthToken, hasPendingNodeChanges, rollNodeChanges } from './node-changes.js';
 import { applyUserGroupChange } from '../user-acls.js';
@@ -53,7 +53,10 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
 
 /** Cluster mode disabled: removed members go, every replica follows the primary and has synced. */
 async function convergeReplication(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
-  for (const memberId of ctx.load(scope, id).internal.removingMembers ?? []) await dropMember(ctx, scope, id, memberId);
+  const removing = ctx.load(scope, id).internal.removingMembers ?? [];
+  for (const memberId of removing) await dropMember(ctx, scope, id, memberId);
+  // A reader endpoint the removed replica held, or that now leads to one node, is served again at once.
+  if (removing.length > 0) await serveGroupEndpoints(ctx, scope, id);
   if (!ctx.real) return;
   const nodeGroup = ctx.load(scope, id).state.NodeGroups[0];
   const primary = await live(ctx, scope, primaryIdOf(nodeGroup));
