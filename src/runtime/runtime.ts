@@ -84,6 +84,11 @@ export interface NodeSpec extends NodeAddress {
     announcePort: number;
     /** The replication group it belongs to: only that group's nodes may join its cluster bus. */
     groupId?: string;
+    /**
+     * A serverless cache's backing node being created, in the role it starts in: it may be made from a warm spare
+     * (control/serverless/warm-spares.ts) instead of started.
+     */
+    spareRole?: 'primary' | 'replica';
   };
   /**
    * A snapshot's RDB file on the host that a new redis / valkey node starts from: the runtime puts it where the
@@ -142,6 +147,11 @@ export interface NodeRuntime {
   /** Restarts a node (its data is gone, as on AWS); recreates it when it has disappeared. */
   restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle>;
   removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void>;
+  /**
+   * Makes a running spare node (control/serverless/warm-spares.ts) the node `spec` describes, re-addressed live;
+   * undefined when it cannot (the caller removes the spare and starts the node). Absent: no warm spares here.
+   */
+  claimSpare?(spare: NodeSpec, handle: NodeHandle, spec: NodeSpec): Promise<NodeHandle | undefined>;
   /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
   /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
