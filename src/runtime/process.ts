@@ -47,6 +47,7 @@ import { ClusterBus } from './cluster-bus.js';
 import { claimProcessSpare, type SpareHost } from './process-spares.js';
 import {
   NodeUnavailable,
+  SPARE_ACCOUNT,
   type NodeAddress,
   type NodeHandle,
   type NodeRuntime,
@@ -457,11 +458,12 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   /** This instance's nodes: the node directories under its work dir, with whether their process still runs. */
-  async listNodes(): Promise<RunningNode[]> {
+  async listNodes(options: { spares?: boolean } = {}): Promise<RunningNode[]> {
     const nodes: RunningNode[] = [];
     const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
     const root = this.options.workDir;
     for (const account of list(root)) {
+      if (account === SPARE_ACCOUNT && !options.spares) continue;
       for (const region of list(join(root, account))) {
         for (const clusterId of list(join(root, account, region))) {
           for (const nodeId of list(join(root, account, region, clusterId))) {

@@ -7,6 +7,12 @@ import type { ClientDirectory } from '../common/client-origins.js';
 import type { Engine } from '../common/engines.js';
 import type { NodeAccess } from './node-access.js';
 
+/**
+ * The account a warm spare node runs under (control/serverless/warm-spares.ts): no account id a client can have
+ * (those are 12 digits).
+ */
+export const SPARE_ACCOUNT = 'warm-spares';
+
 /** Which node: enough to find it again, whatever runs it. */
 export interface NodeAddress {
   account: string;
@@ -154,8 +160,11 @@ export interface NodeRuntime {
   claimSpare?(spare: NodeSpec, handle: NodeHandle, spec: NodeSpec): Promise<NodeHandle | undefined>;
   /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
-  /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
-  listNodes(): Promise<RunningNode[]>;
+  /**
+   * Every node of this emulator instance the runtime knows of (for adoption and orphan removal); warm spares
+   * (SPARE_ACCOUNT), which belong to no resource, only when asked for.
+   */
+  listNodes(options?: { spares?: boolean }): Promise<RunningNode[]>;
   /**
    * Copies a file of a running node's data directory (its RDB after a save) to a path on the host, readable by the
    * emulator's user alone. Absent when nothing really runs (the runtime none).

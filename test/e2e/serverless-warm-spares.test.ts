@@ -11,7 +11,7 @@ import {
   type ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
 import t, { type Test } from 'tap';
-import { SPARE_ACCOUNT } from '../../src/control/serverless/warm-spares.js';
+import { SPARE_ACCOUNT } from '../../src/runtime/runtime.js';
 import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
@@ -19,7 +19,9 @@ import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { redisCli, untilGone, untilSnapshot, untilStatus } from '../fixtures/serverless.js';
 
 const spareIds = async (emulator: Emulator) =>
-  (await emulator.runtime.listNodes()).filter((n) => n.account === SPARE_ACCOUNT).map((n) => n.clusterId);
+  (await emulator.runtime.listNodes({ spares: true }))
+    .filter((n) => n.account === SPARE_ACCOUNT)
+    .map((n) => n.clusterId);
 
 /** The cache serves a cluster client at its endpoint (every slot, keys across slots) and reads at its reader. */
 async function servesClusterClients(t: Test, emulator: Emulator, client: ElastiCacheClient, name: string) {

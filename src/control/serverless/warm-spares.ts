@@ -15,10 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
 import { createCluster, waitSlotMapComplete, type ClusterMember } from '../../dataplane/redis-cluster.js';
-import type { NodeHandle, NodeRuntime, NodeSpec } from '../../runtime/runtime.js';
+import { SPARE_ACCOUNT, type NodeHandle, type NodeRuntime, type NodeSpec } from '../../runtime/runtime.js';
 
-/** The account spares are started under: no account id a client can have (those are 12 digits). */
-export const SPARE_ACCOUNT = 'warm-spares';
 const SPARE_REGION = 'pool';
 
 /** A refill waits this long after a claim, so its node starts do not compete with the claimed shard's setup. */
