@@ -19,8 +19,6 @@ import { SPARE_ACCOUNT, type NodeHandle, type NodeRuntime, type NodeSpec } from 
 
 const SPARE_REGION = 'pool';
 
-/** A refill waits this long after a claim, so its node starts do not compete with the claimed shard's setup. */
-const REFILL_DELAY_MS = 1_000;
 /** A claimed shard's other node not taken by then (its member failed first) is removed. */
 const UNCLAIMED_HALF_MS = 30_000;
 
@@ -93,7 +91,8 @@ export class WarmSpares {
       // A formed shard first; else one still forming, which is ready no later than fresh nodes would be.
       const ready = pool.findIndex((s) => s.formed);
       const next = pool.splice(ready >= 0 ? ready : 0, 1)[0];
-      this.schedule(() => this.refill(keyOf(spec), spec), next ? REFILL_DELAY_MS : 0);
+      // The next shard starts forming at once: it needs seconds, and the next create may come sooner.
+      this.schedule(() => this.refill(keyOf(spec), spec), 0);
       if (!next) return undefined;
       const shard = next.formed ? Promise.resolve(next.formed) : next.forming;
       const timer = setTimeout(() => void this.dropHalf(groupKey), UNCLAIMED_HALF_MS);
