@@ -207,11 +207,15 @@ export class ProcessRuntime implements NodeRuntime {
   private readonly bus = new ClusterBus();
   private readonly starting = new Map<string, Promise<NodeHandle>>();
 
-  constructor(private readonly options: ProcessRuntimeOptions) {}
+  /**
+   * Makes a running warm spare the node `spec` describes (process-spares.ts). Only where every endpoint has an
+   * address of its own (a backstage beside it): a claimed node listens on its endpoint and is reached behind it.
+   */
+  readonly claimSpare?: (spare: NodeSpec, handle: NodeHandle, spec: NodeSpec) => Promise<NodeHandle | undefined>;
 
-  /** Makes a running warm spare the node `spec` describes (process-spares.ts). */
-  claimSpare(spare: NodeSpec, _handle: NodeHandle, spec: NodeSpec): Promise<NodeHandle | undefined> {
-    return claimProcessSpare(this.spareHost(), spare, spec);
+  constructor(private readonly options: ProcessRuntimeOptions) {
+    if (options.backstageOf)
+      this.claimSpare = (spare, _handle, spec) => claimProcessSpare(this.spareHost(), spare, spec);
   }
 
   private spareHost(): SpareHost {
