@@ -99,6 +99,8 @@ export class ClusterNodes {
   private readonly closedEndpoints = new Set<string>();
   /** Whether a cluster's security groups refuse the host now: a node starting for it starts with its endpoint closed. */
   refusesHost?: (scope: Scope, cluster: StoredCluster) => boolean;
+  /** Warm spares a new serverless cache's nodes are made from (control/serverless/warm-spares.ts). */
+  spares?: { take(spec: NodeSpec): Promise<NodeHandle | undefined> };
 
   constructor(
     private readonly store: Store,
@@ -150,7 +152,12 @@ export class ClusterNodes {
       endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
       cluster:
         internal.clusterMode && endpoint
-          ? { announceHost: endpoint.address, announcePort: endpoint.port, groupId: state.ReplicationGroupId }
+          ? {
+              announceHost: endpoint.address,
+              announcePort: endpoint.port,
+              groupId: state.ReplicationGroupId,
+              spareRole: this.spareRole(scope, cluster),
+            }
           : undefined,
       parameters,
       authToken: internal.authToken,
@@ -239,6 +246,17 @@ export class ClusterNodes {
     return held.length > 0 ? held.map((e) => e.address) : undefined;
   }
 
+  /** A serverless cache's member being created may start from a warm spare, in its stored role. */
+  private spareRole(scope: Scope, { state, internal }: StoredCluster): 'primary' | 'replica' | undefined {
+    if (!internal.serverlessCache || state.CacheClusterStatus !== 'creating' || !state.ReplicationGroupId)
+      return undefined;
+    const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
+    const member = group?.NodeGroups.flatMap((ng) => ng.NodeGroupMembers ?? []).find(
+      (m) => m.CacheClusterId === state.CacheClusterId,
+    );
+    return member?.CurrentRole === 'primary' || member?.CurrentRole === 'replica' ? member.CurrentRole : undefined;
+  }
+
   private handleOf(cluster: StoredCluster, nodeId: string): NodeHandle | undefined {
     const runtimeId = cluster.internal.nodes[nodeId]?.runtimeId;
     return runtimeId ? { runtimeId } : undefined;
@@ -272,9 +290,12 @@ export class ClusterNodes {
     const restoreFrom = cluster.internal.restoreFrom;
     const seed = restoreFrom && (await this.seedFile(scope, restoreFrom));
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
-    const handle = await this.runtime
-      .createNode(seed ? { ...spec, seedRdb: seed.path } : spec)
-      .finally(() => seed && seed.release());
+    const spare = seed ? undefined : await this.spares?.take(spec);
+    const handle =
+      spare ??
+      (await this.runtime
+        .createNode(seed ? { ...spec, seedRdb: seed.path } : spec)
+        .finally(() => seed && seed.release()));
     await this.attach(scope, spec, handle);
     await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {
