@@ -109,8 +109,8 @@ export class WarmSpares {
       const ready = pool.findIndex((s) => s.formed);
       const next = pool.splice(ready >= 0 ? ready : 0, 1)[0];
       this.scheduleRefill(keyOf(spec), spec);
-      if (!next) return undefined;
-      const shard = next.formed ? Promise.resolve(next.formed) : next.forming;
+      // None: the group's other member starts a node of its own too, even if a shard forms before it asks.
+      const shard = next ? (next.formed ? Promise.resolve(next.formed) : next.forming) : Promise.resolve(undefined);
       const timer = setTimeout(() => void this.dropHalf(groupKey), UNCLAIMED_HALF_MS);
       timer.unref();
       half = { shard, taken: new Set(), timer, claimedAs: {} };
