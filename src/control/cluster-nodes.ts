@@ -251,6 +251,8 @@ export class ClusterNodes {
     if (!internal.serverlessCache || state.CacheClusterStatus !== 'creating' || !state.ReplicationGroupId)
       return undefined;
     const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
+    // A restored cache's primary starts from its snapshot: its replica takes no spare shard's half either.
+    if (group?.MemberClusters.some((m) => this.load(scope, m)?.internal.restoreFrom)) return undefined;
     const member = group?.NodeGroups.flatMap((ng) => ng.NodeGroupMembers ?? []).find(
       (m) => m.CacheClusterId === state.CacheClusterId,
     );

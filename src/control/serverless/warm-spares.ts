@@ -14,13 +14,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
-import { createCluster, waitSlotMapComplete, type ClusterMember } from '../../dataplane/redis-cluster.js';
+import {
+  createCluster,
+  meetMovedMembers,
+  waitSlotMapComplete,
+  type ClusterMember,
+} from '../../dataplane/redis-cluster.js';
 import { SPARE_ACCOUNT, type NodeHandle, type NodeRuntime, type NodeSpec } from '../../runtime/runtime.js';
 
 const SPARE_REGION = 'pool';
 
 /** A claimed shard's other node not taken by then (its member failed first) is removed. */
 const UNCLAIMED_HALF_MS = 30_000;
+
+/**
+ * How long after a claim the pool refills: a new shard's two engine starts and its forming compete for the same
+ * cores with the claiming cache's own cluster work, which is done by then. A create that finds the pool empty
+ * meanwhile starts the refill at once.
+ */
+const REFILL_DELAY_MS = 1_000;
 
 type Role = 'primary' | 'replica';
 
@@ -42,6 +54,8 @@ interface HalfClaimed {
   shard: Promise<Shard | undefined>;
   taken: Set<Role>;
   timer: NodeJS.Timeout;
+  /** Each node once claimed, as its member's: the second claim introduces them at their new addresses. */
+  claimedAs: Partial<Record<Role, ClusterMember>>;
 }
 
 /** Whether a node may be made from a spare: a serverless cache's backing node being created, TLS required, no data. */
@@ -62,7 +76,8 @@ export class WarmSpares {
   private readonly pools = new Map<string, SpareShard[]>();
   private readonly claimed = new Map<string, HalfClaimed>();
   private readonly forming = new Set<Promise<Shard | undefined>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Refills waiting for REFILL_DELAY_MS, by pool. */
+  private readonly refills = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -77,7 +92,7 @@ export class WarmSpares {
   /**
    * The node `spec` describes, made from a spare shard's node in its role; undefined when none can be (not a new
    * serverless node, no shard formed yet, or the claim failed), and the caller starts the node as usual. The first
-   * node of a version asked for starts its pool.
+   * node of a version asked for starts its pool (REFILL_DELAY_MS later, as every claim refills it).
    */
   async take(spec: NodeSpec): Promise<NodeHandle | undefined> {
     if (this.closed || this.size <= 0 || !claimable(spec)) return undefined;
@@ -88,16 +103,17 @@ export class WarmSpares {
     if (!half) {
       const pool = this.pools.get(keyOf(spec)) ?? [];
       this.pools.set(keyOf(spec), pool);
+      // A refill still waiting starts now: a shard forming is ready no later than fresh nodes would be.
+      if (pool.length === 0 && this.refills.has(keyOf(spec))) this.refillNow(keyOf(spec), spec);
       // A formed shard first; else one still forming, which is ready no later than fresh nodes would be.
       const ready = pool.findIndex((s) => s.formed);
       const next = pool.splice(ready >= 0 ? ready : 0, 1)[0];
-      // The next shard starts forming at once: it needs seconds, and the next create may come sooner.
-      this.schedule(() => this.refill(keyOf(spec), spec), 0);
-      if (!next) return undefined;
-      const shard = next.formed ? Promise.resolve(next.formed) : next.forming;
+      this.scheduleRefill(keyOf(spec), spec);
+      // None: the group's other member starts a node of its own too, even if a shard forms before it asks.
+      const shard = next ? (next.formed ? Promise.resolve(next.formed) : next.forming) : Promise.resolve(undefined);
       const timer = setTimeout(() => void this.dropHalf(groupKey), UNCLAIMED_HALF_MS);
       timer.unref();
-      half = { shard, taken: new Set(), timer };
+      half = { shard, taken: new Set(), timer, claimedAs: {} };
       this.claimed.set(groupKey, half);
     }
     if (half.taken.has(role)) return undefined;
@@ -113,6 +129,7 @@ export class WarmSpares {
       const handle = this.closed ? undefined : await this.claim(node.spec, node.handle, spec);
       if (handle) {
         this.log.debug({ cluster: spec.clusterId, spare: node.spec.clusterId, role }, 'warm spare claimed');
+        this.introduce(half, role, spec, handle);
         return handle;
       }
     } catch (error) {
@@ -122,13 +139,35 @@ export class WarmSpares {
     return undefined;
   }
 
-  private schedule(work: () => void, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      work();
-    }, delayMs);
+  /**
+   * Once both nodes of a claimed shard are re-addressed, each meets the other at its new address now, rather than
+   * when the group's cluster creation gets to it: the handshakes then overlap the rest of the members' start.
+   */
+  private introduce(half: HalfClaimed, role: Role, spec: NodeSpec, handle: NodeHandle): void {
+    if (!handle.target || !handle.peer) return;
+    // Reached on its member's address and credentials; met where its member's peers meet it.
+    const at = { host: handle.target.host, port: handle.target.port };
+    const admin = { ...at, access: spec.access, ...(spec.tls ? { tls: { authority: spec.tls.authority } } : {}) };
+    half.claimedAs[role] = { admin, peer: handle.peer };
+    const { primary, replica } = half.claimedAs;
+    if (!primary || !replica) return;
+    // The group's cluster creation meets whatever this did not: a failure here costs time, not correctness.
+    meetMovedMembers([primary, replica]).catch((error: unknown) =>
+      this.log.debug({ err: error, cluster: spec.clusterId }, 'claimed warm spares not introduced early'),
+    );
+  }
+
+  private scheduleRefill(key: string, template: NodeSpec): void {
+    if (this.refills.has(key)) return;
+    const timer = setTimeout(() => this.refillNow(key, template), REFILL_DELAY_MS);
     timer.unref();
-    this.timers.add(timer);
+    this.refills.set(key, timer);
+  }
+
+  private refillNow(key: string, template: NodeSpec): void {
+    clearTimeout(this.refills.get(key));
+    this.refills.delete(key);
+    this.refill(key, template);
   }
 
   private refill(key: string, template: NodeSpec): void {
@@ -195,8 +234,8 @@ export class WarmSpares {
   /** Removes every spare (the emulator stops or resets): none is left running. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.refills.values()) clearTimeout(timer);
+    this.refills.clear();
     const shards = [...this.pools.values()].flat();
     this.pools.clear();
     await Promise.all([...this.claimed.keys()].map((key) => this.dropHalf(key)));
