@@ -139,7 +139,7 @@ async function main_(): Promise<void> {
       "trip as each of its requests' latency). Each kind's paths reach the same node(s), in " +
       `${ROUNDS} rounds whose order rotates. req/s and latency: median over the rounds; ratio: the median of each ` +
       "round's path / direct; added latency: median of each round's path − direct. CPU per request: the emulator's " +
-      "and the nodes' CPU time during the run / the run's requests; machine CPU busy: all cores, during the run " +
+      "(with its relay workers) and the nodes' CPU time during the run / the run's requests; machine CPU busy: all cores, during the run " +
       "(other users' load included). Everything shares the machine's cores: the load generator, the nodes, and for " +
       'the endpoints the emulator. The emulator runs with security groups enforced (`--security-groups enforce`, ' +
       "the default): every connection to an endpoint it listens on is admitted by the host's membership of the " +

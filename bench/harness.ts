@@ -232,8 +232,9 @@ export class EmulatorProcess {
   }
 
   /** CPU seconds (user + system) the emulator has used so far. */
+  /** The emulator's CPU time with its relay workers' (they carry forwarded connections: src/dataplane/relay-pool.ts). */
   cpuSeconds(): number {
-    return cpuSecondsOf(this.pid);
+    return cpuSecondsOf(this.pid) + relayWorkersOf(this.pid).reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   }
 
   /** A graceful stop (SIGTERM): the API and endpoints close, the nodes keep running. */
@@ -419,6 +420,22 @@ export function pssOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** The relay worker processes a process started (its children running relay-worker.js). */
+function relayWorkersOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === parent && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('relay-worker');
+      } catch {
+        return false;
+      }
+    });
 }
 
 export function cpuSecondsOf(pid: number): number {

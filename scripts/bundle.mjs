@@ -14,7 +14,12 @@ const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts', 'src/index.ts'],
+  // The relay worker is a script of its own (a child process), found beside the chunk that starts it.
+  entryPoints: [
+    { in: 'src/cli.ts', out: 'cli' },
+    { in: 'src/index.ts', out: 'index' },
+    { in: 'src/dataplane/relay-worker.ts', out: 'relay-worker' },
+  ],
   outdir,
   bundle: true,
   splitting: true,

@@ -2,7 +2,8 @@
 /**
  * Fails a test run that leaves something of its own running: a node container or Docker network of the emulator
  * (its io.elasticache-local.managed label), a redis-server / valkey-server / memcached working in a directory under
- * the temp dir (where tests' data dirs and `:memory:` instances keep process nodes), a second dockerd (or its
+ * the temp dir (where tests' data dirs and `:memory:` instances keep process nodes), an emulator's relay worker
+ * (src/dataplane/relay-worker.ts, which should end with its emulator), a second dockerd (or its
  * containerd) of test/e2e/remote-docker.test.ts, or a listener on the tests' endpoint addresses (127.0.0.0/8 beyond
  * 127.0.0.1, where endpoints and their backstage addresses live, and the ports endpoint mode's 127.0.0.1 ports).
  *
@@ -20,6 +21,8 @@ import { tmpdir } from 'node:os';
 
 const MANAGED = 'io.elasticache-local.managed';
 const NODE_BINARIES = new Set(['redis-server', 'valkey-server', 'memcached']);
+/** An emulator's relay worker process (its script, bundled or run from the sources). */
+const RELAY_WORKER = /relay-worker\.(js|ts)(\s|$)/;
 /** test/e2e/remote-docker.test.ts's daemon directory prefix. */
 const TEST_DAEMON = 'elasticache-local-test-dockerd-';
 /** The ports endpoint mode's first port (src/server.ts PORTS_MODE_BASE) and how far tests get from it. */
@@ -87,6 +90,7 @@ function processLeftovers(all) {
     .filter(
       (p) =>
         (NODE_BINARIES.has(p.name) && p.cwd.startsWith(`${temp}/`)) ||
+        RELAY_WORKER.test(p.command) ||
         (/^(dockerd|containerd)/.test(p.name) && p.command.includes(TEST_DAEMON)),
     )
     .map((p) => ({

@@ -16,6 +16,7 @@ import type { NodeSupervisor } from './control/node-supervisor.js';
 import type { AutomaticSnapshots } from './control/snapshots/automatic.js';
 import type { SnapshotFiles } from './control/snapshots/snapshot-files.js';
 import type { Reconciler } from './control/reconciler.js';
+import type { WarmSpares } from './control/serverless/warm-spares.js';
 import type { EndpointManager } from './dataplane/endpoints.js';
 import { claimRange } from './dataplane/claimed-endpoints.js';
 import { describeRange } from './dataplane/endpoint-ranges.js';
@@ -64,6 +65,7 @@ async function loadControlModules() {
     import('./runtime/node-runners.js'),
     import('./control/memcached-sasl.js'),
     import('./control/iam-logins.js'),
+    import('./control/serverless/warm-spares.js'),
   ]);
   return Object.assign({}, ...modules) as UnionToIntersection<(typeof modules)[number]>;
 }
@@ -193,6 +195,7 @@ function certificateAuthority(
 /** The parts that drive nodes: rebuilt from nothing by a reset, so no listener or worker keeps an old resource. */
 interface ControlPlane {
   endpoints: EndpointManager;
+  spares?: WarmSpares;
   reconciler: Reconciler;
   supervisor: NodeSupervisor;
   automaticSnapshots: AutomaticSnapshots;
@@ -200,7 +203,9 @@ interface ControlPlane {
   groups: ReturnType<typeof groupContext>;
 }
 
-function startControl({ reconciler, supervisor, automaticSnapshots, admission }: ControlPlane): void {
+function startControl({ reconciler, supervisor, automaticSnapshots, admission, groups }: ControlPlane): void {
+  // Cluster-mode global secondaries' relays live in memory (loaded already, with the replication group workers).
+  void import('./control/replication-groups/shard-relays.js').then((relays) => relays.resumeShardRelays(groups));
   admission.start();
   reconciler.start();
   supervisor.start();
@@ -209,15 +214,20 @@ function startControl({ reconciler, supervisor, automaticSnapshots, admission }:
 
 async function stopControl({
   endpoints,
+  spares,
   reconciler,
   supervisor,
   automaticSnapshots,
   admission,
+  groups,
 }: ControlPlane): Promise<void> {
+  (await import('./control/replication-groups/shard-relays.js')).stopAllShardRelays(groups.store);
   supervisor.stop();
   await admission.stop();
   automaticSnapshots.stop();
   await reconciler.stop();
+  // No spare outlives the emulator (nor a reset).
+  await spares?.close();
   await endpoints.close();
 }
 
@@ -318,11 +328,12 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       ClusterNodes,
       groupContext,
       adoptGroups,
-      servePrimaryEndpoint,
+      serveGroupEndpoints,
       moveServedEndpoints,
       replicationGroupFailureHandlers,
       replicationGroupWorkers,
       serverlessCacheWorkers,
+      WarmSpares,
       AdmissionKeeper,
       NodeSupervisor,
       userAclFailureHandlers,
@@ -402,6 +413,8 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       const nodes = new ClusterNodes(store, runtime, endpoints, identity, app.log, (scope, from) =>
         files.seedFile(scope, from),
       );
+      const spares = runtime.claimSpare && new WarmSpares(runtime, runtime.claimSpare.bind(runtime), app.log);
+      nodes.spares = spares;
       const groups = groupContext(store, nodes, endpoints, app.log);
       const snapshots = { store, nodes, files, jobs: new JobQueue(store, work), log: app.log };
       const reconciler = new Reconciler(
@@ -443,14 +456,14 @@ export async function startEmulator(config: Config): Promise<Emulator> {
                 nodes.markEndpointsClosed(scope, id, closed);
                 return () => moveServedEndpoints(nodes, endpoints, scope, id, closed);
               },
-              // The roles stay: connections the emulator's listener carried to the primary are kept.
+              // The roles stay: connections already made to the group's endpoints are kept.
               reserveGroup: async (scope, id) =>
-                void (await servePrimaryEndpoint(groups, scope, id, { keepConnections: true })),
+                void (await serveGroupEndpoints(groups, scope, id, { keepConnections: true })),
             }
           : undefined,
       );
       if (runtime.servesEndpoints) nodes.refusesHost = (scope, cluster) => admission.refusesHost(scope, cluster);
-      return { endpoints, reconciler, supervisor, automaticSnapshots, admission, groups };
+      return { endpoints, spares, reconciler, supervisor, automaticSnapshots, admission, groups };
     };
     control = buildControl();
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.

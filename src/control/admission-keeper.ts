@@ -50,7 +50,7 @@ export interface ServedEndpoints {
    * which says whether any of them changed.
    */
   setClosed(scope: Scope, clusterId: string, closed: boolean): () => Promise<boolean>;
-  /** Has a group's primary endpoint served again after its members' endpoints closed or opened. */
+  /** Has a group's primary and reader endpoints served again after its members' endpoints closed or opened. */
   reserveGroup(scope: Scope, groupId: string): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
  * apply parameter values, and record what happened in the cluster's state and events. Every step re-reads the
  * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
  */
+import { isIP } from 'node:net';
 import type { CacheCluster } from '@aws-sdk/client-elasticache';
 import type { Logger } from '../common/logger.js';
 import type { EndpointManager } from '../dataplane/endpoints.js';
@@ -38,6 +39,7 @@ import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
+import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { nodeUsersOf } from '../domain/elasticache/user-records.js';
 import { passwordHash } from '../runtime/node-access.js';
@@ -97,8 +99,8 @@ export class ClusterNodes {
   private readonly closedEndpoints = new Set<string>();
   /** Whether a cluster's security groups refuse the host now: a node starting for it starts with its endpoint closed. */
   refusesHost?: (scope: Scope, cluster: StoredCluster) => boolean;
-  /** The address cluster nodes announce beside their endpoints, as the runtime last said (NodeRuntime). */
-  private clusterAnnounceAddress: string | undefined;
+  /** Warm spares a new serverless cache's nodes are made from (control/serverless/warm-spares.ts). */
+  spares?: { take(spec: NodeSpec): Promise<NodeHandle | undefined> };
 
   constructor(
     private readonly store: Store,
@@ -150,7 +152,12 @@ export class ClusterNodes {
       endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
       cluster:
         internal.clusterMode && endpoint
-          ? { announceHost: endpoint.address, announcePort: endpoint.port, groupId: state.ReplicationGroupId }
+          ? {
+              announceHost: endpoint.address,
+              announcePort: endpoint.port,
+              groupId: state.ReplicationGroupId,
+              spareRole: this.spareRole(scope, cluster),
+            }
           : undefined,
       parameters,
       authToken: internal.authToken,
@@ -172,9 +179,7 @@ export class ClusterNodes {
         `${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`,
         `${id}-${nodeId}`,
       ],
-      tls: state.TransitEncryptionEnabled
-        ? this.nodeTls(scope, state, endpoint, internal.clusterMode ? this.clusterAnnounceAddress : undefined)
-        : undefined,
+      tls: state.TransitEncryptionEnabled ? this.nodeTls(scope, state, endpoint) : undefined,
       sasl: this.identity.sasl?.nodeSasl(scope, id, state.Engine),
     };
   }
@@ -183,16 +188,10 @@ export class ClusterNodes {
    * A TLS node's certificate: valid for its own endpoint and, since group endpoints pass its TLS through, for its
    * group's endpoints (allocated here when the group has none yet, as the group worker would a moment later).
    */
-  private nodeTls(
-    scope: Scope,
-    state: ClusterState,
-    endpoint: EndpointAllocation | undefined,
-    announced: string | undefined,
-  ): NodeTls {
+  private nodeTls(scope: Scope, state: ClusterState, endpoint: EndpointAllocation | undefined): NodeTls {
     const authority = this.identity.authority;
     if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
-    // A cluster node's clients also reach it on the address it announces (CLUSTER NODES).
-    const names = [...(endpoint ? [endpoint.address] : []), ...(announced ? [announced] : [])];
+    const names = endpoint ? [endpoint.address] : [];
     const group = state.ReplicationGroupId ? findGroup(this.store, scope, state.ReplicationGroupId) : undefined;
     if (group) {
       const roles = isClusterMode(group.state) ? ['cfg'] : ['primary', 'reader'];
@@ -227,15 +226,37 @@ export class ClusterNodes {
     );
   }
 
-  /** The group endpoints a member's node listens on: its group's primary endpoint while it is the primary (cluster mode disabled). */
+  /**
+   * The group endpoints a member's node listens on (cluster mode disabled): those that lead to it alone
+   * (replication-groups/endpoint-holders.ts) on its own port. One the emulator's listener stands on now (the node
+   * restarts out of TLS preferred mode, say) and, for a node being added, the reader endpoint, which the primary may
+   * hold until then, are taken later, from serveGroupEndpoints, once their holder let go: two listeners never want one
+   * address.
+   */
   private heldAddresses(scope: Scope, state: ClusterState, endpoint: EndpointAllocation): string[] | undefined {
     if (!state.ReplicationGroupId || !this.runtime.servesEndpoints) return undefined;
     const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
-    if (!group || group.ClusterEnabled) return undefined;
-    const member = group.NodeGroups[0]?.NodeGroupMembers.find((m) => m.CacheClusterId === state.CacheClusterId);
-    if (member?.CurrentRole !== 'primary') return undefined;
-    const primary = this.store.endpoints.find(scope, KIND.replicationGroup, state.ReplicationGroupId, 'primary');
-    return primary && this.canHold(endpoint, primary) ? [primary.address] : undefined;
+    if (!group) return undefined;
+    const adding = state.CacheNodes[0]?.CacheNodeStatus === 'creating';
+    const held = rolesLeadingTo(group, state.CacheClusterId)
+      .filter((role) => !(adding && role === 'reader'))
+      .map((role) => this.store.endpoints.find(scope, KIND.replicationGroup, group.ReplicationGroupId, role))
+      .filter((e): e is EndpointAllocation => e !== undefined && this.canHold(endpoint, e))
+      .filter((e) => !this.endpoints.isOpen(e.address, e.port));
+    return held.length > 0 ? held.map((e) => e.address) : undefined;
+  }
+
+  /** A serverless cache's member being created may start from a warm spare, in its stored role. */
+  private spareRole(scope: Scope, { state, internal }: StoredCluster): 'primary' | 'replica' | undefined {
+    if (!internal.serverlessCache || state.CacheClusterStatus !== 'creating' || !state.ReplicationGroupId)
+      return undefined;
+    const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
+    // A restored cache's primary starts from its snapshot: its replica takes no spare shard's half either.
+    if (group?.MemberClusters.some((m) => this.load(scope, m)?.internal.restoreFrom)) return undefined;
+    const member = group?.NodeGroups.flatMap((ng) => ng.NodeGroupMembers ?? []).find(
+      (m) => m.CacheClusterId === state.CacheClusterId,
+    );
+    return member?.CurrentRole === 'primary' || member?.CurrentRole === 'replica' ? member.CurrentRole : undefined;
   }
 
   private handleOf(cluster: StoredCluster, nodeId: string): NodeHandle | undefined {
@@ -257,7 +278,6 @@ export class ClusterNodes {
     const endpoint = this.store.transaction(() =>
       this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
     );
-    if (cluster.internal.clusterMode) this.clusterAnnounceAddress = await this.runtime.clusterAnnounceAddress?.();
     const spec = this.spec(scope, cluster, nodeId);
     await this.freeEndpointFor(endpoint);
     return { cluster, endpoint, spec };
@@ -272,9 +292,12 @@ export class ClusterNodes {
     const restoreFrom = cluster.internal.restoreFrom;
     const seed = restoreFrom && (await this.seedFile(scope, restoreFrom));
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
-    const handle = await this.runtime
-      .createNode(seed ? { ...spec, seedRdb: seed.path } : spec)
-      .finally(() => seed && seed.release());
+    const spare = seed ? undefined : await this.spares?.take(spec);
+    const handle =
+      spare ??
+      (await this.runtime
+        .createNode(seed ? { ...spec, seedRdb: seed.path } : spec)
+        .finally(() => seed && seed.release()));
     await this.attach(scope, spec, handle);
     await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {
@@ -362,9 +385,7 @@ export class ClusterNodes {
   async stopNode(scope: Scope, id: string, nodeId: string): Promise<void> {
     const cluster = this.load(scope, id);
     if (!cluster) return;
-    const spec = this.spec(scope, cluster, nodeId);
-    await this.runtime.removeNode(spec, this.handleOf(cluster, nodeId));
-    await this.endpoints.setAnnouncedEndpoints(spec, []);
+    await this.runtime.removeNode(this.spec(scope, cluster, nodeId), this.handleOf(cluster, nodeId));
     const endpoint = cluster.state.CacheNodes.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
     if (endpoint?.Address) await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!);
     this.endpoints.setTarget({ ...scope, clusterId: id, nodeId }, undefined);
@@ -382,7 +403,6 @@ export class ClusterNodes {
     handle: NodeHandle,
     endpoint: { address: string; port: number },
   ): Promise<void> {
-    await this.endpoints.setAnnouncedEndpoints(spec, handle.announcedEndpoints ?? []);
     if (handle.servesEndpoint && !(spec.endpointClosed && handle.closable)) return;
     const tls =
       spec.engine === 'memcached' && spec.tls ? this.identity.authority?.issue([endpoint.address]) : undefined;
@@ -515,12 +535,17 @@ export class ClusterNodes {
     if (cfg?.Address) await this.endpoints.closeEndpoint(cfg.Address, cfg.Port!);
   }
 
-  /** Tells Auto Discovery the cluster's current node list. */
+  /**
+   * Tells Auto Discovery the cluster's current node list. An endpoint advertised by name (--advertise-host) leaves
+   * the ip field empty, which Auto Discovery clients read as "resolve the host name", rather than a name in it.
+   */
   publishDiscovery(scope: Scope, id: string): void {
     const cluster = this.load(scope, id);
     if (!cluster || cluster.state.Engine !== 'memcached') return;
     const nodes = cluster.state.CacheNodes.flatMap(({ Endpoint: endpoint }) =>
-      endpoint?.Address ? [{ host: endpoint.Address, ip: endpoint.Address, port: endpoint.Port! }] : [],
+      endpoint?.Address
+        ? [{ host: endpoint.Address, ip: isIP(endpoint.Address) ? endpoint.Address : '', port: endpoint.Port! }]
+        : [],
     );
     this.endpoints.setDiscoveredNodes({ ...scope, clusterId: id }, nodes);
   }

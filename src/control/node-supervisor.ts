@@ -96,7 +96,8 @@ export class NodeSupervisor {
       if (lost) this.heal(scope, cluster.state);
     }
     let orphans = 0;
-    for (const node of await this.nodes.runtime.listNodes()) {
+    // Warm spares too: a crash leaves them behind, and no resource knows them.
+    for (const node of await this.nodes.runtime.listNodes({ spares: true })) {
       if (known.has(`${node.account}/${node.region}/${node.clusterId}/${node.nodeId}`)) continue;
       orphans++;
       await this.nodes.runtime.removeNode(node, { runtimeId: node.runtimeId });

@@ -33,7 +33,7 @@ export async function moveServedEndpoints(
         await endpoints.closeEndpoint(address, port, { keepConnections: true });
         changed = true;
       }
-      // A group endpoint the node holds stays; one the emulator's listener holds now moves with servePrimaryEndpoint.
+      // A group endpoint the node holds stays; one the emulator's listener holds now moves with serveGroupEndpoints.
       const held = (spec.heldAddresses ?? []).filter((a) => !endpoints.isOpen(a, port));
       changed = (await setListenAddresses(admin, [address, ...held], port)) || changed;
     }

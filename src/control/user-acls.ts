@@ -22,7 +22,7 @@ import type { GroupState } from '../domain/elasticache/records.js';
 import { failureTable } from './failure-table.js';
 import type { JobFailureHandler, JobWorker } from './reconciler.js';
 import type { GroupContext } from './replication-groups/group-context.js';
-import { servePrimaryEndpoint } from './replication-groups/group-endpoints.js';
+import { serveGroupEndpoints } from './replication-groups/group-endpoints.js';
 import { moveServedEndpoints } from './served-endpoints.js';
 
 /** Gives every running node of these replication groups the client access the store now says. */
@@ -49,7 +49,7 @@ async function placeEndpoints(ctx: GroupContext, scope: Scope, groupId: string, 
     if (!endpoint?.Address || ctx.endpoints.isOpen(endpoint.Address, endpoint.Port!) === closed) continue;
     moved = (await moveServedEndpoints(ctx.nodes, ctx.endpoints, scope, memberId, closed)) || moved;
   }
-  if (moved) await servePrimaryEndpoint(ctx, scope, groupId, { keepConnections: true });
+  if (moved) await serveGroupEndpoints(ctx, scope, groupId, { keepConnections: true });
 }
 
 /** Every replication group that has a user group: a deleted user may have been on any of their nodes. */

@@ -4,31 +4,22 @@
  * process's port). Because the emulator owns the listener, an endpoint keeps its address when a node is replaced,
  * and can later follow a failover or refuse a connection a security group does not allow.
  *
- * Both sides of a forwarded connection are half-open capable: a client that sends, then shuts its sending side
- * (`printf ... | nc -q 1`), gets the node's answer, because its end is passed on to the node as an end and the
- * node's answer still flows back; each side closes once both of its directions are done.
+ * Plain connections (the bytes passed through as they are) are carried by relay workers where the machine has
+ * cores for them (relay-pool.ts); the rest in the emulator's own loop (node-relay.ts has the half-close rules).
  *
- * TLS passes through: the node presents its own certificate. A node that takes TLS and plain connections on one
- * endpoint (TransitEncryptionMode preferred) listens on two ports; the listener reads a connection's first bytes
- * and sends a TLS handshake to the TLS port, anything else to the plain one. A memcached endpoint, which answers
+ * TLS passes through: the node presents its own certificate (in preferred mode, a connection's first byte picks
+ * its TLS or plain port). A memcached endpoint, which answers
  * Auto Discovery itself, ends its clients' TLS with a certificate of its own and speaks TLS to its node; so does a
  * redis / valkey endpoint whose group has iam users, which reads its clients' logins (iam-login.ts).
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket, connect as connectTls, createSecureContext, type SecureContext } from 'node:tls';
 import { relayMemcached } from './memcached-endpoint.js';
 import { relayWithIamLogin, type IamLoginCheck } from './iam-login.js';
+import { connectPlain, relayToNode, type Target } from './node-relay.js';
+import { RelayPool } from './relay-pool.js';
 
-export interface Target {
-  host: string;
-  /** A TLS node's TLS port. */
-  port: number;
-  /** A TLS node that takes plain connections too (preferred mode): where it does. */
-  plainPort?: number;
-}
-
-/** The first byte of a TLS record carrying a handshake (a ClientHello, when a client speaks first). */
-const TLS_HANDSHAKE = 0x16;
+export type { Target } from './node-relay.js';
 
 /** An endpoint that ends TLS itself: the certificate it presents and the CA its node's certificate is checked with. */
 export interface TlsTermination {
@@ -66,6 +57,8 @@ export interface EndpointIamLogin extends IamLoginCheck {
 }
 
 interface Listener {
+  /** address:port */
+  key: string;
   server: Server;
   behaviour: EndpointBehaviour;
   sockets: Set<Socket>;
@@ -75,8 +68,20 @@ interface Listener {
 
 const key = (address: string, port: number) => `${address}:${port}`;
 
+/**
+ * Listeners are created paused: a socket handed to a relay worker must not have been read here. One the emulator
+ * carries itself is set reading as a new socket would be, before anything consumes it.
+ */
+function startReading(client: Socket): void {
+  // Readable's setter (typed read-only) takes it back to "no consumer decided yet", the state of a new socket.
+  (client as { readableFlowing: boolean | null }).readableFlowing = null;
+  client.read(0);
+}
+
 export class EndpointProxy {
   private readonly listeners = new Map<string, Listener>();
+
+  constructor(private readonly relays = new RelayPool()) {}
 
   /** Opens (or re-targets) the listener of an endpoint. */
   async open(address: string, port: number, behaviour: EndpointBehaviour): Promise<void> {
@@ -85,7 +90,8 @@ export class EndpointProxy {
       existing.behaviour = behaviour;
       return;
     }
-    const entry: Listener = { server: createServer({ allowHalfOpen: true }), behaviour, sockets: new Set<Socket>() };
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    const entry: Listener = { key: key(address, port), server, behaviour, sockets: new Set<Socket>() };
     entry.server.on('connection', (client) => this.accept(entry, client));
     await new Promise<void>((resolve, reject) => {
       entry.server.once('error', reject);
@@ -105,6 +111,7 @@ export class EndpointProxy {
   dropConnections(address: string, port: number): void {
     const entry = this.listeners.get(key(address, port));
     for (const socket of entry?.sockets ?? []) socket.destroy();
+    this.relays.drop(key(address, port));
   }
 
   /**
@@ -122,6 +129,7 @@ export class EndpointProxy {
       return;
     }
     for (const socket of entry.sockets) socket.destroy();
+    this.relays.drop(key(address, port));
     await new Promise<void>((resolve) => entry.server.close(() => resolve()));
   }
 
@@ -132,6 +140,7 @@ export class EndpointProxy {
         return this.close(address, port);
       }),
     );
+    await this.relays.stop();
   }
 
   private accept(entry: Listener, client: Socket): void {
@@ -145,12 +154,10 @@ export class EndpointProxy {
       return;
     }
     if (allowed !== true) {
-      client.pause();
       allowed.then(
         (admitted) => {
           if (!admitted || client.destroyed) return void client.destroy();
           this.serve(entry, client);
-          client.resume();
         },
         () => client.destroy(),
       );
@@ -159,10 +166,11 @@ export class EndpointProxy {
     this.serve(entry, client);
   }
 
-  /** Carries an admitted connection to its node. */
+  /** Carries an admitted (still paused) connection to its node. */
   private serve(entry: Listener, client: Socket): void {
     const { behaviour } = entry;
     if (behaviour.autoDiscovery) {
+      startReading(client);
       const discovery = behaviour.autoDiscovery;
       const tls = behaviour.tls;
       const served = tls ? this.endTls(entry, client, tls) : client;
@@ -171,38 +179,27 @@ export class EndpointProxy {
     }
     const iamLogin = behaviour.iamLogin?.(client.remoteAddress ?? '');
     if (iamLogin) {
+      startReading(client);
       const served = iamLogin.tls ? this.endTls(entry, client, iamLogin.tls) : client;
       const node = this.connectNode(entry, served, behaviour.target(), iamLogin.tls);
       if (node) relayWithIamLogin(served, node, iamLogin);
       return;
     }
     const target = behaviour.target();
-    if (target?.plainPort !== undefined) {
-      this.sortByFirstByte(entry, client, target);
+    if (!target) return void client.destroy();
+    // The fast path: bytes as they are, by a relay worker when one is ready.
+    if (this.relays.hand(entry.key, client, target)) {
+      // The worker has the connection now; this side's socket is only a shell.
+      entry.sockets.delete(client);
       return;
     }
-    const node = this.connectNode(entry, client, target);
-    if (!node) return;
-    // The fast path: the streams piped as they are. A pipe ends its destination when its source ends, so a
-    // half-close goes on in either direction. Writes to a node still connecting wait in its buffer.
-    client.pipe(node);
-    node.pipe(client);
+    relayToNode(client, target, (node) => this.track(entry, node));
   }
 
-  /** Preferred mode: a TLS handshake goes to the node's TLS port, anything else to its plain port. */
-  private sortByFirstByte(entry: Listener, client: Socket, target: Target): void {
-    const ended = () => client.end();
-    client.once('end', ended);
-    client.once('data', (first: Buffer) => {
-      client.off('end', ended);
-      client.pause();
-      const port = first[0] === TLS_HANDSHAKE ? target.port : target.plainPort!;
-      const node = this.connectNode(entry, client, { host: target.host, port });
-      if (!node) return;
-      node.write(first);
-      client.pipe(node);
-      node.pipe(client);
-    });
+  /** Keeps a socket among the listener's (cut with them) while it is open. */
+  private track(entry: Listener, socket: Socket): void {
+    entry.sockets.add(socket);
+    socket.on('close', () => entry.sockets.delete(socket));
   }
 
   /** Ends a client's TLS at the endpoint: the socket returned carries its plain bytes. */
@@ -210,8 +207,7 @@ export class EndpointProxy {
     if (entry.secureContext?.from !== tls)
       entry.secureContext = { from: tls, context: createSecureContext({ cert: tls.certificate, key: tls.key }) };
     const secure = new TLSSocket(client, { isServer: true, secureContext: entry.secureContext.context });
-    entry.sockets.add(secure);
-    secure.on('close', () => entry.sockets.delete(secure));
+    this.track(entry, secure);
     secure.on('error', () => secure.destroy());
     client.on('close', () => secure.destroy());
     return secure;
@@ -231,14 +227,16 @@ export class EndpointProxy {
       client.destroy();
       return undefined;
     }
-    const address = { host: target.host, port: target.port };
+    if (!tls) return connectPlain(client, target.host, target.port, (node) => this.track(entry, node));
     // The node's certificate is checked against the CA, not against its address (a container's is not in it).
-    const node = tls
-      ? connectTls({ ...address, ca: tls.authority, checkServerIdentity: () => undefined })
-      : connect({ ...address, allowHalfOpen: true });
-    entry.sockets.add(node);
+    const node = connectTls({
+      host: target.host,
+      port: target.port,
+      ca: tls.authority,
+      checkServerIdentity: () => undefined,
+    });
+    this.track(entry, node);
     node.on('close', (hadError) => {
-      entry.sockets.delete(node);
       if (hadError) client.destroy();
       else client.end();
     });

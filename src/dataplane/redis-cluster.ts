@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
 import { clusterState, memberIds, nodesOf, readClusterNodes, shortId, type ClusterMember } from './cluster-views.js';
-import { describeNode, pollUntil, setReplicationAuth, withAdmin, type AdminTarget, type Peer } from './node-admin.js';
+import { describeNode, pollUntil, setReplicationAuth, withAdmin, type Peer } from './node-admin.js';
 import { readReplication, waitForSync } from './replication.js';
 import { rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
@@ -108,6 +108,25 @@ async function waitAllKnown(members: ClusterMember[], ids: string[], timeoutMs: 
   );
 }
 
+/**
+ * Each member's view, once it may replicate (its replication credentials set) and, when fresh, has an epoch of
+ * its own: distinct config epochs spare a new cluster its epoch-collision rounds (as redis-cli does).
+ */
+async function readyViews(members: ClusterMember[]): Promise<ClusterNode[][]> {
+  return Promise.all(
+    members.map((member, i) =>
+      withAdmin(member.admin, async (redis) => {
+        await setReplicationAuth(redis, member.admin);
+        const info = (await redis.call('CLUSTER', 'INFO')) as string;
+        if (/cluster_known_nodes:1\r?\n/.test(info) && /cluster_my_epoch:0\r?\n/.test(info)) {
+          await redis.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)).catch(() => undefined);
+        }
+        return nodesOf(redis);
+      }),
+    ),
+  );
+}
+
 // ---------------------------------------------------------------- create
 
 export interface ShardSpec {
@@ -144,22 +163,25 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
   });
   const members = shards.flatMap((shard) => [shard.primary, ...shard.replicas]);
   checkMeetable(members);
-  const ids = await memberIds(members);
+  // The ids and each node's view side by side: each is a connection round per node.
+  const [ids, views] = await Promise.all([memberIds(members), readyViews(members)]);
   if (new Set(ids).size !== ids.length) throw new Error('the same node is given twice');
   const idOf = (member: ClusterMember) => ids[members.indexOf(member)];
 
-  // Distinct config epochs on fresh nodes spare the cluster its epoch-collision rounds (as redis-cli does).
-  await Promise.all(
-    members.map((member, i) =>
-      withAdmin(member.admin, async (redis) => {
-        await setReplicationAuth(redis, member.admin);
-        const info = (await redis.call('CLUSTER', 'INFO')) as string;
-        if (/cluster_known_nodes:1\r?\n/.test(info) && /cluster_my_epoch:0\r?\n/.test(info)) {
-          await redis.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)).catch(() => undefined);
-        }
-      }),
+  const expectedOwners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
+  for (const [slot, i] of claimed) expectedOwners[slot] = idOf(shards[i].primary);
+  const expected = {
+    owners: expectedOwners,
+    masters: new Map(
+      shards.flatMap((shard) => shard.replicas.map((replica) => [idOf(replica), idOf(shard.primary)] as const)),
     ),
-  );
+  };
+
+  if (formedAsWanted(views, ids, expected)) {
+    if (await meetMovedMembers(members, views)) await waitHandshakesDone(members, timeoutMs);
+    await waitStable(members, timeoutMs, expected);
+    return shards.map((shard) => ({ primaryId: idOf(shard.primary), replicaIds: shard.replicas.map(idOf) }));
+  }
 
   await Promise.all(
     shards.map((shard) =>
@@ -191,13 +213,56 @@ export async function createCluster(shards: ShardSpec[], options: ClusterOptions
   await meetAll(members, ids);
   await waitHandshakesDone(members, timeoutMs);
 
-  const expectedOwners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
-  for (const [slot, i] of claimed) expectedOwners[slot] = idOf(shards[i].primary);
-  const expectedMasters = new Map(
-    shards.flatMap((shard) => shard.replicas.map((replica) => [idOf(replica), idOf(shard.primary)] as const)),
-  );
-  await waitStable(members, timeoutMs, { owners: expectedOwners, masters: expectedMasters });
+  await waitStable(members, timeoutMs, expected);
   return shards.map((shard) => ({ primaryId: idOf(shard.primary), replicaIds: shard.replicas.map(idOf) }));
+}
+
+/**
+ * Whether the members already are the cluster wanted, as a shard formed beforehand is (a warm spare) or one a
+ * crashed earlier run finished: each knows every other as a member, sees the slots served as wanted, and each
+ * replica follows its primary.
+ */
+function formedAsWanted(views: ClusterNode[][], ids: string[], expected: Required<Expectation>): boolean {
+  return views.every((view, i) => {
+    const me = myselfIn(view);
+    const master = expected.masters.get(me.id);
+    if (master !== undefined ? me.masterId !== master : me.role !== 'primary') return false;
+    if (!ids.every((id) => view.some((node) => node.id === id && !node.handshake))) return false;
+    const owners = slotOwners(view);
+    return ids[i] === me.id && owners.every((owner, slot) => owner === expected.owners[slot]);
+  });
+}
+
+/**
+ * Each member MEETs those others it knows at another address than their peer address (nodes re-addressed since
+ * they met, as claimed warm spares are): the handshake's answer updates the address it knows. It does not wait for
+ * the handshakes; it resolves whether any is open (its own or one met before). `views`: each member's, if just read.
+ */
+export async function meetMovedMembers(members: ClusterMember[], views?: ClusterNode[][]): Promise<boolean> {
+  const seen = views ?? (await Promise.all(members.map((member) => readClusterNodes(member))));
+  const ids = seen.map((view) => myselfIn(view).id);
+  let open = seen.some((view) => view.some((node) => node.handshake));
+  await Promise.all(
+    members.map((member, i) => {
+      const moved = members.filter((other, j) => {
+        const known = seen[i].find((node) => node.id === ids[j]);
+        const { host, port, busPort } = other.peer;
+        const meeting = seen[i].some((node) => node.handshake && node.ip === host && node.port === port);
+        return (
+          j !== i &&
+          known !== undefined &&
+          !meeting &&
+          (known.ip !== host || known.port !== port || (busPort !== undefined && known.busPort !== busPort))
+        );
+      });
+      if (moved.length === 0) return;
+      open = true;
+      return withAdmin(member.admin, async (redis) => {
+        for (const other of moved) await meet(redis, other.peer);
+      });
+    }),
+  );
+  return open;
 }
 
 /** CLUSTER REPLICATE, unless the replica already follows that primary. */

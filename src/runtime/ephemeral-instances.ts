@@ -76,7 +76,8 @@ export async function removeInstanceNodes(
   runtime: NodeRuntime,
   options: { workDir?: string; ownsWorkDir?: boolean; leaving?: boolean },
 ) {
-  for (const node of await runtime.listNodes()) await runtime.removeNode(node, { runtimeId: node.runtimeId });
+  for (const node of await runtime.listNodes({ spares: true }))
+    await runtime.removeNode(node, { runtimeId: node.runtimeId });
   await runtime.releaseUnused?.({ leaving: options.leaving });
   if (options.ownsWorkDir && options.workDir) rmSync(options.workDir, { recursive: true, force: true });
 }
@@ -91,7 +92,7 @@ export async function removeDeadInstances(log: Logger, self: string): Promise<vo
     try {
       const runtime = await runtimeOf(record, log);
       if (!runtime) continue;
-      const before = (await runtime.listNodes()).length;
+      const before = (await runtime.listNodes({ spares: true })).length;
       await removeInstanceNodes(runtime, record);
       removeRecord(record.instanceId);
       log.info(

@@ -6,10 +6,11 @@
  *
  * A node listens on its endpoint itself (the address and port clients are given), not behind a forwarding
  * listener of the emulator: a forwarder doubles the kernel's work per request on loopback (what that costs a
- * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint
- * (NodeSpec.heldAddresses; the replication group worker moves it on a failover). Reader and configuration
- * endpoints, which spread or follow connections, stay with the emulator. A node given no endpoint gets a free
- * loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
+ * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint, and the one node
+ * a reader endpoint leads to (the only replica, or the primary without one) on the reader endpoint
+ * (NodeSpec.heldAddresses; the replication group worker moves them as roles and members change). A reader endpoint
+ * over several replicas and a configuration endpoint, which spread or follow connections, stay with the emulator.
+ * A node given no endpoint gets a free loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
  * `config get cluster`, which memcached itself does not know, so the emulator's listener stays in front of it.
  * A cluster node announces its endpoint, with a bus port the emulator forwards to it (cluster-bus.ts).
  */
@@ -44,8 +45,10 @@ import {
 } from './engines.js';
 import { nodeConfigFile } from './node-access.js';
 import { ClusterBus } from './cluster-bus.js';
+import { claimProcessSpare, type SpareHost } from './process-spares.js';
 import {
   NodeUnavailable,
+  SPARE_ACCOUNT,
   type NodeAddress,
   type NodeHandle,
   type NodeRuntime,
@@ -73,6 +76,8 @@ interface NodeFile {
   source?: string;
   /** Cluster nodes: the bus forward on their endpoint address that they announce (cluster-bus.ts). */
   announcedBus?: { address: string; port: number };
+  /** Where the bus listens when not on the backstage address: a claimed warm spare's own (process-spares.ts). */
+  busHost?: string;
 }
 
 export interface ProcessRuntimeOptions {
@@ -203,7 +208,28 @@ export class ProcessRuntime implements NodeRuntime {
   private readonly bus = new ClusterBus();
   private readonly starting = new Map<string, Promise<NodeHandle>>();
 
-  constructor(private readonly options: ProcessRuntimeOptions) {}
+  /**
+   * Makes a running warm spare the node `spec` describes (process-spares.ts). Only where every endpoint has an
+   * address of its own (a backstage beside it): a claimed node listens on its endpoint and is reached behind it.
+   */
+  readonly claimSpare?: (spare: NodeSpec, handle: NodeHandle, spec: NodeSpec) => Promise<NodeHandle | undefined>;
+
+  constructor(private readonly options: ProcessRuntimeOptions) {
+    if (options.backstageOf)
+      this.claimSpare = (spare, _handle, spec) => claimProcessSpare(this.spareHost(), spare, spec);
+  }
+
+  private spareHost(): SpareHost {
+    return {
+      bus: this.bus,
+      nodeDir: (node) => this.nodeDir(node),
+      backstageOf: this.options.backstageOf,
+      recorded: (spare) => this.readNodeFile(this.nodeDir(spare)),
+      removeNode: (node, handle) => this.removeNode(node, handle),
+      writeNodeFile: (dir, node) => writeFileSync(join(dir, NODE_FILE), JSON.stringify(node)),
+      handleOf: (spec, node) => this.handleOf(spec, node),
+    };
+  }
 
   static available(): boolean {
     const found = availableBinaries();
@@ -380,8 +406,12 @@ export class ProcessRuntime implements NodeRuntime {
     const host = node.host ?? '127.0.0.1';
     const inside = node.backstage ?? host;
     const plain = node.plainPort ? { plainPort: node.plainPort } : {};
+    // A claimed spare's bus listens where the spare's did: its peers meet it through its announced bus forward.
+    const bus = node.busHost && node.announcedBus;
     const peer = spec.cluster
-      ? { host: node.backstage ?? spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
+      ? bus
+        ? { host: bus.address, port: spec.cluster.announcePort, busPort: bus.port }
+        : { host: node.backstage ?? spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
       : { host: inside, port: node.port, ...(spec.tls ? { tls: true } : {}), ...plain };
     const servesEndpoint =
       spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;
@@ -433,11 +463,12 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   /** This instance's nodes: the node directories under its work dir, with whether their process still runs. */
-  async listNodes(): Promise<RunningNode[]> {
+  async listNodes(options: { spares?: boolean } = {}): Promise<RunningNode[]> {
     const nodes: RunningNode[] = [];
     const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
     const root = this.options.workDir;
     for (const account of list(root)) {
+      if (account === SPARE_ACCOUNT && !options.spares) continue;
       for (const region of list(join(root, account))) {
         for (const clusterId of list(join(root, account, region))) {
           for (const nodeId of list(join(root, account, region, clusterId))) {
@@ -475,7 +506,7 @@ export class ProcessRuntime implements NodeRuntime {
     const bus = node.announcedBus;
     if (!bus || !node.backstage || node.busPort === undefined || this.bus.isOpen(bus.address, bus.port)) return;
     try {
-      await this.bus.open(spec, bus.address, bus.port, { host: node.backstage, port: node.busPort });
+      await this.bus.open(spec, bus.address, bus.port, { host: node.busHost ?? node.backstage, port: node.busPort });
     } catch (error) {
       this.options.log.warn(
         { err: error, cluster: spec.clusterId, node: spec.nodeId, bus: `${bus.address}:${bus.port}` },

@@ -7,6 +7,12 @@ import type { ClientDirectory } from '../common/client-origins.js';
 import type { Engine } from '../common/engines.js';
 import type { NodeAccess } from './node-access.js';
 
+/**
+ * The account a warm spare node runs under (control/serverless/warm-spares.ts): no account id a client can have
+ * (those are 12 digits).
+ */
+export const SPARE_ACCOUNT = 'warm-spares';
+
 /** Which node: enough to find it again, whatever runs it. */
 export interface NodeAddress {
   account: string;
@@ -49,7 +55,8 @@ export interface NodeSpec extends NodeAddress {
   endpoint?: { address: string; port: number };
   /**
    * Addresses of group endpoints the node holds now, on the same port as its own endpoint: its group's primary
-   * endpoint while it is the primary. A runtime that serves endpoints has the node listen there too.
+   * endpoint while it is the primary, its reader endpoint while that leads to it alone (its only replica, or the
+   * primary without one). A runtime that serves endpoints has the node listen there too.
    */
   heldAddresses?: string[];
   /**
@@ -84,6 +91,11 @@ export interface NodeSpec extends NodeAddress {
     announcePort: number;
     /** The replication group it belongs to: only that group's nodes may join its cluster bus. */
     groupId?: string;
+    /**
+     * A serverless cache's backing node being created, in the role it starts in: it may be made from a warm spare
+     * (control/serverless/warm-spares.ts) instead of started.
+     */
+    spareRole?: 'primary' | 'replica';
   };
   /**
    * A snapshot's RDB file on the host that a new redis / valkey node starts from: the runtime puts it where the
@@ -120,11 +132,6 @@ export interface NodeHandle {
    * on a backstage address of its own, which clients are never given.
    */
   closable?: boolean;
-  /**
-   * Where a cluster node announces itself to clients beside its endpoint (a container, on an address the node
-   * network and the clients share): the emulator serves the node there as it serves its endpoint, checked.
-   */
-  announcedEndpoints?: { address: string; port: number }[];
 }
 
 /** A node the runtime found running (or stopped) that belongs to this emulator. */
@@ -147,10 +154,18 @@ export interface NodeRuntime {
   /** Restarts a node (its data is gone, as on AWS); recreates it when it has disappeared. */
   restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle>;
   removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void>;
+  /**
+   * Makes a running spare node (control/serverless/warm-spares.ts) the node `spec` describes, re-addressed live;
+   * undefined when it cannot (the caller removes the spare and starts the node). Absent: no warm spares here.
+   */
+  claimSpare?(spare: NodeSpec, handle: NodeHandle, spec: NodeSpec): Promise<NodeHandle | undefined>;
   /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
-  /** Every node of this emulator instance the runtime knows of (for adoption and orphan removal). */
-  listNodes(): Promise<RunningNode[]>;
+  /**
+   * Every node of this emulator instance the runtime knows of (for adoption and orphan removal); warm spares
+   * (SPARE_ACCOUNT), which belong to no resource, only when asked for.
+   */
+  listNodes(options?: { spares?: boolean }): Promise<RunningNode[]>;
   /**
    * Copies a file of a running node's data directory (its RDB after a save) to a path on the host, readable by the
    * emulator's user alone. Absent when nothing really runs (the runtime none).
@@ -161,11 +176,6 @@ export interface NodeRuntime {
    * following its primary at the address the cluster announces), which security groups do not judge as a client.
    */
   isGroupNode?(node: NodeAddress, remote: string): boolean;
-  /**
-   * The address cluster nodes announce, when it is not their endpoint's (docker: one both the node containers and
-   * the clients reach); a TLS node's certificate must name it. Undefined where nodes announce their endpoints.
-   */
-  clusterAnnounceAddress?(): Promise<string | undefined>;
   /**
    * Frees what only running nodes need (a network) once none is left. `leaving`: the emulator is stopping, so it may
    * also give up what it holds for itself (an emulator in a container leaves the node network only then).

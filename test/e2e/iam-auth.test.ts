@@ -6,89 +6,27 @@
  * cluster client logs in at the configuration endpoint and at every shard's endpoint it is sent to. Both runtimes.
  */
 import {
-  type ElastiCacheClient,
   CreateReplicationGroupCommand,
-  CreateUserCommand,
-  CreateUserGroupCommand,
   DescribeReplicationGroupsCommand,
-  DescribeUserGroupsCommand,
   ModifyUserGroupCommand,
   waitUntilReplicationGroupAvailable,
 } from '@aws-sdk/client-elasticache';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { readFileSync } from 'node:fs';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import t, { type Test } from 'tap';
 import { removeAllNodes, sdkClient, startTestEmulator, waiter } from '../fixtures/emulator.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
-
-const KNOWN = { accessKeyId: 'AKIAIAMLOGINTEST0001', secretAccessKey: 'iamLoginSecret/0123456789+abcdefghijkl' };
-const PASSWORD = 'iam-test-password-0123456789';
-
-/** A token as the AWS guide builds one: presign `GET http://<group>/?Action=connect&User=<user>`, drop the scheme. */
-async function iamToken(
-  group: string,
-  user: string,
-  options: { secret?: string; signingDate?: Date; accessKeyId?: string } = {},
-): Promise<string> {
-  const signer = new SignatureV4({
-    credentials: {
-      accessKeyId: options.accessKeyId ?? KNOWN.accessKeyId,
-      secretAccessKey: options.secret ?? KNOWN.secretAccessKey,
-    },
-    region: 'us-east-1',
-    service: 'elasticache',
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const presigned = await signer.presign(
-    {
-      method: 'GET',
-      protocol: 'http:',
-      hostname: group,
-      path: '/',
-      query: { Action: 'connect', User: user },
-      headers: { host: group },
-    },
-    { expiresIn: 900, ...(options.signingDate ? { signingDate: options.signingDate } : {}) },
-  );
-  const query = Object.entries(presigned.query ?? {})
-    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
-    .join('&');
-  return `${group}/?${query}`;
-}
-
-type Endpoint = { Address?: string; Port?: number };
-
-/** ioredis over TLS to one endpoint, verifying the emulator's CA, connecting when asked, never retrying. */
-function tlsClient(endpoint: Endpoint, ca: string, login: { username?: string; password?: string } = {}): Redis {
-  const redis = new Redis({
-    host: endpoint.Address,
-    port: endpoint.Port,
-    ...login,
-    tls: { ca },
-    lazyConnect: true,
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 5000,
-  });
-  redis.on('error', () => {});
-  return redis;
-}
-
-/** The answer to PING as `user`, or the error that stopped it. */
-async function loginAnswer(endpoint: Endpoint, ca: string, user: string, password: string): Promise<string> {
-  const redis = tlsClient(endpoint, ca, { username: user, password });
-  try {
-    await redis.connect();
-    return await redis.ping();
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    redis.disconnect();
-  }
-}
+import {
+  KNOWN,
+  PASSWORD,
+  activeUserGroup,
+  userGroupActive,
+  createLoginUsers,
+  iamToken,
+  loginAnswer,
+  tlsClient,
+  type Endpoint,
+} from '../fixtures/iam-logins.js';
 
 /** A TLS connection that logs in with the command given (AUTH or HELLO) first: its answer, or its error. */
 async function firstCommand(endpoint: Endpoint, ca: string, command: string[]): Promise<string> {
@@ -102,39 +40,6 @@ async function firstCommand(endpoint: Endpoint, ca: string, command: string[]): 
   } finally {
     redis.disconnect();
   }
-}
-
-/** The users every test logs in as: `default` switched off, an iam user and a password user. */
-async function createLoginUsers(client: ElastiCacheClient): Promise<void> {
-  const everything = { Engine: 'redis', AccessString: 'on ~* +@all' };
-  await client.send(
-    new CreateUserCommand({
-      UserId: 'iam-default',
-      UserName: 'default',
-      Engine: 'redis',
-      AccessString: 'off ~* +@all',
-      NoPasswordRequired: true,
-    }),
-  );
-  await client.send(
-    new CreateUserCommand({
-      UserId: 'iam-app',
-      UserName: 'iam-app',
-      ...everything,
-      AuthenticationMode: { Type: 'iam' },
-    }),
-  );
-  await client.send(
-    new CreateUserCommand({ UserId: 'pw-app', UserName: 'pw-app', ...everything, Passwords: [PASSWORD] }),
-  );
-}
-
-const userGroupActive = async (client: ElastiCacheClient, id: string) =>
-  (await client.send(new DescribeUserGroupsCommand({ UserGroupId: id }))).UserGroups![0].Status === 'active';
-
-async function activeUserGroup(client: ElastiCacheClient, id: string, userIds: string[]): Promise<void> {
-  await client.send(new CreateUserGroupCommand({ UserGroupId: id, Engine: 'redis', UserIds: userIds }));
-  await eventually(() => userGroupActive(client, id), 20_000, `user group ${id} active`);
 }
 
 function suite(t: Test, runtime: 'process' | 'docker'): void {

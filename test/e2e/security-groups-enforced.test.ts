@@ -116,6 +116,28 @@ t.test(
       'the primary endpoint admits the host',
     );
     t.teardown(() => writer.disconnect());
+    // Admitted, the one replica holds the reader endpoint itself (behind the emulator's listener it would see the
+    // connection arrive on its backstage address).
+    t.ok(
+      await eventually(
+        async () => {
+          const fresh = redisAt(reader);
+          fresh.on('error', () => {});
+          try {
+            await fresh.connect();
+            const info = (await fresh.call('CLIENT', 'INFO')) as string;
+            return info.includes(` laddr=${reader.Address}:${reader.Port} `) || undefined;
+          } catch {
+            return undefined;
+          } finally {
+            fresh.disconnect();
+          }
+        },
+        5000,
+        "the replica's own socket",
+      ),
+      "admitted: the reader endpoint is the replica node's own socket",
+    );
     const replica = redisAt(reader);
     replica.on('error', () => {});
     await replica.connect();

@@ -5,7 +5,7 @@
  * Skipped loudly without Terraform or the provider (failed in CI).
  */
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';

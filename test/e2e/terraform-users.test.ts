@@ -7,7 +7,7 @@
  */
 import { DescribeUserGroupsCommand, DescribeUsersCommand } from '@aws-sdk/client-elasticache';
 import { readFileSync } from 'node:fs';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 import { acceptsToken, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { awsProviderBlock, terraformMissing, terraformWorkspace, succeeded, noDrift } from '../fixtures/terraform.js';

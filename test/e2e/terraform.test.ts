@@ -25,21 +25,13 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-elasticache';
 import { connect } from 'node:net';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { adminTargetOf } from '../fixtures/node-admin.js';
 import { readRedisParameter } from '../../src/dataplane/node-admin.js';
 import { connectDocker } from '../../src/runtime/docker.js';
-import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 import { acceptsToken, answersPing, eventually, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-import {
-  awsProviderBlock,
-  terraformMissing,
-  terraformWorkspace,
-  type Terraform,
-  succeeded,
-  noDrift,
-} from '../fixtures/terraform.js';
+import { awsProviderBlock, terraformMissing, terraformWorkspace, succeeded, noDrift } from '../fixtures/terraform.js';
 
 /** Whether a TCP connection to the endpoint is refused (or fails otherwise) rather than accepted. */
 function refusesConnections(endpoint: { Address: string; Port: number }): Promise<boolean> {

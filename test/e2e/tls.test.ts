@@ -160,6 +160,15 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
           'the replica has the write (replication over TLS), read with redis-cli --tls on its node endpoint',
         );
         t.equal(await redisCli(caPath, shard.ReaderEndpoint!, ['GET', 'k'], TOKEN), 'over-tls', 'the reader endpoint');
+        if (runtime === 'process') {
+          // The one replica listens on the reader endpoint itself, with a certificate valid for that address.
+          const reader = shard.ReaderEndpoint!;
+          t.match(
+            await redisCli(caPath, reader, ['CLIENT', 'INFO'], TOKEN),
+            ` laddr=${reader.Address}:${reader.Port} `,
+            "the reader endpoint is the replica's own TLS socket, and redis-cli verifies it",
+          );
+        }
         t.match(
           await redisCli(caPath, shard.PrimaryEndpoint!, ['INFO', 'replication'], TOKEN),
           /connected_slaves:1/,
@@ -266,6 +275,15 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       tls.disconnect();
       await eventually(async () => (await redisCli(caPath, replicaEndpoint, ['GET', 'after'])) === 'required');
       t.pass('the replica replicates over TLS');
+      if (runtime === 'process') {
+        // Out of preferred mode (behind the emulator's listener), the replica takes the reader endpoint itself.
+        const reader = shard.ReaderEndpoint!;
+        t.match(
+          await redisCli(caPath, reader, ['CLIENT', 'INFO']),
+          ` laddr=${reader.Address}:${reader.Port} `,
+          "required: the reader endpoint is the replica's own TLS socket again",
+        );
+      }
 
       await modify({ TransitEncryptionMode: 'preferred' });
       now = await modify({ TransitEncryptionEnabled: false });
@@ -273,6 +291,7 @@ function suite(t: Test, runtime: 'process' | 'docker'): void {
       t.equal(now.TransitEncryptionMode, undefined);
       t.equal(await read(primaryEndpoint, false), 'all along', 'back to plain, data kept');
       t.equal(await read(primaryEndpoint, true), 'refused', 'no TLS any more');
+      t.equal(await read(shard.ReaderEndpoint!, false), 'all along', 'the reader endpoint too');
     });
 
     if (runtime !== 'process') return;

@@ -10,11 +10,11 @@ import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/
 import { gone, live, primaryIdOf, type GroupContext } from './group-context.js';
 import { completeSlotMap, convergeCluster } from './cluster-mode.js';
 import { failover } from './failover.js';
-import { openEndpoints } from './group-endpoints.js';
+import { openEndpoints, serveGroupEndpoints } from './group-endpoints.js';
 import { dropMember } from './members.js';
 import { applyAuthToken, hasPendingNodeChanges, rollNodeChanges } from './node-changes.js';
 import { applyUserGroupChange } from '../user-acls.js';
-import { makeGroupPrimary } from './upstream.js';
+import { applyUpstream, makeGroupPrimary, repointFollowers } from './upstream.js';
 
 /** `maintenance`: the change waited for the maintenance window, and the group shows `modifying` from now. */
 export async function converge(ctx: GroupContext, scope: Scope, id: string, maintenance = false): Promise<void> {
@@ -42,12 +42,21 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
   await applyUserGroupChange(ctx, scope, id);
   await openEndpoints(ctx, scope, id);
   await completeSlotMap(ctx, scope, id);
+  // Cluster mode: a global secondary's shard relays start or read its new shards and slots, and the relays of the
+  // groups following this one read its new shards (a relay per shard: a shard added by resharding gets one).
+  if (isClusterMode(ctx.load(scope, id).state)) {
+    await applyUpstream(ctx, scope, id);
+    await repointFollowers(ctx, scope, id);
+  }
   finish(ctx, scope, id, creating);
 }
 
 /** Cluster mode disabled: removed members go, every replica follows the primary and has synced. */
 async function convergeReplication(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
-  for (const memberId of ctx.load(scope, id).internal.removingMembers ?? []) await dropMember(ctx, scope, id, memberId);
+  const removing = ctx.load(scope, id).internal.removingMembers ?? [];
+  for (const memberId of removing) await dropMember(ctx, scope, id, memberId);
+  // A reader endpoint the removed replica held, or that now leads to one node, is served again at once.
+  if (removing.length > 0) await serveGroupEndpoints(ctx, scope, id);
   if (!ctx.real) return;
   const nodeGroup = ctx.load(scope, id).state.NodeGroups[0];
   const primary = await live(ctx, scope, primaryIdOf(nodeGroup));

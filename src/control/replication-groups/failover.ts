@@ -16,7 +16,7 @@ import {
 } from '../../domain/elasticache/records.js';
 import type { LiveNode } from '../cluster-nodes.js';
 import { gone, live, liveMembers, primaryIdOf, shardById, type GroupContext } from './group-context.js';
-import { publishRoles, servePrimaryEndpoint } from './group-endpoints.js';
+import { publishRoles, serveGroupEndpoints } from './group-endpoints.js';
 import { rejoin } from './members.js';
 import { applyUpstream, makeGroupPrimary, repointFollowers } from './upstream.js';
 
@@ -156,9 +156,9 @@ export async function switchRoles(
       ng.NodeGroupMembers = [...primaries, ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
     }) ?? gone(id);
   publishRoles(ctx, scope, group);
-  // Where a node holds the primary endpoint itself, the old primary lets go of it, cutting its clients there, and
-  // the new one takes it; otherwise the emulator's listener drops them.
-  if (!(await servePrimaryEndpoint(ctx, scope, id))) {
+  // Where nodes hold the group endpoints themselves, the old holders let go of them, cutting their clients there,
+  // and the new ones take them; otherwise the emulator's listener drops them.
+  if (!(await serveGroupEndpoints(ctx, scope, id))) {
     const endpoint = group.state.NodeGroups[0]?.PrimaryEndpoint;
     if (endpoint?.Address) ctx.endpoints.dropConnections(endpoint.Address, endpoint.Port!);
   }

@@ -2,7 +2,7 @@
  * A replication group's own endpoints: the primary and reader endpoints (cluster mode disabled) or the
  * configuration endpoint (enabled), kept for the group's life and following the members' roles.
  */
-import { setListenAddresses } from '../../dataplane/node-admin.js';
+import { readRedisParameter, setListenAddresses } from '../../dataplane/node-admin.js';
 import type { EndpointAllocation, Scope } from '../../store/store.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import {
@@ -15,6 +15,7 @@ import {
 import type { LiveNode } from '../cluster-nodes.js';
 import { groupAddress, type GroupContext } from './group-context.js';
 import { openServerlessReader } from '../serverless/reader-endpoint.js';
+import { HELD_ROLES, soleMemberOf, type HeldRole } from './endpoint-holders.js';
 
 /** Tells the endpoints who plays which role now. */
 export function publishRoles(ctx: GroupContext, scope: Scope, group: StoredGroup): void {
@@ -48,8 +49,7 @@ export async function openEndpoints(ctx: GroupContext, scope: Scope, id: string)
     store.endpoints.allocate(scope, KIND.replicationGroup, id, 'primary', port),
     store.endpoints.allocate(scope, KIND.replicationGroup, id, 'reader', port),
   ]);
-  await servePrimaryEndpoint(ctx, scope, id);
-  await ctx.endpoints.openGroupEndpoint(address, 'reader', reader.address, reader.port);
+  await serveGroupEndpoints(ctx, scope, id);
   ctx.update(scope, id, (g) => {
     g.state.NodeGroups[0].PrimaryEndpoint = { Address: primary.address, Port: primary.port };
     g.state.NodeGroups[0].ReaderEndpoint = { Address: reader.address, Port: reader.port };
@@ -57,16 +57,19 @@ export async function openEndpoints(ctx: GroupContext, scope: Scope, id: string)
 }
 
 /**
- * Serves the primary endpoint (cluster mode disabled). Where nodes listen on their own endpoints (the process
- * runtime) and the primary endpoint shares their port (ClusterNodes.canHold), the primary's node listens on it
- * too, since a forwarder on loopback costs a client throughput (bench/RESULTS.md §3 has the figures). Every other
- * member then listens on its own endpoint only, so an old primary lets go of it, cutting the connections it had
- * there, before the new one takes it. Otherwise (containers, the ports endpoint mode, a primary started by an
- * older build behind the emulator's listener) the emulator's listener forwards to the primary.
- * Returns whether a node holds it. `keepConnections`: the roles did not change (security groups moved the endpoints),
- * so connections the emulator's listener carried to the primary stay.
+ * Serves the primary and reader endpoints (cluster mode disabled). Where nodes listen on their own endpoints (the
+ * process runtime), the member an endpoint leads to alone (endpoint-holders.ts: the primary; for the reader the only
+ * replica, or the primary without one) listens on it too when it shares the node's port (ClusterNodes.canHold),
+ * since a forwarder on loopback costs a client throughput (bench/RESULTS.md §3 has the figures). Every node first
+ * lets go of the group endpoints it no longer holds, cutting the connections it had there, and only then do the new
+ * holders take theirs: no two listeners ever want one address. Otherwise (containers, the ports endpoint mode, a
+ * reader endpoint over two or more replicas, a node whose endpoints security groups or iam users keep closed, one
+ * started by an older build behind the emulator's listener) the emulator's listener forwards, and spreads reads.
+ * A holder whose node is not running keeps its endpoint dark until it runs again, as the primary always has.
+ * Returns whether a node holds the primary endpoint. `keepConnections`: the roles did not change (security groups
+ * moved the endpoints), so connections already made stay.
  */
-export async function servePrimaryEndpoint(
+export async function serveGroupEndpoints(
   ctx: GroupContext,
   scope: Scope,
   id: string,
@@ -75,29 +78,48 @@ export async function servePrimaryEndpoint(
   const { store, nodes } = ctx;
   const group = ctx.find(scope, id);
   if (!group || isClusterMode(group.state)) return false;
-  const primary = store.endpoints.find(scope, KIND.replicationGroup, id, 'primary');
-  if (!primary) return false;
+  const served: { role: HeldRole; endpoint: EndpointAllocation; holder?: string }[] = [];
+  for (const role of HELD_ROLES) {
+    const endpoint = store.endpoints.find(scope, KIND.replicationGroup, id, role);
+    if (endpoint) served.push({ role, endpoint, holder: soleMemberOf(group.state, role) });
+  }
+  const address = groupAddress(scope, id);
+  const openAtEmulator = async (role: HeldRole, endpoint: EndpointAllocation) =>
+    ctx.endpoints.openGroupEndpoint(address, role, endpoint.address, endpoint.port);
   if (!nodes.runtime.servesEndpoints) {
-    await ctx.endpoints.openGroupEndpoint(groupAddress(scope, id), 'primary', primary.address, primary.port);
+    for (const { role, endpoint } of served) await openAtEmulator(role, endpoint);
     return false;
   }
-  const primaryId = primaryOf(group.state.NodeGroups[0])?.CacheClusterId;
-  // Members whose node listens on its endpoint itself (one started by an older build does not), primary last.
+  // Members whose node listens on its endpoint itself (one started by an older build does not).
   const members: { memberId: string; own: EndpointAllocation; admin: LiveNode['admin'] }[] = [];
-  let held = true;
+  const held = new Set(served.filter((s) => s.holder !== undefined).map((s) => s.role));
   for (const memberId of group.state.MemberClusters) {
     const own = store.endpoints.find(scope, KIND.cacheCluster, memberId, MEMBER_NODE);
     if (!own) continue;
     const node = await nodes.liveNode(scope, memberId, MEMBER_NODE);
-    if (memberId === primaryId && (!nodes.canHold(own, primary) || (node && !node.servesEndpoint))) held = false;
+    for (const { role, endpoint, holder } of served)
+      if (holder === memberId && (!nodes.canHold(own, endpoint) || (node && !node.servesEndpoint))) held.delete(role);
     if (node?.servesEndpoint) members.push({ memberId, own, admin: node.admin });
   }
-  members.sort((a, b) => Number(a.memberId === primaryId) - Number(b.memberId === primaryId));
-  if (held) await ctx.endpoints.closeEndpoint(primary.address, primary.port, { keepConnections });
-  for (const { memberId, own, admin } of members) {
-    const addresses = held && memberId === primaryId ? [own.address, primary.address] : [own.address];
-    await setListenAddresses(admin, addresses, own.port);
+  for (const { role, endpoint } of served)
+    if (held.has(role)) await ctx.endpoints.closeEndpoint(endpoint.address, endpoint.port, { keepConnections });
+  const wanted = (memberId: string, own: EndpointAllocation) => [
+    own.address,
+    ...served.filter((s) => held.has(s.role) && s.holder === memberId).map((s) => s.endpoint.address),
+  ];
+  // Letting go: each node keeps only what it holds now and is to hold still.
+  const taking: typeof members = [];
+  for (const member of members) {
+    const addresses = wanted(member.memberId, member.own);
+    let keep = addresses;
+    if (addresses.length > 1) {
+      const bound = ((await readRedisParameter(member.admin, 'bind')) ?? '').split(' ');
+      keep = addresses.filter((a) => a === member.own.address || bound.includes(a));
+      if (keep.length < addresses.length) taking.push(member);
+    }
+    await setListenAddresses(member.admin, keep, member.own.port, { keepConnections });
   }
-  if (!held) await ctx.endpoints.openGroupEndpoint(groupAddress(scope, id), 'primary', primary.address, primary.port);
-  return held;
+  for (const { memberId, own, admin } of taking) await setListenAddresses(admin, wanted(memberId, own), own.port);
+  for (const { role, endpoint } of served) if (!held.has(role)) await openAtEmulator(role, endpoint);
+  return held.has('primary');
 }

@@ -17,7 +17,7 @@ import {
 } from '../../domain/elasticache/records.js';
 import { live, primaryIdOf, shardById, type GroupContext } from './group-context.js';
 import { handOver } from './failover.js';
-import { servePrimaryEndpoint } from './group-endpoints.js';
+import { serveGroupEndpoints } from './group-endpoints.js';
 import { rejoin } from './members.js';
 
 /** Whether the group has a node type, engine, version or parameter group change waiting for rollNodeChanges. */
@@ -157,7 +157,7 @@ async function replaceLonePrimary(ctx: GroupContext, scope: Scope, id: string, m
   } finally {
     await standIn.remove();
   }
-  await servePrimaryEndpoint(ctx, scope, id);
+  await serveGroupEndpoints(ctx, scope, id);
 }
 
 /** An AUTH token change reaches every member's node (both tokens accepted during a ROTATE), then the API shows it. */

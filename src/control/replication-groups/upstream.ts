@@ -4,6 +4,8 @@
  * upstream is stored with the group (internal.upstream), so every step that makes a node the group's primary
  * (converge, a rejoin after a restart, a failover, the supervisor's role check) makes it follow the upstream
  * instead of standing alone; and when the primary group's primary changes, the groups following it re-point.
+ * A cluster-mode group cannot have its primaries replicate from another cluster: the emulator relays each shard
+ * of the primary group into it instead (shard-relays.ts).
  */
 import { replicaOf, waitForSync } from '../../dataplane/replication.js';
 import { followUpstream, replicationCredentials, type UpstreamLink } from '../../dataplane/upstream-link.js';
@@ -19,6 +21,10 @@ import {
 } from '../../domain/elasticache/records.js';
 import type { LiveNode } from '../cluster-nodes.js';
 import { gone, live, primaryIdOf, type GroupContext } from './group-context.js';
+import { runShardRelays, stopShardRelays } from './shard-relays.js';
+
+/** How long a follow-upstream job waits for a cluster-mode secondary's relays to have copied every shard. */
+const RELAY_SYNC_TIMEOUT_MS = 100_000;
 
 /** How `node` reaches the upstream now; an error (the job retries) when the upstream's node does not run. */
 export async function upstreamLink(
@@ -55,7 +61,12 @@ export async function makeGroupPrimary(ctx: GroupContext, scope: Scope, id: stri
 /** The group's stored primary takes the role the group gives it (after a promotion, which leaves it alone). */
 export async function applyUpstream(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const group = ctx.find(scope, id);
-  if (!group?.internal.upstream || !ctx.real || group.state.ClusterEnabled) return;
+  if (!ctx.real || !group) return;
+  if (group.state.ClusterEnabled) {
+    if (group.internal.upstream) await runShardRelays(ctx, scope, id);
+    return;
+  }
+  if (!group.internal.upstream) return;
   await makeGroupPrimary(ctx, scope, id, await live(ctx, scope, primaryIdOf(group.state.NodeGroups[0])));
 }
 
@@ -103,6 +114,12 @@ export async function syncUpstream(ctx: GroupContext, scope: Scope, id: string):
     if (internal.endingMigration && !internal.endingMigration.force) await waitForSync(primary.admin, 100_000);
     await makeGroupPrimary(ctx, scope, id, primary);
     if (internal.upstream) await waitForSync(primary.admin, 100_000);
+  } else if (ctx.real && internal.upstream?.kind === 'global') {
+    const relays = await runShardRelays(ctx, scope, id);
+    await Promise.all(relays.map((relay) => relay.whenSynced(RELAY_SYNC_TIMEOUT_MS)));
+  } else if (ctx.real) {
+    // Disassociated, or promoted by a failover: the relays stop and the group's clients may write again.
+    await stopShardRelays(ctx, scope, id);
   }
   const migrating = internal.upstream?.kind === 'customer';
   const wasStarting = group.state.Status === 'migrating' && migrating;

@@ -15,7 +15,6 @@ import {
   engineOf,
   logDeliveryConfigurations,
   newClusterState,
-  resolveVersion,
   securityGroupsOnCreate,
   zonesForNewNodes,
 } from '../../../domain/elasticache/cluster-settings.js';

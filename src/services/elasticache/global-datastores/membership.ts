@@ -49,7 +49,7 @@ export interface SecondaryPlan {
 
 /**
  * CreateReplicationGroup with GlobalReplicationGroupId: the datastore must exist and have no member in this region;
- * engine, version, node type, encryption, AUTH and shard count come from its primary group.
+ * engine, version, node type, encryption, AUTH, cluster mode and shards (count and slots) come from its primary group.
  */
 export function planSecondary(store: Store, ctx: RequestContext, input: CreateReplicationGroupMessage): SecondaryPlan {
   const global = getGlobal(store, ctx, input.GlobalReplicationGroupId);
@@ -69,11 +69,6 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
   const primary = findGroup(store, primaryCtx, primaryMember.ReplicationGroupId);
   if (!primary)
     throw fault('InvalidGlobalReplicationGroupStateFault', `Global replication group ${id} has no primary.`);
-  if (primary.state.ClusterEnabled) {
-    throw invalidValue(
-      `Global replication group ${id} has cluster mode enabled: this emulator replicates into cluster-mode-disabled secondaries only.`,
-    );
-  }
   const primaryMember0 = getCluster(store, primaryCtx, primary.state.MemberClusters[0]).state;
   const version = primaryMember0.EngineVersion;
   const parameterGroup = globalParameterGroup(
@@ -95,12 +90,38 @@ export function planSecondary(store: Store, ctx: RequestContext, input: CreateRe
       CacheNodeType: primary.state.CacheNodeType,
       CacheParameterGroupName: parameterGroup,
       ClusterMode: undefined,
+      ...(primary.state.ClusterEnabled ? shardsLike(primary, input) : {}),
       TransitEncryptionEnabled: primary.state.TransitEncryptionEnabled,
       AtRestEncryptionEnabled: primary.state.AtRestEncryptionEnabled,
       AuthToken: primary.internal.authToken,
       SnapshotName: undefined,
       SnapshotArns: undefined,
     },
+  };
+}
+
+/**
+ * A cluster-mode secondary has the primary group's shards, by id and slot ranges (each of its shards is fed by the
+ * primary's shard of the same slots); the request still chooses replicas and zones per shard.
+ */
+function shardsLike(
+  primary: StoredGroup,
+  input: CreateReplicationGroupMessage,
+): Pick<
+  CreateReplicationGroupMessage,
+  'NodeGroupConfiguration' | 'NumNodeGroups' | 'NumCacheClusters' | 'ReplicasPerNodeGroup'
+> {
+  const replicas =
+    input.ReplicasPerNodeGroup ?? (input.NumCacheClusters !== undefined ? input.NumCacheClusters - 1 : undefined);
+  return {
+    NumNodeGroups: undefined,
+    NumCacheClusters: undefined,
+    ReplicasPerNodeGroup: replicas,
+    NodeGroupConfiguration: primary.state.NodeGroups.map((nodeGroup, i) => ({
+      ...input.NodeGroupConfiguration?.[i],
+      NodeGroupId: nodeGroup.NodeGroupId,
+      Slots: nodeGroup.Slots,
+    })),
   };
 }
 

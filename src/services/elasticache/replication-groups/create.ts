@@ -28,7 +28,6 @@ import {
   logDeliveryConfigurations,
   memberInternal,
   newClusterState,
-  resolveVersion,
   securityGroupsOnCreate,
   type NewClusterSettings,
 } from '../../../domain/elasticache/cluster-settings.js';
