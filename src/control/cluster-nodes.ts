@@ -101,6 +101,8 @@ export class ClusterNodes {
   refusesHost?: (scope: Scope, cluster: StoredCluster) => boolean;
   /** Warm spares a new serverless cache's nodes are made from (control/serverless/warm-spares.ts). */
   spares?: { take(spec: NodeSpec): Promise<NodeHandle | undefined> };
+  /** The address cluster nodes announce beside their endpoints, as the runtime last said (NodeRuntime). */
+  private clusterAnnounceAddress: string | undefined;
 
   constructor(
     private readonly store: Store,
@@ -179,7 +181,9 @@ export class ClusterNodes {
         `${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`,
         `${id}-${nodeId}`,
       ],
-      tls: state.TransitEncryptionEnabled ? this.nodeTls(scope, state, endpoint) : undefined,
+      tls: state.TransitEncryptionEnabled
+        ? this.nodeTls(scope, state, endpoint, internal.clusterMode ? this.clusterAnnounceAddress : undefined)
+        : undefined,
       sasl: this.identity.sasl?.nodeSasl(scope, id, state.Engine),
     };
   }
@@ -188,10 +192,16 @@ export class ClusterNodes {
    * A TLS node's certificate: valid for its own endpoint and, since group endpoints pass its TLS through, for its
    * group's endpoints (allocated here when the group has none yet, as the group worker would a moment later).
    */
-  private nodeTls(scope: Scope, state: ClusterState, endpoint: EndpointAllocation | undefined): NodeTls {
+  private nodeTls(
+    scope: Scope,
+    state: ClusterState,
+    endpoint: EndpointAllocation | undefined,
+    announced: string | undefined,
+  ): NodeTls {
     const authority = this.identity.authority;
     if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
-    const names = endpoint ? [endpoint.address] : [];
+    // A cluster node's clients also reach it on the address it announces (CLUSTER NODES).
+    const names = [...(endpoint ? [endpoint.address] : []), ...(announced ? [announced] : [])];
     const group = state.ReplicationGroupId ? findGroup(this.store, scope, state.ReplicationGroupId) : undefined;
     if (group) {
       const roles = isClusterMode(group.state) ? ['cfg'] : ['primary', 'reader'];
@@ -278,6 +288,7 @@ export class ClusterNodes {
     const endpoint = this.store.transaction(() =>
       this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
     );
+    if (cluster.internal.clusterMode) this.clusterAnnounceAddress = await this.runtime.clusterAnnounceAddress?.();
     const spec = this.spec(scope, cluster, nodeId);
     await this.freeEndpointFor(endpoint);
     return { cluster, endpoint, spec };
@@ -385,7 +396,9 @@ export class ClusterNodes {
   async stopNode(scope: Scope, id: string, nodeId: string): Promise<void> {
     const cluster = this.load(scope, id);
     if (!cluster) return;
-    await this.runtime.removeNode(this.spec(scope, cluster, nodeId), this.handleOf(cluster, nodeId));
+    const spec = this.spec(scope, cluster, nodeId);
+    await this.runtime.removeNode(spec, this.handleOf(cluster, nodeId));
+    await this.endpoints.setAnnouncedEndpoints(spec, []);
     const endpoint = cluster.state.CacheNodes.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
     if (endpoint?.Address) await this.endpoints.closeEndpoint(endpoint.Address, endpoint.Port!);
     this.endpoints.setTarget({ ...scope, clusterId: id, nodeId }, undefined);
@@ -403,6 +416,7 @@ export class ClusterNodes {
     handle: NodeHandle,
     endpoint: { address: string; port: number },
   ): Promise<void> {
+    await this.endpoints.setAnnouncedEndpoints(spec, handle.announcedEndpoints ?? []);
     if (handle.servesEndpoint && !(spec.endpointClosed && handle.closable)) return;
     const tls =
       spec.engine === 'memcached' && spec.tls ? this.identity.authority?.issue([endpoint.address]) : undefined;

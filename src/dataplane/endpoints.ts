@@ -62,6 +62,8 @@ export class EndpointManager {
   /** Auto Discovery's version counter per memcached cluster: grows when its node list changes. */
   private readonly discovery = new Map<string, { version: number; nodes: DiscoveredNode[] }>();
   private readonly admissions = new Map<string, EndpointAdmission>();
+  /** Where each node is served beside its endpoint (NodeHandle.announcedEndpoints), by node. */
+  private readonly announced = new Map<string, { address: string; port: number }[]>();
   /** Told of every refused connection (the admission keeper logs it and records an event). */
   onRefused?: (refused: RefusedConnection) => void;
   /** Asked to decide when a connection reaches an owner with no decision yet (a cluster newer than the last one). */
@@ -124,6 +126,24 @@ export class EndpointManager {
               this.isGroupNode?.(node, plainAddress(remote)) ? undefined : this.iamLoginAt?.(node, address),
           },
     );
+  }
+
+  /**
+   * Serves a cluster node where it announces itself to clients beside its endpoint, each listener checked as its
+   * endpoint is; listeners it no longer announces close (none: the node is gone).
+   */
+  async setAnnouncedEndpoints(
+    node: NodeAddress & { engine: Engine },
+    served: { address: string; port: number }[],
+  ): Promise<void> {
+    const key = nodeKey(node);
+    const before = this.announced.get(key) ?? [];
+    const kept = (e: { address: string; port: number }) =>
+      served.some((s) => s.address === e.address && s.port === e.port);
+    for (const gone of before.filter((e) => !kept(e))) await this.proxy.close(gone.address, gone.port);
+    if (served.length > 0) this.announced.set(key, served);
+    else this.announced.delete(key);
+    for (const { address, port } of served) await this.openNodeEndpoint(node, address, port);
   }
 
   /**

@@ -18,6 +18,9 @@ export interface BusForwardTarget {
   port: number;
 }
 
+/** Where a forward's connections go: fixed, or looked up per connection (a container's address can change). */
+export type BusTarget = BusForwardTarget | (() => BusForwardTarget | undefined);
+
 interface Forward {
   server: Server;
   sockets: Set<Socket>;
@@ -55,7 +58,7 @@ export class ClusterBus {
    * Opens the forward of a node's announced bus on `address` (on `port`, or a free one when 0), admitting its
    * group's nodes alone, and answers the port it listens on. One already open there is replaced.
    */
-  async open(spec: NodeSpec, address: string, port: number, target: BusForwardTarget): Promise<number> {
+  async open(spec: NodeSpec, address: string, port: number, target: BusTarget): Promise<number> {
     const group = groupKeyOf(spec);
     const admits = (remote: string) => this.groupOfSource.get(remote) === group;
     if (port !== 0) await this.close(address, port);
@@ -93,15 +96,16 @@ export class ClusterBus {
     );
   }
 
-  private carry(forward: Forward, peer: Socket, target: BusForwardTarget, admits: (remote: string) => boolean): void {
+  private carry(forward: Forward, peer: Socket, target: BusTarget, admits: (remote: string) => boolean): void {
     forward.sockets.add(peer);
     peer.on('close', () => forward.sockets.delete(peer));
     peer.on('error', () => peer.destroy());
-    if (!admits(plainAddress(peer.remoteAddress ?? ''))) {
+    const to = typeof target === 'function' ? target() : target;
+    if (!to || !admits(plainAddress(peer.remoteAddress ?? ''))) {
       peer.destroy();
       return;
     }
-    const node = connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    const node = connect({ host: to.host, port: to.port, allowHalfOpen: true });
     forward.sockets.add(node);
     node.on('close', () => {
       forward.sockets.delete(node);

@@ -3,8 +3,11 @@
  * modem, which read DOCKER_HOST). A daemon on a socket, or on a loopback TCP address, runs on this machine: nodes
  * publish on 127.0.0.1 and the host may reach containers on their own addresses. A daemon elsewhere publishes on
  * its host's interfaces and the emulator connects to that host by the name DOCKER_HOST gives; container addresses
- * are never tried there, since another machine's container network may overlap one of this machine's.
+ * are never tried there, since another machine's container network may overlap one of this machine's. Also here:
+ * reaching the daemon at all, and telling whether the emulator itself runs in a container.
  */
+import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 export interface DaemonPlacement {
@@ -39,4 +42,27 @@ export function daemonPlacement(address: DaemonAddress): DaemonPlacement {
   // The daemon's host may be reached through an address it does not hold (NAT, a load balancer): publishing on
   // every interface is what works whatever the emulator's route to it.
   return { publishAddress: '0.0.0.0', connectHost: address.host.replace(/^\[|\]$/g, ''), local: false };
+}
+
+/** Connects to the daemon of DOCKER_HOST or the default socket; undefined when none answers quickly. */
+export async function connectDocker(timeoutMs = 1500): Promise<Docker | undefined> {
+  const docker = new Docker();
+  try {
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+    return docker;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's container id when it runs in a Docker container (its hostname file is mounted from there). */
+export function ownContainerId(): string | undefined {
+  try {
+    return /\/containers\/([0-9a-f]{64})\/hostname/.exec(readFileSync('/proc/self/mountinfo', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
 }

@@ -4,14 +4,15 @@
  * the cluster's port inside the container, published on an ephemeral port of the daemon's machine (127.0.0.1 for a
  * local daemon, every interface of a remote one: docker-placement.ts). The emulator's endpoint listener forwards to
  * the container's own address where the host reaches it (Linux with a local daemon), else to the published port.
+ * Cluster-mode nodes announce an address and ports clients reach through the emulator (docker-cluster-announce.ts).
  */
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger.js';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { engineBinary, engineCommand, probe, readinessBudgetMs, waitUntilReady } from './engines.js';
-import { daemonPlacement, type DaemonAddress, type DaemonPlacement } from './docker-placement.js';
+import { busPortOf, engineBinary, engineCommand, probe, readinessBudgetMs, waitUntilReady } from './engines.js';
+import { daemonPlacement, ownContainerId, type DaemonAddress, type DaemonPlacement } from './docker-placement.js';
 import { pullImage } from './image-pull.js';
+import { ANNOUNCE_LABEL, DockerClusterAnnounce, announceLabel } from './docker-cluster-announce.js';
 import {
   CONFIG_FILE,
   DATA_DIR,
@@ -30,6 +31,8 @@ import {
   type NodeSpec,
   type RunningNode,
 } from './runtime.js';
+
+export { connectDocker } from './docker-placement.js';
 
 export const LABEL = {
   managed: 'io.elasticache-local.managed',
@@ -68,31 +71,8 @@ const MAX_CONNECTIONS = 4096;
 const plainPortOf = (spec: NodeSpec): number | undefined =>
   spec.tls?.mode === 'preferred' ? spec.port + 1 : undefined;
 
-/** Connects to the daemon of DOCKER_HOST or the default socket; undefined when none answers quickly. */
-export async function connectDocker(timeoutMs = 1500): Promise<Docker | undefined> {
-  const docker = new Docker();
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
-    ]);
-    return docker;
-  } catch {
-    return undefined;
-  }
-}
-
 function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 6);
-}
-
-/** This process's container id when it runs in a Docker container (its hostname file is mounted from there). */
-function ownContainerId(): string | undefined {
-  try {
-    return /\/containers\/([0-9a-f]{64})\/hostname/.exec(readFileSync('/proc/self/mountinfo', 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
 }
 
 export class DockerRuntime implements NodeRuntime {
@@ -113,6 +93,7 @@ export class DockerRuntime implements NodeRuntime {
   private readonly placement: DaemonPlacement;
   /** The emulator's own container, when it runs in one (a compose service). */
   private readonly ownContainer = ownContainerId();
+  private readonly announce: DockerClusterAnnounce;
 
   constructor(
     private readonly docker: Docker,
@@ -121,6 +102,7 @@ export class DockerRuntime implements NodeRuntime {
     this.network = options.network;
     // The modem holds what it resolved from DOCKER_HOST (its typings leave these fields out).
     this.placement = daemonPlacement(docker.modem as DaemonAddress);
+    this.announce = new DockerClusterAnnounce(docker, this.network, options.log);
   }
 
   /**
@@ -148,6 +130,8 @@ export class DockerRuntime implements NodeRuntime {
     if (network.status === 'rejected') throw network.reason;
     const name = this.containerName(spec);
     await this.removeByName(name);
+    const shared = spec.cluster && (await this.clusterAnnounceAddress());
+    const announced = shared ? await this.announce.reserve(spec, shared) : undefined;
     const portKey = `${spec.port}/tcp`;
     const plainPort = plainPortOf(spec);
     const ports = [portKey, ...(plainPort ? [`${plainPort}/tcp`] : [])];
@@ -160,7 +144,13 @@ export class DockerRuntime implements NodeRuntime {
         engineBinary(spec.engine),
         ...engineCommand(
           spec,
-          { port: spec.port, plainPort, bind: '0.0.0.0', maxConnections: MAX_CONNECTIONS },
+          {
+            port: spec.port,
+            plainPort,
+            bind: '0.0.0.0',
+            maxConnections: MAX_CONNECTIONS,
+            ...(announced && this.announce.listen(spec, announced)),
+          },
           CONFIG_FILE,
         ),
       ],
@@ -173,6 +163,7 @@ export class DockerRuntime implements NodeRuntime {
         [LABEL.node]: spec.nodeId,
         [LABEL.engine]: spec.engine,
         [LABEL.sasl]: spec.sasl ? 'on' : 'off',
+        ...(announced && { [ANNOUNCE_LABEL]: announceLabel(announced) }),
       },
       // A SASL node reads its Cyrus settings from a host directory, mounted at the same path (control/memcached-sasl.ts).
       Env: spec.sasl ? [`SASL_CONF_PATH=${spec.sasl.confDir}`] : undefined,
@@ -217,6 +208,7 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   async removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void> {
+    await this.announce.release(node);
     if (handle?.runtimeId) {
       await this.docker
         .getContainer(handle.runtimeId)
@@ -260,10 +252,18 @@ export class DockerRuntime implements NodeRuntime {
         ...(plainBinding ? { plainPort: Number(plainBinding.HostPort) } : {}),
       };
       const direct = ip ? { host: ip, port: spec.port, ...(plainPort ? { plainPort } : {}) } : undefined;
+      const announced =
+        spec.cluster && ip && (await this.announce.follow(spec, ip, info.Config.Labels?.[ANNOUNCE_LABEL]));
       return {
         runtimeId: handle.runtimeId,
         target: direct && (await this.reachesContainers(spec, published, direct)) ? direct : published,
-        peer: direct && { ...direct, ...(spec.tls ? { tls: true } : {}) },
+        // Peers meet on the node network itself; what they learn from each other then is the announced address.
+        peer: direct && {
+          ...direct,
+          ...(spec.tls ? { tls: true } : {}),
+          ...(spec.cluster ? { busPort: busPortOf(spec.port) } : {}),
+        },
+        ...(announced ? { announcedEndpoints: await this.announce.endpointsOf(spec, announced) } : {}),
       };
     } catch {
       return undefined;
@@ -275,7 +275,19 @@ export class DockerRuntime implements NodeRuntime {
     await extractFirstFile(tar, destination);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.announce.close();
+  }
+
+  isGroupNode(node: NodeAddress, remote: string): boolean {
+    return this.announce.isGroupNode(node, remote);
+  }
+
+  /** The node network's address cluster nodes announce (docker-cluster-announce.ts); none where there is none. */
+  async clusterAnnounceAddress(): Promise<string | undefined> {
+    await this.ensureNetwork();
+    return this.announce.address(this.ownContainer, this.placement.local);
+  }
 
   /**
    * Removes the network once this instance has no node left (Docker refuses while any container uses it). An

@@ -46,6 +46,11 @@ export interface Listen {
   /** Cluster nodes: the bus port other nodes use, when it is not busPort (a forward the emulator owns). */
   announceBusPort?: number;
   /**
+   * Cluster nodes: the client port they announce, when it is not their endpoint's (a container announces a forward
+   * of the emulator's on an address the node network and the clients share: docker-cluster-announce.ts).
+   */
+  announcePort?: number;
+  /**
    * The address the node's own connections (cluster bus, replication) come from, when the kernel would pick another
    * (127.0.0.1 for any loopback destination): endpoints then tell a node of the group from a client on the host.
    */
@@ -55,9 +60,14 @@ export interface Listen {
    * process on its own loopback address connects from 127.0.0.1): FAILOVER and INFO then name the right node.
    */
   replicaAnnounceIp?: string;
+  /** The port a replica gives its primary, when clients do not reach it on the one it listens on. */
+  replicaAnnouncePort?: number;
   /** The most connections the process may take (its file descriptor limit allows no more). */
   maxConnections?: number;
 }
+
+/** A cluster node's bus port: its port + 10000, as Redis takes by default, or - 10000 where that would not fit. */
+export const busPortOf = (port: number): number => (port + 10000 > 65535 ? port - 10000 : port + 10000);
 
 const capped = (value: string, max: number | undefined) =>
   max !== undefined && Number(value) > max ? String(max) : value;
@@ -98,6 +108,7 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
   ];
   if (listen.maxConnections !== undefined) args.push('--maxclients', String(listen.maxConnections));
   if (listen.replicaAnnounceIp) args.push('--replica-announce-ip', listen.replicaAnnounceIp);
+  if (listen.replicaAnnouncePort) args.push('--replica-announce-port', String(listen.replicaAnnouncePort));
   if (listen.sourceAddress) args.push('--bind-source-addr', listen.sourceAddress);
   if (spec.cluster) {
     // prettier-ignore
@@ -116,9 +127,9 @@ export function redisCommand(spec: NodeSpec, listen: Listen, configFile: string)
     );
     if (listen.announceIp) {
       args.push('--cluster-announce-ip', listen.announceIp);
-      if (!spec.tls) args.push('--cluster-announce-port', String(spec.cluster.announcePort));
+      if (!spec.tls) args.push('--cluster-announce-port', String(listen.announcePort ?? spec.cluster.announcePort));
     }
-    const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? listen.port - 10000 : undefined);
+    const busPort = listen.busPort ?? (listen.port + 10000 > 65535 ? busPortOf(listen.port) : undefined);
     if (busPort !== undefined)
       args.push(
         '--cluster-port',
@@ -148,7 +159,7 @@ function tlsArguments(spec: NodeSpec, listen: Listen, configFile: string): strin
   ];
   if (spec.cluster) {
     // Redirects name the endpoint whichever way a client came: it takes TLS and (preferred) plain on one port.
-    const port = String(spec.cluster.announcePort);
+    const port = String(listen.announcePort ?? spec.cluster.announcePort);
     args.push('--tls-cluster', 'yes', '--cluster-announce-tls-port', port, '--cluster-announce-port', port);
   }
   return args;

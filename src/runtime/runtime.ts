@@ -132,6 +132,11 @@ export interface NodeHandle {
    * on a backstage address of its own, which clients are never given.
    */
   closable?: boolean;
+  /**
+   * Where a cluster node announces itself to clients beside its endpoint (a container, on an address the node
+   * network and the clients share): the emulator serves the node there as it serves its endpoint, checked.
+   */
+  announcedEndpoints?: { address: string; port: number }[];
 }
 
 /** A node the runtime found running (or stopped) that belongs to this emulator. */
@@ -176,6 +181,11 @@ export interface NodeRuntime {
    * following its primary at the address the cluster announces), which security groups do not judge as a client.
    */
   isGroupNode?(node: NodeAddress, remote: string): boolean;
+  /**
+   * The address cluster nodes announce, when it is not their endpoint's (docker: one both the node containers and
+   * the clients reach); a TLS node's certificate must name it. Undefined where nodes announce their endpoints.
+   */
+  clusterAnnounceAddress?(): Promise<string | undefined>;
   /**
    * Frees what only running nodes need (a network) once none is left. `leaving`: the emulator is stopping, so it may
    * also give up what it holds for itself (an emulator in a container leaves the node network only then).
