@@ -201,11 +201,16 @@ interface ControlPlane {
   automaticSnapshots: AutomaticSnapshots;
   admission: AdmissionKeeper;
   groups: ReturnType<typeof groupContext>;
+  /** Cluster-mode global secondaries' relays being resumed: a stop waits for it before the store closes. */
+  relaysResumed?: Promise<void>;
 }
 
-function startControl({ reconciler, supervisor, automaticSnapshots, admission, groups }: ControlPlane): void {
+function startControl(plane: ControlPlane): void {
+  const { reconciler, supervisor, automaticSnapshots, admission, groups } = plane;
   // Cluster-mode global secondaries' relays live in memory (loaded already, with the replication group workers).
-  void import('./control/replication-groups/shard-relays.js').then((relays) => relays.resumeShardRelays(groups));
+  plane.relaysResumed = import('./control/replication-groups/shard-relays.js')
+    .then((relays) => relays.resumeShardRelays(groups))
+    .catch((error: unknown) => groups.log.warn({ err: error }, 'shard relays were not resumed'));
   admission.start();
   reconciler.start();
   supervisor.start();
@@ -220,7 +225,9 @@ async function stopControl({
   automaticSnapshots,
   admission,
   groups,
+  relaysResumed,
 }: ControlPlane): Promise<void> {
+  await relaysResumed;
   (await import('./control/replication-groups/shard-relays.js')).stopAllShardRelays(groups.store);
   supervisor.stop();
   await admission.stop();
