@@ -16,7 +16,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket, connect as connectTls, createSecureContext, type SecureContext } from 'node:tls';
 import { relayMemcached } from './memcached-endpoint.js';
 import { relayWithIamLogin, type IamLoginCheck } from './iam-login.js';
-import { connectPlain, relayToNode, type Target } from './node-relay.js';
+import { connectPlain, relayToNode, tieToClient, type Target } from './node-relay.js';
 import { RelayPool } from './relay-pool.js';
 
 export type { Target } from './node-relay.js';
@@ -236,12 +236,6 @@ export class EndpointProxy {
       checkServerIdentity: () => undefined,
     });
     this.track(entry, node);
-    node.on('close', (hadError) => {
-      if (hadError) client.destroy();
-      else client.end();
-    });
-    node.on('error', () => node.destroy());
-    client.on('close', () => node.destroy());
-    return node;
+    return tieToClient(node, client);
   }
 }

@@ -27,6 +27,11 @@ export const TLS_HANDSHAKE = 0x16;
 export function connectPlain(client: Socket, host: string, port: number, track: (socket: Socket) => void): Socket {
   const node = connect({ host, port, allowHalfOpen: true, noDelay: true });
   track(node);
+  return tieToClient(node, client);
+}
+
+/** Ties a node's socket (plain or TLS) to its client's: how each side's end or failure reaches the other. */
+export function tieToClient<S extends Socket>(node: S, client: Socket): S {
   node.on('close', (hadError) => {
     if (hadError) client.destroy();
     else client.end();
