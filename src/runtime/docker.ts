@@ -66,6 +66,8 @@ export interface DockerRuntimeOptions {
  * lower, and not raisable without privileges), so nodes take this many.
  */
 const MAX_CONNECTIONS = 4096;
+/** How long releaseUnused keeps asking Docker to remove the network while it still counts a removed node. */
+const RELEASE_BUDGET_MS = 10_000;
 
 /** A TLS node in preferred mode takes plain connections on the port after its own (its TLS port). */
 const plainPortOf = (spec: NodeSpec): number | undefined =>
@@ -301,15 +303,21 @@ export class DockerRuntime implements NodeRuntime {
         .getNetwork(this.network)
         .disconnect({ Container: this.ownContainer, Force: true })
         .catch(() => undefined);
-    // Docker may still count a just-removed container's endpoint for a moment ("has active endpoints").
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // Docker may still count a just-removed container's endpoint for a while ("has active endpoints"): seconds on a
+    // busy daemon, so a fixed handful of quick retries left networks behind.
+    const deadline = Date.now() + RELEASE_BUDGET_MS;
+    for (;;) {
       try {
         await this.docker.getNetwork(this.network).remove();
         return;
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
         if (status === 404 || (await this.listNodes()).length > 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (Date.now() >= deadline) {
+          this.options.log.warn({ err: error, network: this.network }, 'could not remove the node network');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
   }
