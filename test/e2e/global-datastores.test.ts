@@ -2,7 +2,8 @@
  * Global datastores: the API (ids, ARNs, members, errors) on the metadata-only runtime, and on the process runtime
  * a secondary group in us-west-2 that really replicates from the primary group in us-east-1, is read-only, takes
  * over in a failover (the old primary follows it) and, disassociated, stands alone with its data; and the same for
- * a cluster-mode datastore of two shards, whose secondary is fed shard by shard by the emulator's relays.
+ * a cluster-mode datastore of two shards, whose secondary is fed shard by shard by the emulator's relays (on both
+ * runtimes, through a shard added and removed and a restart of the emulator).
  */
 import {
   CreateGlobalReplicationGroupCommand,
@@ -16,6 +17,7 @@ import {
   DisassociateGlobalReplicationGroupCommand,
   FailoverGlobalReplicationGroupCommand,
   IncreaseNodeGroupsInGlobalReplicationGroupCommand,
+  DecreaseNodeGroupsInGlobalReplicationGroupCommand,
   ModifyGlobalReplicationGroupCommand,
   waitUntilReplicationGroupAvailable,
   type GlobalReplicationGroup,
@@ -365,129 +367,191 @@ t.test('process: a secondary in us-west-2 replicates, fails over and is disassoc
   );
 });
 
-t.test(
-  'process: a cluster-mode secondary has every shard of the primary, fails over and is disassociated',
-  async (t) => {
-    if (!(await runtimeAvailable(t, 'process'))) return;
-    const emulator = await startTestEmulator(t, {
-      runtime: 'process',
-      dataDir: tempDir(t),
-      endpointBase: uniqueEndpointBase(),
-    });
-    t.teardown(() => removeAllNodes(emulator));
-    const east = sdkClient(emulator);
-    const west = sdkClient(emulator, { region: 'us-west-2' });
-    await createGroup(east, 'sharded', {
-      NumCacheClusters: undefined,
-      ClusterMode: 'enabled',
-      NumNodeGroups: 2,
-      ReplicasPerNodeGroup: 1,
-      AutomaticFailoverEnabled: true,
-    });
-    await waitUntilReplicationGroupAvailable({ ...waiter(east), maxWaitTime: 120 }, { ReplicationGroupId: 'sharded' });
-    const { GlobalReplicationGroup } = await east.send(
-      new CreateGlobalReplicationGroupCommand({
-        GlobalReplicationGroupIdSuffix: 'shards',
-        PrimaryReplicationGroupId: 'sharded',
-      }),
-    );
-    const id = GlobalReplicationGroup!.GlobalReplicationGroupId!;
-    const created = await west.send(
-      new CreateReplicationGroupCommand({
-        ReplicationGroupId: 'farsharded',
-        ReplicationGroupDescription: 'cluster-mode secondary',
-        GlobalReplicationGroupId: id,
-      }),
-    );
-    t.equal(created.ReplicationGroup?.ClusterEnabled, true, "the primary's cluster mode");
-    await waitUntilReplicationGroupAvailable(
-      { ...waiter(west), maxWaitTime: 180 },
-      { ReplicationGroupId: 'farsharded' },
-    );
-    const eastGroup = await group(east, 'sharded');
-    const westGroup = await group(west, 'farsharded');
-    t.same(
-      westGroup.NodeGroups!.map((ng) => [ng.NodeGroupId, ng.Slots]),
-      eastGroup.NodeGroups!.map((ng) => [ng.NodeGroupId, ng.Slots]),
-      "the primary's shards and slot ranges",
-    );
+for (const runtime of ['process', 'docker'] as const)
+  t.test(
+    `${runtime}: a cluster-mode secondary has every shard of the primary, fails over and is disassociated`,
+    async (t) => {
+      if (!(await runtimeAvailable(t, runtime))) return;
+      const settings = {
+        runtime,
+        dataDir: tempDir(t),
+        endpointBase: uniqueEndpointBase(),
+        dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+      };
+      const emulator = await startTestEmulator(t, settings);
+      t.teardown(() => removeAllNodes(emulator));
+      let east = sdkClient(emulator);
+      let west = sdkClient(emulator, { region: 'us-west-2' });
+      await createGroup(east, 'sharded', {
+        NumCacheClusters: undefined,
+        ClusterMode: 'enabled',
+        NumNodeGroups: 2,
+        ReplicasPerNodeGroup: 1,
+        AutomaticFailoverEnabled: true,
+      });
+      await waitUntilReplicationGroupAvailable(
+        { ...waiter(east), maxWaitTime: 120 },
+        { ReplicationGroupId: 'sharded' },
+      );
+      const { GlobalReplicationGroup } = await east.send(
+        new CreateGlobalReplicationGroupCommand({
+          GlobalReplicationGroupIdSuffix: 'shards',
+          PrimaryReplicationGroupId: 'sharded',
+        }),
+      );
+      const id = GlobalReplicationGroup!.GlobalReplicationGroupId!;
+      const created = await west.send(
+        new CreateReplicationGroupCommand({
+          ReplicationGroupId: 'farsharded',
+          ReplicationGroupDescription: 'cluster-mode secondary',
+          GlobalReplicationGroupId: id,
+        }),
+      );
+      t.equal(created.ReplicationGroup?.ClusterEnabled, true, "the primary's cluster mode");
+      await waitUntilReplicationGroupAvailable(
+        { ...waiter(west), maxWaitTime: 180 },
+        { ReplicationGroupId: 'farsharded' },
+      );
+      const eastGroup = await group(east, 'sharded');
+      const westGroup = await group(west, 'farsharded');
+      t.same(
+        westGroup.NodeGroups!.map((ng) => [ng.NodeGroupId, ng.Slots]),
+        eastGroup.NodeGroups!.map((ng) => [ng.NodeGroupId, ng.Slots]),
+        "the primary's shards and slot ranges",
+      );
 
-    const clusterAt = (endpoint: { Address?: string; Port?: number }) => {
-      const cluster = new Cluster([{ host: endpoint.Address!, port: endpoint.Port! }], { slotsRefreshTimeout: 5000 });
-      cluster.on('error', () => {});
-      t.teardown(() => cluster.disconnect());
-      return cluster;
-    };
-    const eastCluster = clusterAt(eastGroup.ConfigurationEndpoint!);
-    const westCluster = clusterAt(westGroup.ConfigurationEndpoint!);
-    const keys = Array.from({ length: 1000 }, (_, i) => `east:${i}`);
-    await Promise.all(keys.map((key) => eastCluster.set(key, key)));
-    const present = async (cluster: Cluster, wanted: string[]) =>
-      (await Promise.all(wanted.map((key) => cluster.get(key)))).every((value, i) => value === wanted[i]);
-    await eventually(() => present(westCluster, keys), 20_000, '1,000 keys of every shard in the secondary');
-    t.equal(westCluster.nodes('master').length, 2, 'which has two shards');
-    t.match((await failure(westCluster.set('west', 'x')))?.message, /NOPERM/, 'the secondary refuses writes');
-    await eastCluster.del('east:7');
-    await eventually(async () => (await westCluster.get('east:7')) === null, 20_000, 'a delete reaches the secondary');
+      const clusterAt = (endpoint: { Address?: string; Port?: number }) => {
+        const cluster = new Cluster([{ host: endpoint.Address!, port: endpoint.Port! }], { slotsRefreshTimeout: 5000 });
+        cluster.on('error', () => {});
+        t.teardown(() => cluster.disconnect());
+        return cluster;
+      };
+      const eastCluster = clusterAt(eastGroup.ConfigurationEndpoint!);
+      const westCluster = clusterAt(westGroup.ConfigurationEndpoint!);
+      const keys = Array.from({ length: 1000 }, (_, i) => `east:${i}`);
+      await Promise.all(keys.map((key) => eastCluster.set(key, key)));
+      const present = async (cluster: Cluster, wanted: string[]) =>
+        (await Promise.all(wanted.map((key) => cluster.get(key)))).every((value, i) => value === wanted[i]);
+      await eventually(() => present(westCluster, keys), 20_000, '1,000 keys of every shard in the secondary');
+      t.equal(westCluster.nodes('master').length, 2, 'which has two shards');
+      t.match((await failure(westCluster.set('west', 'x')))?.message, /NOPERM/, 'the secondary refuses writes');
+      await eastCluster.del('east:7');
+      await eventually(
+        async () => (await westCluster.get('east:7')) === null,
+        20_000,
+        'a delete reaches the secondary',
+      );
 
-    // A third shard in both groups: its relay starts, and the keys it takes and new ones reach the secondary.
-    await east.send(
-      new IncreaseNodeGroupsInGlobalReplicationGroupCommand({
-        GlobalReplicationGroupId: id,
-        NodeGroupCount: 3,
-        ApplyImmediately: true,
-      }),
-    );
-    await waitUntilReplicationGroupAvailable({ ...waiter(east), maxWaitTime: 180 }, { ReplicationGroupId: 'sharded' });
-    await waitUntilReplicationGroupAvailable(
-      { ...waiter(west), maxWaitTime: 180 },
-      { ReplicationGroupId: 'farsharded' },
-    );
-    const more = Array.from({ length: 300 }, (_, i) => `more:${i}`);
-    await Promise.all(more.map((key) => eastCluster.set(key, key)));
-    await eventually(() => present(westCluster, [...keys.slice(8), ...more]), 30_000, 'every key after resharding');
-    t.same(
-      (await group(west, 'farsharded')).NodeGroups!.map((ng) => ng.Slots).sort(),
-      (await group(east, 'sharded')).NodeGroups!.map((ng) => ng.Slots).sort(),
-      'both groups have three shards of the same slots',
-    );
-    t.equal((await group(west, 'farsharded')).NodeGroups!.length, 3, 'the secondary has the third shard');
+      // A third shard in both groups: its relay starts, and the keys it takes and new ones reach the secondary.
+      await east.send(
+        new IncreaseNodeGroupsInGlobalReplicationGroupCommand({
+          GlobalReplicationGroupId: id,
+          NodeGroupCount: 3,
+          ApplyImmediately: true,
+        }),
+      );
+      await waitUntilReplicationGroupAvailable(
+        { ...waiter(east), maxWaitTime: 180 },
+        { ReplicationGroupId: 'sharded' },
+      );
+      await waitUntilReplicationGroupAvailable(
+        { ...waiter(west), maxWaitTime: 180 },
+        { ReplicationGroupId: 'farsharded' },
+      );
+      const more = Array.from({ length: 300 }, (_, i) => `more:${i}`);
+      await Promise.all(more.map((key) => eastCluster.set(key, key)));
+      await eventually(() => present(westCluster, [...keys.slice(8), ...more]), 30_000, 'every key after resharding');
+      t.same(
+        (await group(west, 'farsharded')).NodeGroups!.map((ng) => ng.Slots).sort(),
+        (await group(east, 'sharded')).NodeGroups!.map((ng) => ng.Slots).sort(),
+        'both groups have three shards of the same slots',
+      );
+      t.equal((await group(west, 'farsharded')).NodeGroups!.length, 3, 'the secondary has the third shard');
 
-    await east.send(
-      new FailoverGlobalReplicationGroupCommand({
-        GlobalReplicationGroupId: id,
-        PrimaryRegion: 'us-west-2',
-        PrimaryReplicationGroupId: 'farsharded',
-      }),
-    );
-    await eventually(async () => (await globalOf(east, id)).Status === 'available', 60_000, 'the failover to end');
-    await eventually(
-      async () => (await westCluster.set('west:1', 'from-west')) === 'OK',
-      30_000,
-      'a write in us-west-2',
-    );
-    await eventually(async () => (await eastCluster.get('west:1')) === 'from-west', 30_000, 'the old primary follows');
-    t.match((await failure(eastCluster.set('east', 'x')))?.message, /NOPERM/, 'and refuses writes');
+      // Back to two shards: the third's slots move to the others in both groups, and nothing is lost on the way.
+      const third = (await group(east, 'sharded')).NodeGroups!.map((ng) => ng.NodeGroupId!).sort()[2];
+      await east.send(
+        new DecreaseNodeGroupsInGlobalReplicationGroupCommand({
+          GlobalReplicationGroupId: id,
+          NodeGroupCount: 2,
+          GlobalNodeGroupsToRemove: [`${id}-${third}`],
+          ApplyImmediately: true,
+        }),
+      );
+      await waitUntilReplicationGroupAvailable(
+        { ...waiter(east), maxWaitTime: 180 },
+        { ReplicationGroupId: 'sharded' },
+      );
+      await waitUntilReplicationGroupAvailable(
+        { ...waiter(west), maxWaitTime: 180 },
+        { ReplicationGroupId: 'farsharded' },
+      );
+      t.same(
+        (await group(west, 'farsharded')).NodeGroups!.map((ng) => ng.NodeGroupId).sort(),
+        (await group(east, 'sharded')).NodeGroups!.map((ng) => ng.NodeGroupId).sort(),
+        'both groups are down to the same two shards',
+      );
+      t.equal((await group(west, 'farsharded')).NodeGroups!.length, 2, 'two of them');
+      const fewer = Array.from({ length: 300 }, (_, i) => `fewer:${i}`);
+      await Promise.all(fewer.map((key) => eastCluster.set(key, key)));
+      await eventually(
+        () => present(westCluster, [...keys.slice(8), ...more, ...fewer]),
+        30_000,
+        'every key after the shards were decreased',
+      );
 
-    await west.send(
-      new DisassociateGlobalReplicationGroupCommand({
-        GlobalReplicationGroupId: id,
-        ReplicationGroupId: 'sharded',
-        ReplicationGroupRegion: 'us-east-1',
-      }),
-    );
-    await waitUntilReplicationGroupAvailable(waiter(east), { ReplicationGroupId: 'sharded' });
-    await eventually(
-      async () => (await eastCluster.set('alone', 'yes')) === 'OK',
-      30_000,
-      'the disassociated group is writable',
-    );
-    t.ok(await present(eastCluster, keys.slice(8, 100)), 'with its data');
-    await westCluster.set('after', 'not-copied');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    t.equal(await eastCluster.get('after'), null, 'and no longer follows us-west-2');
-    await west.send(
-      new DeleteGlobalReplicationGroupCommand({ GlobalReplicationGroupId: id, RetainPrimaryReplicationGroup: true }),
-    );
-  },
-);
+      // The relays are stored with the groups: after a restart of the emulator they carry new writes again.
+      await emulator.close();
+      const restarted = await startTestEmulator(t, settings);
+      t.teardown(() => removeAllNodes(restarted));
+      east = sdkClient(restarted);
+      west = sdkClient(restarted, { region: 'us-west-2' });
+      await eastCluster.set('after-restart', 'yes');
+      await eventually(
+        async () => (await westCluster.get('after-restart')) === 'yes',
+        30_000,
+        'a write after a restart reaching the secondary',
+      );
+
+      await east.send(
+        new FailoverGlobalReplicationGroupCommand({
+          GlobalReplicationGroupId: id,
+          PrimaryRegion: 'us-west-2',
+          PrimaryReplicationGroupId: 'farsharded',
+        }),
+      );
+      await eventually(async () => (await globalOf(east, id)).Status === 'available', 60_000, 'the failover to end');
+      await eventually(
+        async () => (await westCluster.set('west:1', 'from-west')) === 'OK',
+        30_000,
+        'a write in us-west-2',
+      );
+      await eventually(
+        async () => (await eastCluster.get('west:1')) === 'from-west',
+        30_000,
+        'the old primary follows',
+      );
+      t.match((await failure(eastCluster.set('east', 'x')))?.message, /NOPERM/, 'and refuses writes');
+
+      await west.send(
+        new DisassociateGlobalReplicationGroupCommand({
+          GlobalReplicationGroupId: id,
+          ReplicationGroupId: 'sharded',
+          ReplicationGroupRegion: 'us-east-1',
+        }),
+      );
+      await waitUntilReplicationGroupAvailable(waiter(east), { ReplicationGroupId: 'sharded' });
+      await eventually(
+        async () => (await eastCluster.set('alone', 'yes')) === 'OK',
+        30_000,
+        'the disassociated group is writable',
+      );
+      t.ok(await present(eastCluster, keys.slice(8, 100)), 'with its data');
+      await westCluster.set('after', 'not-copied');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      t.equal(await eastCluster.get('after'), null, 'and no longer follows us-west-2');
+      await west.send(
+        new DeleteGlobalReplicationGroupCommand({ GlobalReplicationGroupId: id, RetainPrimaryReplicationGroup: true }),
+      );
+    },
+  );
