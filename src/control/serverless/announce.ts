@@ -11,12 +11,9 @@
  */
 import { adminCommand, withAdmin } from '../../dataplane/node-admin.js';
 import { MEMBER_NODE } from '../../domain/elasticache/records.js';
-import { serverlessAnnounced } from '../../domain/elasticache/serverless.js';
+import { announcesServerlessEndpoints, serverlessAnnounced } from '../../domain/elasticache/serverless.js';
 import type { Scope } from '../../store/store.js';
 import type { GroupContext } from '../replication-groups/group-context.js';
-
-/** Whether the backing nodes announce the cache's endpoints (ClusterNodes.spec gives them theirs at start). */
-export const announcesServerlessEndpoints = (runtime: { name: string }): boolean => runtime.name === 'process';
 
 /** Tells each running backing node of a serverless cache's group what to announce in its current role. */
 export async function announceServerlessRoles(ctx: GroupContext, scope: Scope, id: string): Promise<void> {

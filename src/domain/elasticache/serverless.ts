@@ -98,6 +98,12 @@ export function serverlessEndpointsOf(
 }
 
 /**
+ * Whether a runtime's backing nodes announce the cache's endpoints (serverless/announce.ts): where nodes announce
+ * their endpoints, as processes do; containers announce a forward on an address the node network shares.
+ */
+export const announcesServerlessEndpoints = (runtime: { name: string }): boolean => runtime.name === 'process';
+
+/**
  * What a backing node announces to cluster clients (CLUSTER SLOTS, SHARDS, NODES, MOVED) as its address and port:
  * the cache's endpoint for the shard's primary, its reader endpoint for the replica, as AWS shows a serverless cache
  * (one shard over every slot, at the endpoint, its replica at the reader port). Clients never learn a backing node.
