@@ -40,6 +40,7 @@ import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
 import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
+import { announcesServerlessEndpoints, serverlessAnnounced } from '../domain/elasticache/serverless.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { nodeUsersOf } from '../domain/elasticache/user-records.js';
 import { passwordHash } from '../runtime/node-access.js';
@@ -155,8 +156,7 @@ export class ClusterNodes {
       cluster:
         internal.clusterMode && endpoint
           ? {
-              announceHost: endpoint.address,
-              announcePort: endpoint.port,
+              ...this.announced(scope, cluster, endpoint),
               groupId: state.ReplicationGroupId,
               spareRole: this.spareRole(scope, cluster),
             }
@@ -254,6 +254,24 @@ export class ClusterNodes {
       .filter((e): e is EndpointAllocation => e !== undefined && this.canHold(endpoint, e))
       .filter((e) => !this.endpoints.isOpen(e.address, e.port));
     return held.length > 0 ? held.map((e) => e.address) : undefined;
+  }
+
+  /**
+   * What a cluster node announces: its endpoint; a serverless cache's backing node, where nodes announce their
+   * endpoints, the cache's endpoint or reader endpoint by its role (serverless/announce.ts).
+   */
+  private announced(
+    scope: Scope,
+    { state, internal }: StoredCluster,
+    endpoint: EndpointAllocation,
+  ): { announceHost: string; announcePort: number } {
+    const group =
+      internal.serverlessCache !== undefined && state.ReplicationGroupId && announcesServerlessEndpoints(this.runtime)
+        ? findGroup(this.store, scope, state.ReplicationGroupId)
+        : undefined;
+    if (!group) return { announceHost: endpoint.address, announcePort: endpoint.port };
+    const { host, port } = serverlessAnnounced(this.store, scope, group, state.CacheClusterId);
+    return { announceHost: host, announcePort: port };
   }
 
   /** A serverless cache's member being created may start from a warm spare, in its stored role. */

@@ -233,11 +233,21 @@ export class EndpointManager {
   ): Promise<void> {
     if (!this.listening) return;
     const pick = role === 'configuration' ? 'any' : role;
+    const checked = this.admitter(groupOwner(group), address, port);
     await this.proxy.open(address, port, {
       target: () => this.roleTarget(group, pick),
-      allows: this.admitter(groupOwner(group), address, port),
-      iamLogin: () => this.iamLoginAt?.(group, address),
+      // A serverless cache's nodes announce its endpoints, where their replicas reach their primary.
+      allows: (remote) => this.isGroupMember(group, plainAddress(remote)) || checked(remote),
+      iamLogin: (remote) =>
+        this.isGroupMember(group, plainAddress(remote)) ? undefined : this.iamLoginAt?.(group, address),
     });
+  }
+
+  /** Whether `remote` is a node of the group's own (the source address of one of its members' nodes). */
+  private isGroupMember(group: GroupAddress, remote: string): boolean {
+    const roles = this.groups.get(groupKey(group))?.roles;
+    const member = roles?.primary ?? roles?.replicas[0];
+    return member !== undefined && Boolean(this.isGroupNode?.(member, remote));
   }
 
   /** Cuts the connections an endpoint carries, so clients reconnect (and reach the new primary after a failover). */

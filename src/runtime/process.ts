@@ -411,7 +411,9 @@ export class ProcessRuntime implements NodeRuntime {
     const peer = spec.cluster
       ? bus
         ? { host: bus.address, port: spec.cluster.announcePort, busPort: bus.port }
-        : { host: node.backstage ?? spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
+        : node.backstage
+          ? { host: node.backstage, port: node.port, busPort: node.busPort }
+          : { host: spec.cluster.announceHost, port: spec.cluster.announcePort, busPort: node.busPort }
       : { host: inside, port: node.port, ...(spec.tls ? { tls: true } : {}), ...plain };
     const servesEndpoint =
       spec.endpoint !== undefined && spec.endpoint.address === host && spec.endpoint.port === node.port;

@@ -31,9 +31,16 @@ async function servesClusterClients(t: Test, emulator: Emulator, client: ElastiC
   const slots = JSON.stringify(await redis.call('CLUSTER', 'SLOTS'));
   redis.disconnect();
   t.match(slots, /^\[\[0,16383,\[/, `${name}: one shard covers all 16384 slots`);
-  // A primary and a replica, each announced at an endpoint of its own (not where it ran as a spare).
-  const nodes = [...slots.matchAll(/\["(127\.[\d.]+)",6379,"[0-9a-f]{40}"/g)].map((m) => m[1]);
-  t.equal(new Set(nodes).size, 2, `${name}: a primary and a replica at endpoints of their own`);
+  // A primary and a replica, announced at the cache's endpoint and reader endpoint (not where they ran as spares).
+  const [[, , primary, replica]] = JSON.parse(slots) as [number, number, ...[string, number][]][];
+  t.same(
+    [primary.slice(0, 2), replica?.slice(0, 2)],
+    [
+      [cache.Endpoint!.Address, cache.Endpoint!.Port],
+      [cache.ReaderEndpoint!.Address, cache.ReaderEndpoint!.Port],
+    ],
+    `${name}: the primary at the endpoint, the replica at the reader endpoint`,
+  );
   t.notMatch(slots, /"127\.0\.0\.1"/, `${name}: no node is announced at a spare's address`);
   const keys = Array.from({ length: 100 }, (_, i) => `${name}:${i}`);
   const sets = await redisCli(caPath, cache.Endpoint!, ['-c'], keys.map((k) => `SET ${k} v-${k}`).join('\n') + '\n');

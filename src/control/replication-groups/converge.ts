@@ -24,6 +24,9 @@ export async function converge(ctx: GroupContext, scope: Scope, id: string, main
     group = ctx.update(scope, id, (g) => (g.state.Status = 'modifying')) ?? gone(id);
   }
   const creating = group.state.Status === 'creating';
+  // A serverless cache's nodes announce its endpoints (serverless/announce.ts), where its replica reaches its
+  // primary: they are open before the nodes start.
+  if (group.internal.serverlessCache !== undefined) await openEndpoints(ctx, scope, id);
 
   // Members whose nodes do not run yet start side by side.
   const starting = group.state.MemberClusters.filter(

@@ -18,6 +18,7 @@ import type { LiveNode } from '../cluster-nodes.js';
 import { gone, live, liveMembers, primaryIdOf, shardById, type GroupContext } from './group-context.js';
 import { publishRoles, serveGroupEndpoints } from './group-endpoints.js';
 import { rejoin } from './members.js';
+import { announceServerlessRoles } from '../serverless/announce.js';
 import { applyUpstream, makeGroupPrimary, repointFollowers } from './upstream.js';
 
 /** Promotes a replica of the requested shard (TestFailover, PrimaryClusterId); the old primary rejoins as a replica. */
@@ -156,6 +157,8 @@ export async function switchRoles(
       ng.NodeGroupMembers = [...primaries, ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
     }) ?? gone(id);
   publishRoles(ctx, scope, group);
+  // A serverless cache's nodes announce its endpoint or its reader endpoint by their roles: they swap them.
+  await announceServerlessRoles(ctx, scope, id);
   // Where nodes hold the group endpoints themselves, the old holders let go of them, cutting their clients there,
   // and the new ones take them; otherwise the emulator's listener drops them.
   if (!(await serveGroupEndpoints(ctx, scope, id))) {

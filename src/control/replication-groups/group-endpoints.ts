@@ -15,6 +15,7 @@ import {
 import type { LiveNode } from '../cluster-nodes.js';
 import { groupAddress, type GroupContext } from './group-context.js';
 import { openServerlessReader } from '../serverless/reader-endpoint.js';
+import { announceServerlessRoles } from '../serverless/announce.js';
 import { HELD_ROLES, soleMemberOf, type HeldRole } from './endpoint-holders.js';
 
 /** Tells the endpoints who plays which role now. */
@@ -42,7 +43,10 @@ export async function openEndpoints(ctx: GroupContext, scope: Scope, id: string)
     const cfg = store.transaction(() => store.endpoints.allocate(scope, KIND.replicationGroup, id, 'cfg', port));
     await ctx.endpoints.openGroupEndpoint(address, 'configuration', cfg.address, cfg.port);
     ctx.update(scope, id, (g) => (g.state.ConfigurationEndpoint = { Address: cfg.address, Port: cfg.port }));
-    if (group.internal.serverlessCache !== undefined) await openServerlessReader(ctx, scope, id, cfg);
+    if (group.internal.serverlessCache !== undefined) {
+      await openServerlessReader(ctx, scope, id);
+      await announceServerlessRoles(ctx, scope, id);
+    }
     return;
   }
   const [primary, reader] = store.transaction(() => [

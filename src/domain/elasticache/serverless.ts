@@ -7,11 +7,11 @@
  */
 import type { CacheUsageLimits, Endpoint, ServerlessCache } from '@aws-sdk/client-elasticache';
 import type { Engine } from '../../common/engines.js';
-import type { Scope, Store } from '../../store/store.js';
+import type { EndpointAllocation, Scope, Store } from '../../store/store.js';
 import { ENGINE_VERSIONS, nodeType, type EngineVersionInfo } from './catalog.js';
 import { fault, invalidCombination, invalidValue } from './faults.js';
 import { KIND } from './kinds.js';
-import { findCluster, findGroup, recordAccessors, type StoredGroup } from './records.js';
+import { findCluster, findGroup, primaryOf, recordAccessors, type StoredGroup } from './records.js';
 
 /** The reader endpoint's port, beside the endpoint's own (6379), as AWS serves a serverless cache. */
 export const SERVERLESS_READER_PORT = 6380;
@@ -71,6 +71,53 @@ export function serverlessCachesUsing(store: Store, scope: Scope, userGroupId: s
 export function backingGroup(store: Store, scope: Scope, cache: StoredServerless): StoredGroup | undefined {
   const id = cache.internal.backingGroupId;
   return id === undefined ? undefined : findGroup(store, scope, id);
+}
+
+/**
+ * A valkey / redis cache's two endpoints, allocated on first use: its endpoint (the backing group's configuration
+ * endpoint) and its reader endpoint, the same address on SERVERLESS_READER_PORT where every endpoint has its own
+ * address, as AWS serves it; where endpoints share one address (the ports mode, --advertise-host), a port of the
+ * emulator's range.
+ */
+export function serverlessEndpointsOf(
+  store: Store,
+  scope: Scope,
+  group: StoredGroup,
+): { endpoint: EndpointAllocation; reader: EndpointAllocation } {
+  const id = group.state.ReplicationGroupId;
+  const port = group.internal.port;
+  return store.transaction(() => {
+    const endpoint = store.endpoints.allocate(scope, KIND.replicationGroup, id, 'cfg', port);
+    // The loopback mode honours a requested port: the address is this endpoint's alone, so its reader port is free.
+    const reader =
+      endpoint.port === port
+        ? { ...endpoint, port: SERVERLESS_READER_PORT }
+        : store.endpoints.allocate(scope, KIND.replicationGroup, id, 'reader', SERVERLESS_READER_PORT);
+    return { endpoint, reader };
+  });
+}
+
+/**
+ * Whether a runtime's backing nodes announce the cache's endpoints (serverless/announce.ts): where nodes announce
+ * their endpoints, as processes do; containers announce a forward on an address the node network shares.
+ */
+export const announcesServerlessEndpoints = (runtime: { name: string }): boolean => runtime.name === 'process';
+
+/**
+ * What a backing node announces to cluster clients (CLUSTER SLOTS, SHARDS, NODES, MOVED) as its address and port:
+ * the cache's endpoint for the shard's primary, its reader endpoint for the replica, as AWS shows a serverless cache
+ * (one shard over every slot, at the endpoint, its replica at the reader port). Clients never learn a backing node.
+ */
+export function serverlessAnnounced(
+  store: Store,
+  scope: Scope,
+  group: StoredGroup,
+  memberId: string,
+): { host: string; port: number } {
+  const { endpoint, reader } = serverlessEndpointsOf(store, scope, group);
+  const primary = group.state.NodeGroups[0] && primaryOf(group.state.NodeGroups[0])?.CacheClusterId;
+  const at = primary === memberId ? endpoint : reader;
+  return { host: at.address, port: at.port };
 }
 
 /** What the cache shows of its backing resource: its status and endpoints; undefined once it has gone. */
