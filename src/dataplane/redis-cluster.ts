@@ -234,8 +234,9 @@ function formedAsWanted(views: ClusterNode[][], ids: string[], expected: Require
 }
 
 /**
- * Each member MEETs those others it knows at another address than their peer address (nodes re-addressed since
- * they met, as claimed warm spares are): the handshake's answer updates the address it knows. It does not wait for
+ * Each member MEETs those others it knows at another address than their peer address, or than the one they announce
+ * now (nodes re-addressed since they met, as claimed warm spares are): the handshake's answer updates the address it
+ * knows, and the MEET tells the met node the meeting one's hostname. It does not wait for
  * the handshakes; it resolves whether any is open (its own or one met before). `views`: each member's, if just read.
  */
 export async function meetMovedMembers(members: ClusterMember[], views?: ClusterNode[][]): Promise<boolean> {
@@ -248,11 +249,20 @@ export async function meetMovedMembers(members: ClusterMember[], views?: Cluster
         const known = seen[i].find((node) => node.id === ids[j]);
         const { host, port, busPort } = other.peer;
         const meeting = seen[i].some((node) => node.handshake && node.ip === host && node.port === port);
+        // What it announces now: a node re-addressed where its peers reach it as before (a container keeps its
+        // address on the node network) is known elsewhere at what it announced before, until this meeting.
+        const self = myselfIn(seen[j]);
+        const stale =
+          known !== undefined &&
+          (known.ip !== self.ip ||
+            known.port !== self.port ||
+            known.busPort !== self.busPort ||
+            known.hostname !== self.hostname);
         return (
           j !== i &&
           known !== undefined &&
           !meeting &&
-          (known.ip !== host || known.port !== port || (busPort !== undefined && known.busPort !== busPort))
+          (stale || known.ip !== host || known.port !== port || (busPort !== undefined && known.busPort !== busPort))
         );
       });
       if (moved.length === 0) return;

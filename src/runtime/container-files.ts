@@ -69,6 +69,28 @@ export function configArchive(spec: NodeSpec): Promise<Buffer> {
   return archiveOf(entries, spec.engine === 'memcached' ? MEMCACHED_UID : ENGINE_UID);
 }
 
+/**
+ * A tar for a claimed warm spare (docker-spares.ts): its member's TLS files, in a directory of their own (the engine
+ * reloads its certificate when the paths it is given change), and the member it now is (`claim`), which its
+ * container's labels, set at its creation, cannot tell.
+ */
+export function claimArchive(spec: NodeSpec, dir: string, claim: string): Promise<Buffer> {
+  const entries: Parameters<typeof archiveOf>[0] = [{ name: dir.slice(1), mode: 0o700, directory: true }];
+  if (spec.tls) {
+    const files = tlsFiles(`${dir}/node.conf`);
+    entries.push(
+      { name: files.certificate.slice(1), mode: 0o600, content: spec.tls.certificate },
+      { name: files.key.slice(1), mode: 0o600, content: spec.tls.key },
+      { name: files.authority.slice(1), mode: 0o600, content: spec.tls.authority },
+    );
+  }
+  entries.push({ name: CLAIM_FILE.slice(1), mode: 0o600, content: claim });
+  return archiveOf(entries);
+}
+
+/** Where a claimed spare's container records the member it became. */
+export const CLAIM_FILE = `/${CONFIG_DIR}/claimed-as.json`;
+
 /** The engine's data directory in a container (its --dir). */
 export const DATA_DIR = 'data';
 
@@ -112,4 +134,21 @@ export async function extractFirstFile(tar: NodeJS.ReadableStream, destination: 
   });
   await pipeline(tar, reader);
   if (!wrote) throw new Error(`no file in the archive for ${destination}`);
+}
+
+/** The first file of a tar stream (getArchive's answer), whole in memory: a small file only. */
+export async function readFirstFile(tar: NodeJS.ReadableStream): Promise<Buffer> {
+  const reader = extract();
+  let content: Buffer | undefined;
+  reader.on('entry', (header, body, next) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (chunk: Buffer) => content === undefined && header.type === 'file' && chunks.push(chunk));
+    body.on('end', () => {
+      if (content === undefined && header.type === 'file') content = Buffer.concat(chunks);
+      next();
+    });
+  });
+  await pipeline(tar, reader);
+  if (content === undefined) throw new Error('no file in the archive');
+  return content;
 }

@@ -22,9 +22,11 @@ import {
   rdbArchive,
 } from './container-files.js';
 import { DockerClientDirectory } from './docker-clients.js';
+import { DockerSpares } from './docker-spares.js';
 import { imageFor, type ImageOverrides } from './images.js';
 import {
   NodeUnavailable,
+  SPARE_ACCOUNT,
   type NodeAddress,
   type NodeHandle,
   type NodeRuntime,
@@ -73,6 +75,9 @@ const RELEASE_BUDGET_MS = 10_000;
 const plainPortOf = (spec: NodeSpec): number | undefined =>
   spec.tls?.mode === 'preferred' ? spec.port + 1 : undefined;
 
+/** A node's container memory limit: its engine's maxmemory and room for the engine's own use. */
+const memoryLimitOf = (spec: NodeSpec): number => Math.round(spec.maxMemoryBytes * 1.25) + 64 * 2 ** 20;
+
 function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 6);
 }
@@ -96,6 +101,8 @@ export class DockerRuntime implements NodeRuntime {
   /** The emulator's own container, when it runs in one (a compose service). */
   private readonly ownContainer = ownContainerId();
   private readonly announce: DockerClusterAnnounce;
+  /** Warm spares claimed in place (docker-spares.ts). */
+  private readonly spares: DockerSpares;
 
   constructor(
     private readonly docker: Docker,
@@ -105,6 +112,22 @@ export class DockerRuntime implements NodeRuntime {
     // The modem holds what it resolved from DOCKER_HOST (its typings leave these fields out).
     this.placement = daemonPlacement(docker.modem as DaemonAddress);
     this.announce = new DockerClusterAnnounce(docker, this.network, options.log);
+    this.spares = new DockerSpares({
+      docker,
+      network: this.network,
+      announce: this.announce,
+      labels: LABEL,
+      containerName: (node) => this.containerName(node),
+      clusterAnnounceAddress: () => this.clusterAnnounceAddress(),
+      removeNode: (node, handle) => this.removeNode(node, handle),
+      inspectNode: (spec, handle) => this.inspectNode(spec, handle),
+      memoryLimit: memoryLimitOf,
+    });
+  }
+
+  /** Makes a running warm spare the node `spec` describes (docker-spares.ts). */
+  claimSpare(spare: NodeSpec, handle: NodeHandle, spec: NodeSpec): Promise<NodeHandle | undefined> {
+    return this.spares.claim(spare, handle, spec);
   }
 
   /**
@@ -132,12 +155,14 @@ export class DockerRuntime implements NodeRuntime {
     if (network.status === 'rejected') throw network.reason;
     const name = this.containerName(spec);
     await this.removeByName(name);
-    const shared = spec.cluster && (await this.clusterAnnounceAddress());
+    // A warm spare serves no client until claimed: its shard meets and replicates on the node network alone, and a
+    // claim gives it its member's announced address and ports (docker-spares.ts).
+    const shared = spec.cluster && spec.account !== SPARE_ACCOUNT && (await this.clusterAnnounceAddress());
     const announced = shared ? await this.announce.reserve(spec, shared) : undefined;
     const portKey = `${spec.port}/tcp`;
     const plainPort = plainPortOf(spec);
     const ports = [portKey, ...(plainPort ? [`${plainPort}/tcp`] : [])];
-    const memory = Math.round(spec.maxMemoryBytes * 1.25) + 64 * 2 ** 20;
+    const memory = memoryLimitOf(spec);
     const container = await this.docker.createContainer({
       name,
       Image: image,
@@ -199,6 +224,8 @@ export class DockerRuntime implements NodeRuntime {
       // SASL turned on or off since the container was made: its command line and mounts change, so a new one.
       const { Config } = await container.inspect();
       if ((Config.Labels?.[LABEL.sasl] ?? 'off') !== (spec.sasl ? 'on' : 'off')) return await this.createNode(spec);
+      // A claimed spare would start again as the spare its command line describes: a container of its own instead.
+      if (this.spares.isClaimedAs(Config.Labels, spec)) return await this.createNode(spec);
       // The container keeps its files: an RDB left by a snapshot (or a restore) must not be loaded again.
       if (spec.engine !== 'memcached') await container.putArchive(await emptyRdbArchive(), { path: '/' });
       await container.restart({ t: 0 });
@@ -212,6 +239,7 @@ export class DockerRuntime implements NodeRuntime {
   async removeNode(node: NodeAddress, handle: NodeHandle | undefined): Promise<void> {
     await this.announce.release(node);
     if (handle?.runtimeId) {
+      this.spares.forget(handle.runtimeId);
       await this.docker
         .getContainer(handle.runtimeId)
         .remove({ force: true })
@@ -222,20 +250,14 @@ export class DockerRuntime implements NodeRuntime {
     await this.removeByName(this.containerName(node));
   }
 
-  /** Every container of this emulator instance, running or not. */
-  async listNodes(): Promise<RunningNode[]> {
+  /** Every container of this emulator instance, running or not; a claimed spare as its member's node. */
+  async listNodes(options: { spares?: boolean } = {}): Promise<RunningNode[]> {
     const containers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABEL.instance}=${this.options.instanceId}`] },
     });
-    return containers.map((c) => ({
-      runtimeId: c.Id,
-      account: c.Labels[LABEL.account],
-      region: c.Labels[LABEL.region],
-      clusterId: c.Labels[LABEL.cluster],
-      nodeId: c.Labels[LABEL.node],
-      running: c.State === 'running',
-    }));
+    const nodes = await Promise.all(containers.map((c) => this.spares.listed(c, options)));
+    return nodes.filter((n): n is RunningNode => n !== undefined);
   }
 
   async inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined> {
@@ -254,8 +276,10 @@ export class DockerRuntime implements NodeRuntime {
         ...(plainBinding ? { plainPort: Number(plainBinding.HostPort) } : {}),
       };
       const direct = ip ? { host: ip, port: spec.port, ...(plainPort ? { plainPort } : {}) } : undefined;
-      const announced =
-        spec.cluster && ip && (await this.announce.follow(spec, ip, info.Config.Labels?.[ANNOUNCE_LABEL]));
+      const label = this.spares.isClaimedAs(info.Config.Labels, spec)
+        ? await this.spares.announceOf(handle.runtimeId)
+        : info.Config.Labels?.[ANNOUNCE_LABEL];
+      const announced = spec.cluster && ip && (await this.announce.follow(spec, ip, label));
       return {
         runtimeId: handle.runtimeId,
         target: direct && (await this.reachesContainers(spec, published, direct)) ? direct : published,
@@ -297,7 +321,7 @@ export class DockerRuntime implements NodeRuntime {
    */
   async releaseUnused({ leaving = false }: { leaving?: boolean } = {}): Promise<void> {
     if (this.ownContainer && !leaving) return;
-    if ((await this.listNodes()).length > 0) return;
+    if ((await this.listNodes({ spares: true })).length > 0) return;
     if (this.ownContainer)
       await this.docker
         .getNetwork(this.network)
@@ -312,7 +336,7 @@ export class DockerRuntime implements NodeRuntime {
         return;
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
-        if (status === 404 || (await this.listNodes()).length > 0) return;
+        if (status === 404 || (await this.listNodes({ spares: true })).length > 0) return;
         if (Date.now() >= deadline) {
           this.options.log.warn({ err: error, network: this.network }, 'could not remove the node network');
           return;

@@ -6,9 +6,9 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Redis } from 'ioredis';
 import { tlsFiles } from './engines.js';
-import { ADMIN_USER, REPLICATION_COMMANDS, REPLICATION_USER, nodeConfigFile, passwordHash } from './node-access.js';
+import { nodeConfigFile } from './node-access.js';
+import { spareAdmin, takeMemberCredentials } from './spare-claims.js';
 import type { ClusterBus } from './cluster-bus.js';
 import type { NodeAddress, NodeHandle, NodeSpec } from './runtime.js';
 
@@ -40,27 +40,6 @@ export interface SpareHost {
 }
 
 const CONFIG_FILE = 'node.conf';
-
-/** The emulator's admin connection to a spare, on its own address, with its own credentials. */
-async function spareAdmin(spare: NodeSpec, at: { host: string; port: number }): Promise<Redis> {
-  const redis = new Redis({
-    ...at,
-    username: ADMIN_USER,
-    password: spare.access.adminPassword,
-    tls: spare.tls && { ca: spare.tls.authority, checkServerIdentity: () => undefined },
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw error;
-  }
-  return redis;
-}
 
 /** Makes the running spare the node `spec` describes; undefined when the spec needs a start of its own. */
 export async function claimProcessSpare(
@@ -127,13 +106,7 @@ export async function claimProcessSpare(
       'replica-announce-ip', announced,
       'masterauth', spec.access.replicationPassword,
     );
-    // The member's credentials, as its node.conf would have given them. The replication link the spare shard has
-    // stays up; the replica's next connection gives the new password, which its primary has by then.
-    // prettier-ignore
-    await redis.call('ACL', 'SETUSER', REPLICATION_USER, 'reset', 'on', `#${passwordHash(spec.access.replicationPassword)}`,
-      '~*', ...REPLICATION_COMMANDS.map((c) => `+${c}`));
-    // prettier-ignore
-    await redis.call('ACL', 'SETUSER', ADMIN_USER, 'reset', 'on', `#${passwordHash(spec.access.adminPassword)}`, '~*', '+@all');
+    await takeMemberCredentials(redis, spec);
   } catch (error) {
     await host.bus.forget(node);
     throw error;

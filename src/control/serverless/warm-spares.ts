@@ -70,7 +70,8 @@ export function claimable(spec: NodeSpec): boolean {
   );
 }
 
-const keyOf = (spec: NodeSpec) => `${spec.engine}-${spec.engineVersion}`;
+/** A pool per engine version, and per port where a spare's port is its members' (see spareSpec). */
+const keyOf = (spec: NodeSpec) => `${spec.engine}-${spec.engineVersion}-${spec.port}`;
 
 export class WarmSpares {
   private readonly pools = new Map<string, SpareShard[]>();
@@ -189,9 +190,12 @@ export class WarmSpares {
   /** Two spare nodes made one cluster: the primary serves every slot, the replica has synced with it. */
   private async formShard(template: NodeSpec): Promise<Shard | undefined> {
     const replicationPassword = randomBytes(24).toString('hex');
+    // One group: the runtime lets a node's peers reach its cluster bus only from the nodes of its group.
+    const shardId = `spare-shard-${randomBytes(6).toString('hex')}`;
+    const port = this.runtime.servesEndpoints ? 0 : template.port;
     const specs = {
-      primary: spareSpec(template, replicationPassword),
-      replica: spareSpec(template, replicationPassword),
+      primary: spareSpec(template, replicationPassword, shardId, port),
+      replica: spareSpec(template, replicationPassword, shardId, port),
     };
     const started: Partial<Record<Role, SpareNode>> = {};
     try {
@@ -261,9 +265,11 @@ function memberOf({ spec, handle }: SpareNode): ClusterMember {
 
 /**
  * A spare's own spec: the serverless node's engine, version, parameters and certificate authority, on a spare
- * address with credentials of its own (the replication password its shard shares) and no endpoint.
+ * address with credentials of its own (the replication password its shard shares) and no endpoint. Its port: a free
+ * one where nodes listen on their endpoints (a claim moves it there), else its members' (a container's engine keeps
+ * the port it was created with).
  */
-function spareSpec(template: NodeSpec, replicationPassword: string): NodeSpec {
+function spareSpec(template: NodeSpec, replicationPassword: string, shardId: string, port: number): NodeSpec {
   return {
     account: SPARE_ACCOUNT,
     region: SPARE_REGION,
@@ -273,11 +279,11 @@ function spareSpec(template: NodeSpec, replicationPassword: string): NodeSpec {
     engineVersion: template.engineVersion,
     cacheNodeType: template.cacheNodeType,
     maxMemoryBytes: template.maxMemoryBytes,
-    port: 0,
+    port,
     parameters: template.parameters,
     access: { mode: template.access.mode, adminPassword: randomBytes(24).toString('hex'), replicationPassword },
     tls: template.tls,
     aliases: [],
-    cluster: { announceHost: '127.0.0.1', announcePort: 0 },
+    cluster: { announceHost: '127.0.0.1', announcePort: 0, groupId: shardId },
   };
 }
