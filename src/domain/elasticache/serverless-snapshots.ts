@@ -8,7 +8,7 @@
 import type { ServerlessCacheSnapshot } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import { arn } from './arns.js';
-import { fault } from './faults.js';
+import { fault, invalidCombination } from './faults.js';
 import { findGroup } from './records.js';
 import { findSnapshot, listSnapshots, type StoredSnapshot } from './snapshots.js';
 
@@ -40,6 +40,27 @@ export function getServerlessSnapshot(store: Store, scope: Scope, name: string |
   const found = name ? findServerlessSnapshot(store, scope, name) : undefined;
   if (!found) throw serverlessSnapshotNotFound(name ?? '');
   return found;
+}
+
+/**
+ * ServerlessCacheSnapshotName of CreateReplicationGroup: an available snapshot of a valkey / redis serverless cache
+ * (AWS restores only those into node-based groups).
+ */
+export function serverlessSnapshotToRestore(store: Store, scope: Scope, name: string): StoredSnapshot {
+  const snapshot = getServerlessSnapshot(store, scope, name);
+  const shown = serverlessSnapshotName(snapshot.state.SnapshotName);
+  if (snapshot.state.Engine === 'memcached') {
+    throw invalidCombination(
+      `Serverless cache snapshot ${shown} is of a memcached cache: only valkey and redis snapshots can seed a replication group.`,
+    );
+  }
+  if (snapshot.state.SnapshotStatus !== 'available') {
+    throw fault(
+      'InvalidServerlessCacheSnapshotStateFault',
+      `Serverless cache snapshot ${shown} is not in available state (it is ${snapshot.state.SnapshotStatus}).`,
+    );
+  }
+  return snapshot;
 }
 
 /** Every serverless snapshot of the scope, oldest first. */
