@@ -6,6 +6,7 @@
  * The shard files of a cache encrypted at rest are sealed (sealed-files.ts).
  */
 import type { Logger } from '../../common/logger.js';
+import { dumpMemcached } from '../../dataplane/memcached-dump.js';
 import { saveRdb } from '../../dataplane/rdb-save.js';
 import { RDB_FILE } from '../../runtime/engines.js';
 import type { Scope, Store } from '../../store/store.js';
@@ -68,9 +69,13 @@ async function takeShard(
   const live = await nodes.liveNode(scope, clusterId, nodeId);
   const handle = await nodes.inspect(scope, cluster, nodeId);
   if (!live || !handle) throw new Error(`the node ${nodeId} of ${clusterId} does not run`);
-  await saveRdb(live.admin);
   const file = files.shardFile(scope, snapshot.state.SnapshotName, shard.nodeGroupId);
-  await copyOut(nodes.spec(scope, cluster, nodeId), handle, RDB_FILE, `${file}.partial`);
+  // A serverless memcached cache's node keeps no file: its items are read out over the protocol.
+  if (cluster.state.Engine === 'memcached') await dumpMemcached(live.admin, `${file}.partial`);
+  else {
+    await saveRdb(live.admin);
+    await copyOut(nodes.spec(scope, cluster, nodeId), handle, RDB_FILE, `${file}.partial`);
+  }
   // The data of a cache encrypted at rest (or a snapshot given a KMS key) stays encrypted on disk.
   const seal = cluster.state.AtRestEncryptionEnabled === true || snapshot.state.KmsKeyId !== undefined;
   return files.commit(`${file}.partial`, file, { seal });

@@ -70,10 +70,10 @@ export function listServerlessSnapshots(store: Store, scope: Scope): StoredSnaps
     .sort((a, b) => a.internal.requestedAt - b.internal.requestedAt);
 }
 
-/** The serverless cache a snapshot was taken of: its backing group's id without the prefix. */
+/** The serverless cache a snapshot was taken of: its backing group's (memcached: cluster's) id without the prefix. */
 export function cacheOfSnapshot(snapshot: StoredSnapshot): string | undefined {
-  const groupId = snapshot.state.ReplicationGroupId;
-  return groupId?.startsWith(MANUAL) ? groupId.slice(MANUAL.length) : undefined;
+  const backingId = snapshot.state.ReplicationGroupId ?? snapshot.state.CacheClusterId;
+  return backingId?.startsWith(MANUAL) ? backingId.slice(MANUAL.length) : undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -104,7 +104,10 @@ export function presentServerlessSnapshot(
     ServerlessCacheConfiguration: {
       ServerlessCacheName: cacheOfSnapshot(snapshot),
       Engine: state.Engine,
-      MajorEngineVersion: state.EngineVersion?.split('.')[0],
+      // The cache's own major: `8` for valkey, `7` for redis, `1.6` for memcached.
+      MajorEngineVersion: state.EngineVersion?.split('.')
+        .slice(0, state.Engine === 'memcached' ? 2 : 1)
+        .join('.'),
     },
   };
 }
