@@ -12,6 +12,7 @@ import { jobTable, scopeOf } from '../domain/elasticache/jobs.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { findCluster, nodeIdOf, recordClusterEvent, updateCluster } from '../domain/elasticache/records.js';
+import { recordBackingCreated } from '../domain/elasticache/serverless-events.js';
 import type { ClusterNodes } from './cluster-nodes.js';
 import { failureTable } from './failure-table.js';
 import { saslEventMessage } from './memcached-sasl.js';
@@ -36,6 +37,7 @@ export function cacheClusterWorkers(store: Store, nodes: ClusterNodes, log: Logg
         state.CacheClusterStatus = 'available';
         state.CacheClusterCreateTime ??= new Date();
         recordClusterEvent(store, scope, id, 'Cache cluster created');
+        recordBackingCreated(store, scope, id);
         const sasl = saslEventMessage(store, scope, id);
         if (sasl) recordClusterEvent(store, scope, id, sasl);
       });

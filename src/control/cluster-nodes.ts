@@ -39,6 +39,7 @@ import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
+import { loadMemcached } from '../dataplane/memcached-dump.js';
 import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
 import { announcesServerlessEndpoints, serverlessAnnounced } from '../domain/elasticache/serverless.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
@@ -320,14 +321,15 @@ export class ClusterNodes {
     // A cluster restored from a snapshot: its node starts holding the snapshot's data.
     const restoreFrom = cluster.internal.restoreFrom;
     const seed = restoreFrom && (await this.seedFile(scope, restoreFrom));
+    // A memcached node reads no file at start: it is given the snapshot's items once it runs.
+    const rdb = cluster.state.Engine === 'memcached' ? undefined : seed;
     // The runtime replaces whatever an interrupted earlier attempt left of this node.
     const spare = seed ? undefined : await this.spares?.take(spec);
     const handle =
       spare ??
-      (await this.runtime
-        .createNode(seed ? { ...spec, seedRdb: seed.path } : spec)
-        .finally(() => seed && seed.release()));
+      (await this.runtime.createNode(rdb ? { ...spec, seedRdb: rdb.path } : spec).finally(() => rdb && rdb.release()));
     await this.attach(scope, spec, handle);
+    if (seed && !rdb) await this.loadItems(spec, handle, seed);
     await this.openEndpoint(spec, handle, endpoint);
     this.update(scope, id, ({ state, internal }) => {
       const node = state.CacheNodes.find((n) => n.CacheNodeId === nodeId)!;
@@ -342,6 +344,16 @@ export class ClusterNodes {
         this.event(scope, id, `Added cache node ${nodeId} in availability zone ${node.CustomerAvailabilityZone}`);
     });
     this.publishDiscovery(scope, id);
+  }
+
+  private async loadItems(spec: NodeSpec, handle: NodeHandle, seed: SeedFile): Promise<void> {
+    try {
+      const live = this.reach(spec, handle);
+      if (!live) throw new Error(`the node ${spec.nodeId} cannot be reached to load its snapshot`);
+      await loadMemcached(live.admin, seed.path);
+    } finally {
+      await seed.release();
+    }
   }
 
   /** Restarts a node in place (its data is gone, as on AWS); a node that has disappeared is recreated. */

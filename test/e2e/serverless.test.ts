@@ -2,14 +2,13 @@
  * Serverless caches through the SDK: their API (shapes, usage-limit checks, paging, errors, tags, modify, delete),
  * the backing group no group or cluster API shows, and on real nodes (process and docker runtimes) one TLS endpoint
  * that `redis-cli --tls -c` writes and reads across many keys, a reader endpoint on port 6380 answering reads from
- * the replica, the DataStorage maximum as maxmemory, a user group's ACLs enforced there, and a memcached serverless
- * cache answering memcached clients over TLS. Snapshots: serverless-snapshots.test.ts; subnets, security groups and
- * restarts: serverless-network.test.ts.
+ * the replica, the DataStorage maximum as maxmemory and a user group's ACLs enforced there. Memcached:
+ * serverless-memcached.test.ts; snapshots: serverless-snapshots.test.ts; subnets, security groups and restarts:
+ * serverless-network.test.ts.
  */
 import {
   AddTagsToResourceCommand,
   CreateServerlessCacheCommand,
-  CreateServerlessCacheSnapshotCommand,
   CreateUserCommand,
   CreateUserGroupCommand,
   DeleteServerlessCacheCommand,
@@ -19,12 +18,11 @@ import {
   ListTagsForResourceCommand,
   ModifyServerlessCacheCommand,
 } from '@aws-sdk/client-elasticache';
-import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { failure, removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
 import { answerAs, connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { describe, memcachedTls, redisCli, untilGone, untilStatus } from '../fixtures/serverless.js';
+import { describe, redisCli, untilGone, untilStatus } from '../fixtures/serverless.js';
 
 const APP_PASSWORD = 'app-password-0123456789';
 
@@ -296,40 +294,6 @@ function realSuite(t: Test, runtime: 'process' | 'docker', rbac: boolean): void 
     },
   );
 }
-
-t.test('process: a memcached serverless cache answers memcached clients over TLS', async (t) => {
-  if (!(await runtimeAvailable(t, 'process'))) return;
-  const emulator = await startTestEmulator(t, { runtime: 'process' });
-  t.teardown(() => removeAllNodes(emulator));
-  const client = sdkClient(emulator);
-  const created = (
-    await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'mc', Engine: 'memcached' }))
-  ).ServerlessCache!;
-  t.match(created, { Engine: 'memcached', MajorEngineVersion: '1.6', FullEngineVersion: /^1\.6\./ });
-  const cache = await untilStatus(client, 'mc', 'available');
-  t.equal(cache.Endpoint?.Port, 11211);
-  t.same((await client.send(new DescribeCacheClustersCommand({}))).CacheClusters, [], 'its cluster is not shown');
-  const ca = readFileSync(emulator.caCertificatePath, 'utf8');
-  t.match(await memcachedTls(ca, cache.Endpoint!, 'set greeting 0 0 5\r\nhello\r\n', /\r\n$/), /^STORED/);
-  t.match(await memcachedTls(ca, cache.Endpoint!, 'get greeting\r\n', /END\r\n$/), /VALUE greeting 0 5\r\nhello/);
-  t.equal(
-    (
-      await failure(
-        client.send(
-          new CreateServerlessCacheSnapshotCommand({
-            ServerlessCacheSnapshotName: 'mc-snap',
-            ServerlessCacheName: 'mc',
-          }),
-        ),
-      )
-    )?.name,
-    'InvalidParameterCombinationException',
-    'no snapshots of memcached serverless caches here yet',
-  );
-  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'mc' }));
-  await untilGone(client, 'mc');
-  t.same(await emulator.runtime.listNodes(), [], 'no node is left');
-});
 
 realSuite(t, 'process', false);
 realSuite(t, 'process', true);

@@ -7,6 +7,7 @@
 import { replicaOf, waitForSync } from '../../dataplane/replication.js';
 import type { Scope } from '../../store/store.js';
 import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/elasticache/records.js';
+import { recordBackingCreated } from '../../domain/elasticache/serverless-events.js';
 import { gone, live, primaryIdOf, type GroupContext } from './group-context.js';
 import { completeSlotMap, convergeCluster } from './cluster-mode.js';
 import { failover } from './failover.js';
@@ -93,7 +94,10 @@ function finish(ctx: GroupContext, scope: Scope, id: string, created: boolean): 
       }
       delete g.state.PendingModifiedValues.Resharding;
     });
-    if (created) ctx.groupEvent(scope, id, `Replication group ${id} created`);
+    if (created) {
+      ctx.groupEvent(scope, id, `Replication group ${id} created`);
+      recordBackingCreated(ctx.store, scope, id);
+    }
   });
   const message = created ? 'replication group available' : 'replication group modified';
   ctx.log.info({ replicationGroup: id, runtime: ctx.nodes.runtime.name }, message);

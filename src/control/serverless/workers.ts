@@ -14,6 +14,7 @@ import {
   findServerless,
   updateServerless,
 } from '../../domain/elasticache/serverless.js';
+import { recordServerlessEvent } from '../../domain/elasticache/serverless-events.js';
 import { adminCommand, pollUntil, withAdmin } from '../../dataplane/node-admin.js';
 import type { Scope } from '../../store/store.js';
 import type { JobWorker } from '../reconciler.js';
@@ -71,5 +72,6 @@ async function removeWhenGone(ctx: GroupContext, scope: Scope, name: string): Pr
     // Its own subnet group (SubnetIds), if it had one.
     store.resources.delete(scope, KIND.subnetGroup, backingGroupId(name));
     store.tags.removeAll(arn(scope, 'serverlesscache', name));
+    recordServerlessEvent(store, scope, name, `Serverless cache ${name} deleted`);
   });
 }

@@ -6,6 +6,7 @@
  * The shard files of a cache encrypted at rest are sealed (sealed-files.ts).
  */
 import type { Logger } from '../../common/logger.js';
+import { dumpMemcached } from '../../dataplane/memcached-dump.js';
 import { saveRdb } from '../../dataplane/rdb-save.js';
 import { RDB_FILE } from '../../runtime/engines.js';
 import type { Scope, Store } from '../../store/store.js';
@@ -29,6 +30,8 @@ import {
   type SnapshotShard,
   type StoredSnapshot,
 } from '../../domain/elasticache/snapshots.js';
+import { recordServerlessSnapshotEvent } from '../../domain/elasticache/serverless-events.js';
+import { serverlessSnapshotName } from '../../domain/elasticache/serverless-snapshots.js';
 import type { ClusterNodes } from '../cluster-nodes.js';
 import { failureTable } from '../failure-table.js';
 import type { JobFailureHandler, JobWorker } from '../reconciler.js';
@@ -66,9 +69,13 @@ async function takeShard(
   const live = await nodes.liveNode(scope, clusterId, nodeId);
   const handle = await nodes.inspect(scope, cluster, nodeId);
   if (!live || !handle) throw new Error(`the node ${nodeId} of ${clusterId} does not run`);
-  await saveRdb(live.admin);
   const file = files.shardFile(scope, snapshot.state.SnapshotName, shard.nodeGroupId);
-  await copyOut(nodes.spec(scope, cluster, nodeId), handle, RDB_FILE, `${file}.partial`);
+  // A serverless memcached cache's node keeps no file: its items are read out over the protocol.
+  if (cluster.state.Engine === 'memcached') await dumpMemcached(live.admin, `${file}.partial`);
+  else {
+    await saveRdb(live.admin);
+    await copyOut(nodes.spec(scope, cluster, nodeId), handle, RDB_FILE, `${file}.partial`);
+  }
   // The data of a cache encrypted at rest (or a snapshot given a KMS key) stays encrypted on disk.
   const seal = cluster.state.AtRestEncryptionEnabled === true || snapshot.state.KmsKeyId !== undefined;
   return files.commit(`${file}.partial`, file, { seal });
@@ -135,6 +142,7 @@ export function snapshotWorkers(deps: SnapshotWorkerDeps): Record<string, JobWor
         });
         if (!done) return;
         releaseSource(store, scope, done, `Snapshot succeeded for snapshot with ID '${name}' of ${sourceWords(done)}`);
+        recordServerlessSnapshotEvent(store, scope, name, (shown) => `Serverless cache snapshot ${shown} created`);
         deleteSource(jobs, scope, done);
       });
       log.info({ snapshot: name, shards: sizes.length }, 'snapshot taken');
@@ -148,10 +156,19 @@ export function snapshotWorkers(deps: SnapshotWorkerDeps): Record<string, JobWor
       const from = findSnapshot(store, scope, snapshot.internal.copyOf);
       const ids = snapshot.internal.shards.map((s) => s.nodeGroupId);
       const sizes = from?.internal.hasData ? await files.copy(scope, snapshot.internal.copyOf, name, ids) : [];
-      updateSnapshot(store, scope, name, ({ state, internal }) => {
-        state.SnapshotStatus = 'available';
-        if (sizes.length > 0) state.NodeSnapshots.forEach((node, i) => (node.CacheSize = cacheSize(sizes[i] ?? 0)));
-        internal.hasData = sizes.length === ids.length;
+      store.transaction(() => {
+        updateSnapshot(store, scope, name, ({ state, internal }) => {
+          state.SnapshotStatus = 'available';
+          if (sizes.length > 0) state.NodeSnapshots.forEach((node, i) => (node.CacheSize = cacheSize(sizes[i] ?? 0)));
+          internal.hasData = sizes.length === ids.length;
+        });
+        const from = serverlessSnapshotName(snapshot.internal.copyOf!) ?? snapshot.internal.copyOf;
+        recordServerlessSnapshotEvent(
+          store,
+          scope,
+          name,
+          (shown) => `Serverless cache snapshot ${shown} copied from ${from}`,
+        );
       });
     },
 
@@ -171,6 +188,7 @@ export function snapshotWorkers(deps: SnapshotWorkerDeps): Record<string, JobWor
       store.transaction(() => {
         store.resources.delete(scope, KIND.snapshot, name);
         store.tags.removeAll(arn(scope, 'snapshot', name));
+        recordServerlessSnapshotEvent(store, scope, name, (shown) => `Serverless cache snapshot ${shown} deleted`);
       });
     },
   });
@@ -191,6 +209,12 @@ export function snapshotFailureHandlers({ store }: SnapshotWorkerDeps): Record<s
         scope,
         snapshot,
         `Snapshot failed for snapshot with ID '${job.resourceId}' of ${sourceWords(snapshot)}: ${error.message}`,
+      );
+      recordServerlessSnapshotEvent(
+        store,
+        scope,
+        job.resourceId,
+        (shown) => `Serverless cache snapshot ${shown} failed: ${error.message}`,
       );
       const source = snapshot.internal.source;
       if (snapshot.internal.thenDeleteSource && source) {

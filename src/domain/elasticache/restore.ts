@@ -9,17 +9,30 @@ import { compareVersions, nodeType, versionInfoOf, type EngineVersionInfo } from
 import { resolveVersion } from './cluster-settings.js';
 import { fault, invalidCombination, invalidValue } from './faults.js';
 import type { RestoreSource } from './records.js';
+import { serverlessSnapshotToRestore } from './serverless-snapshots.js';
 import { requireSnapshotAvailable, snapshotNameOfArn, type StoredSnapshot } from './snapshots.js';
 
-/** The snapshot a create request restores, or undefined when it names none. */
+/**
+ * The snapshot a create request restores, or undefined when it names none: a node-based one (SnapshotName /
+ * SnapshotArns) or, for a replication group, a serverless cache's (ServerlessCacheSnapshotName), whose data is the
+ * hidden node snapshot behind it.
+ */
 export function snapshotToRestore(
   store: Store,
   scope: Scope,
-  input: { SnapshotName?: string; SnapshotArns?: string[] },
+  input: { SnapshotName?: string; SnapshotArns?: string[]; ServerlessCacheSnapshotName?: string },
 ): StoredSnapshot | undefined {
   const arns = input.SnapshotArns ?? [];
-  if (input.SnapshotName !== undefined && arns.length > 0) {
-    throw invalidCombination('Only one of SnapshotName or SnapshotArns can be provided.');
+  const given = [input.SnapshotName !== undefined, arns.length > 0, input.ServerlessCacheSnapshotName !== undefined];
+  if (given.filter(Boolean).length > 1) {
+    throw invalidCombination(
+      input.ServerlessCacheSnapshotName === undefined
+        ? 'Only one of SnapshotName or SnapshotArns can be provided.'
+        : 'Only one of SnapshotName, SnapshotArns or ServerlessCacheSnapshotName can be provided.',
+    );
+  }
+  if (input.ServerlessCacheSnapshotName !== undefined) {
+    return serverlessSnapshotToRestore(store, scope, input.ServerlessCacheSnapshotName);
   }
   if (arns.length > 1) throw invalidValue('Only one snapshot ARN can be provided here.');
   const name = input.SnapshotName ?? (arns.length === 1 ? snapshotNameOfArn(scope, arns[0]) : undefined);

@@ -8,7 +8,7 @@
 import type { ServerlessCacheSnapshot } from '@aws-sdk/client-elasticache';
 import type { Scope, Store } from '../../store/store.js';
 import { arn } from './arns.js';
-import { fault } from './faults.js';
+import { fault, invalidCombination } from './faults.js';
 import { findGroup } from './records.js';
 import { findSnapshot, listSnapshots, type StoredSnapshot } from './snapshots.js';
 
@@ -42,6 +42,27 @@ export function getServerlessSnapshot(store: Store, scope: Scope, name: string |
   return found;
 }
 
+/**
+ * ServerlessCacheSnapshotName of CreateReplicationGroup: an available snapshot of a valkey / redis serverless cache
+ * (AWS restores only those into node-based groups).
+ */
+export function serverlessSnapshotToRestore(store: Store, scope: Scope, name: string): StoredSnapshot {
+  const snapshot = getServerlessSnapshot(store, scope, name);
+  const shown = serverlessSnapshotName(snapshot.state.SnapshotName);
+  if (snapshot.state.Engine === 'memcached') {
+    throw invalidCombination(
+      `Serverless cache snapshot ${shown} is of a memcached cache: only valkey and redis snapshots can seed a replication group.`,
+    );
+  }
+  if (snapshot.state.SnapshotStatus !== 'available') {
+    throw fault(
+      'InvalidServerlessCacheSnapshotStateFault',
+      `Serverless cache snapshot ${shown} is not in available state (it is ${snapshot.state.SnapshotStatus}).`,
+    );
+  }
+  return snapshot;
+}
+
 /** Every serverless snapshot of the scope, oldest first. */
 export function listServerlessSnapshots(store: Store, scope: Scope): StoredSnapshot[] {
   return listSnapshots(store, scope)
@@ -49,10 +70,10 @@ export function listServerlessSnapshots(store: Store, scope: Scope): StoredSnaps
     .sort((a, b) => a.internal.requestedAt - b.internal.requestedAt);
 }
 
-/** The serverless cache a snapshot was taken of: its backing group's id without the prefix. */
+/** The serverless cache a snapshot was taken of: its backing group's (memcached: cluster's) id without the prefix. */
 export function cacheOfSnapshot(snapshot: StoredSnapshot): string | undefined {
-  const groupId = snapshot.state.ReplicationGroupId;
-  return groupId?.startsWith(MANUAL) ? groupId.slice(MANUAL.length) : undefined;
+  const backingId = snapshot.state.ReplicationGroupId ?? snapshot.state.CacheClusterId;
+  return backingId?.startsWith(MANUAL) ? backingId.slice(MANUAL.length) : undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -83,7 +104,10 @@ export function presentServerlessSnapshot(
     ServerlessCacheConfiguration: {
       ServerlessCacheName: cacheOfSnapshot(snapshot),
       Engine: state.Engine,
-      MajorEngineVersion: state.EngineVersion?.split('.')[0],
+      // The cache's own major: `8` for valkey, `7` for redis, `1.6` for memcached.
+      MajorEngineVersion: state.EngineVersion?.split('.')
+        .slice(0, state.Engine === 'memcached' ? 2 : 1)
+        .join('.'),
     },
   };
 }

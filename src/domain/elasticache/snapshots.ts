@@ -133,7 +133,8 @@ export function snapshotOfCluster(
   group?: StoredGroup,
 ): StoredSnapshot {
   const { state } = cluster;
-  if (state.Engine === 'memcached') throw snapshotsNotSupported();
+  // Node-based memcached clusters take no snapshots; a serverless memcached cache's backing cluster does, as on AWS.
+  if (state.Engine === 'memcached' && !cluster.internal.serverlessCache) throw snapshotsNotSupported();
   if (state.CacheNodeType === 'cache.t1.micro') {
     throw fault('SnapshotFeatureNotSupportedFault', 'Snapshots are not supported for cache.t1.micro cache nodes.');
   }

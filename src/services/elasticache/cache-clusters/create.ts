@@ -45,7 +45,7 @@ export function createCacheCluster({ store, jobs, securityGroups: groups }: Clus
   return (
     input: CreateCacheClusterMessage,
     ctx: RequestContext,
-    backing?: Pick<CacheClusterInternal, 'serverlessCache' | 'maxMemoryBytes'>,
+    backing?: Pick<CacheClusterInternal, 'serverlessCache' | 'maxMemoryBytes' | 'restoreFrom'>,
   ) => {
     const id = backing
       ? requireValue(input.CacheClusterId, 'CacheClusterId')

@@ -90,7 +90,6 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     const description = requireValue(input.ReplicationGroupDescription, 'ReplicationGroupDescription');
     if (findGroup(store, ctx, id))
       throw fault('ReplicationGroupAlreadyExistsFault', `Replication group ${id} already exists.`);
-    refuseUnavailableSources(input);
 
     const primary =
       input.PrimaryClusterId !== undefined ? existingPrimary(store, ctx, input.PrimaryClusterId) : undefined;
@@ -109,6 +108,13 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
       version.family,
     );
     if (clusterMode && primary) throw invalidCombination('PrimaryClusterId cannot be used with cluster mode enabled.');
+    // A serverless cache is a cluster-mode cache (one shard owning every slot): AWS restores no cluster-mode
+    // snapshot into a group with cluster mode disabled.
+    if (input.ServerlessCacheSnapshotName !== undefined && !clusterMode) {
+      throw invalidCombination(
+        'A serverless cache snapshot can only be restored into a replication group with cluster mode enabled.',
+      );
+    }
 
     const subnetGroupName = (base?.CacheSubnetGroupName ?? input.CacheSubnetGroupName ?? 'default').toLowerCase();
     const subnetGroup = findSubnetGroup(store, ctx, subnetGroupName);
@@ -223,16 +229,6 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
     jobs.enqueue(ctx, KIND.replicationGroup, id, 'converge');
     return group.state;
   };
-}
-
-/** Sources of data a new group cannot be seeded from here yet. */
-function refuseUnavailableSources(input: CreateReplicationGroupMessage): void {
-  if (input.ServerlessCacheSnapshotName !== undefined) {
-    throw fault(
-      'ServerlessCacheSnapshotNotFoundFault',
-      `Serverless cache snapshot not found: ${input.ServerlessCacheSnapshotName}`,
-    );
-  }
 }
 
 /**

@@ -87,8 +87,9 @@ export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDir
 
   /** memcached: one node behind the cluster's configuration endpoint, which terminates TLS; returns its security groups. */
   const backingCluster = (input: CreateServerlessCacheRequest, ctx: RequestContext, plan: BackingPlan): string[] => {
-    if (plan.snapshotName !== undefined)
-      throw invalidCombination('Snapshots of memcached serverless caches are not served by this emulator yet.');
+    // A restored cache's node starts empty and is given the snapshot's items before it turns available.
+    const restoreFrom =
+      plan.snapshotName !== undefined ? { snapshot: plan.snapshotName, nodeGroupId: '0001' } : undefined;
     const { CacheCluster: cluster } = createCluster(
       {
         CacheClusterId: plan.id,
@@ -101,7 +102,7 @@ export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDir
         SecurityGroupIds: input.SecurityGroupIds,
       },
       ctx,
-      plan.backing,
+      { ...plan.backing, restoreFrom },
     );
     return (cluster.SecurityGroups ?? []).map((g) => g.SecurityGroupId!);
   };
@@ -148,7 +149,7 @@ export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDir
       engine,
       version: info.version,
       backing: { serverlessCache: name, maxMemoryBytes: maxMemoryBytesOf(limits) },
-      snapshotName: restoreSnapshotName(store, ctx, input.SnapshotArnsToRestore),
+      snapshotName: restoreSnapshotName(store, ctx, input.SnapshotArnsToRestore, engine),
       dailySnapshotTime,
       subnetGroup: subnetGroup?.CacheSubnetGroupName,
     };

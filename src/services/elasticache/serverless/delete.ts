@@ -10,7 +10,7 @@ import { KIND } from '../../../domain/elasticache/kinds.js';
 import { getCluster, saveCluster, saveGroup, type StoredGroup } from '../../../domain/elasticache/records.js';
 import { getServerless, saveServerless, type ServerlessState } from '../../../domain/elasticache/serverless.js';
 import { nodeSnapshotName } from '../../../domain/elasticache/serverless-snapshots.js';
-import { snapshotOfGroup } from '../../../domain/elasticache/snapshots.js';
+import { snapshotOfCluster, snapshotOfGroup } from '../../../domain/elasticache/snapshots.js';
 import { deleteReplicationGroup } from '../replication-groups/delete.js';
 import type { GroupHandlerDeps } from '../replication-groups/group-rules.js';
 import { deleteCacheCluster } from '../cache-clusters/lifecycle.js';
@@ -31,9 +31,9 @@ export function deleteServerlessCache(deps: GroupHandlerDeps) {
     const clusterId = cache.internal.backingClusterId;
     if (input.FinalSnapshotName !== undefined) {
       const snapshotName = newServerlessSnapshotName(store, ctx, input.FinalSnapshotName, 'FinalSnapshotName');
-      const group = requireBackingGroup(store, ctx, cache);
       requireBackingAvailable(store, ctx, cache);
-      deleteWithFinalSnapshot(deps, ctx, group, nodeSnapshotName(snapshotName));
+      if (clusterId !== undefined) deleteClusterWithFinalSnapshot(deps, ctx, clusterId, nodeSnapshotName(snapshotName));
+      else deleteWithFinalSnapshot(deps, ctx, requireBackingGroup(store, ctx, cache), nodeSnapshotName(snapshotName));
       tagNewSnapshot(store, ctx, snapshotName, undefined);
     } else if (clusterId !== undefined) {
       deleteCluster({ CacheClusterId: clusterId }, ctx);
@@ -45,6 +45,19 @@ export function deleteServerlessCache(deps: GroupHandlerDeps) {
     jobs.enqueue(ctx, KIND.serverlessCache, name, 'delete');
     return { ...cache.state, Endpoint: undefined, ReaderEndpoint: undefined };
   };
+}
+
+/** memcached: the backing cluster turns `deleting`; the snapshot's job reads its items out, then deletes it. */
+function deleteClusterWithFinalSnapshot(deps: GroupHandlerDeps, ctx: RequestContext, clusterId: string, name: string) {
+  const { store, jobs } = deps;
+  const cluster = getCluster(store, ctx, clusterId);
+  const snapshot = snapshotOfCluster(store, ctx, cluster, { name, source: 'manual', final: true });
+  cluster.internal.finalSnapshotIdentifier = name;
+  cluster.state.CacheClusterStatus = 'deleting';
+  cluster.state.PendingModifiedValues = {};
+  jobs.cancel(ctx, KIND.cacheCluster, clusterId, 'modify');
+  saveCluster(store, ctx, cluster);
+  beginFinalSnapshot(store, jobs, ctx, snapshot);
 }
 
 /**

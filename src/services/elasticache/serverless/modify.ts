@@ -29,6 +29,7 @@ import {
 import { modifyCacheCluster } from '../cache-clusters/modify.js';
 import { modifyReplicationGroup } from '../replication-groups/modify.js';
 import type { GroupHandlerDeps } from '../replication-groups/group-rules.js';
+import { recordServerlessEvent } from '../../../domain/elasticache/serverless-events.js';
 import { requireBackingAvailable } from './rules.js';
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -79,6 +80,12 @@ export function modifyServerlessCache(deps: GroupHandlerDeps) {
       }
     }
     saveServerless(store, ctx, cache);
+    recordServerlessEvent(
+      store,
+      ctx,
+      state.ServerlessCacheName,
+      `Serverless cache ${state.ServerlessCacheName} modified`,
+    );
     return cache;
   };
 }

@@ -1,6 +1,6 @@
 /** What the serverless handlers share: NextToken / MaxResults paging, and the state a change needs its cache in. */
 import type { Scope, Store } from '../../../store/store.js';
-import { fault, invalidCombination, invalidValue } from '../../../domain/elasticache/faults.js';
+import { fault, invalidValue } from '../../../domain/elasticache/faults.js';
 import type { StoredGroup } from '../../../domain/elasticache/records.js';
 import {
   backingGroup,
@@ -46,12 +46,13 @@ export function requireBackingAvailable(
   }
 }
 
-/** The backing group of a valkey / redis cache; a memcached cache has none to snapshot. */
+/** The backing group of a valkey / redis cache, while it exists (a cache being deleted may have lost it). */
 export function requireBackingGroup(store: Store, scope: Scope, cache: StoredServerless): StoredGroup {
   const group = backingGroup(store, scope, cache);
   if (!group) {
-    throw invalidCombination(
-      `Snapshots of memcached serverless caches are not served by this emulator yet (${cache.state.ServerlessCacheName}).`,
+    throw fault(
+      'InvalidServerlessCacheStateFault',
+      `Serverless cache ${cache.state.ServerlessCacheName} is not in available state.`,
     );
   }
   return group;

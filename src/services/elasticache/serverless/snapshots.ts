@@ -18,7 +18,7 @@ import { clusterStyleId } from '../../../domain/elasticache/identifiers.js';
 import type { JobQueue } from '../../../domain/elasticache/jobs.js';
 import { KIND } from '../../../domain/elasticache/kinds.js';
 import { checkKmsKeyId } from '../../../domain/elasticache/kms-keys.js';
-import { listClusters } from '../../../domain/elasticache/records.js';
+import { getCluster, listClusters } from '../../../domain/elasticache/records.js';
 import { findServerless, getServerless } from '../../../domain/elasticache/serverless.js';
 import {
   cacheOfSnapshot,
@@ -33,6 +33,7 @@ import {
   snapshotCopy,
   markSourceSnapshotting,
   saveSnapshot,
+  snapshotOfCluster,
   snapshotOfGroup,
   type StoredSnapshot,
 } from '../../../domain/elasticache/snapshots.js';
@@ -90,9 +91,14 @@ export function serverlessSnapshotHandlers(store: Store, jobs: JobQueue): Handle
       'ServerlessCacheSnapshotName',
     );
     const cache = getServerless(store, ctx, input.ServerlessCacheName);
-    const group = requireBackingGroup(store, ctx, cache);
     requireBackingAvailable(store, ctx, cache);
-    const snapshot = snapshotOfGroup(store, ctx, group, { name: nodeSnapshotName(name), source: 'manual' });
+    const origin = { name: nodeSnapshotName(name), source: 'manual' } as const;
+    // memcached: the items of its backing cluster's node (control/snapshots/workers.ts reads them out).
+    const clusterId = cache.internal.backingClusterId;
+    const snapshot =
+      clusterId !== undefined
+        ? snapshotOfCluster(store, ctx, getCluster(store, ctx, clusterId), origin)
+        : snapshotOfGroup(store, ctx, requireBackingGroup(store, ctx, cache), origin);
     if (input.KmsKeyId !== undefined) {
       checkKmsKeyId(input.KmsKeyId, ctx);
       snapshot.state.KmsKeyId = input.KmsKeyId;
