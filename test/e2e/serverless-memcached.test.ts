@@ -2,7 +2,7 @@
  * Memcached serverless caches on real nodes (process and docker runtimes), as AWS serves them: one endpoint (11211) answering
  * memcached clients over TLS and no reader endpoint; snapshots that hold the items (values, flags, TTLs) and restore
  * into a new memcached serverless cache (SnapshotArnsToRestore), but into no valkey / redis cache nor replication
- * group; a final snapshot on delete.
+ * group; automatic daily snapshots; a final snapshot on delete.
  */
 import {
   CreateReplicationGroupCommand,
@@ -10,12 +10,14 @@ import {
   CreateServerlessCacheSnapshotCommand,
   DeleteServerlessCacheCommand,
   DescribeCacheClustersCommand,
+  DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
+  ModifyServerlessCacheCommand,
 } from '@aws-sdk/client-elasticache';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { failure, removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
-import { runtimeAvailable } from '../fixtures/real-nodes.js';
+import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { memcachedTls, untilGone, untilSnapshot, untilStatus } from '../fixtures/serverless.js';
 
 const ITEMS = 300;
@@ -25,7 +27,7 @@ const suite = (runtime: 'process' | 'docker') =>
     `${runtime}: a memcached serverless cache: TLS, no reader endpoint, snapshots holding its items`,
     async (t) => {
       if (!(await runtimeAvailable(t, runtime))) return;
-      const emulator = await startTestEmulator(t, { runtime });
+      const emulator = await startTestEmulator(t, { runtime, snapshotWindowNow: true });
       t.teardown(() => removeAllNodes(emulator));
       const client = sdkClient(emulator);
       const created = (
@@ -103,6 +105,25 @@ const suite = (runtime: 'process' | 'docker') =>
       const ttl = Number(/ t(\d+)/.exec(special)?.[1]);
       t.ok(ttl > 3000 && ttl <= 3600, `a TTL of about an hour (${ttl})`);
       t.match(special, 'VALUE raw 0 4\r\n\x00\x01\r\n\r\n', 'binary bytes come back as they were');
+
+      // Automatic daily snapshots: every window is open now (snapshotWindowNow).
+      await client.send(new ModifyServerlessCacheCommand({ ServerlessCacheName: 'mc', SnapshotRetentionLimit: 1 }));
+      const automated = await eventually(
+        async () =>
+          (
+            await client.send(
+              new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheName: 'mc', SnapshotType: 'automated' }),
+            )
+          ).ServerlessCacheSnapshots?.find((s) => s.Status === 'available'),
+        30_000,
+        'an automatic snapshot of the memcached cache',
+      );
+      t.match(automated, {
+        ServerlessCacheSnapshotName: /^automatic\.mc-/,
+        ServerlessCacheConfiguration: { Engine: 'memcached' },
+      });
+      t.match(automated?.BytesUsedForCache, /^[1-9]\d*$/, 'holding its items');
+      await untilStatus(client, 'mc', 'available');
 
       await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'mc-restored' }));
       await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'mc', FinalSnapshotName: 'mc-final' }));

@@ -78,8 +78,10 @@ export class AutomaticSnapshots {
       this.store.transaction(() => {
         const snapshots = this.store.resources.listEverywhere<SnapshotState>(KIND.snapshot);
         for (const { scope, state } of this.store.resources.listEverywhere<ClusterState>(KIND.cacheCluster)) {
-          if (state.ReplicationGroupId || state.Engine === 'memcached') continue;
+          if (state.ReplicationGroupId) continue;
           const cluster = findCluster(this.store, scope, state.CacheClusterId);
+          // Of memcached, only a serverless cache's hidden cluster keeps snapshots (read out over the protocol).
+          if (state.Engine === 'memcached' && cluster?.internal.serverlessCache === undefined) continue;
           if (cluster) this.takeIfDue(scope, state.CacheClusterId, cluster, snapshots, now);
         }
         for (const { scope, state } of this.store.resources.listEverywhere<GroupState>(KIND.replicationGroup)) {

@@ -18,7 +18,7 @@ import {
   subnetGroupShape,
   type SubnetDirectory,
 } from '../../../domain/elasticache/network.js';
-import { getCluster, type CacheClusterInternal } from '../../../domain/elasticache/records.js';
+import { getCluster, saveCluster, type CacheClusterInternal } from '../../../domain/elasticache/records.js';
 import {
   BACKING_NODE_TYPE,
   backingGroupId,
@@ -104,6 +104,12 @@ export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDir
       ctx,
       { ...plan.backing, restoreFrom },
     );
+    // Its automatic snapshots are the cache's daily ones (control/snapshots/automatic.ts), set past
+    // CreateCacheCluster's rules, which give a node-based memcached cluster none.
+    const stored = getCluster(store, ctx, plan.id);
+    stored.state.SnapshotRetentionLimit = input.SnapshotRetentionLimit ?? 0;
+    stored.state.SnapshotWindow = snapshotWindowOf(plan.dailySnapshotTime);
+    saveCluster(store, ctx, stored);
     return (cluster.SecurityGroups ?? []).map((g) => g.SecurityGroupId!);
   };
 

@@ -69,6 +69,12 @@ export function modifyServerlessCache(deps: GroupHandlerDeps) {
       group.state.SnapshotRetentionLimit = state.SnapshotRetentionLimit;
       group.state.SnapshotWindow = snapshotWindowOf(state.DailySnapshotTime ?? '00:00');
       saveGroup(store, ctx, group);
+    } else if (internal.backingClusterId !== undefined) {
+      // A memcached cache's hidden cluster takes them alike.
+      updateCluster(store, ctx, internal.backingClusterId, (c) => {
+        c.state.SnapshotRetentionLimit = state.SnapshotRetentionLimit;
+        c.state.SnapshotWindow = snapshotWindowOf(state.DailySnapshotTime ?? '00:00');
+      });
     }
 
     const change = backingChange(input, state);
