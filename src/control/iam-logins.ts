@@ -6,6 +6,12 @@
  * the emulator's listeners (ClusterNodes keeps their endpoints closed), which end the clients' TLS with a
  * certificate of the emulator's CA for the endpoint's address.
  *
+ * A serverless cache (valkey / redis) is served by a hidden backing group whose user group is the cache's: its
+ * endpoint and reader endpoint are that group's, and its clients sign their tokens as AWS has them for a serverless
+ * cache, for the cache's name with ResourceType=ServerlessCache. A token for the backing group's id, or one without
+ * the resource type, is refused there, as a serverless token is at a replication group's endpoints. The internal
+ * password stays keyed on the backing group, whose nodes hold it.
+ *
  * Tokens are checked against the credentials the emulator knows (--credentials, --credentials-file): in strict
  * mode only those keys pass; in lenient mode a key it does not know passes too, with everything but its signature
  * checked. IAM policies (elasticache:Connect) are not evaluated.
@@ -30,6 +36,19 @@ export interface IamLoginSettings {
   strict: boolean;
 }
 
+/** What an iam token names for a group's endpoints: the group, or the serverless cache the group backs. */
+export interface TokenTarget {
+  cacheName: string;
+  serverless: boolean;
+}
+
+export function tokenTargetOf(group: StoredGroup): TokenTarget {
+  const cache = group.internal.serverlessCache;
+  return cache !== undefined
+    ? { cacheName: cache, serverless: true }
+    : { cacheName: group.state.ReplicationGroupId!, serverless: false };
+}
+
 /** The iam users of a group's user group, by user name (what AUTH names) → user id (what the token names). */
 function iamUsersOf(store: Store, scope: Scope, group: StoredGroup): Map<string, string> {
   const found = new Map<string, string>();
@@ -41,6 +60,9 @@ function iamUsersOf(store: Store, scope: Scope, group: StoredGroup): Map<string,
   }
   return found;
 }
+
+const cacheField = (target: TokenTarget) =>
+  target.serverless ? { serverlessCache: target.cacheName } : { replicationGroup: target.cacheName };
 
 export class IamLogins {
   constructor(
@@ -86,12 +108,14 @@ export class IamLogins {
       // The authority hands out the same object for the same address: the endpoint keeps its TLS context.
       tls = this.settings.authority.issue([address]);
     }
-    return { tls, check: (user, token) => this.check(scope, groupId, users, user, token) };
+    const target = tokenTargetOf(group);
+    return { tls, check: (user, token) => this.check(scope, groupId, target, users, user, token) };
   }
 
   private async check(
     scope: Scope,
     groupId: string,
+    target: TokenTarget,
     users: Map<string, string>,
     user: string,
     token: string,
@@ -99,18 +123,19 @@ export class IamLogins {
     const userId = users.get(user);
     if (userId === undefined) return undefined;
     const verdict = await verifyIamAuthToken(token, {
-      cacheName: groupId,
+      cacheName: target.cacheName,
+      serverless: target.serverless,
       userId,
       credentials: this.settings.credentials,
       acceptUnknownKeys: !this.settings.strict,
     });
     if (!verdict.ok) {
-      this.log.info({ replicationGroup: groupId, user: userId, why: verdict.reason }, 'IAM login refused');
+      this.log.info({ ...cacheField(target), user: userId, why: verdict.reason }, 'IAM login refused');
       return { refused: verdict.reason };
     }
     this.log.debug(
       {
-        replicationGroup: groupId,
+        ...cacheField(target),
         user: userId,
         accessKey: verdict.accessKeyId,
         signatureChecked: verdict.signatureChecked,
