@@ -98,6 +98,17 @@ t.test('the serverless API: shapes, checks, paging, tags, modify, delete', async
     t.equal(error?.name, code, `${JSON.stringify(input)}: ${code}`);
   }
 
+  // A user group of another engine: the error names the cache, not what serves it.
+  await client.send(new CreateUserGroupCommand({ UserGroupId: 'valkey-team', Engine: 'valkey', UserIds: ['default'] }));
+  const wrongEngine = await failure(
+    client.send(
+      new CreateServerlessCacheCommand({ ServerlessCacheName: 'x', Engine: 'redis', UserGroupId: 'valkey-team' }),
+    ),
+  );
+  t.equal(wrongEngine?.name, 'InvalidParameterCombinationException', 'a valkey user group on a redis cache');
+  t.match(wrongEngine?.message, /serverless cache x runs redis/);
+  t.notMatch(wrongEngine?.message, /replication group|serverless--/, 'naming no hidden resource');
+
   await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'second', Engine: 'redis' }));
   const page = await client.send(new DescribeServerlessCachesCommand({ MaxResults: 1 }));
   t.equal(page.ServerlessCaches?.length, 1);

@@ -144,7 +144,13 @@ export function createReplicationGroup({ store, jobs, securityGroups }: GroupHan
       ctx,
       input.UserGroupIds,
       input.AuthToken !== undefined || (base?.AuthTokenEnabled ?? false),
-      { groupId: id, engine, engineVersion: version.fullVersion, tls },
+      {
+        groupId: id,
+        engine,
+        engineVersion: version.fullVersion,
+        tls,
+        shownAs: backing?.serverlessCache !== undefined ? `serverless cache ${backing.serverlessCache}` : undefined,
+      },
     );
     const port = checkPort(primary ? primary.internal.port : (input.Port ?? DEFAULT_PORTS[engine]));
     checkNodeQuota(store, ctx, totalMembers - (primary ? 1 : 0));

@@ -204,6 +204,7 @@ export function nodeChanges(
     engineVersion: pendingVersion ?? template.EngineVersion,
     // A TLS change is rolled through the nodes later; the rule is checked against where it leads.
     tls: (internal.pendingTransitEncryption?.enabled ?? state.TransitEncryptionEnabled) === true,
+    shownAs: internal.serverlessCache !== undefined ? `serverless cache ${internal.serverlessCache}` : undefined,
   });
   if (userGroups) {
     state.PendingModifiedValues = { ...state.PendingModifiedValues, UserGroups: userGroups };

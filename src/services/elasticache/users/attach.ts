@@ -16,7 +16,11 @@ export interface RbacTarget {
   engine: Engine;
   engineVersion: string;
   tls: boolean;
+  /** How errors name it, when not as `replication group <id>` (a serverless cache's hidden group: by the cache). */
+  shownAs?: string;
 }
+
+const named = (target: RbacTarget) => target.shownAs ?? `replication group ${target.groupId}`;
 
 const lowered = (ids: string[] | undefined) => [...new Set((ids ?? []).map((id) => id.toLowerCase()))];
 
@@ -41,7 +45,7 @@ function checkUserGroup(store: Store, scope: Scope, id: string, target: RbacTarg
   }
   if (target.engine === 'memcached' || !engineAccepts(target.engine, userGroup.state.Engine as UserEngine)) {
     throw invalidCombination(
-      `User group ${id} is for ${userGroup.state.Engine}; replication group ${target.groupId} runs ${target.engine}.`,
+      `User group ${id} is for ${userGroup.state.Engine}; ${named(target)} runs ${target.engine}.`,
     );
   }
 }
@@ -91,12 +95,10 @@ export function userGroupChangeOf(
     throw invalidCombination('AuthToken and UserGroupIdsToAdd cannot be used together.');
   }
   for (const id of toRemove) {
-    if (!current.includes(id))
-      throw invalidValue(`User group ${id} is not associated with replication group ${target.groupId}.`);
+    if (!current.includes(id)) throw invalidValue(`User group ${id} is not associated with ${named(target)}.`);
   }
   for (const id of toAdd) {
-    if (current.includes(id))
-      throw invalidValue(`User group ${id} is already associated with replication group ${target.groupId}.`);
+    if (current.includes(id)) throw invalidValue(`User group ${id} is already associated with ${named(target)}.`);
     checkUserGroup(store, scope, id, target);
   }
   const next = [...current.filter((id) => !toRemove.includes(id)), ...toAdd];
