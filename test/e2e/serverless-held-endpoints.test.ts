@@ -4,11 +4,14 @@
  * INFO's laddr is the endpoint, not the backstage address a forwarder of the emulator would come from). So it stays
  * after a failover and after an emulator restart; while the cache's security group refuses the host, the emulator's
  * checking listener stands there and refuses; once admitted, the nodes hold the endpoints again; a delete frees both.
+ * A cache whose user group has an iam user keeps the emulator's listeners in front (they log iam users in) until the
+ * user group goes.
  */
 import {
   CreateServerlessCacheCommand,
   DeleteServerlessCacheCommand,
   DescribeCacheSubnetGroupsCommand,
+  ModifyServerlessCacheCommand,
 } from '@aws-sdk/client-elasticache';
 import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { readFileSync } from 'node:fs';
@@ -16,13 +19,14 @@ import { connect } from 'node:net';
 import t, { type Test } from 'tap';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { connectAs, type Endpoint } from '../fixtures/rbac-client.js';
+import { KNOWN, PASSWORD, activeUserGroup, createLoginUsers } from '../fixtures/iam-logins.js';
 import { acceptsToken, eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { setUp } from '../fixtures/security-groups.js';
 import { untilGone, untilStatus } from '../fixtures/serverless.js';
 
 /** The local address the node sees a client's connection on, and the node's role. */
-async function seenAt(endpoint: Endpoint): Promise<{ laddr: string; role: string }> {
-  const redis = await connectAs(endpoint);
+async function seenAt(endpoint: Endpoint, user?: string, password?: string): Promise<{ laddr: string; role: string }> {
+  const redis = await connectAs(endpoint, user, password);
   try {
     const info = String(await redis.call('CLIENT', 'INFO'));
     const role = String(((await redis.call('ROLE')) as unknown[])[0]);
@@ -161,4 +165,31 @@ t.test('process: the backing nodes hold the serverless endpoints, through refusa
   await untilGone(client, 'held');
   t.notOk(await listening(cache.Endpoint!), 'deleted: nothing listens at the endpoint');
   t.notOk(await listening(cache.ReaderEndpoint!), 'nor at the reader endpoint');
+});
+
+t.test('process: a cache whose user group has an iam user keeps the emulator in front of its endpoints', async (t) => {
+  if (!(await runtimeAvailable(t, 'process'))) return;
+  const emulator = await startTestEmulator(t, { runtime: 'process', credentials: [KNOWN] });
+  t.teardown(() => removeAllNodes(emulator));
+  const client = sdkClient(emulator);
+  await createLoginUsers(client);
+  await activeUserGroup(client, 'iam-users', ['iam-default', 'iam-app', 'pw-app']);
+  await client.send(
+    new CreateServerlessCacheCommand({ ServerlessCacheName: 'logins', Engine: 'redis', UserGroupId: 'iam-users' }),
+  );
+  const cache = await untilStatus(client, 'logins', 'available');
+  const at = (e: Endpoint) => `${e.Address}:${e.Port}`;
+  for (const [name, endpoint] of [
+    ['endpoint', cache.Endpoint!],
+    ['reader endpoint', cache.ReaderEndpoint!],
+  ] as const) {
+    const seen = await seenAt(endpoint, 'pw-app', PASSWORD);
+    t.not(seen.laddr, at(endpoint), `${name}: the emulator's listener is in front (the node sees ${seen.laddr})`);
+  }
+
+  await client.send(new ModifyServerlessCacheCommand({ ServerlessCacheName: 'logins', RemoveUserGroup: true }));
+  await untilStatus(client, 'logins', 'available');
+  await heldByNodes(t, cache, 'without the user group');
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'logins' }));
+  await untilGone(client, 'logins');
 });
