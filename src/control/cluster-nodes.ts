@@ -41,7 +41,7 @@ import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
 import { loadMemcached } from '../dataplane/memcached-dump.js';
 import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
-import { announcesServerlessEndpoints, serverlessAnnounced } from '../domain/elasticache/serverless.js';
+import { announcesServerlessEndpoints, serverlessAnnounced, serverlessHeld } from '../domain/elasticache/serverless.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { nodeUsersOf } from '../domain/elasticache/user-records.js';
 import { passwordHash } from '../runtime/node-access.js';
@@ -138,11 +138,18 @@ export class ClusterNodes {
     const parameters = effectiveParameters(this.store, scope, state.CacheParameterGroup.CacheParameterGroupName).values;
     const id = state.CacheClusterId;
     // A Redis Cluster node listens on its endpoint's port (in a container) and announces its endpoint.
-    const endpoint = internal.clusterMode
+    const allocated = internal.clusterMode
       ? this.store.transaction(() => this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, internal.port))
       : this.store.endpoints.find(scope, KIND.cacheCluster, id, nodeId);
+    // A serverless cache's backing node listens on its role's endpoint, on that endpoint's port.
+    const held = allocated && this.serverlessHeld(scope, cluster);
+    const endpoint = held && allocated ? { ...allocated, port: held.port } : allocated;
     return {
-      heldAddresses: endpoint && this.heldAddresses(scope, state, endpoint),
+      heldAddresses: held
+        ? this.endpoints.isOpen(held.address, held.port)
+          ? undefined
+          : [held.address]
+        : endpoint && this.heldAddresses(scope, state, endpoint),
       endpointClosed: this.endpointsClosed(scope, cluster) || undefined,
       account: scope.account,
       region: scope.region,
@@ -275,6 +282,21 @@ export class ClusterNodes {
     return { announceHost: host, announcePort: port };
   }
 
+  /**
+   * Where a serverless cache's backing node listens itself (serverlessHeld): only where nodes serve their endpoints and
+   * announce the cache's (the process runtime).
+   */
+  private serverlessHeld(
+    scope: Scope,
+    { state, internal }: StoredCluster,
+  ): { address: string; port: number } | undefined {
+    if (internal.serverlessCache === undefined || !state.ReplicationGroupId || !this.runtime.servesEndpoints)
+      return undefined;
+    if (!announcesServerlessEndpoints(this.runtime)) return undefined;
+    const group = findGroup(this.store, scope, state.ReplicationGroupId);
+    return group && serverlessHeld(this.store, scope, group, state.CacheClusterId);
+  }
+
   /** A serverless cache's member being created may start from a warm spare, in its stored role. */
   private spareRole(scope: Scope, { state, internal }: StoredCluster): 'primary' | 'replica' | undefined {
     if (!internal.serverlessCache || state.CacheClusterStatus !== 'creating' || !state.ReplicationGroupId)
@@ -310,6 +332,11 @@ export class ClusterNodes {
     if (cluster.internal.clusterMode) this.clusterAnnounceAddress = await this.runtime.clusterAnnounceAddress?.();
     const spec = this.spec(scope, cluster, nodeId);
     await this.freeEndpointFor(endpoint);
+    // A serverless backing node listens on its allocated address at its role's port (serverlessHeld).
+    if (spec.endpoint && spec.endpoint.port !== endpoint.port) {
+      await this.freeEndpointFor(spec.endpoint);
+      return { cluster, endpoint: { ...endpoint, port: spec.endpoint.port }, spec };
+    }
     return { cluster, endpoint, spec };
   }
 
@@ -365,8 +392,10 @@ export class ClusterNodes {
     const restarted = handle ? await this.runtime.restartNode(spec, handle) : await this.runtime.createNode(spec);
     await this.attach(scope, spec, restarted);
     await this.openEndpoint(spec, restarted, endpoint);
-    this.update(scope, id, ({ internal }) => {
+    this.update(scope, id, ({ state, internal }) => {
       internal.nodes[nodeId] = { runtimeId: restarted.runtimeId };
+      const node = state.CacheNodes.find((n) => n.CacheNodeId === nodeId);
+      if (node?.Endpoint) node.Endpoint = { Address: endpoint.address, Port: endpoint.port };
     });
   }
 
@@ -420,6 +449,38 @@ export class ClusterNodes {
     }
     await this.applyParameters(spec, handle, spec.parameters);
     return { node: { admin: adminTarget(spec, handle.target), peer: handle.peer, servesEndpoint: false }, remove };
+  }
+
+  /**
+   * A serverless backing node whose role changed takes its new role's port (serverlessHeld) while it runs: CONFIG SET
+   * tls-port, which the runtime records, and the emulator reaches it there from now on (an emulator listener standing
+   * on its endpoint, security groups closed, moves along). Its addresses must not include the cache's endpoint then
+   * (serverless/held-endpoints.ts lets go of it first). Whether it moved.
+   */
+  async followRolePort(scope: Scope, id: string, nodeId = MEMBER_NODE): Promise<boolean> {
+    const cluster = this.load(scope, id);
+    const recorded = cluster && this.handleOf(cluster, nodeId);
+    if (!cluster || !recorded || !this.runtime.nodePortChanged) return false;
+    const spec = this.spec(scope, cluster, nodeId);
+    const port = spec.endpoint?.port;
+    const handle = await this.runtime.inspectNode(spec, recorded);
+    if (!handle?.target || port === undefined || handle.target.port === port) return false;
+    const admin = adminTarget(spec, handle.target);
+    await withAdmin(admin, (redis) => redis.call(adminCommand(admin, 'CONFIG'), 'SET', 'tls-port', String(port)));
+    const moved = this.runtime.nodePortChanged(spec, port);
+    if (!moved) return false;
+    this.endpoints.setTarget(spec, moved.target);
+    const stored = cluster.state.CacheNodes.find((n) => n.CacheNodeId === nodeId)?.Endpoint;
+    if (stored?.Address && this.endpoints.isOpen(stored.Address, stored.Port!)) {
+      await this.endpoints.closeEndpoint(stored.Address, stored.Port!);
+      await this.endpoints.openNodeEndpoint(spec, stored.Address, port);
+    }
+    this.update(scope, id, ({ state, internal }) => {
+      internal.nodes[nodeId] = { runtimeId: moved.runtimeId };
+      const node = state.CacheNodes.find((n) => n.CacheNodeId === nodeId);
+      if (node?.Endpoint) node.Endpoint = { ...node.Endpoint, Port: port };
+    });
+    return true;
   }
 
   /** Removes a node, closes its endpoint and frees its address. */

@@ -9,7 +9,9 @@
  * client: bench/RESULTS.md §3). A group's primary also listens on the group's primary endpoint, and the one node
  * a reader endpoint leads to (the only replica, or the primary without one) on the reader endpoint
  * (NodeSpec.heldAddresses; the replication group worker moves them as roles and members change). A reader endpoint
- * over several replicas and a configuration endpoint, which spread or follow connections, stay with the emulator.
+ * over several replicas and a configuration endpoint, which spread or follow connections, stay with the emulator;
+ * but a serverless cache's backing primary holds the cache's endpoint and its replica the reader endpoint, each on
+ * its role's port (control/serverless/held-endpoints.ts), which nodePortChanged records when the roles swap.
  * A node given no endpoint gets a free loopback port, behind the emulator. So does a memcached node: every memcached endpoint answers Auto Discovery's
  * `config get cluster`, which memcached itself does not know, so the emulator's listener stays in front of it.
  * A cluster node announces its endpoint, with a bus port the emulator forwards to it (cluster-bus.ts).
@@ -424,6 +426,15 @@ export class ProcessRuntime implements NodeRuntime {
       servesEndpoint,
       closable: servesEndpoint && node.backstage !== undefined,
     };
+  }
+
+  nodePortChanged(spec: NodeSpec, port: number): NodeHandle | undefined {
+    const dir = this.nodeDir(spec);
+    const recorded = this.readNodeFile(dir);
+    if (!recorded) return undefined;
+    const node = { ...recorded, port };
+    writeFileSync(join(dir, NODE_FILE), JSON.stringify(node));
+    return this.handleOf(spec, node);
   }
 
   async restartNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle> {

@@ -164,6 +164,11 @@ export interface NodeRuntime {
    * undefined when it cannot (the caller removes the spare and starts the node). Absent: no warm spares here.
    */
   claimSpare?(spare: NodeSpec, handle: NodeHandle, spec: NodeSpec): Promise<NodeHandle | undefined>;
+  /**
+   * A running node was told to listen on another port (CONFIG SET tls-port: a serverless backing node whose role
+   * changed): the runtime records it, and answers where the node is reached now. Absent: nodes never move ports here.
+   */
+  nodePortChanged?(spec: NodeSpec, port: number): NodeHandle | undefined;
   /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
   /**

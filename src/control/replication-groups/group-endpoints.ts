@@ -14,7 +14,7 @@ import {
 } from '../../domain/elasticache/records.js';
 import type { LiveNode } from '../cluster-nodes.js';
 import { groupAddress, type GroupContext } from './group-context.js';
-import { openServerlessReader } from '../serverless/reader-endpoint.js';
+import { recordServerlessEndpoints, serveServerlessEndpoints } from '../serverless/held-endpoints.js';
 import { announceServerlessRoles } from '../serverless/announce.js';
 import { HELD_ROLES, soleMemberOf, type HeldRole } from './endpoint-holders.js';
 
@@ -40,13 +40,15 @@ export async function openEndpoints(ctx: GroupContext, scope: Scope, id: string)
   publishRoles(ctx, scope, group);
   const address = groupAddress(scope, id);
   if (isClusterMode(group.state)) {
+    if (group.internal.serverlessCache !== undefined) {
+      await announceServerlessRoles(ctx, scope, id);
+      await serveServerlessEndpoints(ctx, scope, id);
+      recordServerlessEndpoints(ctx, scope, id);
+      return;
+    }
     const cfg = store.transaction(() => store.endpoints.allocate(scope, KIND.replicationGroup, id, 'cfg', port));
     await ctx.endpoints.openGroupEndpoint(address, 'configuration', cfg.address, cfg.port);
     ctx.update(scope, id, (g) => (g.state.ConfigurationEndpoint = { Address: cfg.address, Port: cfg.port }));
-    if (group.internal.serverlessCache !== undefined) {
-      await openServerlessReader(ctx, scope, id);
-      await announceServerlessRoles(ctx, scope, id);
-    }
     return;
   }
   const [primary, reader] = store.transaction(() => [
@@ -81,6 +83,9 @@ export async function serveGroupEndpoints(
 ): Promise<boolean> {
   const { store, nodes } = ctx;
   const group = ctx.find(scope, id);
+  // A serverless cache's endpoints: its backing nodes hold them by their roles (serverless/held-endpoints.ts).
+  if (group?.internal.serverlessCache !== undefined)
+    return serveServerlessEndpoints(ctx, scope, id, { keepConnections });
   if (!group || isClusterMode(group.state)) return false;
   const served: { role: HeldRole; endpoint: EndpointAllocation; holder?: string }[] = [];
   for (const role of HELD_ROLES) {

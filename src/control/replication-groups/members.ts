@@ -24,6 +24,7 @@ import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/
 import { parseSlots } from '../../domain/elasticache/slots.js';
 import { live, liveMembers, primaryIdOf, shardOf, type GroupContext } from './group-context.js';
 import { makeGroupPrimary } from './upstream.js';
+import { serveGroupEndpoints } from './group-endpoints.js';
 
 /** Stops a member's nodes, closes their endpoints and forgets where they ran. */
 export async function stopMemberNodes(ctx: GroupContext, scope: Scope, memberId: string): Promise<void> {
@@ -126,6 +127,8 @@ export async function rejoin(
   // Settled before the caller goes on: a rolling change fails over to this node next, and a graceful failover to a
   // replica the cluster has not settled on does not complete.
   await waitClusterStable(members);
+  // A serverless cache's endpoint the emulator stood on while this node was away is the node's again.
+  if (ctx.load(scope, id).internal.serverlessCache !== undefined) await serveGroupEndpoints(ctx, scope, id);
 }
 
 /**

@@ -120,6 +120,24 @@ export function serverlessAnnounced(
   return { host: at.address, port: at.port };
 }
 
+/**
+ * Where a backing node listens on its own where nodes hold their endpoints (the process runtime): the cache endpoint
+ * its role leads to (serverlessAnnounced), on that endpoint's port, which becomes the node's port (a redis node has
+ * one TLS port: the replica's is the reader endpoint's). Undefined where the two endpoints do not share an address of
+ * their own (the ports endpoint mode): the emulator's listeners stay in front there.
+ */
+export function serverlessHeld(
+  store: Store,
+  scope: Scope,
+  group: StoredGroup,
+  memberId: string,
+): { address: string; port: number } | undefined {
+  const { endpoint, reader } = serverlessEndpointsOf(store, scope, group);
+  if (endpoint.address !== reader.address) return undefined;
+  const { host, port } = serverlessAnnounced(store, scope, group, memberId);
+  return { address: host, port };
+}
+
 /** What the cache shows of its backing resource: its status and endpoints; undefined once it has gone. */
 export interface BackingView {
   status: string;
