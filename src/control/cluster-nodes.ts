@@ -1,6 +1,6 @@
 /**
- * The node-level steps the reconciler and the supervisor share: build a node's spec from the cluster and its
- * parameter group, start / restart / stop a node through the runtime, keep its endpoint listener pointed at it,
+ * The node-level steps the reconciler and the supervisor share: start / restart / stop a node through the runtime
+ * from its spec (node-specs.ts), keep its endpoint listener pointed at it,
  * apply parameter values, and record what happened in the cluster's state and events. Every step re-reads the
  * cluster in its own transaction, so a step that is run again after a crash picks up where the last one stopped.
  */
@@ -18,34 +18,24 @@ import {
   withAdmin,
   type AdminTarget,
 } from '../dataplane/node-admin.js';
-import { nodeAccess } from './node-credentials.js';
-import type { CertificateAuthority, ServedCertificate } from './certificates.js';
-import type { MemcachedSaslService } from './memcached-sasl.js';
-import type { NodeHandle, NodeRuntime, NodeSpec, NodeTls, Peer } from '../runtime/runtime.js';
+import type { ServedCertificate } from './certificates.js';
+import type { NodeHandle, NodeRuntime, NodeSpec, Peer } from '../runtime/runtime.js';
 import type { EndpointAllocation, Scope, Store } from '../store/store.js';
 import {
   MEMBER_NODE,
   findCluster,
-  findGroup,
-  isClusterMode,
   recordClusterEvent,
   updateCluster,
   type ClusterState,
   type RestoreSource,
   type StoredCluster,
 } from '../domain/elasticache/records.js';
-import type { Engine } from '../common/engines.js';
-import { nodeType } from '../domain/elasticache/catalog.js';
-import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import type { SeedFile } from './snapshots/snapshot-files.js';
 import { loadMemcached } from '../dataplane/memcached-dump.js';
-import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
-import { announcesServerlessEndpoints, serverlessAnnounced, serverlessHeld } from '../domain/elasticache/serverless.js';
-import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { nodeUsersOf } from '../domain/elasticache/user-records.js';
 import { passwordHash } from '../runtime/node-access.js';
-import type { IamLogins } from './iam-logins.js';
+import { NodeSpecs, type EmulatorIdentity } from './node-specs.js';
 
 export const CONFIGURATION_ROLE = 'cfg';
 /** The node id of a member's temporary second node (startStandIn). */
@@ -62,18 +52,6 @@ function adminTarget(spec: NodeSpec, target: { host: string; port: number }): Ad
     access: spec.access,
     ...(spec.tls ? { tls: { authority: spec.tls.authority } } : {}),
   };
-}
-
-/** This emulator instance: the id its node names carry, and the key its node credentials derive from. */
-export interface EmulatorIdentity {
-  instanceId: string;
-  credentialKey: string;
-  /** Issues the certificates of nodes with in-transit encryption (none: such nodes cannot start). */
-  authority?: CertificateAuthority;
-  /** Serves memcached SASL's password checks (none: no node starts with SASL). */
-  sasl?: MemcachedSaslService;
-  /** IAM users' logins at the endpoints; without it an iam user cannot log in. */
-  iamLogins?: IamLogins;
 }
 
 /** How the emulator and other nodes reach a running redis / valkey node. */
@@ -103,8 +81,7 @@ export class ClusterNodes {
   refusesHost?: (scope: Scope, cluster: StoredCluster) => boolean;
   /** Warm spares a new serverless cache's nodes are made from (control/serverless/warm-spares.ts). */
   spares?: { take(spec: NodeSpec): Promise<NodeHandle | undefined> };
-  /** The address cluster nodes announce beside their endpoints, as the runtime last said (NodeRuntime). */
-  private clusterAnnounceAddress: string | undefined;
+  private readonly specs: NodeSpecs;
 
   constructor(
     private readonly store: Store,
@@ -116,6 +93,9 @@ export class ClusterNodes {
     private readonly seedFile: (scope: Scope, from: RestoreSource) => Promise<SeedFile | undefined> = async () =>
       undefined,
   ) {
+    this.specs = new NodeSpecs(store, runtime, endpoints, identity, (scope, cluster) =>
+      this.endpointsClosed(scope, cluster),
+    );
     // A cluster's replicas follow their primary at its announced endpoint: the runtime knows its nodes' addresses.
     if (runtime.isGroupNode) endpoints.isGroupNode = (node, remote) => runtime.isGroupNode!(node, remote);
   }
@@ -133,181 +113,20 @@ export class ClusterNodes {
     recordClusterEvent(this.store, scope, id, message);
   }
 
+  /** A node's spec: what the runtime starts it from (control/node-specs.ts). */
   spec(scope: Scope, cluster: StoredCluster, nodeId: string): NodeSpec {
-    const { state, internal } = cluster;
-    const parameters = effectiveParameters(this.store, scope, state.CacheParameterGroup.CacheParameterGroupName).values;
-    const id = state.CacheClusterId;
-    // A Redis Cluster node listens on its endpoint's port (in a container) and announces its endpoint.
-    const allocated = internal.clusterMode
-      ? this.store.transaction(() => this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, internal.port))
-      : this.store.endpoints.find(scope, KIND.cacheCluster, id, nodeId);
-    // A serverless cache's backing node listens on its role's endpoint, on that endpoint's port.
-    const held = allocated && this.serverlessHeld(scope, cluster);
-    const endpoint = held && allocated ? { ...allocated, port: held.port } : allocated;
-    return {
-      heldAddresses: held
-        ? this.endpoints.isOpen(held.address, held.port)
-          ? undefined
-          : [held.address]
-        : endpoint && this.heldAddresses(scope, state, endpoint),
-      endpointClosed: this.endpointsClosed(scope, cluster) || undefined,
-      account: scope.account,
-      region: scope.region,
-      clusterId: id,
-      nodeId,
-      engine: state.Engine as Engine,
-      engineVersion: state.EngineVersion,
-      cacheNodeType: state.CacheNodeType,
-      maxMemoryBytes: internal.maxMemoryBytes ?? nodeType(state.CacheNodeType)?.memoryBytes ?? 0,
-      port: (internal.clusterMode && endpoint?.port) || internal.port,
-      endpoint: endpoint && { address: endpoint.address, port: endpoint.port },
-      cluster:
-        internal.clusterMode && endpoint
-          ? {
-              ...this.announced(scope, cluster, endpoint),
-              groupId: state.ReplicationGroupId,
-              spareRole: this.spareRole(scope, cluster),
-            }
-          : undefined,
-      parameters,
-      authToken: internal.authToken,
-      previousAuthToken: internal.previousAuthToken,
-      retiredAuthTokens: internal.retiredAuthTokens,
-      access: nodeAccess(
-        this.identity.credentialKey,
-        scope,
-        {
-          engine: state.Engine as Engine,
-          engineVersion: state.EngineVersion,
-          clusterId: id,
-          groupId: state.ReplicationGroupId,
-        },
-        nodeId,
-      ),
-      // As AWS names nodes: <cluster>.<hash>.<node>.<region code>.cache.amazonaws.com, plus the short forms.
-      aliases: [
-        `${id}.${this.identity.instanceId.slice(0, 6)}.${nodeId}.${regionCode(scope.region)}.cache.amazonaws.com`,
-        `${id}-${nodeId}`,
-      ],
-      tls: state.TransitEncryptionEnabled
-        ? this.nodeTls(scope, state, endpoint, internal.clusterMode ? this.clusterAnnounceAddress : undefined)
-        : undefined,
-      sasl: this.identity.sasl?.nodeSasl(scope, id, state.Engine),
-    };
+    return this.specs.spec(scope, cluster, nodeId);
   }
 
-  /**
-   * A TLS node's certificate: valid for its own endpoint and, since group endpoints pass its TLS through, for its
-   * group's endpoints (allocated here when the group has none yet, as the group worker would a moment later).
-   */
-  private nodeTls(
-    scope: Scope,
-    state: ClusterState,
-    endpoint: EndpointAllocation | undefined,
-    announced: string | undefined,
-  ): NodeTls {
-    const authority = this.identity.authority;
-    if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
-    // A cluster node's clients also reach it on the address it announces (CLUSTER NODES).
-    const names = [...(endpoint ? [endpoint.address] : []), ...(announced ? [announced] : [])];
-    const group = state.ReplicationGroupId ? findGroup(this.store, scope, state.ReplicationGroupId) : undefined;
-    if (group) {
-      const roles = isClusterMode(group.state) ? ['cfg'] : ['primary', 'reader'];
-      const id = group.state.ReplicationGroupId;
-      for (const role of roles) {
-        const allocated = this.store.transaction(() =>
-          this.store.endpoints.allocate(scope, KIND.replicationGroup, id, role, group.internal.port),
-        );
-        names.push(allocated.address);
-      }
-    }
-    const mode = state.TransitEncryptionMode === 'preferred' ? 'preferred' : 'required';
-    return { mode, ...authority.issue(names) };
+  /** Whether a node can hold a group endpoint itself (NodeSpecs.canHold). */
+  canHold(nodeEndpoint: EndpointAllocation, groupEndpoint: EndpointAllocation): boolean {
+    return this.specs.canHold(nodeEndpoint, groupEndpoint);
   }
 
   /** The certificate a memcached endpoint of an encrypted cluster presents (it answers Auto Discovery itself). */
   private endpointCertificate(state: ClusterState, address: string): ServedCertificate | undefined {
     if (!state.TransitEncryptionEnabled || state.Engine !== 'memcached') return undefined;
     return this.identity.authority?.issue([address]);
-  }
-
-  /**
-   * Whether a node can hold a group endpoint itself: its runtime lets nodes listen on their endpoints, and the group
-   * endpoint has the node endpoint's port on an address of its own (every endpoint gets its own loopback address;
-   * in the ports endpoint mode it cannot, and the emulator's listener stays in front).
-   */
-  canHold(nodeEndpoint: EndpointAllocation, groupEndpoint: EndpointAllocation): boolean {
-    return (
-      Boolean(this.runtime.servesEndpoints) &&
-      groupEndpoint.port === nodeEndpoint.port &&
-      groupEndpoint.address !== nodeEndpoint.address
-    );
-  }
-
-  /**
-   * The group endpoints a member's node listens on (cluster mode disabled): those that lead to it alone
-   * (replication-groups/endpoint-holders.ts) on its own port. One the emulator's listener stands on now (the node
-   * restarts out of TLS preferred mode, say) and, for a node being added, the reader endpoint, which the primary may
-   * hold until then, are taken later, from serveGroupEndpoints, once their holder let go: two listeners never want one
-   * address.
-   */
-  private heldAddresses(scope: Scope, state: ClusterState, endpoint: EndpointAllocation): string[] | undefined {
-    if (!state.ReplicationGroupId || !this.runtime.servesEndpoints) return undefined;
-    const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
-    if (!group) return undefined;
-    const adding = state.CacheNodes[0]?.CacheNodeStatus === 'creating';
-    const held = rolesLeadingTo(group, state.CacheClusterId)
-      .filter((role) => !(adding && role === 'reader'))
-      .map((role) => this.store.endpoints.find(scope, KIND.replicationGroup, group.ReplicationGroupId, role))
-      .filter((e): e is EndpointAllocation => e !== undefined && this.canHold(endpoint, e))
-      .filter((e) => !this.endpoints.isOpen(e.address, e.port));
-    return held.length > 0 ? held.map((e) => e.address) : undefined;
-  }
-
-  /**
-   * What a cluster node announces: its endpoint; a serverless cache's backing node, where nodes announce their
-   * endpoints, the cache's endpoint or reader endpoint by its role (serverless/announce.ts).
-   */
-  private announced(
-    scope: Scope,
-    { state, internal }: StoredCluster,
-    endpoint: EndpointAllocation,
-  ): { announceHost: string; announcePort: number } {
-    const group =
-      internal.serverlessCache !== undefined && state.ReplicationGroupId && announcesServerlessEndpoints(this.runtime)
-        ? findGroup(this.store, scope, state.ReplicationGroupId)
-        : undefined;
-    if (!group) return { announceHost: endpoint.address, announcePort: endpoint.port };
-    const { host, port } = serverlessAnnounced(this.store, scope, group, state.CacheClusterId);
-    return { announceHost: host, announcePort: port };
-  }
-
-  /**
-   * Where a serverless cache's backing node listens itself (serverlessHeld): only where nodes serve their endpoints and
-   * announce the cache's (the process runtime).
-   */
-  private serverlessHeld(
-    scope: Scope,
-    { state, internal }: StoredCluster,
-  ): { address: string; port: number } | undefined {
-    if (internal.serverlessCache === undefined || !state.ReplicationGroupId || !this.runtime.servesEndpoints)
-      return undefined;
-    if (!announcesServerlessEndpoints(this.runtime)) return undefined;
-    const group = findGroup(this.store, scope, state.ReplicationGroupId);
-    return group && serverlessHeld(this.store, scope, group, state.CacheClusterId);
-  }
-
-  /** A serverless cache's member being created may start from a warm spare, in its stored role. */
-  private spareRole(scope: Scope, { state, internal }: StoredCluster): 'primary' | 'replica' | undefined {
-    if (!internal.serverlessCache || state.CacheClusterStatus !== 'creating' || !state.ReplicationGroupId)
-      return undefined;
-    const group = findGroup(this.store, scope, state.ReplicationGroupId)?.state;
-    // A restored cache's primary starts from its snapshot: its replica takes no spare shard's half either.
-    if (group?.MemberClusters.some((m) => this.load(scope, m)?.internal.restoreFrom)) return undefined;
-    const member = group?.NodeGroups.flatMap((ng) => ng.NodeGroupMembers ?? []).find(
-      (m) => m.CacheClusterId === state.CacheClusterId,
-    );
-    return member?.CurrentRole === 'primary' || member?.CurrentRole === 'replica' ? member.CurrentRole : undefined;
   }
 
   private handleOf(cluster: StoredCluster, nodeId: string): NodeHandle | undefined {
@@ -329,7 +148,7 @@ export class ClusterNodes {
     const endpoint = this.store.transaction(() =>
       this.store.endpoints.allocate(scope, KIND.cacheCluster, id, nodeId, cluster.internal.port),
     );
-    if (cluster.internal.clusterMode) this.clusterAnnounceAddress = await this.runtime.clusterAnnounceAddress?.();
+    if (cluster.internal.clusterMode) this.specs.clusterAnnounceAddress = await this.runtime.clusterAnnounceAddress?.();
     const spec = this.spec(scope, cluster, nodeId);
     await this.freeEndpointFor(endpoint);
     // A serverless backing node listens on its allocated address at its role's port (serverlessHeld).
