@@ -19,7 +19,7 @@ import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { redisCli, untilGone, untilStatus } from '../fixtures/serverless.js';
+import { servesKeysAndReads, untilGone, untilStatus } from '../fixtures/serverless.js';
 
 const run = promisify(execFile);
 
@@ -62,25 +62,7 @@ async function servesClusterClients(t: Test, emulator: Emulator, client: ElastiC
   const nodes = [...slots.matchAll(/\["(127\.[\d.]+)",\d+,"[0-9a-f]{40}"/g)].map((m) => m[1]);
   t.equal(new Set(nodes).size, 2, `${name}: a primary and a replica at endpoints of their own`);
   t.notMatch(slots, /"127\.0\.0\.1"/, `${name}: no node is announced at a spare's address`);
-  const keys = Array.from({ length: 100 }, (_, i) => `${name}:${i}`);
-  const sets = await redisCli(caPath, cache.Endpoint!, ['-c'], keys.map((k) => `SET ${k} v-${k}`).join('\n') + '\n');
-  t.equal(sets.split('\n').filter((l) => l === 'OK').length, keys.length, `${name}: every SET answered OK`);
-  const gets = await redisCli(caPath, cache.Endpoint!, ['-c'], keys.map((k) => `GET ${k}`).join('\n') + '\n');
-  t.same(
-    gets.split('\n'),
-    keys.map((k) => `v-${k}`),
-    `${name}: every GET reads its value back`,
-  );
-  const last = keys.at(-1)!;
-  const fromReader = await eventually(
-    async () => {
-      const answer = await redisCli(caPath, cache.ReaderEndpoint!, [], `READONLY\nGET ${last}\nROLE\n`);
-      return answer.includes(`v-${last}`) && answer;
-    },
-    15_000,
-    `${last} at the reader endpoint`,
-  );
-  t.match(fromReader, /slave|replica/, `${name}: the reader endpoint reaches the replica`);
+  await servesKeysAndReads(t, caPath, cache, name);
 }
 
 /** A cache made from the spare shard `spares`: its nodes are those very containers, renamed for its members. */

@@ -16,7 +16,7 @@ import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { redisCli, untilGone, untilSnapshot, untilStatus } from '../fixtures/serverless.js';
+import { servesKeysAndReads, untilGone, untilSnapshot, untilStatus } from '../fixtures/serverless.js';
 
 const spareIds = async (emulator: Emulator) =>
   (await emulator.runtime.listNodes({ spares: true }))
@@ -42,25 +42,7 @@ async function servesClusterClients(t: Test, emulator: Emulator, client: ElastiC
     `${name}: the primary at the endpoint, the replica at the reader endpoint`,
   );
   t.notMatch(slots, /"127\.0\.0\.1"/, `${name}: no node is announced at a spare's address`);
-  const keys = Array.from({ length: 100 }, (_, i) => `${name}:${i}`);
-  const sets = await redisCli(caPath, cache.Endpoint!, ['-c'], keys.map((k) => `SET ${k} v-${k}`).join('\n') + '\n');
-  t.equal(sets.split('\n').filter((l) => l === 'OK').length, keys.length, `${name}: every SET answered OK`);
-  const gets = await redisCli(caPath, cache.Endpoint!, ['-c'], keys.map((k) => `GET ${k}`).join('\n') + '\n');
-  t.same(
-    gets.split('\n'),
-    keys.map((k) => `v-${k}`),
-    `${name}: every GET reads its value back`,
-  );
-  const last = keys.at(-1)!;
-  const fromReader = await eventually(
-    async () => {
-      const answer = await redisCli(caPath, cache.ReaderEndpoint!, [], `READONLY\nGET ${last}\nROLE\n`);
-      return answer.includes(`v-${last}`) && answer;
-    },
-    10_000,
-    `${last} at the reader endpoint`,
-  );
-  t.match(fromReader, /slave|replica/, `${name}: the reader endpoint reaches the replica`);
+  await servesKeysAndReads(t, caPath, cache, name, 10_000);
 }
 
 t.test('process: caches created in a row are made from warm spares and serve cluster clients', async (t) => {
