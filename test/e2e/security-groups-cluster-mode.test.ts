@@ -299,9 +299,25 @@ for (const runtime of ['process', 'docker'] as const)
 
         await ec2.send(new AuthorizeSecurityGroupIngressCommand(rule));
         await eventually(async () => (await admits(cfg.Address!, cfg.Port!)) || undefined, 5000, 'admission');
-        // The nodes take their endpoints back from the emulator's listeners one by one.
+        // The nodes take their endpoints back from the emulator's listeners one by one (processes: until a node holds
+        // its endpoint, the emulator's listener admits there, and a connection made as it hands over is refused).
+        const servedByNode = async (n: Listed) => {
+          const redis = at(n.ip, n.port);
+          redis.on('error', () => {});
+          try {
+            await redis.connect();
+            const info = (await redis.call('CLIENT', 'INFO')) as string;
+            return info.includes(` laddr=${n.ip}:${n.port} `);
+          } finally {
+            redis.disconnect();
+          }
+        };
         await eventually(
-          async () => (await Promise.all((await listed()).map((n) => admits(n.ip, n.port)))).every(Boolean),
+          async () => {
+            const nodes = await listed();
+            const admitted = (await Promise.all(nodes.map((n) => admits(n.ip, n.port)))).every(Boolean);
+            return admitted && (runtime === 'docker' || (await Promise.all(nodes.map(servedByNode))).every(Boolean));
+          },
           10_000,
           'admission on every node endpoint',
         );
