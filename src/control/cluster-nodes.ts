@@ -77,6 +77,8 @@ export class ClusterNodes {
    * endpoints closed and the emulator's listener, which checks every connection, stands there instead.
    */
   private readonly closedEndpoints = new Set<string>();
+  /** Nodes being started or replaced now: the supervisor does not take one gone meanwhile for dead. */
+  private readonly starting = new Set<string>();
   /** Whether a cluster's security groups refuse the host now: a node starting for it starts with its endpoint closed. */
   refusesHost?: (scope: Scope, cluster: StoredCluster) => boolean;
   /** Warm spares a new serverless cache's nodes are made from (control/serverless/warm-spares.ts). */
@@ -161,6 +163,21 @@ export class ClusterNodes {
 
   /** Starts (or replaces) one node and records it available behind its endpoint. */
   async startNode(scope: Scope, id: string, nodeId: string): Promise<void> {
+    const key = `${clusterKey(scope, id)}/${nodeId}`;
+    this.starting.add(key);
+    try {
+      await this.startNodeNow(scope, id, nodeId);
+    } finally {
+      this.starting.delete(key);
+    }
+  }
+
+  /** Whether a node is being started or replaced now (its old process or container may be gone already). */
+  isStarting(scope: Scope, id: string, nodeId: string): boolean {
+    return this.starting.has(`${clusterKey(scope, id)}/${nodeId}`);
+  }
+
+  private async startNodeNow(scope: Scope, id: string, nodeId: string): Promise<void> {
     const prepared = await this.prepare(scope, id, nodeId);
     if (!prepared) return;
     const { cluster, endpoint, spec } = prepared;

@@ -150,6 +150,8 @@ export class NodeSupervisor {
         let member: LiveNode | undefined;
         for (const node of cluster.state.CacheNodes) {
           if (node.CacheNodeStatus !== 'available') continue;
+          // A rolling replacement removes the old node before its successor runs: not a failure.
+          if (this.nodes.isStarting(scope, cluster.state.CacheClusterId, node.CacheNodeId)) continue;
           const handle = await this.nodes.inspect(scope, cluster, node.CacheNodeId);
           if (handle) {
             if (node.CacheNodeId === MEMBER_NODE)

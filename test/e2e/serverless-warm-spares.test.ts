@@ -73,6 +73,15 @@ t.test('process: caches created in a row are made from warm spares and serve clu
     'the spare shard became the second cache',
   );
 
+  // One pool per engine version: a cache's primary and replica ask with different ports, whichever asks first.
+  await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'three', Engine: 'redis' }));
+  await untilStatus(client, 'three', 'available');
+  await eventually(async () => (await spareIds(first)).length === 2, 30_000, 'the pool refilled after the third cache');
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  t.equal((await spareIds(first)).length, 2, 'one spare shard kept, not one per port');
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'three' }));
+  await untilGone(client, 'three');
+
   // A claimed node is an ordinary one: its data is snapshotted, it is adopted after a restart, it goes with its cache.
   await client.send(
     new CreateServerlessCacheSnapshotCommand({ ServerlessCacheName: 'two', ServerlessCacheSnapshotName: 'two-snap' }),

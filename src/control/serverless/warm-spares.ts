@@ -70,9 +70,6 @@ export function claimable(spec: NodeSpec): boolean {
   );
 }
 
-/** A pool per engine version, and per port where a spare's port is its members' (see spareSpec). */
-const keyOf = (spec: NodeSpec) => `${spec.engine}-${spec.engineVersion}-${spec.port}`;
-
 export class WarmSpares {
   private readonly pools = new Map<string, SpareShard[]>();
   private readonly claimed = new Map<string, HalfClaimed>();
@@ -95,6 +92,16 @@ export class WarmSpares {
    * serverless node, no shard formed yet, or the claim failed), and the caller starts the node as usual. The first
    * node of a version asked for starts its pool (REFILL_DELAY_MS later, as every claim refills it).
    */
+  /**
+   * A pool per engine version, and per port where a spare's port is its members' (see spareSpec). Where nodes move
+   * to their endpoints' ports (processes) the port is no part of it: a serverless primary and its replica ask with
+   * different ports (6379, 6380), and whichever asks first names the pool.
+   */
+  private keyOf(spec: NodeSpec): string {
+    const base = `${spec.engine}-${spec.engineVersion}`;
+    return this.runtime.servesEndpoints ? base : `${base}-${spec.port}`;
+  }
+
   async take(spec: NodeSpec): Promise<NodeHandle | undefined> {
     if (this.closed || this.size <= 0 || !claimable(spec)) return undefined;
     const role = spec.cluster!.spareRole!;
@@ -102,14 +109,14 @@ export class WarmSpares {
     // The group's members ask side by side: the first takes a shard for both, with no await in between.
     let half = this.claimed.get(groupKey);
     if (!half) {
-      const pool = this.pools.get(keyOf(spec)) ?? [];
-      this.pools.set(keyOf(spec), pool);
+      const pool = this.pools.get(this.keyOf(spec)) ?? [];
+      this.pools.set(this.keyOf(spec), pool);
       // A refill still waiting starts now: a shard forming is ready no later than fresh nodes would be.
-      if (pool.length === 0 && this.refills.has(keyOf(spec))) this.refillNow(keyOf(spec), spec);
+      if (pool.length === 0 && this.refills.has(this.keyOf(spec))) this.refillNow(this.keyOf(spec), spec);
       // A formed shard first; else one still forming, which is ready no later than fresh nodes would be.
       const ready = pool.findIndex((s) => s.formed);
       const next = pool.splice(ready >= 0 ? ready : 0, 1)[0];
-      this.scheduleRefill(keyOf(spec), spec);
+      this.scheduleRefill(this.keyOf(spec), spec);
       // None: the group's other member starts a node of its own too, even if a shard forms before it asks.
       const shard = next ? (next.formed ? Promise.resolve(next.formed) : next.forming) : Promise.resolve(undefined);
       const timer = setTimeout(() => void this.dropHalf(groupKey), UNCLAIMED_HALF_MS);
