@@ -24,7 +24,7 @@ import { connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { acceptsToken, eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { endpointOf, setUp, waiter } from '../fixtures/security-groups.js';
+import { endpointOf, heldByNode, setUp, waiter } from '../fixtures/security-groups.js';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir, uniqueEndpointBase } from '../fixtures/emulator.js';
 
 const run = promisify(execFile);
@@ -301,22 +301,15 @@ for (const runtime of ['process', 'docker'] as const)
         await eventually(async () => (await admits(cfg.Address!, cfg.Port!)) || undefined, 5000, 'admission');
         // The nodes take their endpoints back from the emulator's listeners one by one (processes: until a node holds
         // its endpoint, the emulator's listener admits there, and a connection made as it hands over is refused).
-        const servedByNode = async (n: Listed) => {
-          const redis = at(n.ip, n.port);
-          redis.on('error', () => {});
-          try {
-            await redis.connect();
-            const info = (await redis.call('CLIENT', 'INFO')) as string;
-            return info.includes(` laddr=${n.ip}:${n.port} `);
-          } finally {
-            redis.disconnect();
-          }
-        };
         await eventually(
           async () => {
             const nodes = await listed();
             const admitted = (await Promise.all(nodes.map((n) => admits(n.ip, n.port)))).every(Boolean);
-            return admitted && (runtime === 'docker' || (await Promise.all(nodes.map(servedByNode))).every(Boolean));
+            return (
+              admitted &&
+              (runtime === 'docker' ||
+                (await Promise.all(nodes.map((n) => heldByNode({ Address: n.ip, Port: n.port }, ca)))).every(Boolean))
+            );
           },
           10_000,
           'admission on every node endpoint',

@@ -14,7 +14,7 @@ import {
 import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import t from 'tap';
 import { acceptsToken, eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { endpointOf, setUp, waiter } from '../fixtures/security-groups.js';
+import { endpointOf, heldByNode, setUp, waiter } from '../fixtures/security-groups.js';
 
 for (const runtime of ['process', 'docker'] as const) {
   t.test(`${runtime}: the cluster admits only what its security groups allow`, async (t) => {
@@ -31,6 +31,8 @@ for (const runtime of ['process', 'docker'] as const) {
       await eventually(async () => (await acceptsToken(endpoint)) || undefined, 5000, 'admission'),
       'a rule for the VPC CIDR admits the host',
     );
+    // Processes: the node takes its endpoint back from the emulator's listener (heldByNode says why to wait).
+    if (runtime === 'process') await eventually(() => heldByNode(endpoint), 5000, 'the node to hold its endpoint');
 
     const open = redisAt(endpoint);
     open.on('error', () => {});
