@@ -83,8 +83,13 @@ async function madeFromSpares(t: Test, emulator: Emulator, name: string, spares:
 
 t.test('docker: caches are made from warm spare containers, survive a restart and go with their cache', async (t) => {
   if (!(await runtimeAvailable(t, 'docker'))) return;
-  const dataDir = tempDir(t);
-  const first = await startTestEmulator(t, { runtime: 'docker', dataDir });
+  // A restart keeps its settings, the node network's name among them: the claimed containers stay on it.
+  const settings = {
+    runtime: 'docker' as const,
+    dataDir: tempDir(t),
+    dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+  };
+  const first = await startTestEmulator(t, settings);
   t.teardown(() => removeAllNodes(first));
   const client = sdkClient(first);
   t.same(await sparesOf(first), [], 'no spare before the first serverless cache');
@@ -133,7 +138,7 @@ t.test('docker: caches are made from warm spare containers, survive a restart an
     'the stray spare container is listed',
   );
 
-  const second = await startTestEmulator(t, { runtime: 'docker', dataDir });
+  const second = await startTestEmulator(t, settings);
   t.teardown(() => removeAllNodes(second));
   t.same(await sparesOf(second), [], 'the restarted emulator removed the stray spare');
   t.equal(await containerName(stray.runtimeId), undefined, 'its container is gone');
