@@ -8,6 +8,9 @@
 import type Docker from 'dockerode';
 import { LocalClientDirectory, plainAddress, type ClientOrigin } from '../common/client-origins.js';
 
+/** The pauses before each further look for an address not found yet. */
+const LOOK_AGAIN_MS = [50, 100, 200, 300, 400];
+
 export class DockerClientDirectory extends LocalClientDirectory {
   private known = new Map<string, ClientOrigin>();
   private looking: Promise<void> | undefined;
@@ -33,8 +36,11 @@ export class DockerClientDirectory extends LocalClientDirectory {
 
   private async lookFor(address: string): Promise<ClientOrigin> {
     await this.look();
-    if (!this.known.has(address)) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // A container just started may not be listed on its network yet, for longer on a busy daemon: it is looked for
+    // again for up to about a second before it counts as outside (only an address no look found waits that long).
+    for (const pause of LOOK_AGAIN_MS) {
+      if (this.known.has(address)) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
       await this.look();
     }
     return this.known.get(address) ?? { kind: 'outside', address };
