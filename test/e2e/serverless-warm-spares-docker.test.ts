@@ -19,7 +19,7 @@ import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { servesKeysAndReads, untilGone, untilStatus } from '../fixtures/serverless.js';
+import { servesKeysAndReads, straySpareSpec, untilGone, untilStatus } from '../fixtures/serverless.js';
 
 const run = promisify(execFile);
 
@@ -118,20 +118,7 @@ t.test('docker: caches are made from warm spare containers, survive a restart an
   t.same(await sparesOf(first), [], 'stopping the emulator leaves no spare container');
 
   // As a crash would: a spare container left running, which the next start removes as an orphan.
-  const stray = await first.runtime.createNode({
-    account: SPARE_ACCOUNT,
-    region: 'pool',
-    clusterId: 'spare-left-behind',
-    nodeId: '0001',
-    engine: 'redis',
-    engineVersion: '7.1',
-    cacheNodeType: 'cache.t3.micro',
-    maxMemoryBytes: 2 ** 26,
-    port: 6379,
-    parameters: {},
-    access: { mode: 'acl', adminPassword: 'stray-admin', replicationPassword: 'stray-replication' },
-    aliases: [],
-  });
+  const stray = await first.runtime.createNode(straySpareSpec(6379));
   t.same(
     (await sparesOf(first)).map((s) => s.runtimeId),
     [stray.runtimeId],

@@ -16,7 +16,7 @@ import type { Emulator } from '../../src/server.js';
 import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
-import { servesKeysAndReads, untilGone, untilSnapshot, untilStatus } from '../fixtures/serverless.js';
+import { servesKeysAndReads, straySpareSpec, untilGone, untilSnapshot, untilStatus } from '../fixtures/serverless.js';
 
 const spareIds = async (emulator: Emulator) =>
   (await emulator.runtime.listNodes({ spares: true }))
@@ -92,20 +92,7 @@ t.test('process: caches created in a row are made from warm spares and serve clu
   t.same(await spareIds(first), [], 'stopping the emulator leaves no spare');
 
   // As a crash would: a spare node left running, which the next start removes as an orphan.
-  const stray = await first.runtime.createNode({
-    account: SPARE_ACCOUNT,
-    region: 'pool',
-    clusterId: 'spare-left-behind',
-    nodeId: '0001',
-    engine: 'redis',
-    engineVersion: '7.1',
-    cacheNodeType: 'cache.t3.micro',
-    maxMemoryBytes: 2 ** 26,
-    port: 0,
-    parameters: {},
-    access: { mode: 'acl', adminPassword: 'stray-admin', replicationPassword: 'stray-replication' },
-    aliases: [],
-  });
+  const stray = await first.runtime.createNode(straySpareSpec(0));
   t.ok(stray.runtimeId, 'a stray spare runs');
   t.same(await spareIds(first), ['spare-left-behind'], 'the stray spare is listed');
 
