@@ -114,10 +114,18 @@ export function serverlessAnnounced(
   group: StoredGroup,
   memberId: string,
 ): { host: string; port: number } {
-  const { endpoint, reader } = serverlessEndpointsOf(store, scope, group);
-  const primary = group.state.NodeGroups[0] && primaryOf(group.state.NodeGroups[0])?.CacheClusterId;
-  const at = primary === memberId ? endpoint : reader;
+  const at = byRole(group, memberId, serverlessEndpointsOf(store, scope, group));
   return { host: at.address, port: at.port };
+}
+
+/** The cache endpoint a member's role leads to: the endpoint for the shard's primary, else the reader endpoint. */
+function byRole(
+  group: StoredGroup,
+  memberId: string,
+  { endpoint, reader }: { endpoint: EndpointAllocation; reader: EndpointAllocation },
+): EndpointAllocation {
+  const primary = group.state.NodeGroups[0] && primaryOf(group.state.NodeGroups[0])?.CacheClusterId;
+  return primary === memberId ? endpoint : reader;
 }
 
 /**
@@ -132,10 +140,10 @@ export function serverlessHeld(
   group: StoredGroup,
   memberId: string,
 ): { address: string; port: number } | undefined {
-  const { endpoint, reader } = serverlessEndpointsOf(store, scope, group);
-  if (endpoint.address !== reader.address) return undefined;
-  const { host, port } = serverlessAnnounced(store, scope, group, memberId);
-  return { address: host, port };
+  const endpoints = serverlessEndpointsOf(store, scope, group);
+  if (endpoints.endpoint.address !== endpoints.reader.address) return undefined;
+  const { address, port } = byRole(group, memberId, endpoints);
+  return { address, port };
 }
 
 /** What the cache shows of its backing resource: its status and endpoints; undefined once it has gone. */
