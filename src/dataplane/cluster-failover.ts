@@ -37,8 +37,15 @@ export async function clusterFailover(
         : '';
   await pollUntil(
     async () => {
-      const own = myselfIn(await readClusterNodes(replica));
-      if (own.role !== 'primary') return `${describeNode(replica.admin)} is still a replica${hint}`;
+      const view = await readClusterNodes(replica);
+      const own = myselfIn(view);
+      if (own.role !== 'primary') {
+        const master = view.find((node) => node.id === own.masterId);
+        const following = master
+          ? ` of ${shortId(master.id)} (${master.flags.filter((f) => f !== 'myself').join(',')}, ${master.linkState})`
+          : '';
+        return `${describeNode(replica.admin)} is still a replica${following}${hint}`;
+      }
       const ownSlots = formatSlotRanges(own.slots);
       for (const other of others) {
         const view = await readClusterNodes(other).catch((error) => {

@@ -107,6 +107,12 @@ export class EndpointProxy {
     return this.listeners.has(key(address, port));
   }
 
+  /** Where a listener's connections go now: undefined where none listens, null where it refuses them. */
+  targetOf(address: string, port: number): Target | null | undefined {
+    const entry = this.listeners.get(key(address, port));
+    return entry ? (entry.behaviour.target() ?? null) : undefined;
+  }
+
   /** Cuts every connection a listener carries; the listener stays open. */
   dropConnections(address: string, port: number): void {
     const entry = this.listeners.get(key(address, port));

@@ -140,10 +140,39 @@ export class EndpointManager {
     const before = this.announced.get(key) ?? [];
     const kept = (e: { address: string; port: number }) =>
       served.some((s) => s.address === e.address && s.port === e.port);
-    for (const gone of before.filter((e) => !kept(e))) await this.proxy.close(gone.address, gone.port);
+    // A port a node let go of may be another node's already (a replaced node's, given out again): that one stays.
+    for (const gone of before.filter((e) => !kept(e)))
+      if (this.announcers(gone.address, gone.port).every((k) => k === key))
+        await this.proxy.close(gone.address, gone.port);
+    for (const { address, port } of served) {
+      const others = this.announcers(address, port).filter((k) => k !== key);
+      if (others.length > 0)
+        this.log.warn(
+          { node: key, endpoint: `${address}:${port}`, from: others },
+          'an announced endpoint changes hands',
+        );
+    }
     if (served.length > 0) this.announced.set(key, served);
     else this.announced.delete(key);
     for (const { address, port } of served) await this.openNodeEndpoint(node, address, port);
+  }
+
+  /** The nodes announcing address:port (more than one only while a port changes hands). */
+  private announcers(address: string, port: number): string[] {
+    return [...this.announced.entries()]
+      .filter(([, served]) => served.some((s) => s.address === address && s.port === port))
+      .map(([key]) => key);
+  }
+
+  /** What of the emulator stands at address:port, for messages about a link that stays down there. */
+  describeListener(address: string, port: number): string {
+    const target = this.proxy.targetOf(address, port);
+    if (target === undefined) return 'no listener of the emulator there';
+    const by = this.announcers(address, port);
+    const owner = by.length > 0 ? ` of ${by.join(' and ')}` : '';
+    return target === null
+      ? `the emulator's listener${owner} there refuses: its node does not run`
+      : `the emulator's listener${owner} there leads to ${target.host}:${target.port}`;
   }
 
   /**

@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 import { knows, myselfIn, slotOwners, type ClusterNode } from './cluster-nodes-parser.js';
 import { clusterState, memberIds, nodesOf, readClusterNodes, shortId, type ClusterMember } from './cluster-views.js';
 import { describeNode, pollUntil, setReplicationAuth, withAdmin, type Peer } from './node-admin.js';
-import { readReplication, waitForSync } from './replication.js';
+import { readReplication, waitForSync, type LinkExplainer } from './replication.js';
 import { rangesToSlots, SLOT_COUNT, slotsToRanges, type SlotRanges } from '../common/slot-ranges.js';
 
 export type { AdminTarget, Peer } from './node-admin.js';
@@ -142,6 +142,8 @@ export interface ShardIds {
 
 export interface ClusterOptions {
   timeoutMs?: number;
+  /** Says what stands where a replica's link stays down (waitForSync). */
+  explainLink?: LinkExplainer;
 }
 
 /**
@@ -424,11 +426,14 @@ export async function attachReplica(
   await withAdmin(replica.admin, async (redis) => {
     if (!knows(await nodesOf(redis), primaryId)) await meet(redis, primary.peer);
   });
+  // A node that just joined may have learned the primary from a peer that has not seen it promoted yet, and
+  // CLUSTER REPLICATE refuses a node it takes for a replica.
   await pollUntil(
-    async () =>
-      knows(await readClusterNodes(replica), primaryId)
-        ? { value: undefined }
-        : `it does not know ${shortId(primaryId)} yet`,
+    async () => {
+      const primary = (await readClusterNodes(replica)).find((n) => n.id === primaryId && !n.handshake);
+      if (!primary) return `it does not know ${shortId(primaryId)} yet`;
+      return primary.role === 'primary' ? { value: undefined } : `it takes ${shortId(primaryId)} for a replica`;
+    },
     timeoutMs,
     `${describeNode(replica.admin)} did not meet its primary`,
   );
@@ -441,7 +446,7 @@ export async function attachReplica(
     timeoutMs,
     `${describeNode(replica.admin)} did not become a replica of ${describeNode(primary.admin)}`,
   );
-  await waitForSync(replica.admin, timeoutMs);
+  await waitForSync(replica.admin, timeoutMs, options.explainLink);
 }
 
 /**
@@ -454,6 +459,25 @@ export async function forgetStrangers(members: ClusterMember[]): Promise<void> {
   const views = await Promise.all(members.map((member) => readClusterNodes(member)));
   const strangers = new Set(views.flat().flatMap((node) => (node.handshake || ids.has(node.id) ? [] : [node.id])));
   if (strangers.size > 0) await forgetMembers(members, [...strangers]);
+}
+
+/**
+ * forgetStrangers until no member's view holds one: a node that joined last can still bring an old identity in as
+ * the others forget it (a rolling replacement ends with its views holding its members alone).
+ */
+export async function forgetStrangersForGood(members: ClusterMember[], timeoutMs = 10_000): Promise<void> {
+  const ids = new Set(await memberIds(members));
+  await pollUntil(
+    async () => {
+      await forgetStrangers(members);
+      const views = await Promise.all(members.map((member) => readClusterNodes(member)));
+      const left = views.flat().filter((node) => !ids.has(node.id));
+      return left.length === 0 ? { value: undefined } : `still known: ${[...new Set(left.map((n) => shortId(n.id)))]}`;
+    },
+    timeoutMs,
+    'the replaced nodes were not forgotten',
+    250,
+  );
 }
 
 /**

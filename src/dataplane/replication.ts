@@ -125,14 +125,26 @@ export async function replicaOf(node: AdminTarget, primary: Peer | undefined): P
 }
 
 /** Resolves once the replica's link to its primary is up and its initial sync is loaded. */
-export async function waitForSync(replica: AdminTarget, timeoutMs = 60_000): Promise<ReplicationState> {
+/**
+ * What stands at an address a replica follows, said beside a link that stays down (the emulator's listener there
+ * and where it leads, when the address is one of the emulator's forwards).
+ */
+export type LinkExplainer = (host: string, port: number) => string | undefined;
+
+export async function waitForSync(
+  replica: AdminTarget,
+  timeoutMs = 60_000,
+  explainLink?: LinkExplainer,
+): Promise<ReplicationState> {
   return pollUntil(
     async () => {
       const state = await replicationState(replica);
       if (state.role !== 'replica')
         throw new Error(`${describeNode(replica)} is not a replica, it has nothing to sync`);
       if (state.linkUp && !state.syncInProgress) return { value: state };
-      return `link to ${state.masterHost}:${state.masterPort} is ${state.linkUp ? 'up' : 'down'}${state.syncInProgress ? ', initial sync in progress' : ''}`;
+      const there =
+        !state.linkUp && state.masterHost ? explainLink?.(state.masterHost, state.masterPort ?? 0) : undefined;
+      return `link to ${state.masterHost}:${state.masterPort} is ${state.linkUp ? 'up' : 'down'}${state.syncInProgress ? ', initial sync in progress' : ''}${there ? ` (${there})` : ''}`;
     },
     timeoutMs,
     `replica ${describeNode(replica)} did not finish its sync`,

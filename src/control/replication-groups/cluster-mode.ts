@@ -116,7 +116,13 @@ async function syncClusterRoles(ctx: GroupContext, scope: Scope, id: string): Pr
   for (const ng of state.NodeGroups) {
     const oldPrimary = primaryOf(ng)?.CacheClusterId;
     const inShard = (nodeId: string) => membersOf(ng).some((m) => m.CacheClusterId === memberOf.get(nodeId));
-    const actual = view.find((n) => n.role === 'primary' && !n.failed && inShard(n.id));
+    // A node that has just joined calls itself a primary, without slots, until it is told whom to follow: the
+    // shard's primary is the one serving its slots (or its only primary, for a shard that has none yet).
+    const primaries = view.filter((n) => n.role === 'primary' && !n.failed && inShard(n.id));
+    const serving = primaries.filter((n) => n.slots.length > 0);
+    const candidates = serving.length > 0 ? serving : primaries;
+    if (candidates.some((n) => memberOf.get(n.id) === oldPrimary)) continue;
+    const actual = candidates.length === 1 ? candidates[0] : undefined;
     const actualPrimary = actual && memberOf.get(actual.id);
     if (oldPrimary && actualPrimary && actualPrimary !== oldPrimary) {
       await switchRoles(ctx, scope, id, ng.NodeGroupId, oldPrimary, actualPrimary);

@@ -8,7 +8,7 @@ import { replicaOf, waitForSync } from '../../dataplane/replication.js';
 import type { Scope } from '../../store/store.js';
 import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/elasticache/records.js';
 import { recordBackingCreated } from '../../domain/elasticache/serverless-events.js';
-import { gone, live, primaryIdOf, type GroupContext } from './group-context.js';
+import { explainer, gone, live, primaryIdOf, type GroupContext } from './group-context.js';
 import { completeSlotMap, convergeCluster } from './cluster-mode.js';
 import { failover } from './failover.js';
 import { openEndpoints, serveGroupEndpoints } from './group-endpoints.js';
@@ -67,7 +67,7 @@ async function convergeReplication(ctx: GroupContext, scope: Scope, id: string):
   await makeGroupPrimary(ctx, scope, id, primary);
   const replicas = await Promise.all(replicasOf(nodeGroup).map((m) => live(ctx, scope, m.CacheClusterId)));
   await Promise.all(replicas.map((r) => replicaOf(r.admin, primary.peer)));
-  await Promise.all(replicas.map((r) => waitForSync(r.admin)));
+  await Promise.all(replicas.map((r) => waitForSync(r.admin, undefined, explainer(ctx))));
 }
 
 /** The group, its shards and its members turn available, showing their endpoints; the pending resharding clears. */

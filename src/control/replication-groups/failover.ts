@@ -156,6 +156,10 @@ export async function switchRoles(
       const primaries = membersOf(ng).filter((m) => m.CurrentRole === 'primary');
       ng.NodeGroupMembers = [...primaries, ...membersOf(ng).filter((m) => m.CurrentRole !== 'primary')];
     }) ?? gone(id);
+  ctx.log.debug(
+    { replicationGroup: id, shard: nodeGroupId, from: oldPrimaryId, to: newPrimaryId },
+    'shard primary switched',
+  );
   publishRoles(ctx, scope, group);
   // A serverless cache's nodes announce its endpoint or its reader endpoint by their roles: they swap them.
   await announceServerlessRoles(ctx, scope, id);

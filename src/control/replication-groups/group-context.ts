@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { EndpointManager, GroupAddress } from '../../dataplane/endpoints.js';
+import type { LinkExplainer } from '../../dataplane/replication.js';
 import type { Scope, Store } from '../../store/store.js';
 import {
   MEMBER_NODE,
@@ -67,6 +68,11 @@ export function gone(id: string): never {
 /** The group as its endpoint listeners know it. */
 export function groupAddress(scope: Scope, id: string): GroupAddress {
   return { ...scope, groupId: id };
+}
+
+/** Says, beside a replica's link that stays down, what of the emulator stands where it follows its primary. */
+export function explainer(ctx: GroupContext): LinkExplainer {
+  return (host, port) => ctx.endpoints.describeListener(host, port);
 }
 
 /** A member's node, as the emulator and the other nodes reach it; an error when it does not run (the job retries). */

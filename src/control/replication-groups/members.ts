@@ -22,7 +22,7 @@ import { arn } from '../../domain/elasticache/arns.js';
 import { KIND } from '../../domain/elasticache/kinds.js';
 import { MEMBER_NODE, isClusterMode, membersOf, replicasOf } from '../../domain/elasticache/records.js';
 import { parseSlots } from '../../domain/elasticache/slots.js';
-import { live, liveMembers, primaryIdOf, shardOf, type GroupContext } from './group-context.js';
+import { explainer, live, liveMembers, primaryIdOf, shardOf, type GroupContext } from './group-context.js';
 import { makeGroupPrimary } from './upstream.js';
 import { serveGroupEndpoints } from './group-endpoints.js';
 
@@ -89,7 +89,7 @@ export async function rejoin(
     } else {
       const primary = await live(ctx, scope, primaryId);
       await replicaOf(node.admin, primary.peer);
-      await waitForSync(node.admin);
+      await waitForSync(node.admin, undefined, explainer(ctx));
     }
     return;
   }
@@ -110,7 +110,7 @@ export async function rejoin(
     }
   }
   if (memberId !== primaryId) {
-    await attachReplica(node, await live(ctx, scope, primaryId));
+    await attachReplica(node, await live(ctx, scope, primaryId), { explainLink: explainer(ctx) });
   } else {
     // A lone primary that lost its identity serves its shard's slots again (empty, as after a failure on AWS).
     const slots = parseSlots(nodeGroup.Slots!);

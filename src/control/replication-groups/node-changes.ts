@@ -15,7 +15,8 @@ import {
   type ReplicationGroupInternal,
   type StoredNodeGroup,
 } from '../../domain/elasticache/records.js';
-import { live, primaryIdOf, shardById, type GroupContext } from './group-context.js';
+import { explainer, live, liveMembers, primaryIdOf, shardById, type GroupContext } from './group-context.js';
+import { forgetStrangersForGood } from '../../dataplane/redis-cluster.js';
 import { handOver } from './failover.js';
 import { serveGroupEndpoints } from './group-endpoints.js';
 import { rejoin } from './members.js';
@@ -62,6 +63,7 @@ export async function rollNodeChanges(ctx: GroupContext, scope: Scope, id: strin
       if (replace) await replaceShardNodes(ctx, scope, id, nodeGroup);
       else await reattachShardNodes(ctx, scope, nodeGroup);
     }
+    if (replace && isClusterMode(state)) await forgetStrangersForGood(await liveMembers(ctx, scope, id));
   }
   // Members whose node was not replaced (none runs) take it all the same.
   for (const memberId of state.MemberClusters) takeTransitEncryption(ctx, scope, id, memberId);
@@ -141,7 +143,7 @@ async function replaceLonePrimary(ctx: GroupContext, scope: Scope, id: string, m
   const standIn = await ctx.nodes.startStandIn(scope, memberId);
   try {
     await replicaOf(standIn.node.admin, old.peer);
-    await waitForSync(standIn.node.admin);
+    await waitForSync(standIn.node.admin, undefined, explainer(ctx));
     await promote({
       candidate: standIn.node.admin,
       candidatePeer: standIn.node.peer,
@@ -152,7 +154,7 @@ async function replaceLonePrimary(ctx: GroupContext, scope: Scope, id: string, m
     await ctx.nodes.startNode(scope, memberId, MEMBER_NODE);
     const fresh = await live(ctx, scope, memberId);
     await replicaOf(fresh.admin, standIn.node.peer);
-    await waitForSync(fresh.admin);
+    await waitForSync(fresh.admin, undefined, explainer(ctx));
     await promote({ candidate: fresh.admin, candidatePeer: fresh.peer, oldPrimary: standIn.node.admin, others: [] });
   } finally {
     await standIn.remove();
