@@ -195,3 +195,17 @@ t.test('docker: cluster views name the serverless endpoints alone, through failo
   for (const name of names) await untilGone(again, name);
   t.same(await second.runtime.listNodes(), [], 'no node is left');
 });
+
+t.test('docker, the ports endpoint mode: the views name the endpoints at the ports they were given', async (t) => {
+  if (!(await runtimeAvailable(t, 'docker'))) return;
+  const emulator = await startTestEmulator(t, { runtime: 'docker', endpointMode: 'ports' });
+  t.teardown(() => removeAllNodes(emulator));
+  const client = sdkClient(emulator);
+  await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'ported', Engine: 'redis' }));
+  const cache = await untilStatus(client, 'ported', 'available');
+  t.not(cache.Endpoint!.Port, 6379, 'the endpoint has a port of its own');
+  await showsItsEndpoints(t, emulator, cache, 'in the ports mode');
+  await replicates(t, emulator, cache, 'ports');
+  await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'ported' }));
+  await untilGone(client, 'ported');
+});

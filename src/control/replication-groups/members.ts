@@ -134,7 +134,7 @@ export async function rejoin(
 
 /**
  * The identities a restarted node had before, as the cluster knows them (the same announced endpoint, another
- * id), once the cluster has flagged them failed, which takes a node timeout or two after the restart. Until then
+ * id), once the cluster has flagged them failed (or lost their address), which takes a node timeout or two. Until then
  * CLUSTER FORGET would be refused by a replica still following one. A dead node's id cannot be asked of it, so
  * the endpoint is what identifies it; left unforgotten, it stays in every node's view as a failed master. A
  * serverless cache's nodes all announce its endpoint host, each at its role's port, which a failover swaps: an old
@@ -156,8 +156,13 @@ async function flaggedOldIdentities(
   try {
     return await pollUntil(
       async () => {
-        const old = (await readClusterNodes(others[0])).filter(mine);
-        if (old.every((n) => n.failed)) return { value: old.map((n) => n.id) };
+        const view = await readClusterNodes(others[0]);
+        const followed = new Set(view.map((n) => n.masterId));
+        const old = view.filter(mine);
+        // An identity whose bus address now leads to another node is marked without an address, and such a node is
+        // never pinged, so never flagged failed: as gone, unless a replica still follows it.
+        const gone = (n: ClusterNode) => n.failed || (n.flags.includes('noaddr') && !followed.has(n.id));
+        if (old.every(gone)) return { value: old.map((n) => n.id) };
         return `${old.map((n) => n.id).join(', ')} not flagged failed yet`;
       },
       15_000,
