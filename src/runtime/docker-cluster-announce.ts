@@ -258,8 +258,10 @@ export class DockerClusterAnnounce {
    * and a forward that ended with an earlier emulator opens again. Answers what it announces (from its label).
    */
   async follow(spec: NodeSpec, containerAddress: string, label: string | undefined): Promise<Announced | undefined> {
-    const announced = parseLabel(label);
-    if (!announced) return undefined;
+    const labelled = parseLabel(label);
+    if (!labelled) return undefined;
+    // A routed node's label may name the role it was created in: its spec names the one it has now.
+    const announced = { ...labelled, port: this.rolePort(spec) ?? labelled.port };
     const key = nodeKey(spec);
     const before = this.containers.get(key)?.address;
     if (before !== containerAddress) {
