@@ -184,14 +184,14 @@ export class NodeSpecs {
     scope: Scope,
     { state, internal }: StoredCluster,
     endpoint: EndpointAllocation,
-  ): { announceHost: string; announcePort: number } {
+  ): { announceHost: string; announcePort: number; announcesGroupEndpoint?: boolean } {
     const group =
       internal.serverlessCache !== undefined && state.ReplicationGroupId && announcesServerlessEndpoints(this.runtime)
         ? findGroup(this.store, scope, state.ReplicationGroupId)
         : undefined;
     if (!group) return { announceHost: endpoint.address, announcePort: endpoint.port };
     const { host, port } = serverlessAnnounced(this.store, scope, group, state.CacheClusterId);
-    return { announceHost: host, announcePort: port };
+    return { announceHost: host, announcePort: port, announcesGroupEndpoint: true };
   }
 
   /**
@@ -204,7 +204,7 @@ export class NodeSpecs {
   ): { address: string; port: number } | undefined {
     if (internal.serverlessCache === undefined || !state.ReplicationGroupId || !this.runtime.servesEndpoints)
       return undefined;
-    if (!announcesServerlessEndpoints(this.runtime)) return undefined;
+    if (this.runtime.name !== 'process' || !announcesServerlessEndpoints(this.runtime)) return undefined;
     const group = findGroup(this.store, scope, state.ReplicationGroupId);
     return group && serverlessHeld(this.store, scope, group, state.CacheClusterId);
   }

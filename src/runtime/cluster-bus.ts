@@ -11,7 +11,8 @@ import type { NodeAddress, NodeSpec } from './runtime.js';
 
 const clusterKeyOf = (node: NodeAddress) => `${node.account}/${node.region}/${node.clusterId}`;
 /** A cluster node's group (its cache cluster, for a node of no group). */
-const groupKeyOf = (spec: NodeSpec) => `${spec.account}/${spec.region}/${spec.cluster?.groupId ?? spec.clusterId}`;
+export const groupKeyOf = (spec: NodeSpec) =>
+  `${spec.account}/${spec.region}/${spec.cluster?.groupId ?? spec.clusterId}`;
 
 export interface BusForwardTarget {
   host: string;
@@ -46,6 +47,11 @@ export class ClusterBus {
   isGroupNode(node: NodeAddress, remote: string): boolean {
     const group = this.groupOfCluster.get(clusterKeyOf(node));
     return group !== undefined && this.groupOfSource.get(remote) === group;
+  }
+
+  /** The group key of the node whose connections come from `remote`, if one does. */
+  groupOf(remote: string): string | undefined {
+    return this.groupOfSource.get(remote);
   }
 
   /** A node gone: its source address no longer marks a node, its forward closes. */
@@ -97,23 +103,31 @@ export class ClusterBus {
   }
 
   private carry(forward: Forward, peer: Socket, target: BusTarget, admits: (remote: string) => boolean): void {
-    forward.sockets.add(peer);
-    peer.on('close', () => forward.sockets.delete(peer));
-    peer.on('error', () => peer.destroy());
     const to = typeof target === 'function' ? target() : target;
-    if (!to || !admits(plainAddress(peer.remoteAddress ?? ''))) {
-      peer.destroy();
-      return;
-    }
-    const node = connect({ host: to.host, port: to.port, allowHalfOpen: true });
-    forward.sockets.add(node);
-    node.on('close', () => {
-      forward.sockets.delete(node);
-      peer.destroy();
-    });
-    node.on('error', () => node.destroy());
-    peer.on('close', () => node.destroy());
-    peer.pipe(node);
-    node.pipe(peer);
+    carryTo(forward.sockets, peer, to && admits(plainAddress(peer.remoteAddress ?? '')) ? to : undefined);
   }
+}
+
+/**
+ * Pipes `peer` to `to` both ways (TLS passes through untouched), each side ending the other; no `to`: the peer is
+ * refused. Both sockets are kept in `sockets` while open, so closing a forward can cut what it carries.
+ */
+export function carryTo(sockets: Set<Socket>, peer: Socket, to: BusForwardTarget | undefined): void {
+  sockets.add(peer);
+  peer.on('close', () => sockets.delete(peer));
+  peer.on('error', () => peer.destroy());
+  if (!to) {
+    peer.destroy();
+    return;
+  }
+  const node = connect({ host: to.host, port: to.port, allowHalfOpen: true });
+  sockets.add(node);
+  node.on('close', () => {
+    sockets.delete(node);
+    peer.destroy();
+  });
+  node.on('error', () => node.destroy());
+  peer.on('close', () => node.destroy());
+  peer.pipe(node);
+  node.pipe(peer);
 }

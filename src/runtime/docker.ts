@@ -229,7 +229,10 @@ export class DockerRuntime implements NodeRuntime {
       // The container keeps its files: an RDB left by a snapshot (or a restore) must not be loaded again.
       if (spec.engine !== 'memcached') await container.putArchive(await emptyRdbArchive(), { path: '/' });
       await container.restart({ t: 0 });
-      return await this.ready(handle.runtimeId, spec);
+      const restarted = await this.ready(handle.runtimeId, spec);
+      // Its command line announces the role it was created in; its role may have changed since (a failover).
+      await this.announce.announceRolePort(spec, restarted);
+      return restarted;
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
       return this.createNode(spec);
@@ -307,6 +310,10 @@ export class DockerRuntime implements NodeRuntime {
 
   isGroupNode(node: NodeAddress, remote: string): boolean {
     return this.announce.isGroupNode(node, remote);
+  }
+
+  reannounce(node: NodeAddress, port: number): Promise<string | undefined> {
+    return this.announce.reannounce(node, port);
   }
 
   /** The node network's address cluster nodes announce (docker-cluster-announce.ts); none where there is none. */

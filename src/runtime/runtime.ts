@@ -89,6 +89,11 @@ export interface NodeSpec extends NodeAddress {
   cluster?: {
     announceHost: string;
     announcePort: number;
+    /**
+     * It announces an endpoint of its group's by its role, which follows the roles (a serverless cache's endpoint or
+     * reader endpoint), not one of its own: clients reach it there, and its port may change (NodeRuntime.reannounce).
+     */
+    announcesGroupEndpoint?: boolean;
     /** The replication group it belongs to: only that group's nodes may join its cluster bus. */
     groupId?: string;
     /**
@@ -169,6 +174,12 @@ export interface NodeRuntime {
    * changed): the runtime records it, and answers where the node is reached now. Absent: nodes never move ports here.
    */
   nodePortChanged?(spec: NodeSpec, port: number): NodeHandle | undefined;
+  /**
+   * A running node announcing a group endpoint (NodeSpec.cluster.announcesGroupEndpoint) is about to be told to
+   * announce `port` (its role changed): the runtime routes its peers by it from now. Answers the address the node
+   * announces as its ip (cluster-announce-ip); undefined where the node announces its spec's host. Absent: the same.
+   */
+  reannounce?(node: NodeAddress, port: number): Promise<string | undefined>;
   /** Where a node that still runs can be reached now; undefined when it is gone or stopped. */
   inspectNode(spec: NodeSpec, handle: NodeHandle): Promise<NodeHandle | undefined>;
   /**

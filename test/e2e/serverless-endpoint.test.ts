@@ -5,78 +5,12 @@
  * never name a backing node, before and after the backing shard fails over.
  */
 import { CreateServerlessCacheCommand, DeleteServerlessCacheCommand } from '@aws-sdk/client-elasticache';
-import { Cluster, type Redis } from 'ioredis';
-import t, { type Test } from 'tap';
-import { removeAllNodes, sdkClient, startTestEmulator, startedAuthorities } from '../fixtures/emulator.js';
-import { connectAs, type Endpoint } from '../fixtures/rbac-client.js';
+import t from 'tap';
+import { removeAllNodes, sdkClient, startTestEmulator } from '../fixtures/emulator.js';
+import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { redisCli, untilGone, untilStatus } from '../fixtures/serverless.js';
-
-/** Every address:port a cluster view names (CLUSTER SLOTS, SHARDS, NODES), hostnames and ips alike. */
-async function namedAddresses(redis: Redis): Promise<string[]> {
-  const named = new Set<string>();
-  const slots = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, ...[string, number, string, string[]][]][];
-  for (const [, , ...nodes] of slots)
-    for (const [host, port, , meta] of nodes) {
-      named.add(`${host}:${port}`);
-      const ip = meta?.[meta.indexOf('ip') + 1];
-      if (meta?.includes('ip')) named.add(`${ip}:${port}`);
-    }
-  const shards = (await redis.call('CLUSTER', 'SHARDS')) as unknown[][];
-  for (const shard of shards) {
-    const nodes = shard[shard.indexOf('nodes') + 1] as unknown[][];
-    for (const node of nodes) {
-      const field = (name: string) => node[node.indexOf(name) + 1];
-      for (const host of ['ip', 'endpoint', 'hostname']) named.add(`${field(host)}:${field('tls-port')}`);
-    }
-  }
-  const lines = String(await redis.call('CLUSTER', 'NODES'))
-    .trim()
-    .split('\n');
-  for (const line of lines) {
-    const [ipPort, hostname] = line.split(' ')[1].split(',');
-    const [ip, port] = ipPort.split('@')[0].split(':');
-    if (!line.includes('fail')) named.add(`${ip}:${port}`);
-    if (hostname && !line.includes('fail')) named.add(`${hostname}:${port}`);
-  }
-  return [...named].sort();
-}
-
-/** What the cache's endpoint shows of its shard: the slots and roles, by address. */
-async function shardView(endpoint: Endpoint): Promise<{ slots: unknown; named: string[] }> {
-  const redis = await connectAs(endpoint);
-  try {
-    const slots = ((await redis.call('CLUSTER', 'SLOTS')) as unknown[][]).map(([from, to, ...nodes]) => [
-      from,
-      to,
-      ...(nodes as [string, number][]).map(([host, port]) => `${host}:${port}`),
-    ]);
-    return { slots, named: await namedAddresses(redis) };
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function clusterClientRoundTrip(t: Test, endpoint: Endpoint, prefix: string): Promise<void> {
-  const cluster = new Cluster([{ host: endpoint.Address, port: endpoint.Port }], {
-    redisOptions: { tls: { ca: [...startedAuthorities] } },
-    dnsLookup: (address, callback) => callback(null, address),
-    clusterRetryStrategy: () => null,
-  });
-  cluster.on('error', () => {});
-  try {
-    for (let i = 0; i < 50; i++) await cluster.set(`${prefix}:${i}`, String(i));
-    t.equal(await cluster.get(`${prefix}:49`), '49', 'ioredis Cluster writes and reads');
-    const used = cluster.nodes().map((n) => `${n.options.host}:${n.options.port}`);
-    t.same(
-      [...new Set(used)].filter((a) => a !== `${endpoint.Address}:${endpoint.Port}` && !a.endsWith(':6380')),
-      [],
-      `ioredis Cluster connects to the serverless endpoints alone (${used.join(', ')})`,
-    );
-  } finally {
-    cluster.disconnect();
-  }
-}
+import { clusterClientRoundTrip, movedFromReader, shardView } from '../fixtures/serverless-views.js';
 
 t.test('process: a cluster client sees the serverless endpoints alone, before and after a failover', async (t) => {
   if (!(await runtimeAvailable(t, 'process'))) return;
@@ -104,6 +38,7 @@ t.test('process: a cluster client sees the serverless endpoints alone, before an
     'one shard over every slot: the primary at the endpoint, the replica at the reader endpoint',
   );
   await clusterClientRoundTrip(t, cache.Endpoint!, 'before');
+  t.equal(await movedFromReader(cache.ReaderEndpoint!), endpoint, 'a write at the reader is moved to the endpoint');
   const keys = Array.from({ length: 100 }, (_, i) => `key:${i}`);
   const answers = await redisCli(caPath, cache.Endpoint!, ['-c'], keys.map((k) => `SET ${k} ${k}`).join('\n') + '\n');
   t.equal(answers.split('\n').filter((l) => l === 'OK').length, keys.length, 'redis-cli -c writes every key');

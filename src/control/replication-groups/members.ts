@@ -105,7 +105,8 @@ export async function rejoin(
     if (how === 'replace' && oldClusterId && oldClusterId !== newClusterId) await forgetMembers(others, [oldClusterId]);
     await addMembers(others[0], [node]);
     if (how === 'restart') {
-      const stale = await flaggedOldIdentities(ctx, node, others[0], newClusterId);
+      const sharesHost = ctx.load(scope, id).internal.serverlessCache !== undefined;
+      const stale = await flaggedOldIdentities(ctx, node, others, newClusterId, sharesHost);
       if (stale.length > 0) await forgetMembers([...others, node], stale);
     }
   }
@@ -133,24 +134,35 @@ export async function rejoin(
 
 /**
  * The identities a restarted node had before, as the cluster knows them (the same announced endpoint, another
- * id), once the cluster has flagged them failed, which takes a node timeout or two after the restart. Until then
+ * id), once the cluster has flagged them failed (or lost their address), which takes a node timeout or two. Until then
  * CLUSTER FORGET would be refused by a replica still following one. A dead node's id cannot be asked of it, so
- * the endpoint is what identifies it; left unforgotten, it stays in every node's view as a failed master.
+ * the endpoint is what identifies it; left unforgotten, it stays in every node's view as a failed master. A
+ * serverless cache's nodes all announce its endpoint host, each at its role's port, which a failover swaps: an old
+ * identity there is any the group's live nodes do not have, at whichever port.
  */
 async function flaggedOldIdentities(
   ctx: GroupContext,
   node: ClusterMember,
-  other: ClusterMember,
+  others: ClusterMember[],
   newClusterId: string,
+  sharesHost: boolean,
 ): Promise<string[]> {
   const me = (await readClusterNodes(node)).find((n) => n.myself);
   if (!me) return [];
-  const at = (n: ClusterNode) => `${n.hostname ?? n.ip}:${n.port}`;
+  const host = (n: ClusterNode) => n.hostname ?? n.ip;
+  const at = (n: ClusterNode) => `${host(n)}:${n.port}`;
+  const live = new Set([newClusterId, ...(sharesHost ? await memberIds(others) : [])]);
+  const mine = (n: ClusterNode) => !live.has(n.id) && (sharesHost ? host(n) === host(me) : at(n) === at(me));
   try {
     return await pollUntil(
       async () => {
-        const old = (await readClusterNodes(other)).filter((n) => n.id !== newClusterId && at(n) === at(me));
-        if (old.every((n) => n.failed)) return { value: old.map((n) => n.id) };
+        const view = await readClusterNodes(others[0]);
+        const followed = new Set(view.map((n) => n.masterId));
+        const old = view.filter(mine);
+        // An identity whose bus address now leads to another node is marked without an address, and such a node is
+        // never pinged, so never flagged failed: as gone, unless a replica still follows it.
+        const gone = (n: ClusterNode) => n.failed || (n.flags.includes('noaddr') && !followed.has(n.id));
+        if (old.every(gone)) return { value: old.map((n) => n.id) };
         return `${old.map((n) => n.id).join(', ')} not flagged failed yet`;
       },
       15_000,

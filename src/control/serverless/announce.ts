@@ -6,8 +6,9 @@
  * there too (the endpoints follow the roles), and the cluster bus at a forward of the emulator's on that address.
  *
  * A node starts announcing its role's port (ClusterNodes.spec); when the roles swap (a failover), the nodes are told
- * their new ports at once. Only where nodes announce their endpoints (the process runtime): containers announce a
- * forward of the emulator's on an address the node network shares with the host (docker-cluster-announce.ts).
+ * their new ports at once. Processes announce the endpoint's address as their ip too; a container announces an
+ * address the node network shares with the host, where the docker runtime routes its group's replicas to it by the
+ * port it announces (runtime/role-port-router.ts), so the runtime learns the new port first.
  */
 import { adminCommand, withAdmin } from '../../dataplane/node-admin.js';
 import { MEMBER_NODE } from '../../domain/elasticache/records.js';
@@ -18,18 +19,22 @@ import type { GroupContext } from '../replication-groups/group-context.js';
 /** Tells each running backing node of a serverless cache's group what to announce in its current role. */
 export async function announceServerlessRoles(ctx: GroupContext, scope: Scope, id: string): Promise<void> {
   const group = ctx.find(scope, id);
-  if (!group || group.internal.serverlessCache === undefined || !announcesServerlessEndpoints(ctx.nodes.runtime))
-    return;
+  const runtime = ctx.nodes.runtime;
+  if (!group || group.internal.serverlessCache === undefined || !announcesServerlessEndpoints(runtime)) return;
   for (const memberId of group.state.MemberClusters) {
     const node = await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE);
     if (!node) continue;
     const { host, port } = serverlessAnnounced(ctx.store, scope, group, memberId);
+    // A container not routed (no shared address) keeps the address it found for itself.
+    const ip = runtime.reannounce
+      ? await runtime.reannounce({ ...scope, clusterId: memberId, nodeId: MEMBER_NODE }, port)
+      : host;
     // prettier-ignore
     await withAdmin(node.admin, (redis) =>
       redis.call(
         adminCommand(node.admin, 'CONFIG'), 'SET',
         'cluster-announce-hostname', host,
-        'cluster-announce-ip', host,
+        ...(ip ? ['cluster-announce-ip', ip] : []),
         'cluster-announce-port', String(port),
         'cluster-announce-tls-port', String(port),
       ),

@@ -98,10 +98,12 @@ export function serverlessEndpointsOf(
 }
 
 /**
- * Whether a runtime's backing nodes announce the cache's endpoints (serverless/announce.ts): where nodes announce
- * their endpoints, as processes do; containers announce a forward on an address the node network shares.
+ * Whether a runtime's backing nodes announce the cache's endpoints (serverless/announce.ts): where nodes really run.
+ * Processes announce them as their address too; containers announce them as their hostname, with an address the node
+ * network shares, whose role ports the docker runtime routes to each cache's nodes (runtime/role-port-router.ts).
  */
-export const announcesServerlessEndpoints = (runtime: { name: string }): boolean => runtime.name === 'process';
+export const announcesServerlessEndpoints = (runtime: { name: string }): boolean =>
+  runtime.name === 'process' || runtime.name === 'docker';
 
 /**
  * What a backing node announces to cluster clients (CLUSTER SLOTS, SHARDS, NODES, MOVED) as its address and port:
