@@ -20,8 +20,18 @@ import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
-import { announcesServerlessEndpoints, serverlessAnnounced, serverlessHeld } from '../domain/elasticache/serverless.js';
-import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
+import {
+  BACKING_NODE_TYPE,
+  announcesServerlessEndpoints,
+  backingGroupId,
+  maxMemoryBytesOf,
+  serverlessAnnounced,
+  serverlessHeld,
+  serverlessVersion,
+} from '../domain/elasticache/serverless.js';
+import { defaultParameterGroupName, effectiveParameters } from '../domain/elasticache/parameter-groups.js';
+import { DEFAULT_PORTS } from '../domain/elasticache/catalog.js';
+import { MEMBER_NODE } from '../domain/elasticache/records.js';
 import type { CertificateAuthority } from './certificates.js';
 import type { MemcachedSaslService } from './memcached-sasl.js';
 import type { IamLogins } from './iam-logins.js';
@@ -111,6 +121,46 @@ export class NodeSpecs {
         ? this.nodeTls(scope, state, endpoint, internal.clusterMode ? this.clusterAnnounceAddress : undefined)
         : undefined,
       sasl: this.identity.sasl?.nodeSasl(scope, id, state.Engine),
+    };
+  }
+
+  /**
+   * What the warm-spare pool (serverless/warm-spares.ts) keys and forms a serverless cache's spares from, for a cache
+   * created with neither MajorEngineVersion nor CacheUsageLimits, before any exists: its first backing node's spec as
+   * spec() would build it, in the parts a spare takes (engine, version, node type, maxmemory, the default cluster-mode
+   * parameter group's values, access mode, TLS authority, and the port, which keys a pool where containers keep theirs).
+   * The pieces are those CreateServerlessCache gives its backing group (serverlessVersion, BACKING_NODE_TYPE,
+   * maxMemoryBytesOf, the engine's default port), so a real create's spec lands in the pool this one fills.
+   */
+  serverlessTemplate(engine: 'valkey' | 'redis'): NodeSpec {
+    const scope: Scope = { account: '000000000000', region: 'us-east-1' };
+    const { info } = serverlessVersion(engine, undefined);
+    // A member's EngineVersion is the full one (newClusterState), which a spec carries and a pool is keyed by.
+    const engineVersion = info.fullVersion;
+    const clusterId = `${backingGroupId('warm-pool')}-0001-001`;
+    const authority = this.identity.authority;
+    if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
+    const port = DEFAULT_PORTS[engine];
+    return {
+      account: scope.account,
+      region: scope.region,
+      clusterId,
+      nodeId: MEMBER_NODE,
+      engine,
+      engineVersion,
+      cacheNodeType: BACKING_NODE_TYPE,
+      maxMemoryBytes: maxMemoryBytesOf(undefined),
+      port,
+      parameters: effectiveParameters(this.store, scope, defaultParameterGroupName(info.family, true)).values,
+      access: nodeAccess(
+        this.identity.credentialKey,
+        scope,
+        { engine, engineVersion, clusterId, groupId: backingGroupId('warm-pool') },
+        MEMBER_NODE,
+      ),
+      aliases: [],
+      // A spare is reached on its own address; a claim gives it its member's certificate.
+      tls: { mode: 'required', ...authority.issue(['127.0.0.1']) },
     };
   }
 
