@@ -21,16 +21,13 @@ import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
 import {
-  BACKING_NODE_TYPE,
   announcesServerlessEndpoints,
+  backingGroupBasis,
   backingGroupId,
-  maxMemoryBytesOf,
   serverlessAnnounced,
   serverlessHeld,
-  serverlessVersion,
 } from '../domain/elasticache/serverless.js';
-import { defaultParameterGroupName, effectiveParameters } from '../domain/elasticache/parameter-groups.js';
-import { DEFAULT_PORTS } from '../domain/elasticache/catalog.js';
+import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
 import { MEMBER_NODE } from '../domain/elasticache/records.js';
 import type { CertificateAuthority } from './certificates.js';
 import type { MemcachedSaslService } from './memcached-sasl.js';
@@ -129,18 +126,18 @@ export class NodeSpecs {
    * created with neither MajorEngineVersion nor CacheUsageLimits, before any exists: its first backing node's spec as
    * spec() would build it, in the parts a spare takes (engine, version, node type, maxmemory, the default cluster-mode
    * parameter group's values, access mode, TLS authority, and the port, which keys a pool where containers keep theirs).
-   * The pieces are those CreateServerlessCache gives its backing group (serverlessVersion, BACKING_NODE_TYPE,
-   * maxMemoryBytesOf, the engine's default port), so a real create's spec lands in the pool this one fills.
+   * The pieces are those CreateServerlessCache gives its backing group (backingGroupBasis), so a real create's spec
+   * lands in the pool this one fills.
    */
   serverlessTemplate(engine: 'valkey' | 'redis'): NodeSpec {
     const scope: Scope = { account: '000000000000', region: 'us-east-1' };
-    const { info } = serverlessVersion(engine, undefined);
+    const basis = backingGroupBasis(engine, undefined, undefined);
     // A member's EngineVersion is the full one (newClusterState), which a spec carries and a pool is keyed by.
-    const engineVersion = info.fullVersion;
-    const clusterId = `${backingGroupId('warm-pool')}-0001-001`;
+    const engineVersion = basis.info.fullVersion;
+    const groupId = backingGroupId('warm-pool');
+    const clusterId = `${groupId}-0001-001`;
     const authority = this.identity.authority;
     if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
-    const port = DEFAULT_PORTS[engine];
     return {
       account: scope.account,
       region: scope.region,
@@ -148,14 +145,14 @@ export class NodeSpecs {
       nodeId: MEMBER_NODE,
       engine,
       engineVersion,
-      cacheNodeType: BACKING_NODE_TYPE,
-      maxMemoryBytes: maxMemoryBytesOf(undefined),
-      port,
-      parameters: effectiveParameters(this.store, scope, defaultParameterGroupName(info.family, true)).values,
+      cacheNodeType: basis.cacheNodeType,
+      maxMemoryBytes: basis.maxMemoryBytes,
+      port: basis.port,
+      parameters: effectiveParameters(this.store, scope, basis.parameterGroup).values,
       access: nodeAccess(
         this.identity.credentialKey,
         scope,
-        { engine, engineVersion, clusterId, groupId: backingGroupId('warm-pool') },
+        { engine, engineVersion, clusterId, groupId },
         MEMBER_NODE,
       ),
       aliases: [],

@@ -171,11 +171,13 @@ export class WarmSpares {
    * Fills the pool `template` keys now, as the first claim of its engine version would a second later: the pool of a
    * version no cache has used yet (the warm pool at start).
    */
-  prewarm(template: NodeSpec): void {
-    if (this.closed || this.size <= 0) return;
+  prewarm(template: NodeSpec): Promise<boolean> {
+    if (this.closed || this.size <= 0) return Promise.resolve(false);
     const key = this.keyOf(template);
     if (!this.pools.has(key)) this.pools.set(key, []);
     this.refill(key, template);
+    // Whether the pool's shards formed (none claimed meanwhile): what the start's log line says.
+    return Promise.all(this.pools.get(key)!.map((shard) => shard.forming)).then((shards) => shards.every(Boolean));
   }
 
   private scheduleRefill(key: string, template: NodeSpec): void {
@@ -328,11 +330,14 @@ export function prewarmPools(
   for (const engine of engines) {
     try {
       const spec = template(engine);
-      spares.prewarm(spec);
+      const what = `${engine} ${spec.engineVersion}`;
       log.info(
         { engine, engineVersion: spec.engineVersion },
-        `serverless warm pool: a spare shard of ${engine} ${spec.engineVersion} is forming`,
+        `serverless warm pool: a spare shard of ${what} is forming`,
       );
+      void spares.prewarm(spec).then((formed) => {
+        if (formed) log.info({ engine, engineVersion: spec.engineVersion }, `serverless warm pool: ${what} is ready`);
+      });
     } catch (error) {
       log.warn({ err: error, engine }, 'serverless warm pool: no spare could be formed');
     }
