@@ -10,6 +10,7 @@
  * bench/data-path.ts (BENCH_KINDS=serverless). Rewrites section 9 of bench/RESULTS.md.
  * Run: `npm run build && npm run bench:serverless` (BENCH_ROUNDS=5, BENCH_RUNTIMES=process,docker).
  */
+import { availableParallelism, loadavg } from 'node:os';
 import {
   EmulatorProcess,
   Report,
@@ -70,6 +71,8 @@ main(async () => {
   out.log('## 9. Serverless caches: create → available');
   out.log();
   for (const line of await provenance(`npx tsx bench/serverless.ts (BENCH_ROUNDS=${ROUNDS})`)) out.log(line);
+  // The machine is shared: its load beside the figures says how much of them is contention.
+  const loadAtStart = loadavg()[0];
   out.log();
   out.log(
     'From the CreateServerlessCache call to the first DescribeServerlessCaches saying `available` (polled every ' +
@@ -154,5 +157,9 @@ main(async () => {
       `| ${runtime} | ${cell(row.off)} | ${cell(row.on)} | ${cell(row.ready)} | ${cell(row.first)} | ≤ ${TARGET_MS[runtime]} ms | ${met ? 'yes' : 'no'} |`,
     );
   }
+  out.log();
+  out.log(
+    `Load average (1 min) on the ${availableParallelism()} cores: ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.`,
+  );
   writeSection(9, out.lines, process.env.BENCH_RESULTS);
 });
