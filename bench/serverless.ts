@@ -4,11 +4,13 @@
  * deleted after; beside it, a one-member TLS replication group's create → available on the same emulator, the
  * machinery a serverless cache stands on. The first serverless cache of an engine version starts the emulator's warm
  * spares (control/serverless/warm-spares.ts): it is timed apart (cold), untimed seconds let the pool form, and each
- * timed create is followed by a pause in which the pool refills, as for a user creating one cache at a time. A second
- * emulator per runtime starts with --serverless-warm-pool redis: its time to the first answer beside the plain one's
- * (the pool must not slow a start), the time until its log says the pool is ready, and its first create (pre-warmed). The endpoint's throughput against TLS straight to its node is measured by
- * bench/data-path.ts (BENCH_KINDS=serverless). Rewrites section 9 of bench/RESULTS.md.
- * Run: `npm run build && npm run bench:serverless` (BENCH_ROUNDS=5, BENCH_RUNTIMES=process,docker).
+ * timed create is followed by a pause in which the pool refills, as for a user creating one cache at a time. Then
+ * fresh emulators per runtime, one plain and one with --serverless-warm-pool redis each round: their time to the first
+ * answer side by side (the pool must not slow a start), the time until the log says the pool is ready, and the first
+ * create (pre-warmed). The endpoint's throughput against TLS straight to its node is measured by bench/data-path.ts
+ * (BENCH_KINDS=serverless). Rewrites section 9 of bench/RESULTS.md, with the machine's load (it is shared).
+ * Run: `npm run build && npm run bench:serverless` (BENCH_ROUNDS=5, BENCH_PREWARM_ROUNDS=5,
+ * BENCH_RUNTIMES=process,docker).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import {
@@ -31,7 +33,7 @@ const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'process,docker').split(',') as 
 const TARGET_MS = { process: 300, docker: 1000 };
 const POLL_MS = 10;
 /** Fresh emulators per runtime for the warm pool at start (each a cold start of its own). */
-const PREWARM_ROUNDS = Number(process.env.BENCH_PREWARM_ROUNDS ?? 3);
+const PREWARM_ROUNDS = Number(process.env.BENCH_PREWARM_ROUNDS ?? 5);
 /** After a serverless create (the cold one and each timed one): time for the warm-spare pool to form again. */
 const REFILL_MS = 6000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
