@@ -73,7 +73,17 @@ export interface Config {
    * address that reaches the emulator from where clients run, e.g. its service name in a compose file.
    */
   advertiseHost?: string;
+  /**
+   * Engines whose serverless warm-spare pool (control/serverless/warm-spares.ts) is filled at start, for the version a
+   * CreateServerlessCache without MajorEngineVersion picks: even the first serverless create is then made from spares.
+   * Empty (the default): a pool forms only from an engine version's first serverless create on.
+   */
+  serverlessWarmPool: PrewarmedEngine[];
 }
+
+/** The engines a serverless warm pool exists for: a memcached serverless cache is made from no spare. */
+export const PREWARMED_ENGINES = ['valkey', 'redis'] as const;
+export type PrewarmedEngine = (typeof PREWARMED_ENGINES)[number];
 
 export const USAGE = `Usage: elasticache-local [options]
 
@@ -113,6 +123,10 @@ Options (each also read from the environment variable shown):
                       the host's groups in every VPC ELASTICACHE_LOCAL_HOST_SECURITY_GROUPS (default: default)
   --advertise-host <h> endpoints are <h>:<a port each> (listened on there): a name or address of the emulator
                       that clients in containers reach   ELASTICACHE_LOCAL_ADVERTISE_HOST (default: loopback endpoints)
+  --serverless-warm-pool <engines> valkey, redis or valkey,redis: spare nodes for serverless caches of these
+                      engines (default versions) are started with the emulator, so even the first
+                      CreateServerlessCache is fast; costs two idle engine processes or containers per engine
+                                                     ELASTICACHE_LOCAL_SERVERLESS_WARM_POOL (default: none)
   -h, --help          show this help
 `;
 
@@ -141,6 +155,7 @@ export function defaultConfig(): Config {
     auth: 'lenient',
     credentials: [],
     securityGroups: 'enforce',
+    serverlessWarmPool: [],
   };
 }
 
@@ -170,6 +185,7 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
       'host-address': { type: 'string' },
       'advertise-host': { type: 'string' },
       'host-security-groups': { type: 'string' },
+      'serverless-warm-pool': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -287,8 +303,28 @@ export function readConfig(argv: string[], env: Record<string, string | undefine
     }
     config.images = images;
   }
+  const warmPool = pick('serverless-warm-pool', 'SERVERLESS_WARM_POOL');
+  if (warmPool !== undefined) config.serverlessWarmPool = parseWarmPool(warmPool);
   readAuth(config, values.credentials, pick('auth', 'AUTH'), pick('credentials-file', 'CREDENTIALS_FILE'), env);
   return config;
+}
+
+/** --serverless-warm-pool: engines, comma-separated; `none` or nothing turns it off. */
+function parseWarmPool(value: string): PrewarmedEngine[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 1 && ['none', 'off'].includes(names[0])) return [];
+  for (const name of names) {
+    if (!PREWARMED_ENGINES.includes(name as PrewarmedEngine))
+      throw new ConfigError(
+        `--serverless-warm-pool takes engines among ${PREWARMED_ENGINES.join(', ')} (comma-separated), or none; ` +
+          `got "${name}"` +
+          (name === 'memcached' ? ' (a memcached serverless cache is made from no warm spare)' : ''),
+      );
+  }
+  return [...new Set(names as PrewarmedEngine[])];
 }
 
 /** --auth, --credentials and --credentials-file: strict mode needs at least one access key to accept. */

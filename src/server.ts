@@ -196,6 +196,8 @@ function certificateAuthority(
 interface ControlPlane {
   endpoints: EndpointManager;
   spares?: WarmSpares;
+  /** Fills the warm pools the configuration asks for at start (control/serverless/warm-spares.ts: prewarmPools). */
+  prewarm: () => void;
   reconciler: Reconciler;
   supervisor: NodeSupervisor;
   automaticSnapshots: AutomaticSnapshots;
@@ -212,6 +214,7 @@ function startControl(plane: ControlPlane): void {
     .then((relays) => relays.resumeShardRelays(groups))
     .catch((error: unknown) => groups.log.warn({ err: error }, 'shard relays were not resumed'));
   admission.start();
+  plane.prewarm();
   reconciler.start();
   supervisor.start();
   automaticSnapshots.start();
@@ -341,6 +344,7 @@ export async function startEmulator(config: Config): Promise<Emulator> {
       replicationGroupWorkers,
       serverlessCacheWorkers,
       WarmSpares,
+      prewarmPools,
       AdmissionKeeper,
       NodeSupervisor,
       userAclFailureHandlers,
@@ -470,7 +474,12 @@ export async function startEmulator(config: Config): Promise<Emulator> {
           : undefined,
       );
       if (runtime.servesEndpoints) nodes.refusesHost = (scope, cluster) => admission.refusesHost(scope, cluster);
-      return { endpoints, spares, reconciler, supervisor, automaticSnapshots, admission, groups };
+      // Once the emulator answers (a start or a reset is not held up by it): see --serverless-warm-pool.
+      const prewarm = () =>
+        setImmediate(() =>
+          prewarmPools(spares, (engine) => nodes.serverlessTemplate(engine), config.serverlessWarmPool, app.log),
+        );
+      return { endpoints, spares, prewarm, reconciler, supervisor, automaticSnapshots, admission, groups };
     };
     control = buildControl();
     // Adoption runs after the API listens: a start is not held up by the nodes it finds.

@@ -120,6 +120,11 @@ export class ClusterNodes {
     return this.specs.spec(scope, cluster, nodeId);
   }
 
+  /** The template of a new serverless cache's backing node (NodeSpecs.serverlessTemplate): the warm pool at start. */
+  serverlessTemplate(engine: 'valkey' | 'redis'): NodeSpec {
+    return this.specs.serverlessTemplate(engine);
+  }
+
   /** Whether a node can hold a group endpoint itself (NodeSpecs.canHold). */
   canHold(nodeEndpoint: EndpointAllocation, groupEndpoint: EndpointAllocation): boolean {
     return this.specs.canHold(nodeEndpoint, groupEndpoint);

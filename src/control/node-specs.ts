@@ -20,8 +20,15 @@ import { nodeType } from '../domain/elasticache/catalog.js';
 import { regionCode } from '../domain/regions.js';
 import { KIND } from '../domain/elasticache/kinds.js';
 import { rolesLeadingTo } from './replication-groups/endpoint-holders.js';
-import { announcesServerlessEndpoints, serverlessAnnounced, serverlessHeld } from '../domain/elasticache/serverless.js';
+import {
+  announcesServerlessEndpoints,
+  backingGroupBasis,
+  backingGroupId,
+  serverlessAnnounced,
+  serverlessHeld,
+} from '../domain/elasticache/serverless.js';
 import { effectiveParameters } from '../domain/elasticache/parameter-groups.js';
+import { MEMBER_NODE } from '../domain/elasticache/records.js';
 import type { CertificateAuthority } from './certificates.js';
 import type { MemcachedSaslService } from './memcached-sasl.js';
 import type { IamLogins } from './iam-logins.js';
@@ -111,6 +118,46 @@ export class NodeSpecs {
         ? this.nodeTls(scope, state, endpoint, internal.clusterMode ? this.clusterAnnounceAddress : undefined)
         : undefined,
       sasl: this.identity.sasl?.nodeSasl(scope, id, state.Engine),
+    };
+  }
+
+  /**
+   * What the warm-spare pool (serverless/warm-spares.ts) keys and forms a serverless cache's spares from, for a cache
+   * created with neither MajorEngineVersion nor CacheUsageLimits, before any exists: its first backing node's spec as
+   * spec() would build it, in the parts a spare takes (engine, version, node type, maxmemory, the default cluster-mode
+   * parameter group's values, access mode, TLS authority, and the port, which keys a pool where containers keep theirs).
+   * The pieces are those CreateServerlessCache gives its backing group (backingGroupBasis), so a real create's spec
+   * lands in the pool this one fills.
+   */
+  serverlessTemplate(engine: 'valkey' | 'redis'): NodeSpec {
+    const scope: Scope = { account: '000000000000', region: 'us-east-1' };
+    const basis = backingGroupBasis(engine, undefined, undefined);
+    // A member's EngineVersion is the full one (newClusterState), which a spec carries and a pool is keyed by.
+    const engineVersion = basis.info.fullVersion;
+    const groupId = backingGroupId('warm-pool');
+    const clusterId = `${groupId}-0001-001`;
+    const authority = this.identity.authority;
+    if (!authority) throw new Error('in-transit encryption needs the certificate authority of the data dir');
+    return {
+      account: scope.account,
+      region: scope.region,
+      clusterId,
+      nodeId: MEMBER_NODE,
+      engine,
+      engineVersion,
+      cacheNodeType: basis.cacheNodeType,
+      maxMemoryBytes: basis.maxMemoryBytes,
+      port: basis.port,
+      parameters: effectiveParameters(this.store, scope, basis.parameterGroup).values,
+      access: nodeAccess(
+        this.identity.credentialKey,
+        scope,
+        { engine, engineVersion, clusterId, groupId },
+        MEMBER_NODE,
+      ),
+      aliases: [],
+      // A spare is reached on its own address; a claim gives it its member's certificate.
+      tls: { mode: 'required', ...authority.issue(['127.0.0.1']) },
     };
   }
 

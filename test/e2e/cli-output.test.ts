@@ -129,3 +129,19 @@ t.test('pull: a bad --images is a usage error (exit 2)', async (t) => {
   t.equal(result.code, 2);
   t.match(result.stderr, /^elasticache-local pull: images must be a JSON object\n\nUsage: elasticache-local pull/);
 });
+
+t.test(
+  'a bad --serverless-warm-pool is a usage error at start (exit 2), from the flag or the environment',
+  async (t) => {
+    const flag = await runCli(['--serverless-warm-pool', 'redis,mongodb']);
+    t.equal(flag.code, 2);
+    t.match(
+      flag.stderr,
+      /^elasticache-local: --serverless-warm-pool takes engines among valkey, redis .*got "mongodb"\n\nUsage:/,
+    );
+    const env = await runCli([], { ELASTICACHE_LOCAL_SERVERLESS_WARM_POOL: 'memcached' });
+    t.equal(env.code, 2);
+    t.match(env.stderr, /^elasticache-local: --serverless-warm-pool .*made from no warm spare\)\n/);
+    t.notMatch(env.stdout, /listening/, 'nothing started');
+  },
+);

@@ -9,7 +9,8 @@
  * on they are ordinary nodes of their members.
  *
  * A pool exists per engine version from the first serverless cache of that version on (an emulator that never
- * creates one runs no spare: a spare shard costs two idle engine processes). Spares live under an address of their
+ * creates one runs no spare: a spare shard costs two idle engine processes), or from start for the engines the
+ * --serverless-warm-pool setting names (prewarmPools). Spares live under an address of their
  * own (SPARE_ACCOUNT): stopping the emulator removes them, and a start after a crash removes them as orphans.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import {
   waitSlotMapComplete,
   type ClusterMember,
 } from '../../dataplane/redis-cluster.js';
+import type { Engine } from '../../common/engines.js';
 import { SPARE_ACCOUNT, type NodeHandle, type NodeRuntime, type NodeSpec } from '../../runtime/runtime.js';
 
 const SPARE_REGION = 'pool';
@@ -165,6 +167,19 @@ export class WarmSpares {
     );
   }
 
+  /**
+   * Fills the pool `template` keys now, as the first claim of its engine version would a second later: the pool of a
+   * version no cache has used yet (the warm pool at start).
+   */
+  prewarm(template: NodeSpec): Promise<boolean> {
+    if (this.closed || this.size <= 0) return Promise.resolve(false);
+    const key = this.keyOf(template);
+    if (!this.pools.has(key)) this.pools.set(key, []);
+    this.refill(key, template);
+    // Whether the pool's shards formed (none claimed meanwhile): what the start's log line says.
+    return Promise.all(this.pools.get(key)!.map((shard) => shard.forming)).then((shards) => shards.every(Boolean));
+  }
+
   private scheduleRefill(key: string, template: NodeSpec): void {
     if (this.refills.has(key)) return;
     const timer = setTimeout(() => this.refillNow(key, template), REFILL_DELAY_MS);
@@ -188,8 +203,10 @@ export class WarmSpares {
       // A shard that failed to form leaves the pool; the next claim refills it.
       void shard.forming.then((formed) => {
         this.forming.delete(shard.forming);
-        if (formed) shard.formed = formed;
-        else if (pool.includes(shard)) pool.splice(pool.indexOf(shard), 1);
+        if (formed) {
+          shard.formed = formed;
+          this.log.debug({ pool: key }, 'a warm spare shard is formed');
+        } else if (pool.includes(shard)) pool.splice(pool.indexOf(shard), 1);
       });
     }
   }
@@ -293,4 +310,36 @@ function spareSpec(template: NodeSpec, replicationPassword: string, shardId: str
     aliases: [],
     cluster: { announceHost: '127.0.0.1', announcePort: 0, groupId: shardId },
   };
+}
+
+/**
+ * The warm pool at start (--serverless-warm-pool): each engine's pool of its default serverless version, filled in
+ * the background from the template a real create's first backing node would match (NodeSpecs.serverlessTemplate).
+ */
+export function prewarmPools(
+  spares: WarmSpares | undefined,
+  template: (engine: Exclude<Engine, 'memcached'>) => NodeSpec,
+  engines: readonly Exclude<Engine, 'memcached'>[],
+  log: Logger,
+): void {
+  if (engines.length === 0) return;
+  if (!spares) {
+    log.warn('--serverless-warm-pool: this runtime runs no node, so no warm spare is formed');
+    return;
+  }
+  for (const engine of engines) {
+    try {
+      const spec = template(engine);
+      const what = `${engine} ${spec.engineVersion}`;
+      log.info(
+        { engine, engineVersion: spec.engineVersion },
+        `serverless warm pool: a spare shard of ${what} is forming`,
+      );
+      void spares.prewarm(spec).then((formed) => {
+        if (formed) log.info({ engine, engineVersion: spec.engineVersion }, `serverless warm pool: ${what} is ready`);
+      });
+    } catch (error) {
+      log.warn({ err: error, engine }, 'serverless warm pool: no spare could be formed');
+    }
+  }
 }

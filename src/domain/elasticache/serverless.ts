@@ -8,9 +8,10 @@
 import type { CacheUsageLimits, Endpoint, ServerlessCache } from '@aws-sdk/client-elasticache';
 import type { Engine } from '../../common/engines.js';
 import type { EndpointAllocation, Scope, Store } from '../../store/store.js';
-import { ENGINE_VERSIONS, nodeType, type EngineVersionInfo } from './catalog.js';
+import { DEFAULT_PORTS, ENGINE_VERSIONS, nodeType, type EngineVersionInfo } from './catalog.js';
 import { fault, invalidCombination, invalidValue } from './faults.js';
 import { KIND } from './kinds.js';
+import { defaultParameterGroupName } from './parameter-groups.js';
 import { findCluster, findGroup, primaryOf, recordAccessors, type StoredGroup } from './records.js';
 
 /** The reader endpoint's port, beside the endpoint's own (6379), as AWS serves a serverless cache. */
@@ -208,6 +209,25 @@ export function serverlessVersion(
     : undefined;
   if (!info) throw invalidValue(`Invalid major engine version ${chosen} for engine ${engine}.`);
   return { major: chosen, info };
+}
+
+/**
+ * What a valkey / redis cache's backing group is created with beside the request's own choices: its version (the
+ * major's newest), node type, parameter group (the family's default with cluster mode on) and its nodes' maxmemory;
+ * its port is the engine's default, which the group takes unless a restored snapshot names another.
+ * CreateServerlessCache creates the group from it, and the warm pool at start (NodeSpecs.serverlessTemplate) builds
+ * the template its spares are keyed by from it, so the two cannot drift apart.
+ */
+export function backingGroupBasis(engine: Engine, major: string | undefined, limits: CacheUsageLimits | undefined) {
+  const { major: chosen, info } = serverlessVersion(engine, major);
+  return {
+    major: chosen,
+    info,
+    cacheNodeType: BACKING_NODE_TYPE,
+    port: DEFAULT_PORTS[engine],
+    parameterGroup: defaultParameterGroupName(info.family, true),
+    maxMemoryBytes: maxMemoryBytesOf(limits),
+  };
 }
 
 const GIB = 2 ** 30;

@@ -21,6 +21,7 @@ import {
 import { getCluster, saveCluster, type CacheClusterInternal } from '../../../domain/elasticache/records.js';
 import {
   BACKING_NODE_TYPE,
+  backingGroupBasis,
   backingGroupId,
   checkDailySnapshotTime,
   checkUsageLimits,
@@ -57,13 +58,15 @@ export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDir
 
   /** valkey / redis: the backing group; returns its security groups. */
   const backingGroup = (input: CreateServerlessCacheRequest, ctx: RequestContext, plan: BackingPlan): string[] => {
+    const basis = backingGroupBasis(plan.engine, input.MajorEngineVersion, input.CacheUsageLimits);
     const group = createGroup(
       {
         ReplicationGroupId: plan.id,
         ReplicationGroupDescription: `Serverless cache ${plan.backing.serverlessCache}`,
         Engine: plan.engine,
-        EngineVersion: plan.version,
-        CacheNodeType: BACKING_NODE_TYPE,
+        EngineVersion: basis.info.version,
+        CacheNodeType: basis.cacheNodeType,
+        CacheParameterGroupName: basis.parameterGroup,
         CacheSubnetGroupName: plan.subnetGroup,
         ClusterMode: 'enabled',
         NumNodeGroups: 1,
@@ -79,7 +82,7 @@ export function createServerlessCache(deps: GroupHandlerDeps, subnets: SubnetDir
         SnapshotWindow: snapshotWindowOf(plan.dailySnapshotTime),
       },
       ctx,
-      plan.backing,
+      { ...plan.backing, maxMemoryBytes: basis.maxMemoryBytes },
     );
     const member = getCluster(store, ctx, group.MemberClusters[0]).state;
     return (member.SecurityGroups ?? []).map((g) => g.SecurityGroupId!);
