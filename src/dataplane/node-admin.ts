@@ -5,6 +5,7 @@
  * connection, INFO and polling helpers.
  */
 import type { Redis } from 'ioredis';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import {
   ADMIN_USER,
   REPLICATION_USER,
@@ -85,6 +86,20 @@ export async function connectAdmin(target: AdminTarget, options: AdminOptions = 
   throw new Error('unreachable');
 }
 
+/**
+ * One TLS context per certificate authority: built per connection, its CA would be parsed again each time, and the
+ * emulator opens an admin connection for nearly every step it takes on a node.
+ */
+const secureContexts = new Map<string, SecureContext>();
+function secureContextOf(authority: string): SecureContext {
+  let context = secureContexts.get(authority);
+  if (!context) {
+    context = createSecureContext({ ca: authority });
+    secureContexts.set(authority, context);
+  }
+  return context;
+}
+
 async function connectWith(
   target: AdminTarget,
   username: string | undefined,
@@ -106,7 +121,9 @@ async function connectWith(
     connectTimeout: options.connectTimeoutMs ?? 2000,
     commandTimeout: options.commandTimeoutMs ?? 15_000,
     retryStrategy: () => null,
-    ...(target.tls ? { tls: { ca: target.tls.authority, checkServerIdentity: () => undefined } } : {}),
+    ...(target.tls
+      ? { tls: { secureContext: secureContextOf(target.tls.authority), checkServerIdentity: () => undefined } }
+      : {}),
   });
   // Failures reach the caller through connect() and each command; without a listener ioredis also prints them.
   // A refused password only shows here: the connection then just closes.
@@ -242,9 +259,11 @@ export async function pollUntil<T>(
   check: () => Promise<{ value: T } | string>,
   timeoutMs: number,
   what: string,
-  intervalMs = 50,
+  intervalMs: number | ((elapsedMs: number) => number) = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const interval = typeof intervalMs === 'number' ? () => intervalMs : () => intervalMs(Date.now() - started);
   let reason = 'not checked yet';
   for (;;) {
     throwIfStopping();
@@ -257,7 +276,7 @@ export async function pollUntil<T>(
       reason = (error as Error).message;
     }
     if (Date.now() >= deadline) throw new Error(`${what} within ${timeoutMs} ms: ${reason}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await new Promise((resolve) => setTimeout(resolve, interval()));
   }
 }
 

@@ -21,9 +21,10 @@ export async function announceServerlessRoles(ctx: GroupContext, scope: Scope, i
   const group = ctx.find(scope, id);
   const runtime = ctx.nodes.runtime;
   if (!group || group.internal.serverlessCache === undefined || !announcesServerlessEndpoints(runtime)) return;
-  for (const memberId of group.state.MemberClusters) {
+  // Each node is told its own at once: nothing one says depends on another's.
+  const tell = async (memberId: string) => {
     const node = await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE);
-    if (!node) continue;
+    if (!node) return;
     const { host, port } = serverlessAnnounced(ctx.store, scope, group, memberId);
     // A container not routed (no shared address) keeps the address it found for itself.
     const ip = runtime.reannounce
@@ -39,5 +40,6 @@ export async function announceServerlessRoles(ctx: GroupContext, scope: Scope, i
         'cluster-announce-tls-port', String(port),
       ),
     );
-  }
+  };
+  await Promise.all(group.state.MemberClusters.map(tell));
 }

@@ -62,35 +62,41 @@ export async function serveServerlessEndpoints(
       { keepConnections },
     );
 
-  // A node whose role changed lets go of the cache's address on its old port, then takes its new role's port.
-  for (const memberId of members) {
-    const node = await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE);
-    if (!node || node.admin.port === heldBy(memberId)?.port) continue;
+  // Each step acts on every node side by side (each node its own addresses and ports); the steps stay in order.
+  const everyNode = async (work: (memberId: string) => Promise<unknown>) => Promise.all(members.map(work));
+  const letGoIfBound = async (node: LiveNode) => {
     const bound = await boundAddresses(node);
     if (bound.includes(cacheAddress)) await letGo(node, bound);
-  }
-  for (const memberId of members) await ctx.nodes.followRolePort(scope, memberId, MEMBER_NODE);
+  };
+
+  // A node whose role changed lets go of the cache's address on its old port, then takes its new role's port.
+  await everyNode(async (memberId) => {
+    const node = await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE);
+    if (node && node.admin.port !== heldBy(memberId)?.port) await letGoIfBound(node);
+  });
+  await everyNode((memberId) => ctx.nodes.followRolePort(scope, memberId, MEMBER_NODE));
 
   // Who holds which endpoint now: a running node on its role's port that serves its endpoints (not kept closed).
   const holders = new Map<number, LiveNode>();
   const others: LiveNode[] = [];
-  for (const memberId of members) {
-    const node = await ctx.nodes.liveNode(scope, memberId, MEMBER_NODE);
-    if (!node) continue;
+  const nodes = await Promise.all(members.map((m) => ctx.nodes.liveNode(scope, m, MEMBER_NODE)));
+  members.forEach((memberId, i) => {
+    const node = nodes[i];
+    if (!node) return;
     const port = heldBy(memberId)?.port;
     if (node.servesEndpoint && port === node.admin.port && !holders.has(port)) holders.set(port, node);
     else others.push(node);
-  }
-  for (const node of others) {
-    const bound = await boundAddresses(node);
-    if (bound.includes(cacheAddress)) await letGo(node, bound);
-  }
+  });
+  await Promise.all(others.map(letGoIfBound));
   for (const { at } of served)
     if (holders.has(at.port)) await ctx.endpoints.closeEndpoint(at.address, at.port, { keepConnections });
-  for (const node of holders.values()) {
-    const bound = await boundAddresses(node);
-    if (!bound.includes(cacheAddress)) await setListenAddresses(node.admin, [...bound, cacheAddress], node.admin.port);
-  }
+  await Promise.all(
+    [...holders.values()].map(async (node) => {
+      const bound = await boundAddresses(node);
+      if (!bound.includes(cacheAddress))
+        await setListenAddresses(node.admin, [...bound, cacheAddress], node.admin.port);
+    }),
+  );
   for (const s of served) if (!holders.has(s.at.port)) await openAtEmulator(s);
   return holders.has(endpoint.port);
 }
