@@ -13,6 +13,7 @@ import { AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { testDockerNetwork } from '../fixtures/emulator.js';
 import { runtimeAvailable } from '../fixtures/real-nodes.js';
 import { setUp, waiter } from '../fixtures/security-groups.js';
 
@@ -40,7 +41,7 @@ t.test('docker, --advertise-host: container clients follow a cluster-mode group,
     await docker('network', 'rm', apps).catch(() => {});
   });
   const gateway = await docker('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', apps);
-  const dockerNetwork = `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`;
+  const dockerNetwork = testDockerNetwork();
   const { ec2, elasticache, group } = await setUp(t, 'docker', { advertiseHost: gateway, dockerNetwork });
   const app = await group('app');
   const cache = await group('cache');

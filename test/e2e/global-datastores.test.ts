@@ -26,14 +26,15 @@ import {
 import { Cluster } from 'ioredis';
 import t from 'tap';
 import {
+  type Client,
   failure,
   removeAllNodes,
   sdkClient,
   startTestEmulator,
   tempDir,
+  testDockerNetwork,
   uniqueEndpointBase,
   waiter,
-  type Client,
 } from '../fixtures/emulator.js';
 import { eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 
@@ -376,7 +377,7 @@ for (const runtime of ['process', 'docker'] as const)
         runtime,
         dataDir: tempDir(t),
         endpointBase: uniqueEndpointBase(),
-        dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+        dockerNetwork: testDockerNetwork(),
       };
       const emulator = await startTestEmulator(t, settings);
       t.teardown(() => removeAllNodes(emulator));

@@ -22,7 +22,7 @@ import t, { type Test } from 'tap';
 import { start, type RunningEmulator } from '../../src/index.js';
 import { connectDocker } from '../../src/runtime/docker.js';
 import { REPO_ROOT } from '../fixtures/cli-process.js';
-import { uniqueEndpointBase } from '../fixtures/emulator.js';
+import { testDockerNetwork, uniqueEndpointBase } from '../fixtures/emulator.js';
 import { runtimeAvailable } from '../fixtures/real-nodes.js';
 
 type Runtime = 'process' | 'docker';
@@ -94,7 +94,7 @@ const waiter = (client: ElastiCacheClient) => ({ client, maxWaitTime: 60, minDel
 for (const runtime of ['process', 'docker'] as const) {
   t.test(`${runtime}: start({ ephemeral: true }), reset() and stop() leave nothing running`, async (t) => {
     if (!(await runtimeAvailable(t, runtime))) return;
-    const network = `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`;
+    const network = testDockerNetwork();
     const emulator = await startFor(t, runtime, network);
     t.equal(emulator.runtime, runtime);
     t.match(emulator.clientConfig, { endpoint: emulator.url, region: 'us-east-1' }, 'a client config for the SDK');
@@ -159,7 +159,7 @@ for (const runtime of ['process', 'docker'] as const) {
 
   t.test(`${runtime}: what a killed ephemeral instance left is removed by the next start`, async (t) => {
     if (!(await runtimeAvailable(t, runtime))) return;
-    const network = `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`;
+    const network = testDockerNetwork();
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'test/fixtures/ephemeral-child.ts', runtime, uniqueEndpointBase(), network],
@@ -180,7 +180,7 @@ for (const runtime of ['process', 'docker'] as const) {
     t.equal(await leftovers(runtime, report.instanceId), 1, 'the killed instance left its node running');
     if (runtime === 'process') t.ok(await answers(report.endpoint), 'still answering');
 
-    const next = await startFor(t, runtime, `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`);
+    const next = await startFor(t, runtime, testDockerNetwork());
     t.not(next.instanceId, report.instanceId, 'a new instance');
     t.equal(await leftovers(runtime, report.instanceId), 0, "the next start removed the dead instance's node");
     if (runtime === 'docker') t.notOk(await networkExists(network), 'and its network');

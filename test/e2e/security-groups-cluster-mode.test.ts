@@ -25,7 +25,14 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { acceptsToken, eventually, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { endpointOf, heldByNode, setUp, waiter } from '../fixtures/security-groups.js';
-import { removeAllNodes, sdkClient, startTestEmulator, tempDir, uniqueEndpointBase } from '../fixtures/emulator.js';
+import {
+  removeAllNodes,
+  sdkClient,
+  startTestEmulator,
+  tempDir,
+  testDockerNetwork,
+  uniqueEndpointBase,
+} from '../fixtures/emulator.js';
 
 const run = promisify(execFile);
 const ID = 'guarded-cm';
@@ -121,7 +128,7 @@ for (const runtime of ['process', 'docker'] as const)
       `${runtime}${tls ? ', TLS' : ''}: a cluster-mode group names only checked addresses, which all refuse once revoked`,
       async (t) => {
         if (!(await runtimeAvailable(t, runtime))) return;
-        const dockerNetwork = `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`;
+        const dockerNetwork = testDockerNetwork();
         const place = { dataDir: tempDir(t), endpointBase: uniqueEndpointBase(), dockerNetwork };
         const { emulator, ec2, elasticache, group } = await setUp(t, runtime, place);
         const caPath = emulator.caCertificatePath;

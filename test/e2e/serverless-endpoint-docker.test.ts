@@ -17,7 +17,7 @@ import t, { type Test } from 'tap';
 import { findGroup, primaryOf } from '../../src/domain/elasticache/records.js';
 import { SPARE_ACCOUNT } from '../../src/runtime/runtime.js';
 import type { Emulator } from '../../src/server.js';
-import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
+import { removeAllNodes, sdkClient, startTestEmulator, tempDir, testDockerNetwork } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { redisCli, untilGone, untilStatus } from '../fixtures/serverless.js';
@@ -136,7 +136,7 @@ t.test('docker: cluster views name the serverless endpoints alone, through failo
   const settings = {
     runtime: 'docker' as const,
     dataDir: tempDir(t),
-    dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+    dockerNetwork: testDockerNetwork(),
   };
   const first = await startTestEmulator(t, settings);
   t.teardown(() => removeAllNodes(first));

@@ -11,7 +11,7 @@ import t from 'tap';
 import { ConfigError, readConfig } from '../../src/config.js';
 import { SPARE_ACCOUNT } from '../../src/runtime/runtime.js';
 import type { Emulator } from '../../src/server.js';
-import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
+import { removeAllNodes, sdkClient, startTestEmulator, tempDir, testDockerNetwork } from '../fixtures/emulator.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { servesKeysAndReads, straySpareSpec, untilStatus } from '../fixtures/serverless.js';
 
@@ -68,7 +68,7 @@ for (const runtime of ['process', 'docker'] as const) {
     const settings = {
       runtime,
       dataDir: tempDir(t),
-      dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+      dockerNetwork: testDockerNetwork(),
       serverlessWarmPool: ['redis' as const],
     };
     const emulator = await startTestEmulator(t, settings);

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { SPARE_ACCOUNT } from '../../src/runtime/runtime.js';
 import type { Emulator } from '../../src/server.js';
-import { removeAllNodes, sdkClient, startTestEmulator, tempDir } from '../fixtures/emulator.js';
+import { removeAllNodes, sdkClient, startTestEmulator, tempDir, testDockerNetwork } from '../fixtures/emulator.js';
 import { connectAs } from '../fixtures/rbac-client.js';
 import { eventually, runtimeAvailable } from '../fixtures/real-nodes.js';
 import { servesKeysAndReads, straySpareSpec, untilGone, untilStatus } from '../fixtures/serverless.js';
@@ -90,7 +90,7 @@ t.test('docker: caches are made from warm spare containers, survive a restart an
   const settings = {
     runtime: 'docker' as const,
     dataDir: tempDir(t),
-    dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+    dockerNetwork: testDockerNetwork(),
   };
   const first = await startTestEmulator(t, settings);
   t.teardown(() => removeAllNodes(first));

@@ -22,7 +22,14 @@ import { createCluster } from '../fixtures/endpoint-suite.js';
 import t, { type Test } from 'tap';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { startEmulator, type Emulator } from '../../src/server.js';
-import { removeAllNodes, sdkClient, tempDir, uniqueEndpointBase, waiter } from '../fixtures/emulator.js';
+import {
+  removeAllNodes,
+  sdkClient,
+  tempDir,
+  testDockerNetwork,
+  uniqueEndpointBase,
+  waiter,
+} from '../fixtures/emulator.js';
 import { acceptsToken, eventually, memcached, redisAt, runtimeAvailable } from '../fixtures/real-nodes.js';
 
 const run = promisify(execFile);
@@ -85,7 +92,7 @@ async function start(t: Test, config: Partial<Config>): Promise<Emulator> {
     ...defaultConfig(),
     port: 0,
     logLevel: (process.env.ELASTICACHE_LOCAL_TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent',
-    dockerNetwork: `elasticache-local-test-${Math.random().toString(16).slice(2, 10)}`,
+    dockerNetwork: testDockerNetwork(),
     ...config,
   });
   let closed = false;
