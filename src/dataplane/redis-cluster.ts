@@ -460,25 +460,23 @@ export async function attachReplica(
  * replaced at the same announced address, which a new node can pick up as it joins (as an addressless entry no
  * gossip ever clears). Only for a cluster whose members are all given, and none of them following a stranger.
  */
-export async function forgetStrangers(members: ClusterMember[]): Promise<void> {
+export async function forgetStrangers(members: ClusterMember[]): Promise<string[]> {
   const ids = new Set(await memberIds(members));
   const views = await Promise.all(members.map((member) => readClusterNodes(member)));
   const strangers = new Set(views.flat().flatMap((node) => (node.handshake || ids.has(node.id) ? [] : [node.id])));
   if (strangers.size > 0) await forgetMembers(members, [...strangers]);
+  return [...strangers];
 }
 
 /**
- * forgetStrangers until no member's view holds one: a node that joined last can still bring an old identity in as
- * the others forget it (a rolling replacement ends with its views holding its members alone).
+ * forgetStrangers until a look finds none in any member's view: a node that joined last can still bring an old
+ * identity in as the others forget it (a rolling replacement ends with its views holding its members alone).
  */
 export async function forgetStrangersForGood(members: ClusterMember[], timeoutMs = 10_000): Promise<void> {
-  const ids = new Set(await memberIds(members));
   await pollUntil(
     async () => {
-      await forgetStrangers(members);
-      const views = await Promise.all(members.map((member) => readClusterNodes(member)));
-      const left = views.flat().filter((node) => !ids.has(node.id));
-      return left.length === 0 ? { value: undefined } : `still known: ${[...new Set(left.map((n) => shortId(n.id)))]}`;
+      const forgotten = await forgetStrangers(members);
+      return forgotten.length === 0 ? { value: undefined } : `still known: ${forgotten.map(shortId)}`;
     },
     timeoutMs,
     'the replaced nodes were not forgotten',

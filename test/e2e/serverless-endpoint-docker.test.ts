@@ -28,23 +28,11 @@ const SCOPE = { account: '000000000000', region: 'us-east-1' };
 
 const at = (endpoint: { Address?: string; Port?: number }) => `${endpoint.Address}:${endpoint.Port}`;
 
-/** The node network's shared address as the first emulator of a test told it (see showsItsEndpoints). */
-let sharedAddress: string | undefined;
-
 /**
  * The cache's shard as its endpoint shows it: every slot, the primary at the endpoint and the replica at the reader
  * endpoint, by hostname; their ips are the shared address at those same ports, never a container's.
  */
-async function showsItsEndpoints(
-  t: Test,
-  emulator: Emulator,
-  cache: ServerlessCache,
-  when: string,
-  // The node network's shared address stays one across a restart: the first emulator's, told once.
-  shared: string | undefined = sharedAddress,
-): Promise<void> {
-  shared ??= await emulator.runtime.clusterAnnounceAddress!();
-  sharedAddress ??= shared;
+async function showsItsEndpoints(t: Test, shared: string | undefined, cache: ServerlessCache, when: string) {
   const endpoint = at(cache.Endpoint!);
   const reader = at(cache.ReaderEndpoint!);
   const expected = {
@@ -151,6 +139,8 @@ t.test('docker: cluster views name the serverless endpoints alone, through failo
   };
   const first = await startTestEmulator(t, settings);
   t.teardown(() => removeAllNodes(first));
+  // The node network's shared address, told once: it stays the same across the restart below.
+  const shared = await first.runtime.clusterAnnounceAddress!();
   const client = sdkClient(first);
   const names = ['cache', 'other'];
   // The first cache's nodes are started for it; the second is made from the warm spares that follow (claimed live).
@@ -162,7 +152,7 @@ t.test('docker: cluster views name the serverless endpoints alone, through failo
   const claimed = (await first.runtime.listNodes()).filter((n) => n.clusterId.startsWith('serverless--other'));
   t.same(claimed.map((n) => n.runtimeId).sort(), spares, 'the second cache is made from the spare containers');
   for (const cache of caches) {
-    await showsItsEndpoints(t, first, cache, 'at first');
+    await showsItsEndpoints(t, shared, cache, 'at first');
     await replicates(t, first, cache, 'first');
   }
   for (const cache of caches) await clusterClientRoundTrip(t, cache.Endpoint!, `${cache.ServerlessCacheName}:ioredis`);
@@ -183,7 +173,7 @@ t.test('docker: cluster views name the serverless endpoints alone, through failo
   await Promise.all(caches.map((cache, i) => untilNewPrimary(cache, oldIds[i])));
   for (const cache of caches) {
     const name = cache.ServerlessCacheName!;
-    await showsItsEndpoints(t, first, cache, 'after a failover');
+    await showsItsEndpoints(t, shared, cache, 'after a failover');
     await replicates(t, first, cache, 'failover');
     t.equal(
       await redisCli(first.caCertificatePath, cache.Endpoint!, ['-c', 'GET', `${name}:first:42`]),
@@ -199,7 +189,7 @@ t.test('docker: cluster views name the serverless endpoints alone, through failo
   const again = sdkClient(second);
   for (const name of names) {
     const cache = await untilStatus(again, name, 'available');
-    await showsItsEndpoints(t, second, cache, 'after a restart');
+    await showsItsEndpoints(t, shared, cache, 'after a restart');
     await replicates(t, second, cache, 'restart');
   }
   for (const name of names) await again.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: name }));
@@ -215,8 +205,7 @@ t.test('docker, the ports endpoint mode: the views name the endpoints at the por
   await client.send(new CreateServerlessCacheCommand({ ServerlessCacheName: 'ported', Engine: 'redis' }));
   const cache = await untilStatus(client, 'ported', 'available');
   t.not(cache.Endpoint!.Port, 6379, 'the endpoint has a port of its own');
-  sharedAddress = undefined;
-  await showsItsEndpoints(t, emulator, cache, 'in the ports mode');
+  await showsItsEndpoints(t, await emulator.runtime.clusterAnnounceAddress!(), cache, 'in the ports mode');
   await replicates(t, emulator, cache, 'ports');
   await client.send(new DeleteServerlessCacheCommand({ ServerlessCacheName: 'ported' }));
   await untilGone(client, 'ported');
